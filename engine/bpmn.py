@@ -1,0 +1,348 @@
+"""The one module that runs SpiffWorkflow: clock patch, state (de)serialization, and ``Run`` — a
+loaded workflow with the few operations wuye needs, in our own small types.
+
+Why a seam: SpiffWorkflow is untyped, its script engine is unsafe by default, its timers read the
+wall clock, and its serialized state embeds the whole spec. Here we: route its clock through ours
+(one patch point), always attach the sandboxed script engine after a load, keep the spec out of the
+stored state (it comes from our own immutable definitions), and refuse state of any other
+serializer version (older versions run ``eval`` in their migrations)."""
+from __future__ import annotations
+
+import contextvars
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime as _datetime, timezone
+from functools import lru_cache
+from uuid import UUID
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.clock import Clock
+
+# -- time: the single patch point --------------------------------------------------------------------
+
+_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("wuye_clock", default=None)
+
+
+class _ClockDatetime(_datetime):
+    """SpiffWorkflow's timer module reads ``datetime.now(timezone.utc)``; this makes it read our Clock.
+    A subclass (not a function) because the module also calls fromisoformat/combine on the name."""
+
+    @classmethod
+    def now(cls, tz=None):
+        clock = _current_clock.get()
+        if clock is None:
+            raise RuntimeError("SpiffWorkflow read the time outside engine.bpmn.clock_context()")
+        now = clock.now()
+        return now.astimezone(tz) if tz else now.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_spiff_timer.datetime = _ClockDatetime
+
+
+@contextmanager
+def clock_context(clock: Clock):
+    """Every call into SpiffWorkflow that may evaluate a timer runs inside this."""
+    token = _current_clock.set(clock)
+    try:
+        yield
+    finally:
+        _current_clock.reset(token)
+
+
+# -- serialization -----------------------------------------------------------------------------------
+
+class _StateConverter(BpmnWorkflowConverter):
+    """Workflow state without the spec: the spec is ours, stored once per definition version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+class StateRefused(Exception):
+    """Stored state we will not load (another serializer version, or not ours)."""
+
+
+def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+    """The JSON form of a parsed process, stored with its definition version."""
+    blob = {"spec": _SERIALIZER.to_dict(spec),
+            "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+            "serializer_version": SERIALIZER_VERSION}
+    return json.loads(json.dumps(blob))
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    spec: object
+    subprocess_specs: dict
+
+
+@lru_cache(maxsize=256)
+def _spec_from_json(definition_id: int, blob_json: str) -> ProcessSpec:
+    blob = json.loads(blob_json)
+    return ProcessSpec(_SERIALIZER.from_dict(blob["spec"]),
+                       {k: _SERIALIZER.from_dict(v) for k, v in blob["subprocess_specs"].items()})
+
+
+def load_spec(definition_id: int, blob: dict) -> ProcessSpec:
+    """Definitions are immutable, so a restored spec is cached per definition id."""
+    if blob.get("serializer_version") != SERIALIZER_VERSION:
+        raise StateRefused(f"definition {definition_id} was stored by serializer {blob.get('serializer_version')}")
+    return _spec_from_json(definition_id, json.dumps(blob, sort_keys=True))
+
+
+# -- a running workflow ------------------------------------------------------------------------------
+
+ASSIGNEE = "wuye_assignee"
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    id: str
+    name: str            # BPMN element id
+    title: str
+    data: dict
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: str
+    element_id: str
+    due: _datetime
+    guarded_task_id: str | None
+    interrupting: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    task_id: str
+    element_id: str | None     # None for SpiffWorkflow's internal tasks
+    kind: str                  # 'userTask', 'boundaryEvent', 'intermediateCatchEvent', 'endEvent', ...
+    old: str | None            # state name before ('READY', ...) or None if new
+    new: str | None            # state name after, or None if it left the tree
+
+
+class NotWaiting(Exception):
+    """The workflow has no catch event waiting for that message."""
+
+
+class TaskNotReady(Exception):
+    """The task is not (or no longer) ready."""
+
+
+class StepFailed(Exception):
+    """A script, condition, decision table or timer expression failed while the workflow ran.
+    ``element`` is the BPMN element id, when SpiffWorkflow knows it."""
+
+    def __init__(self, message: str, element: str | None = None):
+        super().__init__(message)
+        self.message, self.element = message, element
+
+
+@contextmanager
+def _reported(what: str):
+    """SpiffWorkflow raises its own exceptions, and sometimes a bare Exception ('Invalid duration')."""
+    try:
+        yield
+    except (NotWaiting, TaskNotReady, StateRefused):
+        raise
+    except Exception as e:  # noqa: BLE001 -- anything from inside the library is a failed step
+        spec = getattr(e, "task_spec", None)
+        element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+        detail = getattr(e, "error_type", "") or type(e).__name__
+        cause = e.__context__ if e.__context__ is not None and str(e.__context__) else None
+        text = f"{what}: {detail}: {e}" + (f" ({cause})" if cause is not None and str(cause) not in str(e) else "")
+        raise StepFailed(text, element) from e
+
+
+class Run:
+    """One workflow loaded for one step. Every method that may touch timers must run inside
+    ``clock_context``; the script engine given here is attached after every construction."""
+
+    def __init__(self, workflow: BpmnWorkflow, script_engine):
+        self.wf = workflow
+        self.wf.script_engine = script_engine
+
+    @classmethod
+    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> "Run":
+        wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
+        start = wf.get_tasks(state=TaskState.READY)[0]
+        start.data.update(data)
+        return cls(wf, script_engine)
+
+    @classmethod
+    def load(cls, spec: ProcessSpec, state: str, script_engine) -> "Run":
+        dct = json.loads(state)
+        if dct.pop(_SERIALIZER.VERSION_KEY, None) != SERIALIZER_VERSION:
+            raise StateRefused("stored state has another serializer version")
+        dct["spec"], dct["subprocess_specs"] = spec.spec, spec.subprocess_specs
+        return cls(_SERIALIZER.from_dict(dct), script_engine)
+
+    def dump(self) -> str:
+        return _SERIALIZER.serialize_json(self.wf)
+
+    # -- stepping ---------------------------------------------------------------------------------
+
+    def settle(self, max_rounds: int = 100) -> None:
+        """Run engine tasks and fire due timers until nothing more can happen without a person, a
+        message or the clock moving on. (do_engine_steps ends with refresh_timers, so a timer that
+        just became due is only run by the next round.)"""
+        for _ in range(max_rounds):
+            with _reported("流程执行出错 (the process failed)"):
+                self.wf.do_engine_steps()
+            if not any(not t.task_spec.manual for t in self.wf.get_tasks(state=TaskState.READY)):
+                return
+        raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
+
+    def complete(self, task_id: str, data: dict) -> None:
+        task = self._ready_user_task(task_id)
+        task.data.update(data)
+        with _reported("流程执行出错 (the process failed)"):
+            task.run()
+
+    def send_message(self, name: str, payload: dict) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload={"payload": dict(payload), "result_var": name})
+        try:
+            with _reported("消息处理出错 (the message failed)"):
+                self.wf.send_event(event)
+        except StepFailed as e:
+            if isinstance(e.__cause__, WorkflowException) and "not waiting" in str(e.__cause__):
+                raise NotWaiting(str(e.__cause__)) from None
+            raise
+
+    def set_assignee(self, task_id: str, user: str | None) -> None:
+        task = self._ready_user_task(task_id)
+        if user is None:
+            task.internal_data.pop(ASSIGNEE, None)
+        else:
+            task.internal_data[ASSIGNEE] = user
+
+    def _ready_user_task(self, task_id: str):
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        return task
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if self.wf.get_tasks(state=TaskState.ERROR):
+            return "error"
+        if self.wf.is_completed():
+            return "cancelled" if self.wf.is_completed() and not self.wf.success else "completed"
+        return "running"
+
+    @property
+    def data(self) -> dict:
+        if self.wf.is_completed():
+            return dict(self.wf.data)
+        last = self.wf.last_task
+        return dict(last.data) if last is not None else {}
+
+    def ready_user_tasks(self) -> list[UserTaskView]:
+        return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
+                             t.data, t.internal_data.get(ASSIGNEE))
+                for t in self.wf.get_tasks(state=TaskState.READY, manual=True)]
+
+    def waiting_timers(self) -> list[TimerView]:
+        out = []
+        for t in self.wf.get_tasks(state=TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = t.internal_data.get("event_value")
+            due = _due_of(value)
+            if due is None:
+                continue
+            guarded = None
+            if isinstance(t.parent.task_spec, BoundaryEventSplit):
+                main = next((c for c in t.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+                guarded = str(main.id) if main is not None else None
+            out.append(TimerView(str(t.id), t.task_spec.bpmn_id, due, guarded,
+                                 bool(getattr(t.task_spec, "cancel_activity", True))))
+        return out
+
+    def waiting_messages(self) -> list[str]:
+        return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+
+    def errors(self) -> list[str]:
+        return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self.wf.get_tasks(state=TaskState.ERROR)]
+
+    def snapshot(self) -> dict:
+        return {str(t.id): (t.task_spec, t.state) for t in self.wf.get_tasks()}
+
+    def changes_since(self, before: dict) -> list[Change]:
+        after = self.snapshot()
+        out = []
+        for tid in before.keys() | after.keys():
+            spec = (before.get(tid) or after.get(tid))[0]
+            old = before[tid][1] if tid in before else None
+            new = after[tid][1] if tid in after else None
+            if old != new:
+                out.append(Change(tid, spec.bpmn_id, _kind(spec), old and TaskState.get_name(old),
+                                  new and TaskState.get_name(new)))
+        return out
+
+    def task_data(self, task_id: str) -> dict:
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return {}
+        return dict(task.data) if task is not None else {}
+
+
+def _kind(spec) -> str:
+    """What a task is, in the words events use: userTask, timer, message, endEvent, or the class."""
+    if getattr(spec, "manual", False):
+        return "userTask"
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return "timer"
+    if isinstance(definition, MessageEventDefinition):
+        return "message"
+    return type(spec).__name__
+
+
+def _due_of(value) -> _datetime | None:
+    if isinstance(value, dict):           # cycle timers: {'cycles', 'next', 'duration'}
+        value = value.get("next") if value.get("cycles") else None
+    if not value:
+        return None
+    try:
+        due = _datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)

@@ -1,0 +1,219 @@
+"""Task forms from ``camunda:formData``: the field model, and validation/conversion of what a person
+submits. SpiffWorkflow hands over every value as a string; nothing reaches the workflow until it has
+been converted to its declared type and checked against its constraints here."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from engine.clock import parse_instant, to_iso
+from engine.errors import BadInput
+
+FIELD_TYPES = ("string", "long", "double", "boolean", "date", "enum")
+CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
+
+# message key -> (Chinese, English); {0} is the constraint's value
+MESSAGES = {
+    "form.required": ("此项为必填项", "This field is required"),
+    "form.unknown": ("表单中没有此项", "This form has no such field"),
+    "form.readonly": ("此项为只读，不能修改", "This field is read-only"),
+    "form.string": ("请输入文字", "Enter text"),
+    "form.long": ("请输入整数", "Enter a whole number"),
+    "form.double": ("请输入数字", "Enter a number"),
+    "form.boolean": ("请选择是或否", "Choose yes or no"),
+    "form.date": ("请输入有效的日期或时间（如 2026-11-23 或 2026-11-23T09:30）", "Enter a valid date or time"),
+    "form.enum": ("请从列表中选择", "Choose one of the listed options"),
+    "form.minlength": ("至少 {0} 个字", "At least {0} characters"),
+    "form.maxlength": ("最多 {0} 个字", "At most {0} characters"),
+    "form.min": ("不能小于 {0}", "Must be at least {0}"),
+    "form.max": ("不能大于 {0}", "Must be at most {0}"),
+    "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
+}
+
+_TRUE = {"true", "1", "yes", "on", "是", "y"}
+_FALSE = {"false", "0", "no", "off", "否", "n", ""}
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def field_error(key: str, arg=None) -> dict:
+    zh, en = MESSAGES[key]
+    return {"key": key, "message": zh.format(arg), "en": en.format(arg)}
+
+
+class FieldInvalid(ValueError):
+    def __init__(self, key: str, arg=None):
+        super().__init__(key)
+        self.key, self.arg = key, arg
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    id: str
+    type: str
+    label: str
+    required: bool = False
+    readonly: bool = False
+    default: object = None
+    options: tuple[Option, ...] = ()
+    minlength: int | None = None
+    maxlength: int | None = None
+    min: float | None = None
+    max: float | None = None
+    properties: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        out = {"id": self.id, "type": self.type, "label": self.label, "required": self.required,
+               "readonly": self.readonly, "default": self.default}
+        if self.type == "enum":
+            out["options"] = [{"id": o.id, "name": o.name} for o in self.options]
+        for name in ("minlength", "maxlength", "min", "max"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict) -> "FormField":
+        return cls(id=d["id"], type=d["type"], label=d.get("label") or d["id"],
+                   required=d.get("required", False), readonly=d.get("readonly", False),
+                   default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
+                   minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
+                   properties=d.get("properties") or {})
+
+    def convert(self, value):
+        """One submitted value -> its typed value, or FieldInvalid. None/'' means 'not given'."""
+        if value is None or (isinstance(value, str) and value.strip() == "" and self.type != "string"):
+            return None
+        converted = _CONVERTERS[self.type](self, value)
+        self._check_bounds(converted)
+        return converted
+
+    def _check_bounds(self, value) -> None:
+        if value is None:
+            return
+        if self.type == "string":
+            if self.minlength is not None and len(value) < self.minlength:
+                raise FieldInvalid("form.minlength", self.minlength)
+            if self.maxlength is not None and len(value) > self.maxlength:
+                raise FieldInvalid("form.maxlength", self.maxlength)
+        if self.type in ("long", "double"):
+            if self.min is not None and value < self.min:
+                raise FieldInvalid("form.min", _num(self.min))
+            if self.max is not None and value > self.max:
+                raise FieldInvalid("form.max", _num(self.max))
+
+
+def _num(x):
+    return int(x) if float(x).is_integer() else x
+
+
+def _to_string(f: FormField, v):
+    if isinstance(v, (dict, list)):
+        raise FieldInvalid("form.string")
+    return str(v) if not isinstance(v, bool) else ("true" if v else "false")
+
+
+def _to_long(f: FormField, v):
+    if isinstance(v, bool):
+        raise FieldInvalid("form.long")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", v):
+        return int(v)
+    raise FieldInvalid("form.long")
+
+
+def _to_double(f: FormField, v):
+    if isinstance(v, bool):
+        raise FieldInvalid("form.double")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise FieldInvalid("form.double") from None
+    if x != x or x in (float("inf"), float("-inf")):
+        raise FieldInvalid("form.double")
+    return x
+
+
+def _to_boolean(f: FormField, v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in _TRUE:
+        return True
+    if isinstance(v, str) and v.strip().lower() in _FALSE:
+        return False
+    raise FieldInvalid("form.boolean")
+
+
+def _to_date(f: FormField, v):
+    """A date stays a date ('2026-11-23'); a time becomes ISO 8601 in Shanghai time with offset."""
+    if not isinstance(v, str):
+        raise FieldInvalid("form.date")
+    text = v.strip()
+    try:
+        if _DATE_ONLY.match(text):
+            return date.fromisoformat(text).isoformat()
+        return to_iso(parse_instant(text))
+    except ValueError:
+        raise FieldInvalid("form.date") from None
+
+
+def _to_enum(f: FormField, v):
+    v = str(v)
+    if v not in {o.id for o in f.options}:
+        raise FieldInvalid("form.enum")
+    return v
+
+
+_CONVERTERS = {"string": _to_string, "long": _to_long, "double": _to_double, "boolean": _to_boolean,
+               "date": _to_date, "enum": _to_enum}
+
+
+NOW = "now"   # a date field's default that means "the time of submission" (e.g. received_at)
+
+
+def validate_submission(fields: list[FormField], data, current: dict | None = None,
+                        now: datetime | None = None) -> dict:
+    """Check and convert a whole submission; raise BadInput naming every bad field at once.
+
+    Absent fields take their default; read-only fields keep the value they have (a different one is
+    refused); fields the form does not declare are refused."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadInput("提交的数据必须是一个对象 (the data must be a JSON object)",
+                       fields={"data": field_error("form.data")})
+    current = current or {}
+    by_id = {f.id: f for f in fields}
+    errors: dict[str, dict] = {k: field_error("form.unknown") for k in data if k not in by_id}
+    out: dict = {}
+    for f in fields:
+        try:
+            if f.readonly:
+                if f.id in data and f.convert(data[f.id]) != current.get(f.id, f.default):
+                    raise FieldInvalid("form.readonly")
+                continue
+            value = f.convert(data[f.id]) if f.id in data else f.default
+            if value == NOW and f.type == "date":
+                value = to_iso(now) if now is not None else None
+            if value is None or (f.type == "string" and value == ""):
+                if f.required:
+                    raise FieldInvalid("form.required")
+                value = None if f.type != "string" else (value or "")
+            out[f.id] = value
+        except FieldInvalid as e:
+            errors[f.id] = field_error(e.key, e.arg)
+    if errors:
+        names = "、".join(by_id[k].label if k in by_id else k for k in errors)
+        raise BadInput(f"表单有误：{names} (invalid form fields: {', '.join(errors)})", fields=errors)
+    return out

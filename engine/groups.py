@@ -1,0 +1,28 @@
+"""The user groups of procedures.md §1. A lane's id is the group whose members see its tasks."""
+from __future__ import annotations
+
+GROUPS: dict[str, str] = {
+    "front_desk": "前台 / 大堂管家",
+    "dispatcher": "调度中心当班人员",
+    "dispatch_supervisor": "调度主管",
+    "butler": "亲情管家",
+    "cs_supervisor": "客服主管",
+    "cs_manager": "客服经理",
+    "engineering": "工程部",
+    "security": "保安部 / 秩序维护",
+    "cleaning": "环境 / 保洁",
+    "finance": "财务",
+    "inspector": "验房员",
+    "archivist": "档案管理员",
+    "developer_cs": "地产客服",
+    "developer_engineering": "地产工程部",
+    "legal": "法律顾问",
+    "quality": "品质部 / 督导中心",
+    "process_owner": "流程负责人",
+    "admin": "系统管理员",
+}
+
+# Who may see every group's tasks (`wuye tasks --all`) and assign tasks to others.
+SUPERVISORS = frozenset({"dispatch_supervisor", "cs_supervisor", "cs_manager", "admin"})
+# Read-only everywhere: history, replay, reports.
+AUDITORS = frozenset({"quality"})

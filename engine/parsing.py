@@ -1,0 +1,344 @@
+"""Deploy-time parsing and validation of BPMN and DMN files (SpiffWorkflow's CamundaParser).
+
+Everything a process owner can get wrong is found here, before anything is stored, and reported as
+``file:line: element: reason`` — one line per problem. What passes is turned into our own
+``ParsedProcess``: the serialized SpiffWorkflow spec plus the metadata (lanes, candidate groups,
+forms, extension properties) the rest of wuye reads instead of SpiffWorkflow's objects."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.errors import BadInput
+from engine.forms import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option
+from engine.juel import translate_expression
+from engine.sandbox import SandboxError, check_expression, check_script
+from engine.bpmn import spec_to_dict
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "https://www.omg.org/spec/DMN/20191111/MODEL/", "https://www.omg.org/spec/DMN/20230324/MODEL/")
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+_ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+                          r"|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
+# Camunda implementations we cannot run: a Java class, a bean, an external worker, a connector.
+_JAVA_ATTRS = ("class", "delegateExpression", "expression", "type")
+UNSUPPORTED = {"serviceTask": "服务任务 (service task)", "sendTask": "发送任务 (send task)",
+               "complexGateway": "复杂网关 (complex gateway)"}
+
+
+@dataclass
+class SourceFile:
+    name: str
+    data: bytes
+    root: etree._Element
+    kind: str                   # 'bpmn' | 'dmn'
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ParsedProcess:
+    process_id: str
+    name: str
+    file: SourceFile
+    spec: dict
+    meta: dict
+    decisions: dict[str, str] = field(default_factory=dict)   # decision id -> content hash used
+
+    @property
+    def content_hash(self) -> str:
+        """Versions change when the BPMN file or any DMN table it was built with changes."""
+        h = hashlib.sha256(self.file.data)
+        for decision, digest in sorted(self.decisions.items()):
+            h.update(f"\0{decision}\0{digest}".encode())
+        return h.hexdigest()
+
+
+class Problems:
+    """Collects ``file:line: element: reason`` lines; raises them all at once."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def add(self, file: str, node, message: str) -> None:
+        line = getattr(node, "sourceline", None) or "?"
+        ident = node.get("id") if node is not None and hasattr(node, "get") else None
+        self.lines.append(f"{file}:{line}: {ident + ': ' if ident else ''}{message}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise BadInput("\n".join(self.lines))
+
+
+def load_source(name: str, data: bytes) -> SourceFile:
+    from engine.safe_xml import parse_xml
+    root = parse_xml(data, name)
+    ns = etree.QName(root).namespace
+    local = etree.QName(root).localname
+    if ns == BPMN_NS and local == "definitions":
+        return SourceFile(name, data, root, "bpmn")
+    if ns in DMN_NAMESPACES and local == "definitions":
+        return SourceFile(name, data, root, "dmn")
+    raise BadInput(f"{name}:{root.sourceline}: not a BPMN 2.0 or DMN file (the root element is "
+                   f"<{local}> in namespace {ns or 'none'})")
+
+
+def decision_ids(source: SourceFile) -> list[str]:
+    return [d.get("id") for d in source.root.iter("{%s}decision" % etree.QName(source.root).namespace)]
+
+
+def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *, known_groups: set[str],
+                    function_names: set[str]) -> list[ParsedProcess]:
+    """Validate and parse every executable process of ``bpmn_files`` (DMN tables from ``dmn_files``)."""
+    problems = Problems()
+    prepared = {}
+    for src in bpmn_files:
+        tree = copy.deepcopy(src.root)
+        _prepare_expressions(src.name, tree, problems, function_names)
+        _check_structure(src.name, tree, problems, known_groups)
+        prepared[src.name] = tree
+    problems.raise_if_any()
+
+    parser = CamundaParser()
+    dmn_hashes: dict[str, str] = {}
+    for src in dmn_files:
+        try:
+            parser.add_dmn_xml(src.root, filename=src.name)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as e:
+            problems.add(src.name, src.root, f"DMN 无法解析 (cannot parse the decision table): {e}")
+        for d in decision_ids(src):
+            dmn_hashes[d] = src.content_hash
+    out = []
+    for src in bpmn_files:
+        tree = prepared[src.name]
+        try:
+            parser.add_bpmn_xml(tree, filename=src.name)
+        except ValidationException as e:
+            problems.add(src.name, _node_for(tree, e), str(e))
+            continue
+        processes = tree.findall("bpmn:process", NS)
+        executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+        if not executable:
+            node = processes[0] if processes else tree
+            problems.add(src.name, node, "没有可执行的流程 (no process has isExecutable=\"true\")")
+        for proc in executable:
+            pid = proc.get("id")
+            try:
+                spec = parser.get_spec(pid)
+                subprocesses = parser.get_subprocess_specs(pid)
+            except ValidationException as e:
+                problems.add(src.name, _node_for(tree, e), str(e))
+                continue
+            except (SpiffWorkflowException, KeyError, ValueError, TypeError) as e:
+                problems.add(src.name, proc, f"流程无法解析 (cannot parse the process): {e}")
+                continue
+            used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
+            out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec_to_dict(spec, subprocesses),
+                                     process_meta(tree, proc),
+                                     {d: dmn_hashes.get(d, "") for d in sorted(used - {None})}))
+    problems.raise_if_any()
+    return out
+
+
+def _node_for(tree, e: ValidationException):
+    if e.id:
+        found = tree.xpath("//*[@id=$id]", id=e.id)
+        if found:
+            return found[0]
+    return tree
+
+
+# -- expressions: Camunda's habits made runnable, then checked in the sandbox ---------------------
+
+def _prepare_expressions(file: str, tree, problems: Problems, function_names: set[str]) -> None:
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
+            text = (node.text or "").strip()
+            if _ISO_LITERAL.match(text):
+                node.text = f'"{text}"'       # Camunda writes PT2H; SpiffWorkflow evaluates it
+            else:
+                node.text = _translated(file, node, text, problems, function_names, "定时表达式 (timer)")
+    for node in tree.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition"):
+        node.text = _translated(file, node, (node.text or "").strip(), problems, function_names,
+                                "条件表达式 (condition)")
+    for node in tree.iter(f"{{{BPMN_NS}}}scriptTask"):
+        fmt = (node.get("scriptFormat") or "python").lower()
+        script = node.find("bpmn:script", NS)
+        if fmt not in ("python", "py"):
+            problems.add(file, node, f"脚本语言 {fmt} 不受支持，只能用 Python (only python scripts run here)")
+        elif script is None or not (script.text or "").strip():
+            problems.add(file, node, "脚本任务没有脚本 (the script task has no script)")
+        else:
+            try:
+                check_script(script.text)
+            except SandboxError as e:
+                problems.add(file, node, f"脚本不安全或有误 (script refused): {e.message}")
+
+
+def _translated(file, node, text, problems, function_names, what) -> str:
+    if not text:
+        problems.add(file, node.getparent() if node.getparent() is not None else node, f"{what}为空 (empty expression)")
+        return text
+    try:
+        expr = translate_expression(text)
+        check_expression(expr, function_names)
+        return expr
+    except SandboxError as e:
+        owner = node.getparent() if not node.get("id") and node.getparent() is not None else node
+        problems.add(file, owner, f"{what}无法在沙箱中运行 (refused): {text!r}: {e.message}")
+        return text
+
+
+# -- structure: lanes, groups, forms, unsupported elements -----------------------------------------
+
+def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]) -> None:
+    for proc in tree.findall("bpmn:process", NS):
+        lanes = lane_of(proc)
+        for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
+            if lane.get("id") not in known_groups:
+                problems.add(file, lane, f"泳道 id 不是已知的用户组 (lane id is not a known group; known: "
+                                         f"{', '.join(sorted(known_groups))})")
+        starters = _split(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+        for g in starters - known_groups:
+            problems.add(file, proc, f"未知的发起组 (unknown candidateStarterGroups group) {g}")
+        for node in proc.iter():
+            if not isinstance(node.tag, str):
+                continue
+            local = etree.QName(node).localname
+            if etree.QName(node).namespace != BPMN_NS:
+                continue
+            if local in UNSUPPORTED:
+                problems.add(file, node, f"{UNSUPPORTED[local]} 无法在 wuye 中执行 (cannot run here: "
+                                         "use a script task or a user task)")
+            elif local == "userTask":
+                groups = _split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
+                if node.get("id") not in lanes and not groups:
+                    problems.add(file, node, "用户任务不在任何泳道中 (user task is in no lane and has no "
+                                             "candidate groups)")
+                for g in groups - known_groups:
+                    problems.add(file, node, f"未知的候选组 (unknown candidate group) {g}")
+            elif local in ("businessRuleTask",) and node.get(f"{{{CAMUNDA_NS}}}class"):
+                problems.add(file, node, "Java 决策实现无法执行 (a Java class cannot run here)")
+            if local in ("userTask", "startEvent"):
+                for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
+                    try:
+                        read_field(ff)
+                    except ValueError as e:
+                        problems.add(file, ff, f"表单字段有误 (form field): {e}")
+            for listener in node.iterfind("bpmn:extensionElements/camunda:executionListener", NS):
+                if any(listener.get(a) for a in _JAVA_ATTRS):
+                    problems.add(file, listener, "执行监听器无法执行 (execution listeners with Java/expressions "
+                                                 "cannot run here)")
+
+
+def _split(value: str | None) -> set[str]:
+    return {g.strip() for g in (value or "").split(",") if g.strip()}
+
+
+def lane_of(proc) -> dict[str, str]:
+    """flow node id -> lane id (innermost lane wins)."""
+    out = {}
+    for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            out[(ref.text or "").strip()] = lane.get("id")
+    return out
+
+
+def read_field(ff) -> FormField:
+    """One camunda:formField -> FormField, with its default converted; ValueError names the problem."""
+    fid, ftype = ff.get("id"), ff.get("type") or "string"
+    if not fid or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", fid):
+        raise ValueError(f"字段 id {fid!r} 必须是字母开头的标识符 (field id must be an identifier)")
+    if ftype not in FIELD_TYPES:
+        raise ValueError(f"{fid}: 未知类型 {ftype!r} (unknown type; allowed: {', '.join(FIELD_TYPES)})")
+    limits: dict = {}
+    for c in ff.iterfind("camunda:validation/camunda:constraint", NS):
+        name, config = c.get("name"), c.get("config")
+        if name not in CONSTRAINTS:
+            raise ValueError(f"{fid}: 未知约束 {name!r} (unknown constraint; allowed: {', '.join(CONSTRAINTS)})")
+        if name in ("minlength", "maxlength"):
+            limits[name] = _number(fid, name, config, int)
+        elif name in ("min", "max"):
+            limits[name] = _number(fid, name, config, float)
+        else:
+            limits[name] = True
+    options = tuple(Option(v.get("id"), v.get("name") or v.get("id")) for v in ff.iterfind("camunda:value", NS))
+    if ftype == "enum" and not options:
+        raise ValueError(f"{fid}: 枚举字段没有选项 (an enum needs camunda:value options)")
+    props = {p.get("id"): p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)}
+    field = FormField(id=fid, type=ftype, label=ff.get("label") or fid, options=options, properties=props,
+                      required=limits.pop("required", False), readonly=limits.pop("readonly", False), **limits)
+    raw = ff.get("defaultValue")
+    if ftype == "date" and raw is not None and raw.strip() in ("now", "${now()}", "now()"):
+        return FormField(**{**field.__dict__, "default": NOW})
+    if raw is not None and raw != "":
+        try:
+            default = field.convert(raw)
+        except FieldInvalid as e:
+            raise ValueError(f"{fid}: 默认值 {raw!r} 不符合类型 {ftype} ({e.key})") from None
+        field = FormField(**{**field.__dict__, "default": default})
+    return field
+
+
+def _number(fid, name, config, kind):
+    try:
+        return kind(config)
+    except (TypeError, ValueError):
+        raise ValueError(f"{fid}: 约束 {name} 需要数字 (constraint {name} needs a number, got {config!r})") from None
+
+
+# -- metadata ---------------------------------------------------------------------------------------
+
+def process_meta(tree, proc) -> dict:
+    lanes = lane_of(proc)
+    lane_names = {lane.get("id"): (lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}
+    elements = {}
+    start_form: list[dict] = []
+    messages = {m.get("id"): m.get("name") for m in tree.findall("bpmn:message", NS)}
+    caught = []
+    for node in proc.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS or not node.get("id"):
+            continue
+        local = etree.QName(node).localname
+        if local in ("lane", "laneSet", "sequenceFlow", "process", "textAnnotation", "association",
+                     "dataObject", "dataObjectReference", "dataStoreReference"):
+            continue
+        form = [read_field(ff).to_json()
+                for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS)]
+        lane = lanes.get(node.get("id"))
+        groups = sorted(_split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) | ({lane} if lane else set()))
+        doc = node.find("bpmn:documentation", NS)
+        el = {"type": local, "name": node.get("name") or node.get("id"), "lane": lane, "groups": groups,
+              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
+              "properties": {p.get("name"): p.get("value")
+                             for p in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)},
+              "documentation": (doc.text or "").strip() if doc is not None else ""}
+        if form:
+            el["form"] = form
+        if local == "boundaryEvent":
+            el["attached_to"] = node.get("attachedToRef")
+            el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
+        elements[node.get("id")] = el
+        if local == "startEvent" and node.getparent() is proc and form:
+            start_form = form
+        for md in node.iterfind("bpmn:messageEventDefinition", NS):
+            name = messages.get(md.get("messageRef")) or md.get("messageRef")
+            if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
+                caught.append(name)
+    starters = sorted(_split(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))
+    if not starters:
+        start = next((n for n in proc.iterfind("bpmn:startEvent", NS)), None)
+        starters = [lanes[start.get("id")]] if start is not None and start.get("id") in lanes else sorted(lane_names)
+    return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
+            "start_form": start_form, "elements": elements, "messages": sorted(set(caught))}

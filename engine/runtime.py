@@ -1,0 +1,165 @@
+"""Loading, stepping and saving one instance inside a unit of work.
+
+A step is: load the state (spec from our own store, sandboxed script engine attached), act, settle
+(engine tasks and due timers run), then derive events by diffing task states, rewrite the task
+projection and the next-timer column, and store the new state — all in the caller's transaction."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from engine import bpmn, penalties
+from engine.bpmn import Run, StepFailed
+from engine.calendar import BusinessCalendar
+from engine.clock import Clock, to_iso
+from engine.errors import NotFound, NotPermitted, WuyeError
+from engine.functions import expression_functions
+from engine.permissions import Actor
+from engine.sandbox import sandbox_script_engine
+from storage.models import Event, Instance, Task, Violation
+from storage.uow import UnitOfWork
+
+CALENDAR = BusinessCalendar()
+PRIORITY = {"major": 2, "important": 1}
+
+
+class ProcessFailed(WuyeError):
+    """The process itself failed on this step (a script, condition or timer expression): nothing
+    was saved; the message names the element."""
+    exit_code = 1
+    http_status = 422
+
+
+def script_engine(clock: Clock):
+    return sandbox_script_engine(expression_functions(clock, CALENDAR))
+
+
+def actor_for(uow: UnitOfWork, name: str) -> Actor:
+    user = uow.users.get(name)
+    if user is None or not user.active:
+        raise NotPermitted(f"没有此用户或已停用 (no such active user): {name}")
+    return Actor(user.name, frozenset(user.group_ids))
+
+
+def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:
+    instance = uow.instances.get(int(instance_id), for_update=for_update)
+    if instance is None:
+        raise NotFound(f"没有此流程实例 (no instance {instance_id})")
+    return instance
+
+
+def spec_of(instance: Instance) -> bpmn.ProcessSpec:
+    return bpmn.load_spec(instance.definition_id, instance.definition.spec)
+
+
+def load_run(instance: Instance, clock: Clock) -> Run:
+    with bpmn.clock_context(clock):
+        return Run.load(spec_of(instance), instance.state, script_engine(clock))
+
+
+def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action: Callable[[Run], None], *,
+         run: Run | None = None, acted_task: str | None = None, submitted: dict | None = None) -> list[Event]:
+    """Load (unless ``run`` is given), act, settle, record; returns the events written.
+    Raises ProcessFailed, with nothing written, when the process itself fails."""
+    try:
+        with bpmn.clock_context(clock):
+            run = run or Run.load(spec_of(instance), instance.state, script_engine(clock))
+            before = run.snapshot()
+            action(run)
+            run.settle()
+    except StepFailed as e:
+        raise ProcessFailed(f"{e.message}" + (f" [element {e.element}]" if e.element else "")) from e
+    return record(uow, instance, run, before, actor, clock, acted_task=acted_task, submitted=submitted)
+
+
+def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: Actor, clock: Clock, *,
+           acted_task: str | None = None, submitted: dict | None = None) -> list[Event]:
+    now = clock.now()
+    meta = instance.definition.meta
+    elements = meta.get("elements", {})
+    changes = run.changes_since(before)
+    open_rows = {t.id: t for t in uow.tasks.for_instance(instance.id, states=["ready"])}
+    timers = run.waiting_timers()
+    due_by_task: dict[str, datetime] = {}
+    for tm in timers:
+        if tm.guarded_task_id:
+            due_by_task[tm.guarded_task_id] = min(tm.due, due_by_task.get(tm.guarded_task_id, tm.due))
+
+    written: list[Event] = []
+
+    def emit(type_: str, task_id: str | None = None, **data):
+        written.append(uow.events.append(type=type_, actor=actor.name, at=now, instance_id=instance.id,
+                                         task_id=task_id, data=data))
+
+    finished = {c.task_id: c for c in changes if c.kind == "userTask" and c.old == "READY"}
+    if acted_task in finished and finished[acted_task].new == "COMPLETED":
+        emit("task_completed", acted_task, name=finished[acted_task].element_id, data=submitted or {})
+    for c in changes:
+        if c.kind == "timer" and c.new == "COMPLETED" and c.old in ("WAITING", "READY"):
+            el = elements.get(c.element_id, {})
+            emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id))
+            _violation(uow, instance, el, c, open_rows, now, emit)
+        elif c.kind == "message" and c.new == "COMPLETED" and c.old in ("WAITING", "READY"):
+            emit("message_received", c.task_id, name=c.element_id)
+    for tid, c in finished.items():
+        row = open_rows.pop(tid, None)
+        state = "completed" if c.new == "COMPLETED" else "cancelled"
+        if tid != acted_task:
+            emit(f"task_{state}", tid, name=c.element_id)
+        if row is not None:
+            uow.tasks.close(row, state=state, at=now, by=actor.name if state == "completed" else None)
+
+    data_now = run.data
+    for view in run.ready_user_tasks():
+        el = elements.get(view.name, {})
+        row = open_rows.pop(view.id, None)
+        if row is None:
+            row = Task(id=view.id, instance_id=instance.id, process_id=instance.process_id, name=view.name,
+                       title=el.get("name") or view.title, lane=el.get("lane"),
+                       candidate_groups=",".join(el.get("groups", [])), state="ready", room=instance.room,
+                       priority=PRIORITY.get(str(view.data.get("severity")), 0), created_at=now)
+            uow.tasks.add(row, el.get("groups", []))
+            emit("task_ready", view.id, name=view.name, title=row.title, lane=row.lane,
+                 due_at=to_iso(due_by_task[view.id]) if view.id in due_by_task else None)
+        row.assignee = view.assignee
+        row.due_at = due_by_task.get(view.id)
+    for row in open_rows.values():        # no longer in the tree at all
+        uow.tasks.close(row, state="cancelled", at=now, by=None)
+
+    status = run.status
+    if status != instance.status:
+        if status in ("completed", "cancelled"):
+            instance.ended_at = now
+        emit(f"instance_{status}", None, **({"errors": run.errors()} if status == "error" else {}))
+    instance.status = status
+    instance.state = run.dump()
+    instance.serializer_version = bpmn.SERIALIZER_VERSION
+    instance.next_timer_at = min((t.due for t in timers), default=None) if status == "running" else None
+    instance.updated_at = now
+    instance.error = None
+    if data_now.get("room") and not instance.room:
+        instance.room = str(data_now["room"])[:64]
+    uow.flush()
+    return written
+
+
+def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, emit) -> None:
+    """A timer that carries a ``deadline`` property records a violation when it fires."""
+    props = el.get("properties") or {}
+    deadline = props.get("deadline")
+    if not deadline:
+        return
+    guarded = el.get("attached_to")
+    row = next((r for r in open_rows.values() if r.name == guarded), None)
+    if row is not None and row.assignee:
+        responsible, kind = row.assignee, "user"
+    else:
+        elements = instance.definition.meta.get("elements", {})
+        lane = props.get("responsible") or (row.lane if row else None) or elements.get(guarded or "", {}).get("lane")
+        responsible, kind = lane or "unknown", "group"
+    amount = penalties.amount_for(deadline, props)
+    uow.violations.add(Violation(instance_id=instance.id, process_id=instance.process_id, deadline_id=deadline,
+                                 element_id=change.element_id, task_id=row.id if row else None,
+                                 responsible=responsible, responsible_kind=kind, amount=amount, at=now,
+                                 description=props.get("description") or el.get("name") or penalties.describe(deadline)))
+    emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount)

@@ -1,0 +1,33 @@
+"""verify_audit: walk the whole event log and name the first event that was edited, deleted or moved."""
+from __future__ import annotations
+
+from engine.clock import Clock
+from engine.permissions import SYSTEM, Actor, may_audit
+from storage.chain import GENESIS, event_hash
+from storage.uow import UnitOfWork
+
+
+def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
+    if actor is not SYSTEM:
+        may_audit(actor)
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for ev in uow.events.all():
+        count += 1
+        if ev.seq != expected_seq:
+            return _broken(count - 1, expected_seq, f"event {expected_seq} is missing (deleted); next found is {ev.seq}")
+        if ev.prev_hash != prev_hash:
+            return _broken(count - 1, ev.seq, "prev_hash does not match the event before it (deleted or reordered)")
+        recomputed = event_hash(seq=ev.seq, instance_id=ev.instance_id, type=ev.type, actor=ev.actor, at=ev.at,
+                                task_id=ev.task_id, data=ev.data, prev_hash=ev.prev_hash)
+        if recomputed != ev.hash:
+            return _broken(count - 1, ev.seq, "its content does not match its hash (edited)")
+        prev_hash, expected_seq = ev.hash, ev.seq + 1
+    head = uow.events.head()
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        return _broken(count, expected_seq, f"the log ends at event {expected_seq - 1} but {head.seq} were written "
+                                            "(events deleted from the end)")
+    return {"ok": True, "events": count, "head": prev_hash}
+
+
+def _broken(checked: int, seq: int, reason: str) -> dict:
+    return {"ok": False, "events": checked, "first_broken": {"seq": seq, "reason": reason}}

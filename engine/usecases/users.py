@@ -1,0 +1,55 @@
+"""Users and groups: create, authenticate, and the setup of a fresh database."""
+from __future__ import annotations
+
+import re
+import secrets
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine.clock import Clock
+from engine.errors import BadInput, Conflict
+from engine.groups import GROUPS
+from engine.permissions import Actor
+from storage.models import User
+from storage.uow import UnitOfWork
+
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
+
+
+def ensure_groups(uow: UnitOfWork) -> None:
+    for gid, name in GROUPS.items():
+        uow.users.ensure_group(gid, name)
+
+
+def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: list[str],
+             password: str | None, display_name: str = "") -> dict:
+    """Returns the user; ``password`` is included only when it was generated here."""
+    if not _USERNAME.match(name or ""):
+        raise BadInput(f"用户名无效 (user name must be 2-64 letters, digits, _ . -): {name!r}",
+                       fields={"name": {"key": "user.name"}})
+    if uow.users.get(name) is not None:
+        raise Conflict(f"用户已存在 (user {name} exists)")
+    unknown = [g for g in groups if uow.users.group(g) is None]
+    if unknown:
+        raise BadInput(f"未知的用户组 (unknown groups): {', '.join(unknown)}; known: {', '.join(sorted(GROUPS))}",
+                       fields={"groups": {"key": "user.groups"}})
+    generated = password is None
+    if generated:
+        password = secrets.token_urlsafe(12)
+    if len(password) < 4:
+        raise BadInput("密码至少 4 个字符 (password too short)", fields={"password": {"key": "user.password"}})
+    user = uow.users.add(User(name=name, display_name=display_name or name,
+                              password_hash=generate_password_hash(password), active=True, created_at=clock.now()))
+    user.groups = [uow.users.group(g) for g in dict.fromkeys(groups)]
+    uow.events.append(type="user_added", actor=actor.name, at=clock.now(), data={"name": name, "groups": groups})
+    out = {"name": name, "groups": sorted(groups)}
+    if generated:
+        out["password"] = password
+    return out
+
+
+def authenticate(uow: UnitOfWork, *, name: str, password: str) -> Actor | None:
+    user = uow.users.get(name or "")
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return Actor(user.name, frozenset(user.group_ids))

@@ -1,0 +1,38 @@
+"""The JSON shapes of design.md's CLI contract (the API returns the same)."""
+from __future__ import annotations
+
+from engine.clock import to_iso
+from storage.models import Event, Instance, Task, Violation
+
+
+def _iso(dt):
+    return to_iso(dt) if dt is not None else None
+
+
+def task_json(row: Task, meta: dict) -> dict:
+    el = meta.get("elements", {}).get(row.name, {})
+    return {"id": row.id, "instance": row.instance_id, "process": row.process_id, "name": row.name,
+            "title": row.title, "lane": row.lane, "lane_name": meta.get("lanes", {}).get(row.lane, row.lane),
+            "candidate_groups": [g for g in row.candidate_groups.split(",") if g],
+            "assignee": row.assignee, "state": row.state, "room": row.room, "priority": row.priority,
+            "due_at": _iso(row.due_at), "created_at": _iso(row.created_at),
+            "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
+            "documentation": el.get("documentation", ""), "form": el.get("form", [])}
+
+
+def event_json(ev: Event) -> dict:
+    return {"seq": ev.seq, "type": ev.type, "at": _iso(ev.at), "actor": ev.actor, "task": ev.task_id,
+            "instance": ev.instance_id, "data": ev.data}
+
+
+def violation_json(v: Violation) -> dict:
+    return {"id": v.id, "deadline": v.deadline_id, "element": v.element_id, "task": v.task_id,
+            "responsible": v.responsible, "responsible_kind": v.responsible_kind, "amount": float(v.amount),
+            "at": _iso(v.at), "description": v.description, "instance": v.instance_id, "process": v.process_id}
+
+
+def instance_summary(inst: Instance) -> dict:
+    return {"instance": inst.id, "process": inst.process_id, "name": inst.definition.meta.get("name"),
+            "version": inst.definition.version, "status": inst.status, "room": inst.room,
+            "started_at": _iso(inst.started_at), "started_by": inst.started_by, "ended_at": _iso(inst.ended_at),
+            "updated_at": _iso(inst.updated_at), "next_timer_at": _iso(inst.next_timer_at), "error": inst.error}

@@ -1,0 +1,217 @@
+"""The relational schema: definitions, instances, the task and timer projections, the event log,
+violations, users and groups.
+
+The SpiffWorkflow state in ``instances.state`` is the source of truth for a running instance; the
+``tasks`` rows and ``instances.next_timer_at`` are projections rewritten in the same transaction so
+that the inbox and the timer sweep can query by index instead of loading workflows.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# SQLite wants INTEGER PRIMARY KEY for its rowid alias; PostgreSQL gets a real bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no offset) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Definition(Base):
+    """One immutable deployed version of a BPMN process or a DMN decision."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("kind", "key", "version", name="uq_definition_version"),
+                      Index("ix_definition_key_hash", "kind", "key", "content_hash"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))           # 'bpmn' | 'dmn'
+    key: Mapped[str] = mapped_column(String(200))          # process id or decision id
+    name: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)              # the file exactly as deployed
+    spec: Mapped[dict | None] = mapped_column(JSON, nullable=True)      # serialized Spiff spec
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # lanes, groups, forms, properties
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    __table_args__ = (Index("ix_instance_next_timer", "next_timer_at"),
+                      Index("ix_instance_process_status", "process_id", "status"),
+                      Index("ix_instance_room", "room"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))        # running|completed|cancelled|error
+    state: Mapped[str] = mapped_column(Text)               # SpiffWorkflow JSON without the spec
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    room: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)     # the open incident, if any
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    definition: Mapped[Definition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Task(Base):
+    """Projection of one user task of an instance (ready, completed or cancelled)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_task_lane_state", "lane", "state", "created_at"),
+                      Index("ix_task_assignee_state", "assignee", "state"),
+                      Index("ix_task_instance", "instance_id", "state"),
+                      Index("ix_task_state_due", "state", "due_at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)      # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))         # BPMN element id
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    candidate_groups: Mapped[str] = mapped_column(String(500), default="")   # comma separated
+    assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))         # ready|completed|cancelled
+    room: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class TaskCandidate(Base):
+    """One row per (ready task, group allowed to work on it): the inbox joins through this."""
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidate_group", "group_id", "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Event(Base):
+    """Append-only, hash-chained history. Nothing updates or deletes a row."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_event_instance_seq", "instance_id", "seq"),
+                      Index("ix_event_type_at", "type", "at"))
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    instance_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The single row holding the last event's seq and hash: locked by every appender, so two
+    transactions can never both extend the chain from the same event, and it reveals a deleted tail."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Violation(Base):
+    """A breached deadline: who was responsible and the penalty the rules attach to it."""
+
+    __tablename__ = "violations"
+    __table_args__ = (Index("ix_violation_at", "at"), Index("ix_violation_instance", "instance_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    deadline_id: Mapped[str] = mapped_column(String(32))
+    element_id: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    responsible: Mapped[str] = mapped_column(String(100))  # user name, else the lane's group id
+    responsible_kind: Mapped[str] = mapped_column(String(8))  # 'user' | 'group'
+    amount: Mapped[float] = mapped_column(Numeric(10, 2), default=0)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    description: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class UserGroup(Base):
+    __tablename__ = "user_groups"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="selectin")
+
+    @property
+    def group_ids(self) -> set[str]:
+        return {g.id for g in self.groups}
+
+
+class ApiToken(Base):
+    """Bearer tokens for the JSON API; only the sha-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

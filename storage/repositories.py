@@ -1,0 +1,235 @@
+"""Repositories: the queries the engine needs, each against the session of one unit of work."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.chain import GENESIS, event_hash
+from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Task,
+                            TaskCandidate, User, Violation)
+
+
+class DefinitionRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def get(self, definition_id: int) -> Definition | None:
+        return self.s.get(Definition, definition_id)
+
+    def latest(self, kind: str, key: str) -> Definition | None:
+        return self.s.scalars(select(Definition).where(Definition.kind == kind, Definition.key == key)
+                              .order_by(Definition.version.desc()).limit(1)).first()
+
+    def latest_all(self, kind: str | None = None) -> list[Definition]:
+        newest = (select(Definition.kind, Definition.key, func.max(Definition.version).label("v"))
+                  .group_by(Definition.kind, Definition.key).subquery())
+        q = select(Definition).join(newest, (Definition.kind == newest.c.kind)
+                                    & (Definition.key == newest.c.key) & (Definition.version == newest.c.v))
+        if kind:
+            q = q.where(Definition.kind == kind)
+        return list(self.s.scalars(q.order_by(Definition.key)))
+
+    def versions(self, kind: str, key: str) -> list[Definition]:
+        return list(self.s.scalars(select(Definition).where(Definition.kind == kind, Definition.key == key)
+                                   .order_by(Definition.version)))
+
+    def add(self, definition: Definition) -> Definition:
+        self.s.add(definition)
+        return definition
+
+
+class InstanceRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def get(self, instance_id: int, *, for_update: bool = False, skip_locked: bool = False) -> Instance | None:
+        q = select(Instance).where(Instance.id == instance_id)
+        if for_update:
+            q = q.with_for_update(skip_locked=skip_locked, of=Instance)
+        return self.s.scalars(q).first()
+
+    def add(self, instance: Instance) -> Instance:
+        self.s.add(instance)
+        self.s.flush()
+        return instance
+
+    def due_ids(self, now: datetime, limit: int) -> list[int]:
+        """Instances with a timer strictly before ``now`` (SpiffWorkflow fires strictly after due),
+        earliest first, read through the index on next_timer_at."""
+        return list(self.s.scalars(select(Instance.id).where(Instance.next_timer_at < now)
+                                   .order_by(Instance.next_timer_at).limit(limit)))
+
+    def next_timer_at(self) -> datetime | None:
+        return self.s.scalar(select(func.min(Instance.next_timer_at)))
+
+    def search(self, *, process_id: str | None = None, status: str | None = None,
+               room: str | None = None, limit: int = 100) -> list[Instance]:
+        q = select(Instance)
+        if process_id:
+            q = q.where(Instance.process_id == process_id)
+        if status:
+            q = q.where(Instance.status == status)
+        if room:
+            q = q.where(Instance.room == room)
+        return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
+
+
+class TaskRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def get(self, task_id: str) -> Task | None:
+        return self.s.get(Task, task_id)
+
+    def for_instance(self, instance_id: int, states: Sequence[str] | None = None) -> list[Task]:
+        q = select(Task).where(Task.instance_id == instance_id)
+        if states:
+            q = q.where(Task.state.in_(states))
+        return list(self.s.scalars(q.order_by(Task.created_at, Task.id)))
+
+    def add(self, task: Task, groups: Iterable[str]) -> None:
+        """A newly ready task and the groups it is offered to."""
+        self.s.add(task)
+        self.s.add_all(TaskCandidate(task_id=task.id, group_id=g) for g in dict.fromkeys(groups))
+
+    def close(self, task: Task, *, state: str, at: datetime, by: str | None) -> None:
+        """The task left the ready state; it stays as history, but is offered to no group any more."""
+        task.state, task.completed_at, task.completed_by = state, at, by
+        self.s.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id))
+
+    def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
+              instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
+              room: str | None = None, overdue_at: datetime | None = None, limit: int = 500) -> list[Task]:
+        """Ready tasks assigned to ``user`` or offered to one of ``groups`` (all when every_group)."""
+        q = select(Task).where(Task.state == "ready")
+        if not every_group:
+            offered = select(TaskCandidate.task_id).where(TaskCandidate.group_id.in_(list(groups)))
+            q = q.where(or_(Task.assignee == user, Task.id.in_(offered)))
+        if instance_id is not None:
+            q = q.where(Task.instance_id == instance_id)
+        if process_id:
+            q = q.where(Task.process_id == process_id)
+        if lane:
+            q = q.where(Task.lane == lane)
+        if room:
+            q = q.where(Task.room.contains(room, autoescape=True))
+        if overdue_at is not None:
+            q = q.where(Task.due_at < overdue_at)
+        return list(self.s.scalars(q.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit)))
+
+    def counts_by_lane(self, groups: Iterable[str]) -> dict[str, int]:
+        q = (select(TaskCandidate.group_id, func.count()).join(Task, Task.id == TaskCandidate.task_id)
+             .where(TaskCandidate.group_id.in_(list(groups)), Task.state == "ready")
+             .group_by(TaskCandidate.group_id))
+        return dict(self.s.execute(q).all())
+
+
+class EventRepository:
+    def __init__(self, session: Session):
+        self.s = session
+        self._head: ChainHead | None = None
+
+    def append(self, *, type: str, actor: str, at: datetime, instance_id: int | None = None,
+               task_id: str | None = None, data: dict | None = None) -> Event:
+        head = self._lock_head()
+        data = data or {}
+        seq = head.seq + 1
+        digest = event_hash(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at,
+                            task_id=task_id, data=data, prev_hash=head.hash)
+        ev = Event(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at, task_id=task_id,
+                   data=data, prev_hash=head.hash, hash=digest)
+        self.s.add(ev)
+        head.seq, head.hash = seq, digest
+        return ev
+
+    def _lock_head(self) -> ChainHead:
+        """Take the chain's single head row for update, once per transaction."""
+        if self._head is None:
+            head = self.s.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).first()
+            if head is None:
+                head = ChainHead(id=1, seq=0, hash=GENESIS)
+                self.s.add(head)
+            self._head = head
+        return self._head
+
+    def head(self) -> ChainHead | None:
+        return self.s.get(ChainHead, 1)
+
+    def for_instance(self, instance_id: int) -> list[Event]:
+        return list(self.s.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.seq)))
+
+    def all(self, batch: int = 5000) -> Iterable[Event]:
+        """Every event in seq order, streamed in batches (the audit walks millions)."""
+        last = -1
+        while True:
+            rows = list(self.s.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)))
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].seq
+            self.s.expunge_all()
+
+
+class ViolationRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def add(self, violation: Violation) -> Violation:
+        self.s.add(violation)
+        return violation
+
+    def for_instance(self, instance_id: int) -> list[Violation]:
+        return list(self.s.scalars(select(Violation).where(Violation.instance_id == instance_id)
+                                   .order_by(Violation.at, Violation.id)))
+
+    def between(self, start: datetime, end: datetime) -> list[Violation]:
+        return list(self.s.scalars(select(Violation).where(Violation.at >= start, Violation.at < end)
+                                   .order_by(Violation.at, Violation.id)))
+
+
+class UserRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def get(self, name: str) -> User | None:
+        return self.s.scalars(select(User).where(User.name == name)).first()
+
+    def get_by_id(self, user_id: int) -> User | None:
+        return self.s.get(User, user_id)
+
+    def all(self) -> list[User]:
+        return list(self.s.scalars(select(User).order_by(User.name)))
+
+    def add(self, user: User) -> User:
+        self.s.add(user)
+        self.s.flush()
+        return user
+
+    def group(self, group_id: str) -> Group | None:
+        return self.s.get(Group, group_id)
+
+    def groups(self) -> list[Group]:
+        return list(self.s.scalars(select(Group).order_by(Group.id)))
+
+    def ensure_group(self, group_id: str, name: str) -> Group:
+        group = self.s.get(Group, group_id)
+        if group is None:
+            group = Group(id=group_id, name=name)
+            self.s.add(group)
+        elif name and group.name != name:
+            group.name = name
+        return group
+
+    def add_token(self, token: ApiToken) -> None:
+        self.s.add(token)
+
+    def by_token(self, token_hash: str, now: datetime) -> User | None:
+        q = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.token_hash == token_hash, ApiToken.expires_at > now, User.active.is_(True)))
+        return self.s.scalars(q).first()
+
+    def set_password(self, user: User, password_hash: str) -> None:
+        self.s.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
