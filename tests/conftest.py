@@ -7,16 +7,11 @@ SQLite and on PostgreSQL. Locally the PostgreSQL half is skipped when the server
 missing; in CI (CI=true) that is a failure instead."""
 from __future__ import annotations
 
-import glob
 import io
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,52 +25,22 @@ BPMN_DIR = Path(__file__).resolve().parent / "bpmn"
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------
 
-def _pg_bin() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return os.path.dirname(found[-1]) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def pg_server():
-    """A throwaway PostgreSQL server for the whole session; yields its admin URL."""
-    b = _pg_bin()
-    if b is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL server binaries are missing in CI (apt-get install postgresql)")
-        pytest.skip("PostgreSQL server binaries are not installed")
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    base = tempfile.mkdtemp(prefix="wuye-pg-")          # not tmp_path: its 0700 parent blocks postgres
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    data, port = os.path.join(base, "data"), _free_port()
-    subprocess.run(as_pg + [f"{b}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                            "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
-    started = subprocess.run(as_pg + [f"{b}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-o",
-                                      f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                                      f"-c max_connections=200", "start"], capture_output=True)
-    if started.returncode != 0:
-        log = Path(base, "log").read_text() if Path(base, "log").exists() else ""
-        pytest.fail(f"PostgreSQL did not start: {started.stderr.decode()} {log}")
+    """A throwaway PostgreSQL server for the whole session; yields its base URL."""
+    from bench.pgserver import ServerMissing, throwaway_server
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(as_pg + [f"{b}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        with throwaway_server() as url:
+            yield url
+    except ServerMissing as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{e} — in CI this is a failure, not a skip")
+        pytest.skip(str(e))
 
 
 def _new_pg_database(server_url: str) -> str:
-    import psycopg
-    name = "wuye_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url.replace("postgresql+psycopg", "postgresql") + "/postgres",
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server_url}/{name}"
+    from bench.pgserver import new_database
+    return new_database(server_url)
 
 
 # -- databases ---------------------------------------------------------------------------------------
