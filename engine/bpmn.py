@@ -13,7 +13,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime as _datetime, timezone
-from functools import lru_cache
+from collections.abc import Callable
 from uuid import UUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
@@ -105,18 +105,24 @@ class ProcessSpec:
     subprocess_specs: dict
 
 
-@lru_cache(maxsize=256)
-def _spec_from_json(definition_id: int, blob_json: str) -> ProcessSpec:
-    blob = json.loads(blob_json)
-    return ProcessSpec(_SERIALIZER.from_dict(blob["spec"]),
-                       {k: _SERIALIZER.from_dict(v) for k, v in blob["subprocess_specs"].items()})
+_SPECS: dict[tuple[int, str], ProcessSpec] = {}
 
 
-def load_spec(definition_id: int, blob: dict) -> ProcessSpec:
-    """Definitions are immutable, so a restored spec is cached per definition id."""
-    if blob.get("serializer_version") != SERIALIZER_VERSION:
-        raise StateRefused(f"definition {definition_id} was stored by serializer {blob.get('serializer_version')}")
-    return _spec_from_json(definition_id, json.dumps(blob, sort_keys=True))
+def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -> ProcessSpec:
+    """Definitions are immutable, so a restored spec is cached per (definition id, content hash);
+    ``blob`` is called only on a miss, so the stored JSON is not even read from the database then."""
+    key = (definition_id, content_hash)
+    spec = _SPECS.get(key)
+    if spec is None:
+        data = blob()
+        if data.get("serializer_version") != SERIALIZER_VERSION:
+            raise StateRefused(f"definition {definition_id} was stored by serializer {data.get('serializer_version')}")
+        spec = ProcessSpec(_SERIALIZER.from_dict(data["spec"]),
+                           {k: _SERIALIZER.from_dict(v) for k, v in data["subprocess_specs"].items()})
+        if len(_SPECS) > 512:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
 
 
 # -- a running workflow ------------------------------------------------------------------------------
@@ -300,6 +306,25 @@ class Run:
 
     def errors(self) -> list[str]:
         return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self.wf.get_tasks(state=TaskState.ERROR)]
+
+    def element_states(self) -> dict[str, str]:
+        """BPMN element id -> 'active' (ready), 'waiting' (timer/message) or 'completed', for the
+        instance diagram. An element met more than once (a loop) shows its liveliest state."""
+        rank = {"completed": 0, "waiting": 1, "active": 2}
+        out: dict[str, str] = {}
+        for t in self.wf.get_tasks():
+            element = getattr(t.task_spec, "bpmn_id", None)
+            if t.state == TaskState.COMPLETED:
+                state = "completed"
+            elif t.state in (TaskState.READY, TaskState.STARTED):
+                state = "active"
+            elif t.state == TaskState.WAITING:
+                state = "waiting"
+            else:
+                continue
+            if element and rank[state] >= rank.get(out.get(element, "completed"), 0):
+                out[element] = state
+        return out
 
     def snapshot(self) -> dict:
         return {str(t.id): (t.task_spec, t.state) for t in self.wf.get_tasks()}

@@ -49,7 +49,8 @@ def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False)
 
 
 def spec_of(instance: Instance) -> bpmn.ProcessSpec:
-    return bpmn.load_spec(instance.definition_id, instance.definition.spec)
+    definition = instance.definition
+    return bpmn.load_spec(definition.id, definition.content_hash, lambda: definition.spec)
 
 
 def load_run(instance: Instance, clock: Clock) -> Run:

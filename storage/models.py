@@ -56,8 +56,9 @@ class Definition(Base):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(300))
-    source: Mapped[str] = mapped_column(Text)              # the file exactly as deployed
-    spec: Mapped[dict | None] = mapped_column(JSON, nullable=True)      # serialized Spiff spec
+    # large and rarely needed (the spec is cached once restored): loaded on first access only
+    source: Mapped[str] = mapped_column(Text, deferred=True)            # the file exactly as deployed
+    spec: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)  # serialized Spiff spec
     meta: Mapped[dict] = mapped_column(JSON, default=dict)  # lanes, groups, forms, properties
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -199,7 +200,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="selectin")
+    groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="joined")
 
     @property
     def group_ids(self) -> set[str]:
