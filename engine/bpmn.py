@@ -214,7 +214,52 @@ class Run:
         return cls(_SERIALIZER.from_dict(dct), script_engine)
 
     def dump(self) -> str:
+        self.compact()
         return _SERIALIZER.serialize_json(self.wf)
+
+    def compact(self, above: int = 150, keep_levels: int = 30) -> int:
+        """Drop finished history from the front of the task tree; returns how many tasks went.
+
+        SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
+        every load, step and save) grows with its age. Our event log is the history; the tree only
+        needs what is still alive plus enough ancestors for joins and gateways to find their splits.
+        So once the tree is large, the root moves down to a completed task ``keep_levels`` above the
+        deepest common ancestor of every unfinished task; everything outside its subtree is gone."""
+        wf = self.wf
+        if len(wf.tasks) <= above:
+            return 0
+        live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+        if not live:
+            return 0
+        path = []
+        node = live[0]
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        path.reverse()
+        position = {t.id: i for i, t in enumerate(path)}
+        deepest = len(path) - 1
+        for t in live[1:]:
+            while t is not None and t.id not in position:
+                t = t.parent
+            deepest = min(deepest, position[t.id] if t is not None else 0)
+        cut = deepest - keep_levels
+        if cut <= 0 or not path[cut].has_state(TaskState.COMPLETED):
+            return 0
+        root = path[cut]
+        keep, stack = set(), [root]
+        while stack:
+            t = stack.pop()
+            keep.add(t.id)
+            stack.extend(t.children)
+        dropped = [tid for tid in wf.tasks if tid not in keep]
+        for tid in dropped:
+            del wf.tasks[tid]
+        root._parent = None
+        wf.task_tree = root
+        if wf.last_task is not None and wf.last_task.id not in keep:
+            wf.last_task = root
+        return len(dropped)
 
     # -- stepping ---------------------------------------------------------------------------------
 
