@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -270,7 +270,7 @@ class Run:
         for _ in range(max_rounds):
             with _reported("流程执行出错 (the process failed)"):
                 self.wf.do_engine_steps()
-            if not any(not t.task_spec.manual for t in self.wf.get_tasks(state=TaskState.READY)):
+            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks()):
                 return
         raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
 
@@ -310,7 +310,7 @@ class Run:
 
     @property
     def status(self) -> str:
-        if self.wf.get_tasks(state=TaskState.ERROR):
+        if any(t.state == TaskState.ERROR for t in self._tasks()):
             return "error"
         if self.wf.is_completed():
             return "cancelled" if self.wf.is_completed() and not self.wf.success else "completed"
@@ -326,11 +326,13 @@ class Run:
     def ready_user_tasks(self) -> list[UserTaskView]:
         return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
                              t.data, t.internal_data.get(ASSIGNEE))
-                for t in self.wf.get_tasks(state=TaskState.READY, manual=True)]
+                for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
 
     def waiting_timers(self) -> list[TimerView]:
         out = []
-        for t in self.wf.get_tasks(state=TaskState.WAITING):
+        for t in self._tasks():
+            if t.state != TaskState.WAITING:
+                continue
             definition = getattr(t.task_spec, "event_definition", None)
             if not isinstance(definition, TimerEventDefinition):
                 continue
@@ -350,14 +352,14 @@ class Run:
         return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
 
     def errors(self) -> list[str]:
-        return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self.wf.get_tasks(state=TaskState.ERROR)]
+        return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self._tasks() if t.state == TaskState.ERROR]
 
     def element_states(self) -> dict[str, str]:
         """BPMN element id -> 'active' (ready), 'waiting' (timer/message) or 'completed', for the
         instance diagram. An element met more than once (a loop) shows its liveliest state."""
         rank = {"completed": 0, "waiting": 1, "active": 2}
         out: dict[str, str] = {}
-        for t in self.wf.get_tasks():
+        for t in self._tasks():
             element = getattr(t.task_spec, "bpmn_id", None)
             if t.state == TaskState.COMPLETED:
                 state = "completed"
@@ -372,18 +374,36 @@ class Run:
         return out
 
     def snapshot(self) -> dict:
-        return {str(t.id): (t.task_spec, t.state) for t in self.wf.get_tasks()}
+        """task id -> (spec, state, cycles left): a cycle timer fires without changing state (it
+        stays WAITING and spawns a branch), so its remaining-cycles counter is part of the picture."""
+        return {str(t.id): (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
+
+    def _tasks(self):
+        """Every task of the workflow and its subprocesses, straight from the task dicts: a tree walk
+        through SpiffWorkflow's filtering iterator costs several times more, and we do it often."""
+        yield from self.wf.tasks.values()
+        for sub in self.wf.subprocesses.values():
+            yield from sub.tasks.values()
 
     def changes_since(self, before: dict) -> list[Change]:
+        """State changes since ``before``. A cycle timer's firings are reported as changes to the
+        pseudo-state ``FIRED`` (one per cycle used); its own end, when all cycles are used, is kind
+        ``timer_cycle_end`` so nobody mistakes it for one more firing."""
         after = self.snapshot()
         out = []
         for tid in before.keys() | after.keys():
             spec = (before.get(tid) or after.get(tid))[0]
             old = before[tid][1] if tid in before else None
             new = after[tid][1] if tid in after else None
+            cycle = isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+            if cycle:
+                was = before[tid][2] if tid in before else None
+                left = after[tid][2] if tid in after else None
+                if was is not None and left is not None and left < was:
+                    out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
             if old != new:
-                out.append(Change(tid, spec.bpmn_id, _kind(spec), old and TaskState.get_name(old),
-                                  new and TaskState.get_name(new)))
+                out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else _kind(spec),
+                                  old and TaskState.get_name(old), new and TaskState.get_name(new)))
         return out
 
     def task_data(self, task_id: str) -> dict:
@@ -392,6 +412,11 @@ class Run:
         except (TaskNotFoundException, ValueError):
             return {}
         return dict(task.data) if task is not None else {}
+
+
+def _cycles_left(task) -> int | None:
+    value = task.internal_data.get("event_value")
+    return value.get("cycles") if isinstance(value, dict) and isinstance(value.get("cycles"), int) else None
 
 
 def _kind(spec) -> str:
