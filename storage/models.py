@@ -176,6 +176,29 @@ class Violation(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
 
 
+class Letter(Base):
+    """One collection letter as issued (提示函, 催缴函, 紧急催缴函, 律师函): the rendered HTML exactly as
+    handed to the owner, and its sha-256, which the ``letter_issued`` event also carries (the hash
+    chain then proves what was sent, and when: the evidence of 催告)."""
+
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("number", name="uq_letter_number"),
+                      UniqueConstraint("kind", "year", "seq", name="uq_letter_kind_year_seq"),
+                      Index("ix_letter_instance", "instance_id", "issued_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))          # reminder|demand|urgent|lawyer
+    number: Mapped[str] = mapped_column(String(32))        # e.g. CJ-2026-000123
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)              # per kind and year, from 1
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Group(Base):
     __tablename__ = "groups"
 

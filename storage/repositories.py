@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
-from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Task,
+from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Letter, Task,
                             TaskCandidate, User, Violation)
 
 
@@ -188,6 +188,33 @@ class ViolationRepository:
     def between(self, start: datetime, end: datetime) -> list[Violation]:
         return list(self.s.scalars(select(Violation).where(Violation.at >= start, Violation.at < end)
                                    .order_by(Violation.at, Violation.id)))
+
+
+class LetterRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def add(self, letter: Letter) -> Letter:
+        self.s.add(letter)
+        self.s.flush()
+        return letter
+
+    def next_seq(self, kind: str, year: int) -> int:
+        """The next number of a kind in a year. Callers write inside a transaction that already holds
+        the event chain's head row (every step appends events first), so two issuers cannot read the
+        same maximum; the unique constraints are the backstop."""
+        last = self.s.scalar(select(func.max(Letter.seq)).where(Letter.kind == kind, Letter.year == year))
+        return (last or 0) + 1
+
+    def get(self, letter_id: int) -> Letter | None:
+        return self.s.get(Letter, letter_id)
+
+    def by_number(self, number: str) -> Letter | None:
+        return self.s.scalars(select(Letter).where(Letter.number == number)).first()
+
+    def for_instance(self, instance_id: int) -> list[Letter]:
+        return list(self.s.scalars(select(Letter).where(Letter.instance_id == instance_id)
+                                   .order_by(Letter.issued_at, Letter.id)))
 
 
 class UserRepository:

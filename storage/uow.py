@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, session_factory
 from storage.repositories import (DefinitionRepository, EventRepository, InstanceRepository,
-                                  TaskRepository, UserRepository, ViolationRepository)
+                                  LetterRepository, TaskRepository, UserRepository, ViolationRepository)
 
 
 class ConcurrentUpdate(Exception):
@@ -38,6 +38,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(s)
         self.events = EventRepository(s)
         self.violations = ViolationRepository(s)
+        self.letters = LetterRepository(s)
         self.users = UserRepository(s)
         return self
 
