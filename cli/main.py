@@ -173,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         db = Database()
         result = run(args, db, clock)
     except WuyeError as e:
-        print(f"wuye: {e.message}", file=sys.stderr)
-        if e.fields:
-            print(json.dumps(e.to_json(), ensure_ascii=False), file=sys.stderr)
+        print(f"wuye: {e.message}{_field_details(e.fields)}", file=sys.stderr)
         return e.exit_code
     except (OperationalError, ProgrammingError) as e:
         text = str(e.orig) if getattr(e, "orig", None) else str(e)
@@ -191,5 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     if result is not None:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     if isinstance(result, dict) and result.get("ok") is False:
+        broken = result.get("first_broken") or {}
+        print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the hash chain is broken at event "
+              f"{broken.get('seq')}: {broken.get('reason')})", file=sys.stderr)
         return 1
     return 0
+
+
+def _field_details(fields: dict) -> str:
+    """Per-field reasons on the same line (the contract: one line on stderr), e.g.
+    ``: content: 至少 2 个字 (At least 2 characters)``."""
+    parts = []
+    for name, info in (fields or {}).items():
+        info = info if isinstance(info, dict) else {}
+        text = info.get("message") or info.get("key") or ""
+        parts.append(f"{name}: {text}" + (f" ({info['en']})" if info.get("en") else ""))
+    return ("; " + "; ".join(parts)) if parts else ""
