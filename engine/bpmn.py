@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -137,6 +138,7 @@ class UserTaskView:
     title: str
     data: dict
     assignee: str | None
+    within: tuple[str, ...] = ()   # ids of the subprocess tasks it runs inside, innermost first
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,7 @@ class Run:
 
     def ready_user_tasks(self) -> list[UserTaskView]:
         return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
-                             t.data, t.internal_data.get(ASSIGNEE))
+                             t.data, t.internal_data.get(ASSIGNEE), _enclosing(t))
                 for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
 
     def waiting_timers(self) -> list[TimerView]:
@@ -417,6 +419,17 @@ class Run:
 def _cycles_left(task) -> int | None:
     value = task.internal_data.get("event_value")
     return value.get("cycles") if isinstance(value, dict) and isinstance(value.get("cycles"), int) else None
+
+
+def _enclosing(task) -> tuple[str, ...]:
+    """The subprocess tasks ``task`` runs inside, innermost first: a boundary timer on a subprocess
+    (move_in's MI1 on 建立业主档案) is the deadline of every user task within it."""
+    out = []
+    wf = task.workflow
+    while isinstance(wf, BpmnSubWorkflow):
+        out.append(str(wf.parent_task_id))
+        wf = wf.top_workflow.get_task_from_id(wf.parent_task_id).workflow
+    return tuple(out)
 
 
 def _kind(spec) -> str:

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from math import isfinite
 from typing import Any, Callable
 
+from engine import desks
 from engine.calendar import BusinessCalendar
 from engine.clock import SHANGHAI, Clock, parse_instant, require_aware, to_iso
 
@@ -254,5 +255,7 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar) -> dict[str, 
         "heating_warranty_end": heating_warranty_end,
         "warranty_until": warranty_until,
         "in_warranty": in_warranty,
+        "move_in_desk": desks.move_in_desk,              # building -> desk id (processes/move_in_desks.json)
+        "move_in_desk_name": desks.move_in_desk_name,
     }
     return {name: _range_checked(func) for name, func in functions.items()}

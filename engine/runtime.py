@@ -86,6 +86,10 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
         if tm.guarded_task_id:
             due_by_task[tm.guarded_task_id] = min(tm.due, due_by_task.get(tm.guarded_task_id, tm.due))
 
+    def due_at(view) -> datetime | None:
+        """The earliest timer guarding the task itself or a subprocess it runs in."""
+        return min((due_by_task[i] for i in (view.id, *view.within) if i in due_by_task), default=None)
+
     written: list[Event] = []
 
     def emit(type_: str, task_id: str | None = None, **data):
@@ -121,9 +125,9 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
                        priority=PRIORITY.get(str(view.data.get("severity")), 0), created_at=now)
             uow.tasks.add(row, el.get("groups", []))
             emit("task_ready", view.id, name=view.name, title=row.title, lane=row.lane,
-                 due_at=to_iso(due_by_task[view.id]) if view.id in due_by_task else None)
+                 due_at=to_iso(due_at(view)) if due_at(view) else None)
         row.assignee = view.assignee
-        row.due_at = due_by_task.get(view.id)
+        row.due_at = due_at(view)
     for row in open_rows.values():        # no longer in the tree at all
         uow.tasks.close(row, state="cancelled", at=now, by=None)
 
