@@ -11,7 +11,8 @@ def _iso(dt):
 
 def task_json(row: Task, meta: dict) -> dict:
     el = meta.get("elements", {}).get(row.name, {})
-    return {"id": row.id, "instance": row.instance_id, "process": row.process_id, "name": row.name,
+    return {"id": row.id, "instance": row.instance_id, "process": row.process_id,
+            "process_name": meta.get("name") or row.process_id, "name": row.name,
             "title": row.title, "lane": row.lane, "lane_name": meta.get("lanes", {}).get(row.lane, row.lane),
             "candidate_groups": [g for g in row.candidate_groups.split(",") if g],
             "assignee": row.assignee, "state": row.state, "room": row.room, "priority": row.priority,

@@ -1,0 +1,85 @@
+"""The staff web app: login, the task inbox, task and start forms, the instance view and the JSON API.
+
+``create_app(config)`` builds everything; nothing is wired at import time. Views are thin: they
+parse the request, call one engine use case through :mod:`webforms.calls`, and render or redirect.
+Engine errors become flash pages or JSON errors in exactly one place, :mod:`webforms.errors`."""
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from engine.clock import SystemClock
+from storage.uow import Database
+
+_DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,          # valid for the whole session: a form may stay open all shift
+    "JSON_AS_ASCII": False,
+    "LOGIN_MAX_FAILURES": 5,             # per user name and address ...
+    "LOGIN_FAILURE_WINDOW": 300,         # ... within this many seconds, then 429
+    "INBOX_REFRESH_SECONDS": 20,
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Config keys (besides Flask's): INSTANCE_PATH (default ./instance); DATABASE (a storage Database) or DATABASE_URL (else
+    WUYE_DATABASE_URL, else the SQLite file under instance/); CLOCK (default SystemClock; tests pass a
+    FixedClock); SECRET_KEY (else SECRET_KEY / WUYE_SECRET_KEY from the environment, else a key
+    generated once and kept in instance/secret_key); SESSION_COOKIE_SECURE behind HTTPS."""
+    config = dict(config or {})
+    app = Flask(__name__, instance_relative_config=True, instance_path=config.get("INSTANCE_PATH"))
+    app.config.update(_DEFAULTS)
+    app.config.update(config)
+    app.config["SECRET_KEY"] = (app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+                                or os.environ.get("WUYE_SECRET_KEY") or _stored_secret(Path(app.instance_path)))
+    database = app.config.get("DATABASE") or Database(app.config.get("DATABASE_URL"))
+    clock = app.config.get("CLOCK") or SystemClock()
+
+    from webforms import api, auth, calls, errors, filters, forms, inbox, instances, security
+    calls.init_app(app, database, clock)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    for module in (auth, inbox, forms, instances, api):
+        app.register_blueprint(module.bp)
+    _register_optional(app)
+    return app
+
+
+OPTIONAL = ("modeler", "history", "reports")
+
+
+def _register_optional(app: Flask) -> None:
+    """The modeler, history and reports pages are separate pieces of work: each registers itself by
+    existing as webforms/<name>.py with a blueprint ``bp`` that has an ``index`` view, and only then
+    appears in the navigation (no placeholder pages)."""
+    for name in OPTIONAL:
+        try:
+            module = importlib.import_module(f"webforms.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"webforms.{name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)
+    app.config["WUYE_OPTIONAL_ENDPOINTS"] = {f"{n}.index" for n in OPTIONAL} & set(app.view_functions)
+
+
+def _stored_secret(instance_dir: Path) -> str:
+    """A random key made on first start and kept (mode 0600) so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,125 @@
+"""The JSON API of design.md, for the inbox's own scripts and for integrations (a billing system
+posting payments, a call centre creating complaints). Authenticated by the session cookie or by
+`Authorization: Bearer TOKEN` from POST /api/login; errors are {"error", "fields"} with the status
+codes of engine/errors.py (plus 400 for a body that is not a JSON object, 401, 429)."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+
+from engine.errors import WuyeError
+from engine.usecases.browse import startable_processes
+from engine.usecases.instances import history, show_instance
+from engine.usecases.messages import deliver_message
+from engine.usecases.sessions import actor_for_token, issue_api_token
+from engine.usecases.start_instance import start_instance
+from engine.usecases.tasks import claim_task, complete_task, list_tasks, unclaim_task
+from webforms.auth import attempt_login
+from webforms.calls import act, in_uow, read
+from webforms.errors import error_response
+from webforms.security import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)          # checked below, for cookie-authenticated calls only
+
+
+class MalformedRequest(WuyeError):
+    http_status = 400
+
+
+@bp.before_request
+def _authenticate():
+    """A Bearer header decides alone (a wrong token is 401 even with a session cookie); without one
+    the session must be signed in, and a cookie-authenticated POST must carry the CSRF token."""
+    g.token_actor = None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        actor = None
+        if scheme.lower() == "bearer" and token.strip():
+            actor = in_uow(lambda uow, clock: actor_for_token(uow, clock=clock, token=token.strip()), commit=False)
+        if actor is None:
+            return error_response(401, "令牌无效或已过期，请重新登录 (invalid or expired Bearer token)")
+        g.token_actor = actor
+        return None
+    if request.endpoint == "api.login":
+        return None
+    if not current_user.is_authenticated:
+        return error_response(401, "请先登录或提供有效的令牌 (log in or send a valid Bearer token)")
+    if request.method == "POST":
+        csrf.protect()
+    return None
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise MalformedRequest("请求体必须是 JSON 对象 (the body must be a JSON object)")
+    return body
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise MalformedRequest(f"{name} 必须是整数 ({name} must be an integer)", fields={name: {"key": "form.long"}})
+    return int(value)
+
+
+@bp.route("/login", methods=["POST"])
+def login():
+    body = _body()
+    actor = attempt_login(str(body.get("username") or ""), str(body.get("password") or ""), via="api")
+    return jsonify(in_uow(lambda uow, clock: issue_api_token(uow, clock=clock, actor=actor), commit=True))
+
+
+@bp.route("/processes")
+def processes():
+    return jsonify(read(startable_processes))
+
+
+@bp.route("/instances", methods=["POST"])
+def create_instance():
+    body = _body()
+    if not isinstance(body.get("process"), str) or not body["process"]:
+        raise MalformedRequest("缺少 process (process is required)", fields={"process": {"key": "form.required"}})
+    return jsonify(act(start_instance, process_id=body["process"], data=body.get("data"))), 201
+
+
+@bp.route("/instances/<int:instance_id>")
+def instance(instance_id: int):
+    return jsonify(read(show_instance, instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/history")
+def instance_history(instance_id: int):
+    return jsonify(read(history, instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/messages/<name>", methods=["POST"])
+def message(instance_id: int, name: str):
+    return jsonify(act(deliver_message, instance_id=instance_id, name=name, data=_body().get("data")))
+
+
+@bp.route("/tasks")
+def tasks():
+    a = request.args
+    return jsonify(read(list_tasks, instance_id=_int_arg("instance"), process_id=a.get("process") or None,
+                        lane=a.get("lane") or None, room=a.get("room") or None,
+                        overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true")))
+
+
+@bp.route("/tasks/<task_id>/claim", methods=["POST"])
+def claim(task_id: str):
+    return jsonify(act(claim_task, task_id=task_id))
+
+
+@bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+def unclaim(task_id: str):
+    return jsonify(act(unclaim_task, task_id=task_id))
+
+
+@bp.route("/tasks/<task_id>/complete", methods=["POST"])
+def complete(task_id: str):
+    return jsonify(act(complete_task, task_id=task_id, data=_body().get("data")))

@@ -1,0 +1,105 @@
+"""Signing in and out: Flask-Login sessions, a CSRF-protected login form, passwords checked by the
+engine (which writes the `login` event), and the rate limit shared with `POST /api/login`."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from engine.errors import NotPermitted, WuyeError
+from engine.permissions import Actor
+from engine.runtime import actor_for
+from engine.usecases.sessions import log_in
+from webforms.calls import in_uow, wuye
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+class WebUser(UserMixin):
+    """The signed-in person as Flask-Login sees them; the engine sees ``.actor``."""
+
+    def __init__(self, actor: Actor):
+        self.actor = actor
+
+    def get_id(self) -> str:
+        return self.actor.name
+
+
+class TooManyAttempts(WuyeError):
+    http_status = 429
+
+
+class LoginRefused(WuyeError):
+    http_status = 401
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录 (please log in)"
+    login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def _load_user(name: str) -> WebUser | None:
+    try:
+        return WebUser(in_uow(lambda uow, clock: actor_for(uow, name), commit=False))
+    except NotPermitted:             # deleted or deactivated since the session began
+        return None
+
+
+def attempt_login(name: str, password: str, *, via: str) -> Actor:
+    """The actor for a right password; TooManyAttempts / LoginRefused otherwise."""
+    limiter = current_app.extensions["wuye_login_limiter"]
+    address, now = request.remote_addr or "", wuye().clock.now()
+    wait = limiter.retry_after(name, address, now)
+    if wait is not None:
+        raise TooManyAttempts(f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试 "
+                              f"(too many failed logins; try again in {wait} s)")
+    actor = in_uow(lambda uow, clock: log_in(uow, clock=clock, name=name, password=password, via=via,
+                                             address=address), commit=True)
+    if actor is None:
+        limiter.failed(name, address, now)
+        raise LoginRefused("用户名或密码错误 (wrong user name or password)")
+    limiter.succeeded(name, address)
+    return actor
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (never //evil.example or https://...)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("inbox.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    form, status, error = LoginForm(), 200, None
+    if form.validate_on_submit():
+        try:
+            actor = attempt_login(form.username.data, form.password.data, via="web")
+            login_user(WebUser(actor))
+            return redirect(safe_next(request.args.get("next")))
+        except (TooManyAttempts, LoginRefused) as e:
+            status, error = (429 if isinstance(e, TooManyAttempts) else 200), e.message.split(" (")[0]
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,123 @@
+"""Template helpers: times in Shanghai, waiting time and due badges on the app's clock, Chinese
+names for statuses, events and groups, and the navigation counts every page shows."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from engine.clock import SHANGHAI, parse_instant
+from engine.groups import GROUPS
+from engine.usecases.browse import inbox_counts
+from webforms.calls import read, wuye
+from webforms.formdata import widget
+
+DUE_SOON_MINUTES = 60
+
+STATUS = {"running": "进行中", "completed": "已完成", "cancelled": "已取消", "error": "出错", "ready": "待办"}
+EVENTS = {"instance_started": "发起流程", "task_ready": "任务待办", "task_completed": "完成任务",
+          "task_cancelled": "任务取消", "task_claimed": "认领任务", "task_unclaimed": "退回任务",
+          "task_assigned": "分派任务", "timer_fired": "计时器到期", "message_received": "收到消息",
+          "message_delivered": "发送消息", "violation": "违规记录", "instance_completed": "流程结束",
+          "instance_cancelled": "流程取消", "instance_error": "流程出错", "incident": "故障",
+          "deployed": "部署", "login": "登录", "user_added": "新增用户"}
+PRIORITY = {2: "重大", 1: "重要"}
+
+
+def _instant(value) -> datetime | None:
+    if not value:
+        return None
+    return value if isinstance(value, datetime) else parse_instant(str(value))
+
+
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    dt = _instant(value)
+    return dt.astimezone(SHANGHAI).strftime(fmt) if dt else ""
+
+
+def input_datetime(value) -> str:
+    """The value a datetime-local input wants: 2026-11-20T09:05 in Shanghai time."""
+    dt = _instant(value)
+    return dt.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if dt else ""
+
+
+def _span(minutes: int) -> str:
+    days, rest = divmod(abs(minutes), 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} 天 {hours} 小时"
+    return f"{hours} 小时 {mins} 分" if hours else f"{mins} 分钟"
+
+
+def waited(value) -> str:
+    dt = _instant(value)
+    return _span(int((wuye().clock.now() - dt).total_seconds() // 60)) if dt else ""
+
+
+def due_state(value) -> str:
+    """'overdue', 'soon' (within the hour) or '' — the badge a due time gets."""
+    dt = _instant(value)
+    if dt is None:
+        return ""
+    left = (dt - wuye().clock.now()).total_seconds() / 60
+    return "overdue" if left < 0 else "soon" if left <= DUE_SOON_MINUTES else ""
+
+
+def due_text(value) -> str:
+    dt = _instant(value)
+    if dt is None:
+        return ""
+    left = int((dt - wuye().clock.now()).total_seconds() // 60)
+    return f"已超时 {_span(left)}" if left < 0 else f"剩余 {_span(left)}"
+
+
+def shown_value(value, entry: dict | None = None) -> str:
+    """A data value as a person reads it: 是/否, an option's name, a local time."""
+    entry = entry or {}
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if entry.get("options") and str(value) in entry["options"]:
+        return entry["options"][str(value)]
+    if entry.get("type") == "date" and isinstance(value, str) and "T" in value:
+        return local_time(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def input_datetime_or_raw(value) -> str:
+    """A stored instant for a datetime-local input; text that is no instant (what a person typed
+    into a refused form) is shown as it was typed."""
+    try:
+        return input_datetime(value)
+    except ValueError:
+        return str(value)
+
+
+GUIDE_LABELS = {"scenario": "情景", "expectation": "业主期望", "owner_expectation": "业主期望", "handling": "处理要点",
+                "steps": "处理步骤", "reply": "答复要点", "notes": "注意事项", "cases": "相关案例", "text": "指引",
+                "source": "出处", "dos": "应当", "donts": "不应"}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["guide_labels"] = GUIDE_LABELS
+    app.jinja_env.filters.update(widget=widget, input_datetime_or_raw=input_datetime_or_raw,
+                                 options_map=lambda opts: {o["id"]: o["name"] for o in (opts or [])})
+    app.jinja_env.filters.update(local_time=local_time, input_datetime=input_datetime, waited=waited,
+                                 due_state=due_state, due_text=due_text, shown_value=shown_value,
+                                 status_label=lambda s: STATUS.get(s, s), event_label=lambda t: EVENTS.get(t, t),
+                                 group_name=lambda g: GROUPS.get(g, g) if g else "",
+                                 priority_label=lambda p: PRIORITY.get(p or 0, ""))
+
+    @app.context_processor
+    def _navigation():
+        if not current_user.is_authenticated:
+            return {}
+        actor = current_user.actor
+        return {"actor": actor, "read_only": not actor.working_groups,
+                "nav_counts": read(inbox_counts, actor=actor), "now_input": input_datetime(wuye().clock.now()),
+                "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

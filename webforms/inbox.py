@@ -1,0 +1,77 @@
+"""The task inbox: the tasks of the user's groups and those assigned to them, filters, a fragment
+the page polls to show new tasks without a reload, and claim / unclaim / assign."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine.groups import GROUPS
+from engine.usecases.browse import inbox_counts
+from engine.usecases.tasks import assign_task, claim_task, list_tasks, unclaim_task
+from webforms.auth import safe_next
+from webforms.calls import act, current_actor, read
+
+bp = Blueprint("inbox", __name__)
+
+
+def _filters() -> dict:
+    a = request.args
+    actor = current_actor()
+    every = (a.get("all") == "1" or not actor.working_groups) and bool(actor.is_supervisor or actor.is_auditor)
+    return {"process_id": a.get("process") or None, "lane": a.get("lane") or None, "room": a.get("room") or None,
+            "overdue": a.get("overdue") == "1", "every_group": every}
+
+
+@bp.route("/")
+@login_required
+def home():
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/inbox")
+@login_required
+def index():
+    filters = _filters()
+    tasks = read(list_tasks, **filters)
+    actor = current_actor()
+    processes = {t["process"]: t["process_name"] for t in tasks}
+    if filters["process_id"]:
+        processes.setdefault(filters["process_id"], filters["process_id"])
+    lanes = sorted(GROUPS if filters["every_group"] else actor.working_groups)
+    return render_template("inbox.html", tasks=tasks, filters=filters, args=request.args,
+                           process_choices=processes, lane_choices=lanes)
+
+
+@bp.route("/inbox/fragment")
+@login_required
+def fragment():
+    """The task list alone, polled by static/app.js; the counts ride along in headers."""
+    tasks = read(list_tasks, **_filters())
+    counts = read(inbox_counts)
+    resp = render_template("_task_list.html", tasks=tasks, args=request.args)
+    return resp, 200, {"X-Inbox-Count": str(counts["inbox"]), "X-Inbox-Overdue": str(counts["overdue"])}
+
+
+@bp.route("/tasks/<task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: str):
+    task = act(claim_task, task_id=task_id)
+    flash(f"已认领：{task['title']}", "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+@login_required
+def unclaim(task_id: str):
+    task = act(unclaim_task, task_id=task_id)
+    flash(f"已退回组内：{task['title']}", "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/tasks/<task_id>/assign", methods=["POST"])
+@login_required
+def assign(task_id: str):
+    assignee = (request.form.get("assignee") or "").strip()
+    task = act(assign_task, task_id=task_id, assignee=assignee)
+    flash(f"已分派给 {assignee}：{task['title']}" if assignee else f"已取消分派：{task['title']}", "success")
+    return redirect(safe_next(request.form.get("next")))
