@@ -14,7 +14,7 @@ from engine.calendar import BusinessCalendar
 from engine.clock import Clock, to_iso
 from engine.errors import NotFound, NotPermitted, WuyeError
 from engine.functions import expression_functions
-from engine.permissions import Actor
+from engine.permissions import SYSTEM, TIMER, Actor
 from engine.sandbox import sandbox_script_engine
 from storage.models import Event, Instance, Task, Violation
 from storage.uow import UnitOfWork
@@ -103,7 +103,7 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
         if c.kind == "timer" and (c.new == "FIRED" or (c.new == "COMPLETED" and c.old in ("WAITING", "READY"))):
             el = elements.get(c.element_id, {})
             emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id))
-            _violation(uow, instance, el, c, open_rows, now, emit)
+            _violation(uow, instance, el, c, open_rows, now, emit, actor)
         elif c.kind == "message" and c.new == "COMPLETED" and c.old in ("WAITING", "READY"):
             emit("message_received", c.task_id, name=c.element_id)
     for tid, c in finished.items():
@@ -148,8 +148,12 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
     return written
 
 
-def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, emit) -> None:
-    """A timer that carries a ``deadline`` property records a violation when it fires."""
+def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, emit, actor: Actor) -> None:
+    """A timer that carries a ``deadline`` property records a violation when it fires.
+
+    Responsible: the assignee of the guarded task, else the ``responsible`` property, else the lane.
+    An intermediate timer guards no task: when it is already overdue as a person's action reaches
+    it (e.g. a result reported the day after it was done), that person made it late."""
     props = el.get("properties") or {}
     deadline = props.get("deadline")
     if not deadline:
@@ -158,9 +162,12 @@ def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, 
     row = next((r for r in open_rows.values() if r.name == guarded), None)
     if row is not None and row.assignee:
         responsible, kind = row.assignee, "user"
+    elif guarded is None and not props.get("responsible") and actor not in (TIMER, SYSTEM):
+        responsible, kind = actor.name, "user"
     else:
         elements = instance.definition.meta.get("elements", {})
-        lane = props.get("responsible") or (row.lane if row else None) or elements.get(guarded or "", {}).get("lane")
+        lane = (props.get("responsible") or (row.lane if row else None)
+                or elements.get(guarded or "", {}).get("lane") or el.get("lane"))
         responsible, kind = lane or "unknown", "group"
     amount = penalties.amount_for(deadline, props)
     uow.violations.add(Violation(instance_id=instance.id, process_id=instance.process_id, deadline_id=deadline,
