@@ -110,7 +110,7 @@ def run(args, db: Database, clock) -> object:
         return timers.fire_due_timers(db.uow, clock=clock)
     if c == "serve" or c == "worker":
         from cli.serve import serve, worker   # the web layer is loaded only for these two
-        return serve(db, args.host, args.port) if c == "serve" else worker(db)
+        return serve(db, args.host, args.port, clock=clock) if c == "serve" else worker(db, clock=clock)
     readonly = c in ("tasks", "show", "history", "audit")
     with db.uow(readonly=readonly) as uow:
         actor = actor_for(uow, args.as_user) if getattr(args, "as_user", None) else SYSTEM

@@ -20,6 +20,8 @@ from storage.models import Event, Instance, Task, Violation
 from storage.uow import UnitOfWork
 
 CALENDAR = BusinessCalendar()
+# Signalled on commit when a step moves an instance's next timer earlier (engine/timer_loop.py listens).
+TIMERS_CHANNEL = "wuye_timers"
 PRIORITY = {"major": 2, "important": 1}
 
 
@@ -139,7 +141,10 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
     instance.status = status
     instance.state = run.dump()
     instance.serializer_version = bpmn.SERIALIZER_VERSION
+    previous_due = instance.next_timer_at
     instance.next_timer_at = min((t.due for t in timers), default=None) if status == "running" else None
+    if instance.next_timer_at is not None and (previous_due is None or instance.next_timer_at < previous_due):
+        uow.signal_on_commit(TIMERS_CHANNEL)    # a timer loop may be sleeping past this new due time
     instance.updated_at = now
     instance.error = None
     if data_now.get("room") and not instance.room:

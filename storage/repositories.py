@@ -62,6 +62,18 @@ class InstanceRepository:
         return list(self.s.scalars(select(Instance.id).where(Instance.next_timer_at < now)
                                    .order_by(Instance.next_timer_at).limit(limit)))
 
+    def claim_due(self, now: datetime) -> Instance | None:
+        """The earliest instance with a timer due strictly before ``now`` that no other transaction
+        holds, row-locked until this transaction ends. One statement, like Camunda's job acquisition:
+        on PostgreSQL ``FOR UPDATE SKIP LOCKED`` makes concurrent sweepers each take a different row
+        instead of queueing on the same one, and the row is re-read under the lock, so one that
+        another sweeper has just fired (next_timer_at moved on) no longer matches. SQLite has no row
+        locks: there the writing transaction already holds the database's single write lock."""
+        instance_id = self.s.scalar(select(Instance.id).where(Instance.next_timer_at < now)
+                                    .order_by(Instance.next_timer_at).limit(1)
+                                    .with_for_update(skip_locked=True))
+        return None if instance_id is None else self.get(instance_id)
+
     def next_timer_at(self) -> datetime | None:
         return self.s.scalar(select(func.min(Instance.next_timer_at)))
 

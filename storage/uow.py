@@ -1,12 +1,17 @@
 """The unit of work: one database transaction, the repositories that work inside it, and the only
-place that commits. It rolls back unless ``commit()`` was called."""
+place that commits. It rolls back unless ``commit()`` was called.
+
+A transaction may ``signal_on_commit(channel)`` (the engine does when it moves an instance's next
+timer earlier): only if it commits are the channel's listeners told (see storage.signals)."""
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, session_factory
+from storage.signals import signal_listeners
 from storage.repositories import (DefinitionRepository, EventRepository, InstanceRepository,
                                   LetterRepository, TaskRepository, UserRepository, ViolationRepository)
 
@@ -25,6 +30,7 @@ class UnitOfWork:
         self._factory = factory
         self.readonly = readonly
         self.session: Session | None = None
+        self._signals: set[str] = set()
 
     @property
     def dialect(self) -> str:
@@ -33,6 +39,7 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         s = self.session
+        self._signals = set()
         self.definitions = DefinitionRepository(s)
         self.instances = InstanceRepository(s)
         self.tasks = TaskRepository(s)
@@ -55,14 +62,25 @@ class UnitOfWork:
         except StaleDataError as e:
             raise ConcurrentUpdate(str(e)) from e
 
+    def signal_on_commit(self, channel: str) -> None:
+        """Tell the listeners of ``channel`` (this process's and, on PostgreSQL, every process's)
+        once this transaction has committed; nothing is said if it rolls back."""
+        self._signals.add(channel)
+
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("commit() on a read-only unit of work")
+        signals, self._signals = self._signals, set()
         try:
+            if signals and self.dialect == "postgresql":
+                for channel in sorted(signals):
+                    self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
             self.session.commit()
         except StaleDataError as e:
             self.session.rollback()
             raise ConcurrentUpdate(str(e)) from e
+        if signals:
+            signal_listeners(signals)
 
 
 class Database:

@@ -1,65 +1,126 @@
-"""fire_due_timers: the sweep. Each due instance is its own transaction, taken with a row lock that
-other sweepers skip (PostgreSQL: FOR UPDATE SKIP LOCKED), so each timer fires exactly once however
-many workers run. A failing instance becomes an incident with backoff and never blocks the rest."""
+"""fire_due_timers: the sweep that fires every timer due at the clock's time.
+
+Exactly once, however many sweepers run (threads of `wuye serve`, `wuye worker` processes, a
+`wuye timers` from cron): each due instance is fired in its own transaction that begins by
+*claiming* it — one statement selects the earliest due instance and row-locks it with ``FOR UPDATE
+SKIP LOCKED`` (PostgreSQL; on SQLite the writing transaction holds the single write lock). A second
+sweeper skips the locked row and claims the next one; once the first commits, the row's
+next_timer_at has moved on, so it no longer matches the claim. The same lock and the instance's
+version column guard against a person completing the task at the same moment.
+
+A failing instance never blocks the rest: when its step fails (a script, a condition, a timer
+expression), nothing of the step is kept, and the same transaction — still holding the row lock —
+records an incident instead: ``instances.error``, ``retries`` + 1, an ``incident`` event, and
+next_timer_at pushed back by 1, 2, 4 … minutes (at most an hour), so the sweep moves on and retries
+later. The first success after incidents writes ``incident_resolved``."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
 
 from engine import runtime
 from engine.clock import Clock, to_iso
 from engine.permissions import TIMER
+from storage.models import Instance
 from storage.uow import ConcurrentUpdate, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def fire_due_timers(uows: Callable[..., UnitOfWork], *, clock: Clock, batch: int = 200,
-                    limit: int | None = None) -> list[dict]:
-    """Fire every timer due at the clock's time; returns what fired (and any incidents)."""
-    now = clock.now()
-    seen: set[int] = set()
+def fire_due_timers(uows: Callable[..., UnitOfWork], *, clock: Clock, limit: int | None = None) -> list[dict]:
+    """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
+    and any incidents. ``uows`` is ``Database.uow``: each instance needs a transaction of its own."""
+    with uows(readonly=True) as uow:           # nothing due (the usual case): one index probe, no write lock
+        if not uow.instances.due_ids(clock.now(), 1):
+            return []
     out: list[dict] = []
-    while limit is None or len(seen) < limit:
-        with uows(readonly=True) as uow:
-            ids = [i for i in uow.instances.due_ids(now, batch + len(seen)) if i not in seen]
-        if not ids:
+    handled = 0
+    while limit is None or handled < limit:
+        result = _fire_next(uows, clock)
+        if result is None:
             break
-        for instance_id in ids[: (limit - len(seen)) if limit else None]:
-            seen.add(instance_id)
-            out.extend(_fire_one(uows, instance_id, clock))
+        handled += 1
+        out.extend(result)
     return out
 
 
-def _fire_one(uows, instance_id: int, clock: Clock) -> list[dict]:
-    now = clock.now()
-    try:
-        with uows() as uow:
-            instance = uow.instances.get(instance_id, for_update=True, skip_locked=True)
-            if instance is None or instance.next_timer_at is None or instance.next_timer_at >= now:
-                return []            # another worker has it, or already fired it
-            events = runtime.step(uow, instance, TIMER, clock, lambda r: None)
-            instance.retries = 0
-            uow.commit()
-            return [{"instance": instance_id, "process": instance.process_id, "timer": e.data.get("name"),
-                     "title": e.data.get("title"), "task": e.task_id, "at": to_iso(e.at)}
-                    for e in events if e.type == "timer_fired"]
-    except ConcurrentUpdate:
-        return []
-    except runtime.ProcessFailed as failure:
-        return [_incident(uows, instance_id, clock, failure.message)]
+def backoff(retries: int) -> timedelta:
+    """How long to wait before the next attempt after ``retries`` failures in a row."""
+    return min(timedelta(minutes=2 ** min(max(retries, 1) - 1, 10)), MAX_BACKOFF)
 
 
-def _incident(uows, instance_id: int, clock: Clock, message: str) -> dict:
-    """Keep the state as it was; record the failure; retry later with exponential backoff."""
-    now = clock.now()
+def _fire_next(uows, clock: Clock) -> list[dict] | None:
+    """Claim the earliest due instance and fire it; None when no unclaimed instance is due."""
     with uows() as uow:
-        instance = uow.instances.get(instance_id, for_update=True)
-        instance.retries = (instance.retries or 0) + 1
-        delay = min(timedelta(minutes=2 ** min(instance.retries - 1, 10)), MAX_BACKOFF)
-        instance.error = message
-        instance.next_timer_at = now + delay
-        uow.events.append(type="incident", actor=TIMER.name, at=now, instance_id=instance_id,
-                          data={"error": message, "retries": instance.retries, "retry_at": to_iso(now + delay)})
+        now = clock.now()
+        instance = uow.instances.claim_due(now)
+        if instance is None:
+            return None
+        instance_id, open_incident = instance.id, instance.error
+        try:
+            events = runtime.step(uow, instance, TIMER, clock, lambda r: None)
+        except runtime.ProcessFailed as failure:
+            # runtime.step writes nothing before the process has run, so the session is clean:
+            # record the incident in this same transaction, under the same row lock.
+            result = [_incident(uow, instance, now, failure.message)]
+            uow.commit()
+            return result
+        except DBAPIError:
+            raise                               # the database, not the instance: the caller retries
+        except Exception as e:  # noqa: BLE001 -- a broken instance must not stop the sweep
+            log.exception("timer step of instance %s failed", instance_id)
+            failure_text = f"{type(e).__name__}: {e}"
+        else:
+            fired = [{"instance": instance_id, "process": instance.process_id, "timer": e.data.get("name"),
+                      "title": e.data.get("title"), "task": e.task_id, "at": to_iso(e.at)}
+                     for e in events if e.type == "timer_fired"]
+            if instance.next_timer_at is not None and instance.next_timer_at < now:
+                # a timer the column says is due did not fire: keep what happened, but back off
+                # instead of claiming the same instance again and again
+                result = fired + [_incident(uow, instance, now, "计时器到期但未触发 (a timer was due but did "
+                                            f"not fire: due {to_iso(instance.next_timer_at)})")]
+            else:
+                if open_incident:
+                    uow.events.append(type="incident_resolved", actor=TIMER.name, at=now, instance_id=instance_id,
+                                      data={"error": open_incident, "retries": instance.retries})
+                instance.retries = 0
+                result = fired
+            try:
+                uow.commit()
+            except ConcurrentUpdate:            # cannot happen under the row lock; never fire twice
+                return []
+            return result
+    return _incident_after_crash(uows, instance_id, clock, failure_text)
+
+
+def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) -> dict:
+    """Keep the process state as it was; record the failure; retry later with exponential backoff."""
+    instance.retries = (instance.retries or 0) + 1
+    retry_at = now + backoff(instance.retries)
+    instance.error = message
+    instance.next_timer_at = retry_at
+    instance.updated_at = now
+    uow.events.append(type="incident", actor=TIMER.name, at=now, instance_id=instance.id,
+                      data={"error": message, "retries": instance.retries, "retry_at": to_iso(retry_at)})
+    uow.flush()
+    log.warning("incident on instance %s (attempt %s, retry at %s): %s", instance.id, instance.retries,
+                to_iso(retry_at), message)
+    return {"instance": instance.id, "incident": message, "retries": instance.retries, "retry_at": to_iso(retry_at)}
+
+
+def _incident_after_crash(uows, instance_id: int, clock: Clock, message: str) -> list[dict]:
+    """The step raised something unexpected, so its transaction was thrown away whole; record the
+    incident in a new one, unless another sweeper has taken or fired the instance meanwhile."""
+    with uows() as uow:
+        now = clock.now()
+        instance = uow.instances.get(instance_id, for_update=True, skip_locked=True)
+        if instance is None or instance.next_timer_at is None or instance.next_timer_at >= now:
+            return []
+        result = _incident(uow, instance, now, message)
         uow.commit()
-    return {"instance": instance_id, "incident": message, "retry_at": to_iso(now + delay)}
+        return [result]
