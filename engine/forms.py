@@ -92,6 +92,8 @@ class FormField:
         """One submitted value -> its typed value, or FieldInvalid. None/'' means 'not given'."""
         if value is None or (isinstance(value, str) and value.strip() == "" and self.type != "string"):
             return None
+        if isinstance(value, str) and value.strip() == "":
+            return ""              # an empty text: `required` judges it, not minlength
         converted = _CONVERTERS[self.type](self, value)
         self._check_bounds(converted)
         return converted

@@ -106,6 +106,7 @@ GUIDE_LABELS = {"scenario": "情景", "expectation": "业主期望", "owner_expe
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["guide_labels"] = GUIDE_LABELS
     app.jinja_env.filters.update(widget=widget, input_datetime_or_raw=input_datetime_or_raw,
+                                 plain_number=lambda x: int(x) if float(x).is_integer() else x,
                                  options_map=lambda opts: {o["id"]: o["name"] for o in (opts or [])})
     app.jinja_env.filters.update(local_time=local_time, input_datetime=input_datetime, waited=waited,
                                  due_state=due_state, due_text=due_text, shown_value=shown_value,
