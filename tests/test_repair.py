@@ -1,0 +1,229 @@
+"""Process `repair` (procedures.md §4): routing by the warranty table, the developer's 联系单 with
+its deadline and takeover (R5), the engineering work order with paid service, rework until the work
+order is accepted and the owner satisfied, and the deadlines R1–R4 — each just before and after due.
+
+Every step goes through the engine's use cases in its own transaction, so the workflow is saved and
+loaded between all steps, as in production. Times are Asia/Shanghai."""
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from conftest import ROOT
+
+from engine import penalties
+from engine.clock import FixedClock, parse_instant, to_iso
+from engine.errors import BadInput
+from engine.permissions import SYSTEM
+from engine.runtime import actor_for
+from engine.usecases.deploy import deploy
+from engine.usecases.init import initialize
+from engine.usecases.instances import show_instance
+from engine.usecases.start_instance import start_instance
+from engine.usecases.tasks import complete_task
+from engine.usecases.timers import fire_due_timers
+
+PROCESSES = ROOT / "processes"
+FILES = ("repair.bpmn", "repair_warranty.dmn")
+FOLLOW_UP_OK = {"timeliness": "good", "attitude": "good", "quality": "good", "satisfied": True}
+REPAIRED = {"work_hours": 1.5, "staff": "王师傅", "headcount": 1, "repair_result": "已修复"}
+
+
+def files(dmn: bytes | None = None) -> list[tuple[str, bytes]]:
+    out = [(name, (PROCESSES / name).read_bytes()) for name in FILES]
+    return out if dmn is None else [out[0], ("repair_warranty.dmn", dmn)]
+
+
+def clock(when: str) -> FixedClock:
+    return FixedClock(parse_instant(when))
+
+
+class Desk:
+    """The customer-service desk: drives repair instances through the use cases, one transaction
+    per step, acting as the demo user named after each task's lane."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def deploy(self, dmn: bytes | None = None, when: str = "2026-11-02T08:00:00+08:00") -> dict:
+        with self.db.uow() as uow:
+            out = deploy(uow, actor=SYSTEM, clock=clock(when), files=files(dmn))
+            uow.commit()
+        return {d["id"]: d for d in out["deployed"]}
+
+    def start(self, when: str, **data) -> int:
+        report = {"reporter": "张先生", "room": "3-2-1102", "phone": "13800000000", "content": "卫生间漏水",
+                  "location": "indoor", "category": "other", "delivered_on": "2024-06-01", **data}
+        with self.db.uow() as uow:
+            out = start_instance(uow, actor=actor_for(uow, "front_desk"), clock=clock(when),
+                                 process_id="repair", data=report)
+            uow.commit()
+        return out["instance"]
+
+    def show(self, instance: int, when: str = "2026-11-02T08:00:00+08:00") -> dict:
+        with self.db.uow(readonly=True) as uow:
+            return show_instance(uow, actor=SYSTEM, clock=clock(when), instance_id=instance)
+
+    def ready(self, instance: int) -> dict[str, dict]:
+        return {t["name"]: t for t in self.show(instance)["ready"]}
+
+    def do(self, instance: int, name: str, when: str, **data) -> dict:
+        task = self.ready(instance)[name]
+        with self.db.uow() as uow:
+            out = complete_task(uow, actor=actor_for(uow, task["lane"]), clock=clock(when),
+                                task_id=task["id"], data=data)
+            uow.commit()
+        return out
+
+    def tick(self, when: str) -> list[str]:
+        return [f["timer"] for f in fire_due_timers(self.db.uow, clock=clock(when))]
+
+    def violations(self, instance: int) -> list[tuple[str, str]]:
+        return [(v["deadline"], v["responsible"]) for v in self.show(instance)["violations"]]
+
+
+@pytest.fixture
+def desk(sqlite_db) -> Desk:
+    d = Desk(sqlite_db)
+    d.deploy()
+    return d
+
+
+@pytest.fixture
+def desk_on_both(db) -> Desk:
+    d = Desk(db)
+    d.deploy()
+    return d
+
+
+def route_of(desk: Desk, instance: int) -> str:
+    return desk.show(instance)["data"]["route"]
+
+
+# -- deploy -----------------------------------------------------------------------------------------
+
+def test_the_repair_process_deploys_with_its_decision_table_and_carries_the_roles_of_the_procedures(desk):
+    with desk.db.uow(readonly=True) as uow:
+        definition = uow.definitions.latest("bpmn", "repair")
+        name, meta = definition.name, definition.meta
+    assert name == "业主报修" and meta["decisions"].keys() == {"repair_warranty"}
+    assert set(meta["lanes"]) == {"front_desk", "developer_cs", "developer_engineering", "engineering",
+                                  "cs_supervisor", "butler", "dispatch_supervisor"}
+    assert "front_desk" in meta["start_groups"]
+    assert [f["id"] for f in meta["start_form"]] == ["reporter", "room", "phone", "content", "location",
+                                                     "category", "delivered_on", "reported_at"]
+    start = {f["id"]: f for f in meta["start_form"]}
+    assert start["reported_at"]["default"] == "now" and start["delivered_on"]["type"] == "date"
+    assert [o["id"] for o in start["location"]["options"]] == [
+        "indoor", "basement", "meter_box", "heating_shaft", "corridor", "roof", "grounds", "lobby", "vacant_unit"]
+    assert [o["id"] for o in start["category"]["options"]] == [
+        "waterproofing", "heating_cooling", "decoration", "installation", "hot_water", "other"]
+    elements = meta["elements"]
+    user_tasks = {k: v for k, v in elements.items() if v["type"] == "userTask"}
+    assert all(v["lane"] in meta["lanes"] for v in user_tasks.values())
+    fields = {f["id"]: f for v in user_tasks.values() for f in v.get("form", [])}
+    for decision in ("developer_confirmed", "developer_deadline", "quote_amount", "owner_consent", "accepted",
+                     "satisfied"):
+        assert decision in fields
+    assert all(f["readonly"] for v in user_tasks.values() for f in v.get("form", []) if f["id"] == "route")
+    timers = {k: v for k, v in elements.items() if v["type"] == "boundaryEvent"}
+    assert sorted(v["properties"]["deadline"] for v in timers.values()) == ["R1", "R2", "R3", "R4", "R5", "R5"]
+    assert all(v["documentation"] for v in timers.values())
+    assert [v["interrupting"] for v in timers.values() if v["properties"]["deadline"] != "R5"] == [False] * 4
+
+
+def test_init_deploys_the_repair_process_and_its_table_from_the_processes_folder(tmp_path, sqlite_url):
+    from storage.uow import Database
+    folder = tmp_path / "processes"
+    folder.mkdir()
+    for name in FILES:
+        shutil.copy(PROCESSES / name, folder / name)
+    database = Database(sqlite_url)
+    try:
+        first = initialize(database, clock=clock("2026-11-02T08:00:00+08:00"), processes_dir=folder)
+        again = initialize(database, clock=clock("2026-11-03T08:00:00+08:00"), processes_dir=folder)
+    finally:
+        database.dispose()
+    assert {(d["kind"], d["id"], d["version"], d["new"]) for d in first["deployed"]} == {
+        ("dmn", "repair_warranty_definitions", 1, True), ("bpmn", "repair", 1, True)}
+    assert {d["new"] for d in again["deployed"]} == {False}
+
+
+def test_the_repair_process_alone_is_refused_without_its_decision_table(sqlite_db):
+    with sqlite_db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
+        deploy(uow, actor=SYSTEM, clock=clock("2026-11-02T08:00:00+08:00"), files=files()[:1])
+
+
+# -- the diagram process owners open in bpmn-js --------------------------------------------------------
+
+def _diagram():
+    from engine.safe_xml import parse_xml
+    root = parse_xml((PROCESSES / "repair.bpmn").read_bytes(), "repair.bpmn")
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+          "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
+    shapes = {s.get("bpmnElement"): tuple(float(s.find("dc:Bounds", ns).get(k)) for k in ("x", "y", "width", "height"))
+              for s in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    edges = {e.get("bpmnElement"): [(float(p.get("x")), float(p.get("y"))) for p in e.iterfind("di:waypoint", ns)]
+             for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    proc = root.find("bpmn:process", ns)
+    lanes = {lane.get("id"): [r.text for r in lane.iterfind("bpmn:flowNodeRef", ns)] for lane in proc.iter(f"{{{ns['bpmn']}}}lane")}
+    nodes = {n.get("id"): n for n in proc if n.get("id") and n.tag.split("}")[1] not in ("laneSet", "sequenceFlow",
+                                                                                        "documentation")}
+    flows = {f.get("id"): (f.get("sourceRef"), f.get("targetRef")) for f in proc.iterfind("bpmn:sequenceFlow", ns)}
+    return shapes, edges, lanes, nodes, flows
+
+
+def _inside(point, box, margin=0.0):
+    x, y, w, h = box
+    return x + margin < point[0] < x + w - margin and y + margin < point[1] < y + h - margin
+
+
+def test_the_diagram_has_lanes_as_bands_and_a_shape_for_every_element_in_its_own_lane():
+    shapes, edges, lanes, nodes, flows = _diagram()
+    assert set(nodes) <= set(shapes) and set(flows) == set(edges)
+    bands = sorted((shapes[lane] for lane in lanes), key=lambda b: b[1])
+    assert len({(b[0], b[2]) for b in bands}) == 1                          # same x and width
+    assert all(a[1] + a[3] == b[1] for a, b in zip(bands, bands[1:]))       # stacked, no gaps
+    pool = shapes["repair_participant"]
+    assert bands[0][1] == pool[1] and bands[-1][1] + bands[-1][3] == pool[1] + pool[3]
+    for lane, refs in lanes.items():
+        x, y, w, h = shapes[lane]
+        for ref in refs:
+            sx, sy, sw, sh = shapes[ref]
+            cy = sy + sh / 2
+            assert x < sx and sx + sw < x + w and y < cy < y + h, f"{ref} is not drawn inside lane {lane}"
+    assert sorted(r for refs in lanes.values() for r in refs) == sorted(nodes)
+
+
+def test_the_diagram_has_no_overlapping_shapes_and_no_flow_through_a_shape():
+    shapes, edges, lanes, nodes, flows = _diagram()
+    hosts = {n: nodes[n].get("attachedToRef") for n in nodes if nodes[n].get("attachedToRef")}
+    boxes = {n: shapes[n] for n in nodes}
+    names = sorted(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if hosts.get(a) == b or hosts.get(b) == a:
+                continue
+            ax, ay, aw, ah = boxes[a]
+            bx, by, bw, bh = boxes[b]
+            assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, f"{a} overlaps {b}"
+    for flow, points in edges.items():
+        source, target = flows[flow]
+        assert len(points) >= 2
+        assert not _inside(points[0], boxes[source], 1) and not _inside(points[-1], boxes[target], 1)
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            assert x1 == x2 or y1 == y2, f"{flow} has a diagonal segment"
+            samples = [(x1 + (x2 - x1) * k / 40, y1 + (y2 - y1) * k / 40) for k in range(41)]
+            for other, box in boxes.items():
+                if other in (source, target) or hosts.get(source) == other:
+                    continue
+                assert not any(_inside(p, box, -4) for p in samples), f"{flow} runs through {other}"
+
+
+def test_every_element_is_reached_and_leads_on():
+    _shapes, _edges, _lanes, nodes, flows = _diagram()
+    sources, targets = {s for s, _ in flows.values()}, {t for _, t in flows.values()}
+    kinds = {n: el.tag.split("}")[1] for n, el in nodes.items()}
+    assert {n for n, k in kinds.items() if k not in ("startEvent", "boundaryEvent")} <= targets
+    assert {n for n, k in kinds.items() if k != "endEvent"} <= sources
