@@ -102,7 +102,9 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
     if acted_task in finished and finished[acted_task].new == "COMPLETED":
         emit("task_completed", acted_task, name=finished[acted_task].element_id, data=submitted or {})
     for c in changes:
-        if c.kind == "timer" and (c.new == "FIRED" or (c.new == "COMPLETED" and c.old in ("WAITING", "READY"))):
+        # A timer completes only by firing; one already overdue when reached is created and fired in
+        # the same step (old None or predicted), and that is a breach like any other.
+        if c.kind == "timer" and (c.new == "FIRED" or (c.new == "COMPLETED" and c.old != "COMPLETED")):
             el = elements.get(c.element_id, {})
             emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id))
             _violation(uow, instance, el, c, open_rows, now, emit, actor)
