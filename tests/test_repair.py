@@ -76,18 +76,26 @@ class Desk:
             uow.commit()
         return out
 
-    def tick(self, when: str) -> list[str]:
-        return [f["timer"] for f in fire_due_timers(self.db.uow, clock=clock(when))]
+    def tick(self, instance: int, when: str) -> list[str]:
+        """Run the timer sweep; the timers that fired for this instance (others may share the db)."""
+        return [f["timer"] for f in fire_due_timers(self.db.uow, clock=clock(when)) if f["instance"] == instance]
 
     def violations(self, instance: int) -> list[tuple[str, str]]:
         return [(v["deadline"], v["responsible"]) for v in self.show(instance)["violations"]]
 
 
-@pytest.fixture
-def desk(sqlite_db) -> Desk:
-    d = Desk(sqlite_db)
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory) -> Desk:
+    """One SQLite database for the module (instances are independent; initializing is the slow part)."""
+    from storage.uow import Database
+    folder = tmp_path_factory.mktemp("repair")
+    (folder / "processes").mkdir()
+    database = Database(f"sqlite:///{folder / 'wuye.sqlite3'}")
+    initialize(database, clock=clock("2026-11-02T08:00:00+08:00"), demo=True, processes_dir=folder / "processes")
+    d = Desk(database)
     d.deploy()
-    return d
+    yield d
+    database.dispose()
 
 
 @pytest.fixture
@@ -150,8 +158,8 @@ def test_init_deploys_the_repair_process_and_its_table_from_the_processes_folder
     assert {d["new"] for d in again["deployed"]} == {False}
 
 
-def test_the_repair_process_alone_is_refused_without_its_decision_table(sqlite_db):
-    with sqlite_db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
+def test_the_repair_process_alone_is_refused_without_its_decision_table(desk):
+    with desk.db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
         deploy(uow, actor=SYSTEM, clock=clock("2026-11-02T08:00:00+08:00"), files=files()[:1])
 
 
@@ -227,3 +235,73 @@ def test_every_element_is_reached_and_leads_on():
     kinds = {n: el.tag.split("}")[1] for n, el in nodes.items()}
     assert {n for n, k in kinds.items() if k not in ("startEvent", "boundaryEvent")} <= targets
     assert {n for n, k in kinds.items() if k != "endEvent"} <= sources
+
+
+# -- routing by the warranty table --------------------------------------------------------------------
+
+ROUTING = [  # category, delivered_on, reported_at, route
+    # waterproofing: 5 years, the anniversary included
+    ("waterproofing", "2021-06-01", "2026-05-31T10:00:00+08:00", "developer"),
+    ("waterproofing", "2021-06-01", "2026-06-01T23:59:00+08:00", "developer"),
+    ("waterproofing", "2021-06-01", "2026-06-01T16:30:00+00:00", "engineering"),   # 06-02 00:30 in Shanghai
+    ("waterproofing", "2021-06-01", "2026-06-02T08:00:00+08:00", "engineering"),
+    # decoration and installation: 2 years; a leap-day handover ends on Feb 28
+    ("decoration", "2024-03-10", "2026-03-09T10:00:00+08:00", "developer"),
+    ("decoration", "2024-03-10", "2026-03-10T10:00:00+08:00", "developer"),
+    ("decoration", "2024-03-10", "2026-03-11T10:00:00+08:00", "engineering"),
+    ("installation", "2024-02-29", "2026-02-27T10:00:00+08:00", "developer"),
+    ("installation", "2024-02-29", "2026-02-28T10:00:00+08:00", "developer"),
+    ("installation", "2024-02-29", "2026-03-01T10:00:00+08:00", "engineering"),
+    # heating/cooling, handover outside a season: seasons 2025/26 and 2026/27 → until 2027-03-15
+    ("heating_cooling", "2025-06-01", "2027-03-14T10:00:00+08:00", "developer"),
+    ("heating_cooling", "2025-06-01", "2027-03-15T10:00:00+08:00", "developer"),
+    ("heating_cooling", "2025-06-01", "2027-03-16T10:00:00+08:00", "engineering"),
+    # handover inside a season: that season does not count → 2026/27 and 2027/28 → until 2028-03-15
+    ("heating_cooling", "2025-12-01", "2026-01-10T10:00:00+08:00", "developer"),
+    ("heating_cooling", "2025-12-01", "2028-03-15T10:00:00+08:00", "developer"),
+    ("heating_cooling", "2025-12-01", "2028-03-16T10:00:00+08:00", "engineering"),
+    # no developer warranty at all
+    ("hot_water", "2026-11-01", "2026-11-02T10:00:00+08:00", "engineering"),
+    ("other", "2026-11-01", "2026-11-02T10:00:00+08:00", "engineering"),
+]
+
+
+def test_the_warranty_table_routes_each_category_inside_and_just_outside_its_warranty(desk):
+    for cat, delivered_on, reported_at, route in ROUTING:
+        instance = desk.start("2026-11-02T10:00:00+08:00", category=cat, delivered_on=delivered_on,
+                              reported_at=reported_at, location="corridor")
+        assert route_of(desk, instance) == route, (cat, delivered_on, reported_at)
+        first = "issue_contact" if route == "developer" else "issue_work_order"
+        assert set(desk.ready(instance)) == {first}
+
+
+def test_a_report_without_a_time_is_routed_on_the_day_it_is_received(desk):
+    inside = desk.start("2026-06-01T18:00:00+08:00", category="waterproofing", delivered_on="2021-06-01")
+    outside = desk.start("2026-06-02T09:00:00+08:00", category="waterproofing", delivered_on="2021-06-01")
+    assert desk.show(inside)["data"]["reported_at"] == "2026-06-01T18:00:00+08:00"
+    assert (route_of(desk, inside), route_of(desk, outside)) == ("developer", "engineering")
+
+
+# -- the engineering route ------------------------------------------------------------------------------
+
+def test_a_public_area_repair_runs_from_report_to_follow_up(desk_on_both):
+    desk = desk_on_both
+    i = desk.start("2026-11-20T09:00:00+08:00", category="installation", location="corridor",
+                   delivered_on="2020-01-01", content="楼道灯不亮")
+    assert route_of(desk, i) == "engineering"
+    desk.do(i, "issue_work_order", "2026-11-20T09:03:00+08:00", work_order_no="GC-0001", place="3号楼2单元11层楼道")
+    repair = desk.ready(i)["engineering_repair"]
+    assert repair["lane"] == "engineering" and repair["due_at"] == "2026-11-22T09:03:00+08:00"     # R3
+    desk.do(i, "engineering_repair", "2026-11-20T11:00:00+08:00", order_received_at="2026-11-20T09:10", **REPAIRED)
+    desk.do(i, "check_work_order", "2026-11-20T11:30:00+08:00", accepted=True)
+    follow_up = desk.ready(i)["follow_up"]
+    assert follow_up["lane"] == "butler" and follow_up["due_at"] == "2026-11-21T23:59:59+08:00"   # R4
+    done = desk.do(i, "follow_up", "2026-11-21T10:00:00+08:00", **FOLLOW_UP_OK)
+    assert done["status"] == "completed" and done["ready"] == []
+    shown = desk.show(i)
+    assert shown["violations"] == [] and shown["waiting"] == []
+    data = shown["data"]
+    assert (data["dispatched_at"], data["work_order_back_at"]) == ("2026-11-20T09:03:00+08:00", "2026-11-20T11:00:00+08:00")
+    assert data["staff"] == "王师傅" and data["headcount"] == 1 and data["satisfied"] is True
+    assert [t["name"] for t in shown["done"]] == ["issue_work_order", "engineering_repair", "check_work_order",
+                                                  "follow_up"]
