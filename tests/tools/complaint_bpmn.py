@@ -675,10 +675,10 @@ def diagram_xml(lay: Layout) -> str:
         wps = "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in pts)
         label = ""
         if f.name:
-            (x1, y1), (x2, y2) = pts[0], pts[1]
-            lx = min(x1, x2) + 4 if y1 == y2 else x1 + 4
-            ly = y1 - 18 if y1 == y2 else min(y1, y2) + 4
-            label = f'<bpmndi:BPMNLabel><dc:Bounds x="{lx}" y="{ly}" width="60" height="14"/></bpmndi:BPMNLabel>'
+            (x1, y1), (x2, y2) = pts[-2], pts[-1]          # beside the target: branches stay apart
+            lx = (x1 + x2) / 2 - 29 if len(pts) == 2 else x2 - 62
+            ly = y2 - 16
+            label = f'<bpmndi:BPMNLabel><dc:Bounds x="{lx}" y="{ly}" width="58" height="14"/></bpmndi:BPMNLabel>'
         out.append(f'<bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">{wps}{label}</bpmndi:BPMNEdge>')
     return "\n      ".join(out)
 
