@@ -305,3 +305,121 @@ def test_a_public_area_repair_runs_from_report_to_follow_up(desk_on_both):
     assert data["staff"] == "王师傅" and data["headcount"] == 1 and data["satisfied"] is True
     assert [t["name"] for t in shown["done"]] == ["issue_work_order", "engineering_repair", "check_work_order",
                                                   "follow_up"]
+
+
+def _through_check(desk: Desk, i: int, day: str, **check) -> None:
+    """Engineering repairs, the desk accepts the work order (unless told otherwise)."""
+    desk.do(i, "engineering_repair", f"{day}T11:00:00+08:00", **REPAIRED)
+    desk.do(i, "check_work_order", f"{day}T11:30:00+08:00", **({"accepted": True} | check))
+
+
+def test_an_indoor_repair_outside_warranty_is_quoted_and_done_once_the_owner_consents(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="decoration", location="indoor", delivered_on="2020-01-01")
+    (quote,) = desk.ready(i).values()
+    assert quote["name"] == "quote" and quote["lane"] == "front_desk"
+    with pytest.raises(BadInput) as refused:            # the route is shown, not chosen
+        desk.do(i, "quote", "2026-11-20T09:05:00+08:00", route="developer", quote_amount=80, owner_consent=True)
+    assert "route" in refused.value.fields
+    desk.do(i, "quote", "2026-11-20T09:05:00+08:00", quote_amount=80, owner_consent=True, quote_note="更换角阀")
+    desk.do(i, "issue_work_order", "2026-11-20T09:10:00+08:00", work_order_no="GC-0002", place="户内卫生间")
+    _through_check(desk, i, "2026-11-20")
+    desk.do(i, "follow_up", "2026-11-21T10:00:00+08:00", **FOLLOW_UP_OK)
+    shown = desk.show(i)
+    assert shown["status"] == "completed" and shown["data"]["quote_amount"] == 80.0
+
+
+def test_an_owner_who_declines_the_quote_closes_the_repair(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="indoor")
+    done = desk.do(i, "quote", "2026-11-20T09:05:00+08:00", quote_amount=120, owner_consent=False)
+    assert done["status"] == "completed" and done["ready"] == []
+    assert [t["name"] for t in desk.show(i)["done"]] == ["quote"]
+
+
+def test_hot_water_and_public_areas_are_never_quoted(desk):
+    hot = desk.start("2026-11-20T09:00:00+08:00", category="hot_water", location="indoor")
+    lobby = desk.start("2026-11-20T09:00:00+08:00", category="other", location="lobby")
+    assert set(desk.ready(hot)) == set(desk.ready(lobby)) == {"issue_work_order"}
+
+
+def test_a_work_order_goes_back_to_the_repairer_until_it_is_accepted(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="corridor")
+    desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0003", place="5号楼大堂")
+    _through_check(desk, i, "2026-11-20", accepted=False, check_note="业主未签字")
+    assert set(desk.ready(i)) == {"engineering_repair"}
+    assert desk.ready(i)["engineering_repair"]["due_at"] == "2026-11-22T11:30:00+08:00"    # re-dispatched: R3 anew
+    _through_check(desk, i, "2026-11-21", accepted=False, check_note="问题未解决")
+    _through_check(desk, i, "2026-11-22")
+    assert set(desk.ready(i)) == {"follow_up"}
+    names = [t["name"] for t in desk.show(i)["done"]]
+    assert names.count("engineering_repair") == names.count("check_work_order") == 3
+
+
+def test_an_owner_not_satisfied_at_follow_up_gets_the_repair_redone(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="roof")
+    desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0004", place="楼顶")
+    _through_check(desk, i, "2026-11-20")
+    desk.do(i, "follow_up", "2026-11-21T10:00:00+08:00", **{**FOLLOW_UP_OK, "quality": "poor", "satisfied": False})
+    assert set(desk.ready(i)) == {"engineering_repair"}
+    _through_check(desk, i, "2026-11-22")
+    assert desk.ready(i)["follow_up"]["due_at"] == "2026-11-23T23:59:59+08:00"
+    assert desk.do(i, "follow_up", "2026-11-23T10:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
+    assert desk.violations(i) == []
+
+
+# -- the developer route ----------------------------------------------------------------------------------
+
+def _developer_repair(desk: Desk, deadline: str | None = None) -> int:
+    i = desk.start("2026-11-20T09:00:00+08:00", category="waterproofing", location="indoor", delivered_on="2024-06-01")
+    contact = {"contact_no": "LX-2026-031"} | ({"developer_deadline": deadline} if deadline else {})
+    desk.do(i, "issue_contact", "2026-11-20T09:10:00+08:00", **contact)
+    return i
+
+
+def test_the_developer_confirms_and_repairs_within_the_deadline(desk_on_both):
+    desk = desk_on_both
+    i = _developer_repair(desk)
+    confirm = desk.ready(i)["developer_confirm"]
+    assert confirm["lane"] == "developer_cs" and confirm["due_at"] == "2026-11-27T23:59:59+08:00"   # 7 days on
+    assert desk.show(i)["data"]["developer_deadline"] == "2026-11-27"
+    desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=True)
+    desk.do(i, "developer_repair", "2026-11-25T16:00:00+08:00", developer_result="施工单位已重做防水")
+    desk.do(i, "check_work_order", "2026-11-25T17:00:00+08:00", accepted=True)
+    assert desk.do(i, "follow_up", "2026-11-26T10:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
+    shown = desk.show(i)
+    assert shown["violations"] == [] and shown["data"]["repairer"] == "developer"
+    assert "developer_sign_off" not in [t["name"] for t in shown["done"]]
+
+
+def test_rework_of_developer_work_goes_back_to_the_developer(desk):
+    i = _developer_repair(desk, "2026-12-10")
+    desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=True)
+    desk.do(i, "developer_repair", "2026-11-25T16:00:00+08:00", developer_result="已处理")
+    desk.do(i, "check_work_order", "2026-11-25T17:00:00+08:00", accepted=False)
+    assert desk.ready(i)["developer_repair"]["due_at"] == "2026-12-10T23:59:59+08:00"
+
+
+@pytest.mark.parametrize("stage", ["developer_confirm", "developer_repair"])
+def test_at_the_deadline_property_engineering_takes_over_and_the_developer_signs_off(desk, stage):
+    i = _developer_repair(desk, "2026-11-24")
+    if stage == "developer_repair":
+        desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=True)
+    assert desk.tick(i, "2026-11-24T23:59:59+08:00") == [] and set(desk.ready(i)) == {stage}
+    fired = desk.tick(i, "2026-11-25T00:00:00+08:00")
+    assert fired == ["confirm_overdue" if stage == "developer_confirm" else "developer_overdue"]
+    assert set(desk.ready(i)) == {"issue_work_order"}
+    assert desk.violations(i) == [("R5", "developer_cs")]
+    assert desk.show(i)["violations"][0]["amount"] == penalties.amount_for("R5", {})
+    desk.do(i, "issue_work_order", "2026-11-25T09:00:00+08:00", work_order_no="GC-0005", place="户内卫生间")
+    _through_check(desk, i, "2026-11-25")
+    desk.do(i, "follow_up", "2026-11-26T10:00:00+08:00", **FOLLOW_UP_OK)
+    sign_off = desk.ready(i)["developer_sign_off"]
+    assert sign_off["lane"] == "developer_engineering"
+    done = desk.do(i, "developer_sign_off", "2026-11-27T10:00:00+08:00", settlement_amount=650)
+    assert done["status"] == "completed" and desk.show(i)["data"]["settlement_amount"] == 650.0
+
+
+def test_a_contact_form_the_developer_does_not_accept_goes_to_property_engineering_without_a_violation(desk):
+    i = _developer_repair(desk)
+    desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=False, developer_reply="非质量问题")
+    assert set(desk.ready(i)) == {"issue_work_order"}
+    assert desk.violations(i) == [] and desk.show(i)["data"]["repairer"] == "engineering"
