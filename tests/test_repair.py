@@ -423,3 +423,98 @@ def test_a_contact_form_the_developer_does_not_accept_goes_to_property_engineeri
     desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=False, developer_reply="非质量问题")
     assert set(desk.ready(i)) == {"issue_work_order"}
     assert desk.violations(i) == [] and desk.show(i)["data"]["repairer"] == "engineering"
+
+
+# -- deadlines R1–R4 ---------------------------------------------------------------------------------------
+
+def _hot_water(desk: Desk) -> int:
+    i = desk.start("2026-11-20T09:00:00+08:00", category="hot_water", location="indoor", content="没有热水")
+    desk.do(i, "issue_work_order", "2026-11-20T09:02:00+08:00", work_order_no="RS-0001", place="户内")
+    return i
+
+
+def test_r1_a_hot_water_repairer_not_on_site_within_15_minutes_alerts_engineering(desk):
+    i = _hot_water(desk)
+    assert desk.ready(i)["arrive_on_site"]["due_at"] == "2026-11-20T09:17:00+08:00"
+    assert desk.tick(i, "2026-11-20T09:17:00+08:00") == []
+    assert desk.tick(i, "2026-11-20T09:17:01+08:00") == ["late_arrival"]
+    ready = desk.ready(i)
+    assert set(ready) == {"arrive_on_site", "alert_late_arrival"}          # the repairer still goes
+    assert ready["alert_late_arrival"]["lane"] == "engineering"
+    assert desk.violations(i) == [("R1", "engineering")]
+    desk.do(i, "alert_late_arrival", "2026-11-20T09:20:00+08:00", alert_note="已催维修人员")
+    desk.do(i, "arrive_on_site", "2026-11-20T09:25:00+08:00")
+    assert set(desk.ready(i)) == {"engineering_repair"}
+
+
+def test_r1_a_repairer_on_site_in_time_records_nothing(desk):
+    i = _hot_water(desk)
+    desk.do(i, "arrive_on_site", "2026-11-20T09:16:00+08:00")
+    assert desk.tick(i, "2026-11-20T10:00:00+08:00") == [] and desk.violations(i) == []
+    assert desk.show(i)["data"]["arrived_at"] == "2026-11-20T09:16:00+08:00"
+
+
+def test_r2_a_hot_water_follow_up_not_done_the_same_day_alerts_the_supervisor(desk):
+    i = _hot_water(desk)
+    desk.do(i, "arrive_on_site", "2026-11-20T09:10:00+08:00")
+    _through_check(desk, i, "2026-11-20")
+    hot_follow_up = desk.ready(i)["follow_up_hot_water"]
+    assert hot_follow_up["due_at"] == "2026-11-20T23:59:59+08:00"
+    assert desk.tick(i, "2026-11-20T23:59:59+08:00") == []
+    assert desk.tick(i, "2026-11-21T00:00:00+08:00") == ["hot_water_follow_up_late"]
+    assert desk.ready(i)["alert_hot_water_follow_up"]["lane"] == "cs_supervisor"
+    assert desk.violations(i) == [("R2", "butler")]
+    desk.do(i, "follow_up_hot_water", "2026-11-21T09:00:00+08:00", **FOLLOW_UP_OK)
+    desk.do(i, "alert_hot_water_follow_up", "2026-11-21T09:30:00+08:00", alert_note="已提醒管家")
+    assert desk.show(i)["status"] == "completed"
+
+
+def test_r3_a_repair_not_finished_two_days_after_dispatch_goes_to_the_cs_supervisor(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="basement")
+    desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0006", place="地下室")
+    assert desk.tick(i, "2026-11-22T09:05:00+08:00") == []
+    assert desk.tick(i, "2026-11-22T09:05:01+08:00") == ["repair_overdue"]
+    ready = desk.ready(i)
+    assert set(ready) == {"engineering_repair", "supervisor_follow_up"}
+    assert ready["supervisor_follow_up"]["lane"] == "cs_supervisor"
+    assert desk.violations(i) == [("R3", "engineering")]
+    desk.do(i, "supervisor_follow_up", "2026-11-22T10:00:00+08:00", supervisor_note="已协调配件")
+    _through_check(desk, i, "2026-11-23")
+    assert set(desk.ready(i)) == {"follow_up"}
+
+
+def test_r4_a_follow_up_not_done_by_the_end_of_the_next_day_alerts_the_dispatch_supervisor(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="grounds")
+    desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0007", place="园区")
+    _through_check(desk, i, "2026-11-20")
+    assert desk.tick(i, "2026-11-21T23:59:59+08:00") == []
+    assert desk.tick(i, "2026-11-22T00:00:00+08:00") == ["follow_up_late"]
+    assert desk.ready(i)["alert_follow_up_late"]["lane"] == "dispatch_supervisor"
+    assert desk.violations(i) == [("R4", "butler")]
+    desk.do(i, "follow_up", "2026-11-22T09:00:00+08:00", **FOLLOW_UP_OK)
+    assert set(desk.ready(i)) == {"alert_follow_up_late"} and desk.show(i)["status"] == "running"
+
+
+# -- a process owner edits the table --------------------------------------------------------------------------
+
+def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_keep_theirs(sqlite_db):
+    desk = Desk(sqlite_db)
+    assert desk.deploy()["repair"]["version"] == 1
+    report = {"category": "waterproofing", "delivered_on": "2020-06-01", "location": "corridor"}
+    before = desk.start("2026-11-20T09:00:00+08:00", **report)
+    longer = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(
+        "add_years(delivered_on, 5)", "add_years(delivered_on, 8)")
+    with sqlite_db.uow() as uow:                          # the table alone: the process is rebuilt with it
+        out = deploy(uow, actor=actor_for(uow, "process_owner"), clock=clock("2026-11-21T08:00:00+08:00"),
+                     files=[("repair_warranty.dmn", longer.encode())])
+        uow.commit()
+    deployed = {d["id"]: d for d in out["deployed"]}
+    assert deployed["repair"]["version"] == 2 and deployed["repair_warranty_definitions"]["version"] == 2
+    after = desk.start("2026-11-21T09:00:00+08:00", **report)
+    assert (desk.show(before)["version"], route_of(desk, before)) == (1, "engineering")
+    assert (desk.show(after)["version"], route_of(desk, after)) == (2, "developer")
+    desk.do(before, "issue_work_order", "2026-11-21T10:00:00+08:00", work_order_no="GC-0008", place="楼道")
+    _through_check(desk, before, "2026-11-21")
+    assert desk.do(before, "follow_up", "2026-11-22T10:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
+    assert desk.show(before)["version"] == 1
+    assert desk.deploy(longer.encode())["repair"]["new"] is False          # unchanged: no new version
