@@ -27,6 +27,8 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "https://www.omg.org/spec/DMN/20191111/MODEL/", "https://www.omg.org/spec/DMN/20230324/MODEL/")
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+# Quartz/cron (`0/5 0/1 * 1/1 * ?`): Camunda accepts it in timeCycle; we only run ISO 8601 intervals.
+_CRON = re.compile(r"^(?=.*[*?])[0-9*?/,-]+(\s+[0-9*?/,LW#A-Za-z-]+){4,6}$")
 _ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
                           r"|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
 # Camunda implementations we cannot run: a Java class, a bean, an external worker, a connector.
@@ -72,8 +74,12 @@ class Problems:
         self.lines: list[str] = []
 
     def add(self, file: str, node, message: str) -> None:
+        """The line is the node's own; the element named is the node or, when it has no id (a
+        ``timeDuration``, an execution listener), the nearest enclosing element that has one."""
         line = getattr(node, "sourceline", None) or "?"
-        ident = node.get("id") if node is not None and hasattr(node, "get") else None
+        ident, owner = None, node
+        while owner is not None and hasattr(owner, "get") and not ident:
+            ident, owner = owner.get("id"), owner.getparent()
         self.lines.append(f"{file}:{line}: {ident + ': ' if ident else ''}{message}")
 
     def raise_if_any(self) -> None:
@@ -167,6 +173,9 @@ def _prepare_expressions(file: str, tree, problems: Problems, function_names: se
             text = (node.text or "").strip()
             if _ISO_LITERAL.match(text):
                 node.text = f'"{text}"'       # Camunda writes PT2H; SpiffWorkflow evaluates it
+            elif _CRON.match(text):
+                problems.add(file, node, f"不支持 cron 表达式 {text!r} (cron timers are not supported: use an "
+                                         "ISO 8601 repeating interval such as R/PT5M)")
             else:
                 node.text = _translated(file, node, text, problems, function_names, "定时表达式 (timer)")
     for node in tree.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition"):
@@ -224,12 +233,19 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
             elif local == "userTask":
                 groups = _split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
                 if node.get("id") not in lanes and not groups:
+                    hint = ("; camunda:assignee alone is not enough" if node.get(f"{{{CAMUNDA_NS}}}assignee") else "")
                     problems.add(file, node, "用户任务不在任何泳道中 (user task is in no lane and has no "
-                                             "candidate groups)")
+                                             f"candidate groups{hint}: put it in a lane whose id is a group, or "
+                                             "add camunda:candidateGroups)")
                 for g in groups - known_groups:
                     problems.add(file, node, f"未知的候选组 (unknown candidate group) {g}")
             elif local in ("businessRuleTask",) and node.get(f"{{{CAMUNDA_NS}}}class"):
                 problems.add(file, node, "Java 决策实现无法执行 (a Java class cannot run here)")
+            if local in ("userTask", "startEvent") and (node.get(f"{{{CAMUNDA_NS}}}formKey")
+                                                         or node.get(f"{{{CAMUNDA_NS}}}formRef")):
+                key = node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef")
+                problems.add(file, node, f"外部表单 {key!r} 无法显示 (Camunda/embedded forms cannot be shown "
+                                         "here: declare the fields with camunda:formData)")
             if local in ("userTask", "startEvent"):
                 for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
                     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,10 +65,53 @@ def pg_url(pg_server) -> str:
     return _new_pg_database(pg_server)
 
 
-def _initialized(url: str, processes_dir: Path | None):
+_SQLITE_TEMPLATE: list[Path] = []
+_PG_TEMPLATES: dict[str, str] = {}
+
+
+def _pg_from_template(url: str, processes_dir: Path) -> str:
+    """The same for PostgreSQL: the fresh, empty database is re-created from an initialized template
+    database (CREATE DATABASE ... TEMPLATE), built once per server."""
+    import psycopg
     from engine.clock import FixedClock, parse_instant
     from engine.usecases.init import initialize
     from storage.uow import Database
+    server, name = url.rsplit("/", 1)
+    if server not in _PG_TEMPLATES:
+        template_url = _new_pg_database(server)
+        built = Database(template_url)
+        initialize(built, clock=FixedClock(parse_instant("2026-11-02T08:00:00+08:00")), demo=True,
+                   processes_dir=processes_dir)
+        built.dispose()
+        _PG_TEMPLATES[server] = template_url.rsplit("/", 1)[1]
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_PG_TEMPLATES[server]}"')
+    return url
+
+
+def _initialized(url: str, processes_dir: Path | None):
+    """Initialize ``url``. An empty SQLite file with no processes to deploy is a copy of one
+    template initialized once per session: `initialize` hashes 19 demo passwords with scrypt
+    (~5 s), which every test paid before; the copy is byte-for-byte what `initialize` writes."""
+    from engine.clock import FixedClock, parse_instant
+    from engine.usecases.init import initialize
+    from storage.uow import Database
+    target = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    nothing_to_deploy = processes_dir is not None and not any(
+        p.suffix in (".bpmn", ".dmn") for p in processes_dir.glob("*"))
+    if target is not None and nothing_to_deploy and not target.exists():
+        if not _SQLITE_TEMPLATE:
+            template = Path(tempfile.mkdtemp(prefix="wuye-template-")) / "template.sqlite3"
+            built = Database(f"sqlite:///{template}")
+            initialize(built, clock=FixedClock(parse_instant("2026-11-02T08:00:00+08:00")), demo=True,
+                       processes_dir=processes_dir)
+            built.dispose()             # last connection closed: the WAL is checkpointed into the file
+            _SQLITE_TEMPLATE.append(template)
+        shutil.copyfile(_SQLITE_TEMPLATE[0], target)
+        return Database(url)
+    if url.startswith("postgresql") and nothing_to_deploy:
+        return Database(_pg_from_template(url, processes_dir))
     database = Database(url)
     initialize(database, clock=FixedClock(parse_instant("2026-11-02T08:00:00+08:00")), demo=True,
                processes_dir=processes_dir)
