@@ -270,9 +270,13 @@ class Run:
         message or the clock moving on. (do_engine_steps ends with refresh_timers, so a timer that
         just became due is only run by the next round.)"""
         for _ in range(max_rounds):
+            before = self.snapshot()
             with _reported("流程执行出错 (the process failed)"):
                 self.wf.do_engine_steps()
-            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks()):
+            # Done when nothing is left to run AND the round changed nothing: a cycle timer several
+            # periods behind fires one period per refresh, and its branch may be a user task only.
+            idle = not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks())
+            if idle and self.snapshot() == before:
                 return
         raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
 
