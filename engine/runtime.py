@@ -180,5 +180,5 @@ def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, 
     uow.violations.add(Violation(instance_id=instance.id, process_id=instance.process_id, deadline_id=deadline,
                                  element_id=change.element_id, task_id=row.id if row else None,
                                  responsible=responsible, responsible_kind=kind, amount=amount, at=now,
-                                 description=props.get("description") or el.get("name") or penalties.describe(deadline)))
+                                 description=props.get("description") or penalties.describe(deadline) or el.get("name", "")))
     emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount)
