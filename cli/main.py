@@ -10,11 +10,11 @@ import sys
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.clock import FixedClock, SystemClock, parse_instant
-from engine.errors import BadInput, WuyeError
+from engine.errors import BadInput, Conflict, WuyeError
 from engine.permissions import SYSTEM
 from engine.runtime import actor_for
 from engine.usecases import audit, deploy, init, instances, messages, start_instance, tasks, timers, users
-from storage.uow import Database
+from storage.uow import ConcurrentUpdate, Database
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     except WuyeError as e:
         print(f"wuye: {e.message}{_field_details(e.fields)}", file=sys.stderr)
         return e.exit_code
+    except ConcurrentUpdate:
+        print("wuye: 数据已被他人修改，请刷新后重试 (someone else changed it first: reload and try again)",
+              file=sys.stderr)
+        return Conflict.exit_code
     except (OperationalError, ProgrammingError) as e:
         text = str(e.orig) if getattr(e, "orig", None) else str(e)
         if "no such table" in text or "does not exist" in text:

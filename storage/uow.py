@@ -49,12 +49,15 @@ class UnitOfWork:
         self.users = UserRepository(s)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.session.rollback()
         finally:
             self.session.close()
             self.session = None
+        if isinstance(exc, StaleDataError):
+            # an autoflush inside any query met a stale version: the same conflict as at commit
+            raise ConcurrentUpdate(str(exc)) from exc
 
     def flush(self) -> None:
         try:
