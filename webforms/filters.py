@@ -98,13 +98,7 @@ def input_datetime_or_raw(value) -> str:
         return str(value)
 
 
-GUIDE_LABELS = {"scenario": "情景", "expectation": "业主期望", "owner_expectation": "业主期望", "handling": "处理要点",
-                "steps": "处理步骤", "reply": "答复要点", "notes": "注意事项", "cases": "相关案例", "text": "指引",
-                "source": "出处", "dos": "应当", "donts": "不应"}
-
-
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["guide_labels"] = GUIDE_LABELS
     app.jinja_env.filters.update(widget=widget, input_datetime_or_raw=input_datetime_or_raw,
                                  plain_number=lambda x: int(x) if float(x).is_integer() else x,
                                  options_map=lambda opts: {o["id"]: o["name"] for o in (opts or [])})
