@@ -7,6 +7,7 @@ from engine.clock import Clock
 from engine.groups import GROUPS
 from engine.penalties import PROCESSES_DIR
 from engine.permissions import SYSTEM
+from engine.usecases.demo import seed_demo_complaints
 from engine.usecases.deploy import deploy
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
@@ -32,4 +33,6 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
                     groups = list(GROUPS) if gid == "demo" else [gid]
                     users.append(add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)["name"])
             uow.commit()
-    return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users}
+    instances = seed_demo_complaints(db, clock=clock) if demo else []
+    return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users,
+            "demo_instances": instances}
