@@ -114,3 +114,9 @@ def test_quality_views_an_instance_without_any_action(client, auth, steps):
     resp = client.post(f"/instances/{instance}/messages", data={"csrf_token": csrf_token(client, "/inbox"),
                                                                "name": "owner_cancelled"})
     assert resp.status_code == 403
+
+
+def test_an_unknown_letter_is_404_and_letters_need_a_session(client, auth):
+    assert client.get("/letters/1").status_code == 302
+    auth.login_as("finance")
+    assert client.get("/letters/999").status_code == 404

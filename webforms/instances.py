@@ -2,9 +2,11 @@
 data, tasks, deadlines, violations, events and the diagram with what is done, active and waiting."""
 from __future__ import annotations
 
+import importlib
 import json
+from types import ModuleType
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine.errors import BadInput
@@ -28,8 +30,34 @@ def index():
 @login_required
 def show(instance_id: int):
     overview = read(instance_overview, instance_id=instance_id)
+    letters = _letters()
+    issued = read(letters.list_letters, instance_id=instance_id) if letters else []
     markers = json.dumps(overview["diagram"], ensure_ascii=False)
-    return render_template("instance.html", i=overview, markers=markers)
+    return render_template("instance.html", i=overview, markers=markers, letters=issued)
+
+
+def _letters() -> ModuleType | None:
+    """The fee letters' use cases (engine/usecases/letters.py), where that piece is installed."""
+    try:
+        return importlib.import_module("engine.usecases.letters")
+    except ModuleNotFoundError as e:
+        if e.name != "engine.usecases.letters":
+            raise
+        return None
+
+
+# The letter exactly as issued (its own HTML and print styles); no script may run in it.
+LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+@bp.route("/letters/<letter>")
+@login_required
+def letter(letter: str):
+    letters = _letters()
+    if letters is None:
+        abort(404)
+    found = read(letters.get_letter, letter=letter)
+    return Response(found["html"], mimetype="text/html", headers={"Content-Security-Policy": LETTER_CSP})
 
 
 @bp.route("/instances/<int:instance_id>/diagram.bpmn")
