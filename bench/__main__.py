@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-SUITES = ("engine", "timers")
+SUITES = ("engine", "timers", "inbox", "load")
 
 
 def main() -> int:
