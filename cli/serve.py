@@ -40,6 +40,9 @@ def timer_loop_enabled(environ=os.environ) -> bool:
 def configure_logging() -> None:
     level = os.environ.get("WUYE_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format=LOG_FORMAT)
+    # SpiffWorkflow logs every task state change at INFO: thousands of lines per sweep
+    for name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def worker(db: Database, clock: Clock | None = None) -> None:
