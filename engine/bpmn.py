@@ -324,10 +324,25 @@ class Run:
 
     @property
     def data(self) -> dict:
+        """The last task's data (the workflow's once completed), with the process variables. While
+        the path runs inside an embedded subprocess, its last task is the one that moved: the top
+        workflow's ``last_task`` stays at the subprocess's parent until the subprocess ends."""
         if self.wf.is_completed():
-            return dict(self.wf.data)
-        last = self.wf.last_task
-        return dict(last.data) if last is not None else {}
+            data = dict(self.wf.data)
+        else:
+            running = [sp for sp in self.wf.subprocesses.values() if not sp.completed and sp.last_task is not None]
+            last = max(running, key=lambda sp: sp.depth).last_task if running else self.wf.last_task
+            data = dict(last.data) if last is not None else {}
+        data.pop("data_objects", None)
+        return {**data, **self.variables}
+
+    @property
+    def variables(self) -> dict:
+        """The process's BPMN data objects (``bpmn:dataObject``): the one place a value is shared by
+        every path and every event subprocess (fee_collection's ``balance``), since each task
+        otherwise holds its own copy of the data. Tasks read and write them only through data
+        associations; here they are read-only."""
+        return dict(self.wf.data.get("data_objects") or {})
 
     def ready_user_tasks(self) -> list[UserTaskView]:
         return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,

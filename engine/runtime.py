@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from engine import bpmn, penalties
+from engine import bpmn, letters, penalties
 from engine.bpmn import Run, StepFailed
 from engine.calendar import BusinessCalendar
 from engine.clock import Clock, to_iso
@@ -117,6 +117,8 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
             emit(f"task_{state}", tid, name=c.element_id)
         if row is not None:
             uow.tasks.close(row, state=state, at=now, by=actor.name if state == "completed" else None)
+    letters.issue_letters(uow, instance_id=instance.id, run=run, changes=changes, elements=elements,
+                          actor=actor.name, now=now, emit=emit)   # elements with a `letter` property
 
     data_now = run.data
     for view in run.ready_user_tasks():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from engine import runtime
 from engine.clock import Clock, to_iso
 from engine.permissions import SYSTEM, Actor, may_view
+from engine.letters import letter_json
 from engine.views import event_json, instance_summary, task_json, violation_json
 from storage.uow import UnitOfWork
 
@@ -26,7 +27,8 @@ def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: i
             "waiting": waiting,
             "done": [task_json(t, meta) for t in tasks if t.state != "ready"],
             "data": _jsonable(run.data),
-            "violations": [violation_json(v) for v in uow.violations.for_instance(instance.id)]}
+            "violations": [violation_json(v) for v in uow.violations.for_instance(instance.id)],
+            "letters": [letter_json(x) for x in uow.letters.for_instance(instance.id)]}
 
 
 def history(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict]:

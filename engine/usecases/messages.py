@@ -23,6 +23,10 @@ def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id:
     if name not in meta.get("messages", []):
         raise NotFound(f"流程 {instance.process_id} 没有消息 {name!r} (the process has no such message; "
                        f"it has: {', '.join(meta.get('messages', [])) or 'none'})")
+    if instance.status in ("completed", "cancelled"):
+        # SpiffWorkflow would still start a message-triggered event subprocess of a finished
+        # workflow (EventManager.update_collaboration does not look at the workflow's state).
+        raise NotFound(f"实例 {instance.id} 已结束 (the instance has ended: {instance.status})")
     payload = dict(data or {})
     uow.events.append(type="message_delivered", actor=actor.name, at=clock.now(), instance_id=instance.id,
                       data={"name": name, "data": payload})

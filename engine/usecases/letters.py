@@ -1,0 +1,36 @@
+"""list_letters / get_letter: the collection letters an instance has issued (提示函 … 律师函), for
+the web, the API and ``wuye show``. Reading a letter re-hashes its stored HTML: ``intact`` is False
+when the row no longer matches the hash it was issued with (also carried by its ``letter_issued``
+event in the hash-chained log), i.e. when someone edited a letter after it was sent."""
+from __future__ import annotations
+
+from engine import runtime
+from engine.clock import Clock
+from engine.errors import NotFound
+from engine.letters import letter_json
+from engine.permissions import SYSTEM, Actor, may_view
+from storage.models import Letter
+from storage.uow import UnitOfWork
+
+
+def list_letters(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict]:
+    instance = runtime.get_instance(uow, instance_id)
+    if actor is not SYSTEM:
+        may_view(actor, instance.definition.meta)
+    return [letter_json(letter) for letter in uow.letters.for_instance(instance.id)]
+
+
+def get_letter(uow: UnitOfWork, *, actor: Actor, clock: Clock, letter: int | str) -> dict:
+    """One letter with its HTML, by id or by number (e.g. CJ-2026-000123)."""
+    row = _find(uow, letter)
+    if row is None:
+        raise NotFound(f"没有此函件 (no letter {letter})")
+    if actor is not SYSTEM:
+        may_view(actor, runtime.get_instance(uow, row.instance_id).definition.meta)
+    return letter_json(row, with_html=True)
+
+
+def _find(uow: UnitOfWork, letter: int | str) -> Letter | None:
+    if isinstance(letter, int) or str(letter).isdigit():
+        return uow.letters.get(int(letter))
+    return uow.letters.by_number(str(letter).strip())
