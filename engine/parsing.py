@@ -33,6 +33,10 @@ _ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)
                           r"|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
 # Camunda implementations we cannot run: a Java class, a bean, an external worker, a connector.
 _JAVA_ATTRS = ("class", "delegateExpression", "expression", "type")
+# SpiffWorkflow runs all three as tasks that wait for a person (a plain bpmn:task too, unlike
+# Camunda's pass-through): each needs someone who can see it.
+PERSON_TASKS = {"userTask": ("用户任务", "user task"), "task": ("无类型任务", "task without a type"),
+                "manualTask": ("人工任务", "manual task")}
 UNSUPPORTED = {"serviceTask": "服务任务 (service task)", "sendTask": "发送任务 (send task)",
                "complexGateway": "复杂网关 (complex gateway)"}
 
@@ -230,13 +234,14 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
             if local in UNSUPPORTED:
                 problems.add(file, node, f"{UNSUPPORTED[local]} 无法在 wuye 中执行 (cannot run here: "
                                          "use a script task or a user task)")
-            elif local == "userTask":
+            elif local in PERSON_TASKS:
                 groups = _split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
                 if node.get("id") not in lanes and not groups:
                     hint = ("; camunda:assignee alone is not enough" if node.get(f"{{{CAMUNDA_NS}}}assignee") else "")
-                    problems.add(file, node, "用户任务不在任何泳道中 (user task is in no lane and has no "
-                                             f"candidate groups{hint}: put it in a lane whose id is a group, or "
-                                             "add camunda:candidateGroups)")
+                    zh, en = PERSON_TASKS[local]
+                    problems.add(file, node, f"{zh}不在任何泳道中 ({en} is in no lane and has no candidate groups"
+                                             f"{hint}: put it in a lane whose id is a group, or add "
+                                             "camunda:candidateGroups)")
                 for g in groups - known_groups:
                     problems.add(file, node, f"未知的候选组 (unknown candidate group) {g}")
             elif local in ("businessRuleTask",) and node.get(f"{{{CAMUNDA_NS}}}class"):
