@@ -132,16 +132,21 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
     out = []
     for src in bpmn_files:
         tree = prepared[src.name]
-        try:
-            parser.add_bpmn_xml(tree, filename=src.name)
-        except ValidationException as e:
-            problems.add(src.name, _node_for(tree, e), str(e))
-            continue
         processes = tree.findall("bpmn:process", NS)
         executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
         if not executable:
             node = processes[0] if processes else tree
             problems.add(src.name, node, "没有可执行的流程 (no process has isExecutable=\"true\")")
+            continue
+        try:
+            parser.add_bpmn_xml(tree, filename=src.name)
+        except ValidationException as e:
+            problems.add(src.name, _node_for(tree, e), str(e))
+            continue
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, TypeError, AttributeError) as e:
+            # SpiffWorkflow's parser reads attributes it assumes are there (e.g. camunda:decisionRef)
+            problems.add(src.name, tree, f"BPMN 无法解析 (cannot parse the file): {type(e).__name__}: {e}")
+            continue
         for proc in executable:
             pid = proc.get("id")
             try:
@@ -171,7 +176,21 @@ def _node_for(tree, e: ValidationException):
 
 # -- expressions: Camunda's habits made runnable, then checked in the sandbox ---------------------
 
+def runnable_processes(tree) -> list:
+    """The processes wuye will run: the executable ones and any process a call activity calls.
+    The rest (a customer's pool in a collaboration, a documentation-only diagram) never runs, so the
+    rules for running (known lanes, sandboxed expressions) are not applied to it."""
+    called = {c.get("calledElement") for c in tree.iter(f"{{{BPMN_NS}}}callActivity")}
+    return [p for p in tree.findall("bpmn:process", NS)
+            if p.get("isExecutable", "false").lower() == "true" or p.get("id") in called]
+
+
 def _prepare_expressions(file: str, tree, problems: Problems, function_names: set[str]) -> None:
+    for proc in runnable_processes(tree):
+        _prepare_process_expressions(file, proc, problems, function_names)
+
+
+def _prepare_process_expressions(file: str, tree, problems: Problems, function_names: set[str]) -> None:
     for tag in ("timeDuration", "timeDate", "timeCycle"):
         for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
             text = (node.text or "").strip()
@@ -216,7 +235,7 @@ def _translated(file, node, text, problems, function_names, what) -> str:
 # -- structure: lanes, groups, forms, unsupported elements -----------------------------------------
 
 def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]) -> None:
-    for proc in tree.findall("bpmn:process", NS):
+    for proc in runnable_processes(tree):
         lanes = lane_of(proc)
         for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
             if lane.get("id") not in known_groups:
@@ -246,6 +265,8 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
                     problems.add(file, node, f"未知的候选组 (unknown candidate group) {g}")
             elif local in ("businessRuleTask",) and node.get(f"{{{CAMUNDA_NS}}}class"):
                 problems.add(file, node, "Java 决策实现无法执行 (a Java class cannot run here)")
+            elif local == "businessRuleTask" and not node.get(f"{{{CAMUNDA_NS}}}decisionRef"):
+                problems.add(file, node, "决策任务没有指定决策表 (a business rule task needs camunda:decisionRef)")
             if local in ("userTask", "startEvent") and (node.get(f"{{{CAMUNDA_NS}}}formKey")
                                                          or node.get(f"{{{CAMUNDA_NS}}}formRef")):
                 key = node.get(f"{{{CAMUNDA_NS}}}formKey") or node.get(f"{{{CAMUNDA_NS}}}formRef")

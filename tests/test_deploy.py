@@ -108,6 +108,12 @@ REFUSALS = {
     "user task outside any lane": (
         [("<!--extra-->", '<bpmn:userTask id="stray" name="无主任务"/>')],
         '<bpmn:userTask id="stray"', "stray", "no lane"),
+    "task without a type outside any lane": (
+        [("<!--extra-->", '<bpmn:task id="plain" name="无类型"/>')],
+        '<bpmn:task id="plain"', "plain", "no lane"),
+    "business rule task without a decision": (
+        [("<!--extra-->", '<bpmn:businessRuleTask id="decide" name="决策"/>')],
+        '<bpmn:businessRuleTask id="decide"', "decide", "decisionRef"),
     "unknown candidate group": (
         [("<!--extra-->", '<bpmn:userTask id="grp" camunda:candidateGroups="front_desk,gardeners"/>')],
         '<bpmn:userTask id="grp"', "grp", "gardeners"),
@@ -186,6 +192,26 @@ def test_each_mistake_is_refused_with_file_line_and_element(cli, sqlite_db, tmp_
     assert words.lower() in hits[0].lower(), hits[0]
     assert "Traceback" not in r.err and r.out == ""
     assert counts(sqlite_db) == before
+
+
+def test_a_pool_that_never_runs_is_not_held_to_the_rules_for_running(cli, tmp_path):
+    """A collaboration often draws the customer's pool too: not executable, no wuye lanes, free text.
+    Only the executable process (and what it calls) must be runnable."""
+    customer = ('  <bpmn:process id="customer" isExecutable="false">\n'
+                '    <bpmn:laneSet id="c_lanes"><bpmn:lane id="owners"><bpmn:flowNodeRef>ask</bpmn:flowNodeRef>'
+                '</bpmn:lane></bpmn:laneSet>\n'
+                '    <bpmn:task id="ask" name="业主来电"/><bpmn:userTask id="wait_home" name="在家等候"/>\n'
+                '    <bpmn:sequenceFlow id="c1" sourceRef="ask" targetRef="wait_home">'
+                '<bpmn:conditionExpression>when the owner is home</bpmn:conditionExpression></bpmn:sequenceFlow>\n'
+                '  </bpmn:process>\n')
+    text = BASE.replace("</bpmn:definitions>", customer + "</bpmn:definitions>")
+    r = deploy_text(cli, tmp_path, text)
+    assert r.code == 0, r.err
+    assert [d["id"] for d in r.json["deployed"]] == ["probe"]
+    called = text.replace('id="customer" isExecutable="false"', 'id="customer" isExecutable="false"').replace(
+        "<!--extra-->", '<bpmn:callActivity id="call_customer" calledElement="customer"/>')
+    refused = deploy_text(cli, tmp_path, called, "called.bpmn")
+    assert refused.code == 2 and "called.bpmn" in refused.err and "owners" in refused.err   # now it runs
 
 
 def test_every_problem_of_a_file_is_listed_at_once(cli, tmp_path):
