@@ -13,14 +13,32 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.decision_tables import decision_table_problems, without_comments
 from engine.errors import BadInput
 from engine.forms import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option
 from engine.juel import translate_expression
 from engine.sandbox import SandboxError, check_expression, check_script
 from engine.bpmn import spec_to_dict
+
+def _resolve_data_object_ref(self, ref):
+    """SpiffWorkflow 3.2's version steps to ``self.process_parser.parent`` on every turn instead of
+    ``current.parent``, so a data object defined two or more levels up hangs the deploy forever.
+    The same search, walking up correctly (one documented patch, like the clock in engine/bpmn.py)."""
+    current = self.process_parser if ref is not None else None
+    while current is not None:
+        found = current.spec.data_objects.get(ref.get("dataObjectRef"))
+        if found is not None:
+            return found
+        current = current.parent
+    return None
+
+
+NodeParser._resolve_data_object_ref = _resolve_data_object_ref
+
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
