@@ -337,13 +337,12 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         """DMN passes `dmninputexpr` (the `?` of a cell) in external_context; task data wins."""
-        tree = ast.parse(expression.strip(), mode="eval")  # one expression, never statements
         ev = _Evaluator(operators=_EXPR_OPERATORS, functions=dict(self.functions),
                         names={**(external_context or {}), **context})
-        return ev.eval(expression, previously_parsed=tree.body)
+        return ev.eval(expression, previously_parsed=_parse_expression(expression))
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        res = compile_restricted_exec(script, filename=SCRIPT_FILENAME, policy=WuyePolicy)
+        res = _compile_script(script)
         if res.errors:  # give the SyntaxError a lineno, else PythonScriptEngine dies with TypeError
             n, lines = _error_line(res.errors[0]), script.splitlines() or [""]
             raise SyntaxError(res.errors[0], (SCRIPT_FILENAME, n, 1, lines[min(n, len(lines)) - 1]))
@@ -362,6 +361,19 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                     and not callable(v) and not isinstance(v, types.ModuleType):
                 context[k] = v
         return True
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_expression(expression: str) -> ast.expr:
+    """Parsed once per distinct text: a process evaluates the same few conditions and timers over and
+    over. One expression, never statements; the tree is only read by the evaluator."""
+    return ast.parse(expression.strip(), mode="eval").body
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_script(script: str):
+    """Compiled once per distinct script (the result holds an immutable code object, or the errors)."""
+    return compile_restricted_exec(script, filename=SCRIPT_FILENAME, policy=WuyePolicy)
 
 
 def _error_line(error: str) -> int:
