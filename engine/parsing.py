@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.decision_tables import decision_table_problems, without_comments
+from engine.decision_tables import decision_table_problems, without_comments
 from engine.errors import BadInput
 from engine.forms import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option
 from engine.juel import translate_expression
@@ -141,8 +142,10 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
     parser = CamundaParser()
     dmn_hashes: dict[str, str] = {}
     for src in dmn_files:
+        for node, message in decision_table_problems(src.root, function_names):
+            problems.add(src.name, node, message)
         try:
-            parser.add_dmn_xml(src.root, filename=src.name)
+            parser.add_dmn_xml(without_comments(src.root), filename=src.name)
         except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as e:
             problems.add(src.name, src.root, f"DMN 无法解析 (cannot parse the decision table): {e}")
         for d in decision_ids(src):

@@ -518,3 +518,25 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
     assert desk.do(before, "follow_up", "2026-11-22T10:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
     assert desk.show(before)["version"] == 1
     assert desk.deploy(longer.encode())["repair"]["new"] is False          # unchanged: no new version
+
+
+@pytest.mark.parametrize("edit, refusal", [
+    (("add_years(delivered_on, 2)", "add_year(delivered_on, 2)"), r"repair_warranty\.dmn:\d+: rule_decoration_day: .*unknown function \"add_year\""),
+    (('"developer"</text></outputEntry>', "__import__('os').system('id')</text></outputEntry>"),
+     r"repair_warranty\.dmn:\d+: rule_waterproofing_route: .*refused"),
+    (('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"'), r"repair_warranty_table: .*PRIORITY"),
+])
+def test_a_table_edit_that_cannot_run_is_refused_at_deploy_naming_the_cell(desk, edit, refusal):
+    table = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(*edit, 1)
+    with desk.db.uow() as uow, pytest.raises(BadInput, match=refusal):
+        deploy(uow, actor=SYSTEM, clock=clock("2026-11-21T08:00:00+08:00"),
+               files=[("repair_warranty.dmn", table.encode())])
+
+
+def test_a_comment_in_the_table_does_not_break_it(sqlite_db):
+    desk = Desk(sqlite_db)
+    table = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(
+        '<rule id="rule_decoration">', '<!-- 2 年 --><rule id="rule_decoration">')
+    desk.deploy(table.encode())
+    i = desk.start("2026-11-20T09:00:00+08:00", category="decoration", delivered_on="2025-01-01", location="lobby")
+    assert route_of(desk, i) == "developer"
