@@ -18,7 +18,6 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.decision_tables import decision_table_problems, without_comments
-from engine.decision_tables import decision_table_problems, without_comments
 from engine.errors import BadInput
 from engine.forms import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option
 from engine.juel import translate_expression
