@@ -158,6 +158,18 @@ def test_init_deploys_the_repair_process_and_its_table_from_the_processes_folder
     assert {d["new"] for d in again["deployed"]} == {False}
 
 
+def test_wuye_init_deploys_the_processes_folder_with_the_repair_process_and_its_table(wuye):
+    r = wuye("init", now="2026-11-02T08:00:00+08:00")
+    assert r.code == 0, r.err
+    deployed = {(d["kind"], d["id"]) for d in r.json["deployed"]}
+    assert {("bpmn", "repair"), ("dmn", "repair_warranty_definitions")} <= deployed
+    report = ('{"reporter": "李女士", "room": "1-1-101", "phone": "139", "content": "外墙渗水", "location": "indoor",'
+              ' "category": "waterproofing", "delivered_on": "2023-05-01"}')
+    started = wuye("start", "repair", "--as", "front_desk", "--data", report, now="2026-11-20T09:00:00+08:00")
+    assert started.code == 0, started.err
+    assert [t["name"] for t in started.json["ready"]] == ["issue_contact"]
+
+
 def test_the_repair_process_alone_is_refused_without_its_decision_table(desk):
     with desk.db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
         deploy(uow, actor=SYSTEM, clock=clock("2026-11-02T08:00:00+08:00"), files=files()[:1])
