@@ -170,9 +170,13 @@ def test_wuye_init_deploys_the_processes_folder_with_the_repair_process_and_its_
     assert [t["name"] for t in started.json["ready"]] == ["issue_contact"]
 
 
-def test_the_repair_process_alone_is_refused_without_its_decision_table(desk):
-    with desk.db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
+def test_the_repair_process_alone_is_refused_without_its_decision_table_and_built_on_the_stored_one(
+        sqlite_db, desk):
+    with sqlite_db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
         deploy(uow, actor=SYSTEM, clock=clock("2026-11-02T08:00:00+08:00"), files=files()[:1])
+    with desk.db.uow() as uow:
+        (again,) = deploy(uow, actor=SYSTEM, clock=clock("2026-11-03T08:00:00+08:00"), files=files()[:1])["deployed"]
+    assert (again["id"], again["new"]) == ("repair", False)
 
 
 # -- the diagram process owners open in bpmn-js --------------------------------------------------------
