@@ -13,7 +13,7 @@ KPIs (procedures §3–§6):
 - 收缴率 per period (M0 收费 一、5): payments accepted by the process (message_delivered events,
   each capped at the balance) over the amounts due.
 - violations by deadline id (count and amount), statuses by process, and the share of completed
-  tasks that had a due time and were completed by it (how much work was on time)."""
+  tasks that had a due time when they became ready and were completed by it (work on time)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine.clock import Clock
+from engine.clock import Clock, parse_instant
 from engine.permissions import SYSTEM
 from engine.usecases.audit import verify_audit
 from storage.models import Event, Instance, Task, Violation
@@ -48,6 +48,9 @@ def _compute(s, start: datetime, end: datetime, follow_up_tasks: dict[str, tuple
     violations = [v for v in s.scalars(select(Violation)) if v.instance_id in ids]
     events = [e for e in s.scalars(select(Event).where(Event.type.in_(("instance_started", "message_delivered"))))
               if e.instance_id in ids]
+    first_due = {e.task_id: parse_instant(e.data["due_at"])
+                 for e in s.scalars(select(Event).where(Event.type == "task_ready"))
+                 if e.instance_id in ids and (e.data or {}).get("due_at")}
     follow_up_deadlines = _follow_up_timers(instances, follow_up_tasks)
     by_process: dict[str, list[Instance]] = defaultdict(list)
     for i in instances:
@@ -78,8 +81,10 @@ def _compute(s, start: datetime, end: datetime, follow_up_tasks: dict[str, tuple
         entry["amount"] = round(entry["amount"] + float(v.amount), 2)
     responsible = Counter(v.responsible for v in violations)
 
-    with_due = [t for t in tasks if t.state == "completed" and t.due_at is not None]
-    work = {"value": _rate(sum(1 for t in with_due if t.completed_at <= t.due_at), len(with_due)),
+    # the due time a task was given when it became ready (the projection's due_at moves on to the next
+    # pending timer once a non-interrupting deadline has fired)
+    with_due = [t for t in tasks if t.state == "completed" and t.id in first_due]
+    work = {"value": _rate(sum(1 for t in with_due if t.completed_at <= first_due[t.id]), len(with_due)),
             "completed_with_due": len(with_due),
             "completed": sum(1 for t in tasks if t.state == "completed")}
 

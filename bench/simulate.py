@@ -11,7 +11,8 @@ Whenever a task becomes ready, the demo user named after its lane (or its assign
 it a little later and to complete it later still, answering its form through the process's policy
 (bench/policies). The delay is drawn against the task's own due time: with probability ``on_time``
 the work is done at 5–85 % of the time allowed, otherwise after the due time. Tasks with no due
-time take minutes to hours, or 1–3 days when late. Fee cases also get the owner's payments,
+time take 1–40 minutes, or 1–3 days when late (a slow step with no deadline of its own
+may breach a deadline of a later task that counts from the start of the case, e.g. C4). Fee cases also get the owner's payments,
 delivered as the ``payment_received`` message at the times the policy drew. At the end of the month
 the KPIs are computed from the stored data (bench/kpis.py) and the invariants are checked; the exit
 status is 0 only when they hold.
@@ -48,7 +49,7 @@ from engine.views import task_json
 from storage.uow import Database
 
 LATE_WITHOUT_DUE = (timedelta(days=1), timedelta(days=3))
-ON_TIME_WITHOUT_DUE = (timedelta(minutes=2), timedelta(hours=3))
+ON_TIME_WITHOUT_DUE = (timedelta(minutes=1), timedelta(minutes=40))
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
