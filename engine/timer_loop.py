@@ -79,7 +79,7 @@ class TimerLoop:
     """Sweep, sleep until the next due time (or a wake-up), repeat — until ``stop()``.
 
     ``run()`` blocks (`wuye worker` runs it on the main thread); ``start()`` runs it on a daemon
-    thread (`wuye serve`). Counters (sweeps, fired, incidents) are for logs and tests."""
+    thread (`wuye serve`). Counters (sweeps, sleeps, fired, incidents) are for logs and tests."""
 
     def __init__(self, db: Database, clock: Clock | None = None, *, max_sleep: float | None = None,
                  name: str = "timers"):
@@ -89,7 +89,7 @@ class TimerLoop:
         self.max_sleep = max_sleep if max_sleep is not None else (MAX_SLEEP_POSTGRES if self.postgres
                                                                   else MAX_SLEEP_SQLITE)
         self.name = name
-        self.sweeps = self.fired = self.incidents = 0
+        self.sweeps = self.sleeps = self.fired = self.incidents = 0
         self.next_due: datetime | None = None
         self.ready = threading.Event()       # running, and (PostgreSQL) listening
         self._wake = threading.Event()
@@ -143,6 +143,7 @@ class TimerLoop:
                     timeout = ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF) - 1)]
                     failures += 1
                     log.exception("%s: sweep failed; next attempt in %.0f s", self.name, timeout)
+                self.sleeps += 1
                 self._wake.wait(timeout)
         finally:
             remove_commit_listener(TIMERS_CHANNEL, self.wake)
