@@ -29,7 +29,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select
 
 from engine.clock import FixedClock, SystemClock, parse_instant, to_iso
 from engine.permissions import SYSTEM
