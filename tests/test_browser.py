@@ -14,8 +14,10 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from browser_fixtures import (PHONE, Web, base_url, browser_context_args, browser_type_launch_args,  # noqa: F401
-                              live_app, phone_web, watch, web)
+from engine.clock import parse_instant
+
+from browser_fixtures import (DESKTOP, PHONE, SCREENSHOTS, Web, base_url, browser_context_args, browser_type_launch_args,  # noqa: F401
+                              live_app, phone_web, watch, watch_context, web)
 
 pytestmark = pytest.mark.browser
 
@@ -218,7 +220,6 @@ def test_a_session_stays_on_this_server_with_no_console_errors(web: Web, watch):
 
 def test_the_watch_catches_a_foreign_request_and_a_console_error(page, live_app):
     """The guard every test relies on can fail: a CDN link and a script error are both caught."""
-    from browser_fixtures import watch_context
     watch = watch_context(page.context)
     page.goto(live_app.url + "/login")
     page.evaluate("""() => { const i = new Image(); i.src = 'http://cdn.example.invalid/x.png';
@@ -229,3 +230,158 @@ def test_the_watch_catches_a_foreign_request_and_a_console_error(page, live_app)
     assert any(e.startswith("boom") for e in watch.unexpected_errors())
     with pytest.raises(AssertionError):
         watch.check()
+
+
+# -- screenshots of every page ----------------------------------------------------------------------
+
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+
+
+class Shooter:
+    """One watched browser context per screen size; full-page PNGs under build/screenshots/<size>/.
+    On the phone every page must also fit the screen's width."""
+
+    def __init__(self, browser, context_args: dict, app, size: str):
+        extra = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
+        self.context = browser.new_context(**{**context_args, "viewport": VIEWPORTS[size], **extra})
+        self.watch = watch_context(self.context)
+        self.web = Web(self.context.new_page(), app)
+        self.web.page.set_default_timeout(10_000)
+        self.size, self.folder = size, SCREENSHOTS / size
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.shot_names: list[str] = []
+
+    def shoot(self, name: str) -> None:
+        page = self.web.page
+        page.evaluate("document.fonts.ready")          # the page itself is loaded: goto/click waited for it
+        if self.size == "phone":
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            assert width <= PHONE["width"] + 1, f"{name}: {width}px wide on a {PHONE['width']}px screen"
+        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+        self.shot_names.append(name)
+
+    def close(self) -> None:
+        self.context.close()
+        self.watch.check()
+
+
+def _stale_intake(app) -> str:
+    """A fresh intake task, for a form that someone else completes while it is open (409)."""
+    from engine.usecases.start_instance import start_instance
+    started = app.call(start_instance, "dispatcher", process_id="complaint", data={
+        "complainant": "赵六", "room": "8-9-0909", "phone": "13700000000", "channel": "phone",
+        "content": "快递柜占用消防通道", "received_at": app.clock.now().isoformat()})
+    return next(t["id"] for t in started["ready"] if t["name"] == "intake")
+
+
+def _fee_letter_instance(app) -> int:
+    """A fee_collection instance that has issued its 提示函 (payment reminder letter): the due
+    date passes (the clock moves to 1 December), the reason is asked, the letter goes out."""
+    from engine.usecases.start_instance import start_instance
+    from engine.usecases.tasks import complete_task
+    from engine.usecases.timers import fire_due_timers
+    started = app.call(start_instance, "finance", process_id="fee_collection", data={
+        "owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月", "amount_due": 1200,
+        "due_date": "2026-11-30"})
+    fee = started["instance"]
+
+    def complete(name: str, user: str, data: dict) -> None:
+        from engine.usecases.tasks import list_tasks
+        task = next(t for t in app.call(list_tasks, user, instance_id=fee) if t["name"] == name)
+        app.call(complete_task, user, task_id=task["id"], data=data)
+
+    complete("send_notice", "front_desk", {"notice_channel": "written"})
+    app.clock.advance(parse_instant("2026-12-01T09:00:00+08:00") - app.clock.now())
+    fire_due_timers(app.db.uow, clock=app.clock)
+    complete("ask_reason", "front_desk", {"reason": "业主出差", "objection_valid": False})
+    complete("issue_reminder", "front_desk", {"delivery": "in_person"})
+    return fee
+
+
+def test_screenshots_of_every_page_on_a_desktop_and_a_phone(browser, browser_context_args, live_app):
+    """Writes the PNGs a person looks at before calling the pages done (build/screenshots/); the
+    phone run also checks that no page scrolls sideways. Runs last: it moves the clock a week on."""
+    from engine.usecases.browse import search_instances
+    from engine.usecases.instances import show_instance
+    from engine.usecases.tasks import complete_task
+    app = live_app
+    demo = {i["room"]: i["instance"] for i in app.call(search_instances, "demo", process_id="complaint")}
+    guided_task = next(t["id"] for t in app.call(show_instance, "demo", instance_id=demo["5-1-0801"])["ready"]
+                       if t["name"] == "accept_engineering")
+
+    shooters = {size: Shooter(browser, browser_context_args, app, size) for size in VIEWPORTS}
+    for size, s in shooters.items():
+        web, page = s.web, s.web.page
+        web.go("/login")
+        s.shoot("01-login")
+        page.locator("#username").fill("dispatcher")
+        page.locator("#password").fill("wrong")
+        page.locator("#login-submit").click()
+        expect(page.get_by_test_id("login-error")).to_be_visible()
+        s.shoot("02-login-refused")
+        web.login("dispatcher")
+        web.go("/inbox")
+        s.shoot("03-inbox-dispatcher")
+        web.go("/start")
+        s.shoot("04-start-list")
+        web.go("/start/complaint")
+        s.shoot("05-start-form")
+        web.field("households").fill("0")
+        page.get_by_test_id("start-submit").click()
+        expect(page.get_by_test_id("form-error")).to_be_visible()
+        s.shoot("06-start-form-errors")
+        stale = _stale_intake(app)
+        web.go(f"/tasks/{stale}")
+        s.shoot("07-task-form")
+        app.call(complete_task, "dispatcher", task_id=stale, data={"receiver": "调度员小李"})
+        web.field("receiver").fill("调度员小王")
+        page.get_by_test_id("complete-task").click()
+        expect(page.get_by_test_id("error-page")).to_have_attribute("data-status", "409")
+        s.shoot("08-error-409")
+        web.go(f"/tasks/{stale}/done")
+        expect(page.get_by_test_id("task-done")).to_be_visible()
+        s.shoot("09-done")
+        web.go("/instances/999999")
+        expect(page.get_by_test_id("error-page")).to_have_attribute("data-status", "404")
+        s.shoot("10-error-404")
+        web.go("/start/fee_collection")
+        expect(page.get_by_test_id("error-page")).to_have_attribute("data-status", "403")
+        s.shoot("11-error-403")
+        web.logout()
+
+        web.login("engineering")
+        web.go("/inbox")
+        s.shoot("12-inbox-engineering")
+        web.go(f"/tasks/{guided_task}")
+        expect(page.get_by_test_id("case-guide")).to_be_visible()
+        s.shoot("13-task-form-with-guide")
+        web.logout()
+
+        web.login("butler")
+        web.go("/instances")
+        s.shoot("14-instance-list")
+        web.go("/instances?process=complaint&status=running&room=7-3-0203")
+        s.shoot("15-instance-search")
+        web.go(f"/instances/{demo['7-3-0203']}")
+        expect(page.get_by_test_id("diagram")).to_have_attribute("data-rendered", "true")
+        s.shoot("16-instance")
+        web.logout()
+
+    fee = _fee_letter_instance(app)
+    for size, s in shooters.items():
+        web, page = s.web, s.web.page
+        web.login("finance")
+        web.go(f"/instances/{fee}")
+        expect(page.get_by_test_id("diagram")).to_have_attribute("data-rendered", "true")
+        s.shoot("17-instance-fee-collection")
+        with page.expect_popup() as popup:
+            page.get_by_test_id("letter-link").first.click()
+        letter = popup.value
+        letter.wait_for_load_state()
+        expect(letter.locator("body")).to_contain_text("TS-2026-")
+        letter.screenshot(path=str(s.folder / "18-fee-letter.png"), full_page=True)    # an A4 page, for print
+        letter.close()
+        web.logout()
+        s.close()
+    assert len(list((SCREENSHOTS / "phone").glob("*.png"))) >= 18
+

@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     for module in (auth, inbox, forms, instances, api):
         app.register_blueprint(module.bp)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
     return app
 

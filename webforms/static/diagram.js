@@ -3,13 +3,34 @@
 (function () {
   "use strict";
 
+  // An expanded sub-process or a pool holds other elements: marked by its border only, so a whole
+  // stage that is running does not flood everything inside it with the "active" fill.
+  function isContainer(e) {
+    return e.type === "bpmn:Participant" || e.type === "bpmn:Lane" || (e.children || []).length > 0;
+  }
+
+  function marked(registry, markers, state) {
+    return Object.keys(markers).filter(function (id) {
+      var e = registry.get(id);
+      return markers[id] === state && e && !isContainer(e);
+    });
+  }
+
+  // Show where the instance is now: every active task and waiting event, at 100 % when they fit
+  // the frame (centred), otherwise zoomed out just enough to show them all.
   function focusOn(canvas, registry, markers) {
-    var ids = Object.keys(markers).filter(function (id) { return markers[id] === "active" && registry.get(id); });
-    if (!ids.length) { canvas.zoom("fit-viewport"); return; }
-    var e = registry.get(ids[0]);
-    var outer = canvas.viewbox().outer;                  // centre the first active task at 100 %
-    canvas.viewbox({ x: e.x + e.width / 2 - outer.width / 2, y: e.y + e.height / 2 - outer.height / 2,
-                     width: outer.width, height: outer.height });
+    var shapes = marked(registry, markers, "active").concat(marked(registry, markers, "waiting"))
+      .map(function (id) { return registry.get(id); });
+    if (!shapes.length) { canvas.zoom("fit-viewport"); return; }
+    var pad = 60;
+    var x0 = Math.min.apply(null, shapes.map(function (e) { return e.x; })) - pad;
+    var y0 = Math.min.apply(null, shapes.map(function (e) { return e.y; })) - pad;
+    var x1 = Math.max.apply(null, shapes.map(function (e) { return e.x + e.width; })) + pad;
+    var y1 = Math.max.apply(null, shapes.map(function (e) { return e.y + e.height; })) + pad;
+    var outer = canvas.viewbox().outer;
+    var scale = Math.min(1, outer.width / (x1 - x0), outer.height / (y1 - y0));
+    var w = outer.width / scale, h = outer.height / scale;
+    canvas.viewbox({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2, width: w, height: h });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -29,7 +50,8 @@
           var canvas = viewer.get("canvas");
           var registry = viewer.get("elementRegistry");
           Object.keys(markers).forEach(function (id) {
-            if (registry.get(id)) { canvas.addMarker(id, "wuye-" + markers[id]); }
+            var e = registry.get(id);
+            if (e) { canvas.addMarker(id, "wuye-" + markers[id] + (isContainer(e) ? "-container" : "")); }
           });
           canvas.zoom("fit-viewport");
           if (Object.keys(registry.getAll()).length > 40) { focusOn(canvas, registry, markers); }
