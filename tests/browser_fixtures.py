@@ -28,8 +28,7 @@ from storage.uow import Database
 
 CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--lang=zh-CN"]                  # date pickers in the format staff see (2026/11/20)
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 START = "2026-11-20T09:00:00+08:00"              # a Friday morning, working time
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
