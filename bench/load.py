@@ -94,7 +94,11 @@ class Server:
              f"webforms:create_app({config!r})"],
             cwd=ROOT, env={**os.environ, "WUYE_TIMER_LOOP": "off"}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ready(self, seconds: float = 60) -> None:
         t0 = stopwatch()

@@ -20,12 +20,15 @@ def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int 
     rows = uow.tasks.inbox(user=actor.name, groups=actor.working_groups, every_group=every_group,
                            instance_id=instance_id, process_id=process_id, lane=lane, room=room,
                            overdue_at=clock.now() if overdue else None, limit=limit)
-    metas = {}
+    # the few definitions' metadata, not each instance row (its state and a decoded meta per instance)
+    definition_of = uow.instances.definition_ids(row.instance_id for row in rows)
+    metas: dict[int, dict] = {}
     out = []
     for row in rows:
-        if row.instance_id not in metas:
-            metas[row.instance_id] = runtime.get_instance(uow, row.instance_id).definition.meta
-        out.append(task_json(row, metas[row.instance_id]))
+        definition_id = definition_of[row.instance_id]
+        if definition_id not in metas:
+            metas[definition_id] = uow.definitions.get(definition_id).meta
+        out.append(task_json(row, metas[definition_id]))
     return out
 
 
