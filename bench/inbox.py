@@ -265,6 +265,7 @@ def explain(db: Database, user: str, filters: dict) -> list[str]:
 def measure(db: Database, calls: int) -> dict:
     return {"inbox": time_inbox(db, calls),
             "explain_demo_no_filter": explain(db, "demo", {}),
+            "explain_legal_no_filter": explain(db, "legal", {}),
             "explain_butler_overdue": explain(db, "butler", {"overdue": True}),
             "explain_front_desk_room": explain(db, "front_desk", {"room": "3-2-1"})}
 
