@@ -303,6 +303,9 @@ class Run:
         else:
             task.internal_data[ASSIGNEE] = user
 
+    def assignee_of(self, task_id: str) -> str | None:
+        return self._ready_user_task(task_id).internal_data.get(ASSIGNEE)
+
     def _ready_user_task(self, task_id: str):
         try:
             task = self.wf.get_task_from_id(UUID(task_id))

@@ -45,6 +45,8 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "https://www.omg.org/spec/DMN/20191111/MODEL/", "https://www.omg.org/spec/DMN/20230324/MODEL/")
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+# camunda:assignee="zhangsan" (as Camunda 7 models often have) names the one user who gets the task
+STATIC_ASSIGNEE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
 # Quartz/cron (`0/5 0/1 * 1/1 * ?`): Camunda accepts it in timeCycle; we only run ISO 8601 intervals.
 _CRON = re.compile(r"^(?=.*[*?])[0-9*?/,-]+(\s+[0-9*?/,LW#A-Za-z-]+){4,6}$")
 _ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
@@ -275,8 +277,12 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
                                          "use a script task or a user task)")
             elif local in PERSON_TASKS:
                 groups = _split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
-                if node.get("id") not in lanes and not groups:
-                    hint = ("; camunda:assignee alone is not enough" if node.get(f"{{{CAMUNDA_NS}}}assignee") else "")
+                assignee = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
+                if assignee and not STATIC_ASSIGNEE.match(assignee):
+                    problems.add(file, node, f"无法计算的处理人 {assignee!r} (an expression assignee cannot run "
+                                             "here: name a user, or use a lane or camunda:candidateGroups)")
+                elif node.get("id") not in lanes and not groups and not assignee:
+                    hint = ""
                     zh, en = PERSON_TASKS[local]
                     problems.add(file, node, f"{zh}不在任何泳道中 ({en} is in no lane and has no candidate groups"
                                              f"{hint}: put it in a lane whose id is a group, or add "

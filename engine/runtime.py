@@ -132,7 +132,9 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
             uow.tasks.add(row, el.get("groups", []))
             emit("task_ready", view.id, name=view.name, title=row.title, lane=row.lane,
                  due_at=to_iso(due_at(view)) if due_at(view) else None)
-        row.assignee = view.assignee
+            if view.assignee is None and el.get("assignee"):   # a named assignee in the BPMN
+                run.set_assignee(view.id, el["assignee"])
+        row.assignee = run.assignee_of(view.id)
         row.due_at = due_at(view)
     for row in open_rows.values():        # no longer in the tree at all
         uow.tasks.close(row, state="cancelled", at=now, by=None)
