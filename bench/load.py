@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
 import shutil
 import signal
@@ -92,8 +91,7 @@ class Server:
         self.proc = subprocess.Popen(
             [str(gunicorn), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
              f"webforms:create_app({config!r})"],
-            cwd=ROOT, env={**os.environ, "WUYE_TIMER_LOOP": "off"}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             self._wait_ready()
         except BaseException:
@@ -105,13 +103,15 @@ class Server:
         while stopwatch() - t0 < seconds:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/api/tasks")
                 if conn.getresponse().status == 401:
                     return
             except OSError:
                 pass
+            finally:
+                conn.close()
             threading.Event().wait(0.2)
         raise RuntimeError("gunicorn did not answer within a minute")
 
