@@ -219,3 +219,26 @@ def validate_submission(fields: list[FormField], data, current: dict | None = No
         names = "、".join(by_id[k].label if k in by_id else k for k in errors)
         raise BadInput(f"表单有误：{names} (invalid form fields: {', '.join(errors)})", fields=errors)
     return out
+
+
+LABEL_PROPERTY = "label:"
+
+
+def data_labels(forms: list[list[dict]], process_properties: dict[str, str]) -> dict[str, dict]:
+    """variable -> {"label", "type", "options": {option id: name}}: what a person reads instead of a
+    variable's id, wherever the instance's data is shown.
+
+    Form fields bring their label, type and option names. A variable that only a script, a decision
+    table or a message sets has no form, so the process names it once with a process-level
+    ``camunda:property name="label:<variable>"``; that label also wins over a form's, which words
+    the field for one task's moment (the same ``result`` is 处理结果 in one task, 解释答复内容 in another)."""
+    out: dict[str, dict] = {}
+    for form in forms:
+        for f in form:
+            entry = out.setdefault(f["id"], {"label": f.get("label") or f["id"], "type": f.get("type"), "options": {}})
+            entry["options"].update({o["id"]: o["name"] for o in f.get("options", [])})
+    for name, value in process_properties.items():
+        if name.startswith(LABEL_PROPERTY) and (value or "").strip():
+            label = value.strip()
+            out.setdefault(name[len(LABEL_PROPERTY):], {"label": label, "type": None, "options": {}})["label"] = label
+    return out

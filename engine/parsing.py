@@ -19,7 +19,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.decision_tables import decision_table_problems, without_comments
 from engine.errors import BadInput
-from engine.forms import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option
+from engine.forms import (CONSTRAINTS, FIELD_TYPES, LABEL_PROPERTY, NOW, FieldInvalid, FormField, Option,
+                          data_labels)
 from engine.juel import translate_expression
 from engine.sandbox import SandboxError, check_expression, check_script
 from engine.bpmn import spec_to_dict
@@ -53,6 +54,8 @@ _ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)
                           r"|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
 # Camunda implementations we cannot run: a Java class, a bean, an external worker, a connector.
 _JAVA_ATTRS = ("class", "delegateExpression", "expression", "type")
+_PROPERTIES = "bpmn:extensionElements/camunda:properties/camunda:property"
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # SpiffWorkflow runs all three as tasks that wait for a person (a plain bpmn:task too, unlike
 # Camunda's pass-through): each needs someone who can see it.
 PERSON_TASKS = {"userTask": ("用户任务", "user task"), "task": ("无类型任务", "task without a type"),
@@ -266,6 +269,12 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
         starters = _split(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
         for g in starters - known_groups:
             problems.add(file, proc, f"未知的发起组 (unknown candidateStarterGroups group) {g}")
+        for prop in proc.iterfind(_PROPERTIES, NS):
+            name = prop.get("name") or ""
+            if name.startswith(LABEL_PROPERTY) and not (_IDENTIFIER.fullmatch(name[len(LABEL_PROPERTY):])
+                                                       and (prop.get("value") or "").strip()):
+                problems.add(file, prop, f"数据标签 {name!r} 需要变量名和显示名称 (a label property is "
+                                         "name=\"label:<variable>\" value=\"<what people read>\")")
         for node in proc.iter():
             if not isinstance(node.tag, str):
                 continue
@@ -326,7 +335,7 @@ def lane_of(proc) -> dict[str, str]:
 def read_field(ff) -> FormField:
     """One camunda:formField -> FormField, with its default converted; ValueError names the problem."""
     fid, ftype = ff.get("id"), ff.get("type") or "string"
-    if not fid or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", fid):
+    if not fid or not _IDENTIFIER.fullmatch(fid):
         raise ValueError(f"字段 id {fid!r} 必须是字母开头的标识符 (field id must be an identifier)")
     if ftype not in FIELD_TYPES:
         raise ValueError(f"{fid}: 未知类型 {ftype!r} (unknown type; allowed: {', '.join(FIELD_TYPES)})")
@@ -389,8 +398,7 @@ def process_meta(tree, proc) -> dict:
         doc = node.find("bpmn:documentation", NS)
         el = {"type": local, "name": node.get("name") or node.get("id"), "lane": lane, "groups": groups,
               "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
-              "properties": {p.get("name"): p.get("value")
-                             for p in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)},
+              "properties": {p.get("name"): p.get("value") for p in node.iterfind(_PROPERTIES, NS)},
               "documentation": (doc.text or "").strip() if doc is not None else ""}
         if form:
             el["form"] = form
@@ -408,5 +416,7 @@ def process_meta(tree, proc) -> dict:
     if not starters:
         start = next((n for n in proc.iterfind("bpmn:startEvent", NS)), None)
         starters = [lanes[start.get("id")]] if start is not None and start.get("id") in lanes else sorted(lane_names)
+    process_properties = {p.get("name"): p.get("value") for p in proc.iterfind(_PROPERTIES, NS)}
+    labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
     return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
-            "start_form": start_form, "elements": elements, "messages": sorted(set(caught))}
+            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}

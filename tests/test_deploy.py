@@ -100,6 +100,8 @@ def test_the_base_probe_deploys(cli, tmp_path):
     assert r.json["deployed"][0]["id"] == "probe"
 
 
+PROCESS_LABELS = ("\n    <bpmn:extensionElements><camunda:properties>"
+                  "<camunda:property {}/></camunda:properties></bpmn:extensionElements>")
 INTRO_SCRIPT = '    <bpmn:scriptTask id="calc" scriptFormat="python"><bpmn:script>{}</bpmn:script></bpmn:scriptTask>\n'
 REFUSALS = {
     "unknown group lane": (
@@ -175,6 +177,12 @@ REFUSALS = {
     "no executable process": (
         [('isExecutable="true"', 'isExecutable="false"')],
         '<bpmn:process id="probe"', "probe", "isExecutable"),
+    "data label without a variable": (
+        [('isExecutable="true">', 'isExecutable="true">' + PROCESS_LABELS.format('name="label:" value="金额"'))],
+        '<camunda:property name="label:"', "probe", "label"),
+    "data label without a name to show": (
+        [('isExecutable="true">', 'isExecutable="true">' + PROCESS_LABELS.format('name="label:total" value=" "'))],
+        '<camunda:property name="label:total"', "probe", "label"),
 }
 
 
@@ -192,6 +200,29 @@ def test_each_mistake_is_refused_with_file_line_and_element(cli, sqlite_db, tmp_
     assert words.lower() in hits[0].lower(), hits[0]
     assert "Traceback" not in r.err and r.out == ""
     assert counts(sqlite_db) == before
+
+
+def test_a_process_label_property_names_a_script_set_variable_in_the_definitions_label_map(cli, tmp_path):
+    """A variable only a script sets has no form label: the process's `label:<variable>` property is
+    the one place that names it, and deploy puts it into the same map as every form field's label."""
+    labels = PROCESS_LABELS.format('name="label:total" value="合计金额"/>'
+                                   '<camunda:property name="label:amount" value="申请金额"')
+    text = variant(('isExecutable="true">', 'isExecutable="true">' + labels),
+                   ("<!--extra-->", INTRO_SCRIPT.format("total = amount * 2")))
+    r = deploy_text(cli, tmp_path, text)
+    assert r.code == 0, r.err
+    from storage.uow import Database
+    db = Database(cli.url)
+    try:
+        with db.uow(readonly=True) as uow:
+            (definition,) = uow.definitions.versions("bpmn", "probe")
+            meta = definition.meta
+    finally:
+        db.dispose()
+    assert meta["labels"]["total"] == {"label": "合计金额", "type": None, "options": {}}
+    # the process's label wins over the form's wording; the field keeps its type
+    assert meta["labels"]["amount"] == {"label": "申请金额", "type": "long", "options": {}}
+    assert "label:total" not in meta["elements"]["fill"]["properties"]
 
 
 def test_a_pool_that_never_runs_is_not_held_to_the_rules_for_running(cli, tmp_path):

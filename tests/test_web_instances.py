@@ -120,3 +120,25 @@ def test_an_unknown_letter_is_404_and_letters_need_a_session(client, auth):
     assert client.get("/letters/1").status_code == 302
     auth.login_as("finance")
     assert client.get("/letters/999").status_code == 404
+
+
+def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps, web_db, clock):
+    """fee_collection's 建立欠费台账 script sets `balance` and `paid_total`, which no form declares: the
+    process names them with `label:<variable>` properties, and the page reads those, not the ids."""
+    from conftest import ROOT
+    from engine.permissions import SYSTEM
+    from engine.usecases.deploy import deploy
+    from engine.usecases.start_instance import start_instance
+    with web_db.uow() as uow:
+        deploy(uow, actor=SYSTEM, clock=clock,
+               files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
+        uow.commit()
+    started = steps.call(start_instance, "finance", process_id="fee_collection",
+                         data={"owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月",
+                               "amount_due": 1200, "due_date": "2026-11-30"})
+    auth.login_as("finance")
+    html = client.get(f"/instances/{started['instance']}").get_data(as_text=True)
+    assert re.search(r'data-key="balance">欠费余额（元）</dt>\s*<dd>1200.0</dd>', html)
+    assert re.search(r'data-key="paid_total">已缴金额合计（元）</dt>\s*<dd>0.0</dd>', html)
+    assert re.search(r'data-key="amount_due">应缴金额（元）</dt>', html)                  # form labels stay
+    assert '<dt data-key="balance">balance</dt>' not in html

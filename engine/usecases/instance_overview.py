@@ -1,24 +1,23 @@
 """instance_overview: everything the instance page shows in one read — the instance as `wuye show`
-has it, its history, the label of every data field the process's forms declare, and the state of
+has it, its history, the label of every data variable (the definition's label map), and the state of
 each diagram element so the viewer can mark what is done, active and waiting."""
 from __future__ import annotations
 
 from engine import runtime
 from engine.clock import Clock
+from engine.forms import data_labels
 from engine.permissions import Actor, may_view
 from engine.usecases.instances import history, show_instance
 from storage.uow import UnitOfWork
 
 
-def field_labels(meta: dict) -> dict[str, dict]:
-    """field id -> {"label", "options": {option id: name}} from the start form and every task form."""
-    out: dict[str, dict] = {}
+def data_labels_of(meta: dict) -> dict[str, dict]:
+    """The definition's one map of data labels (deploy puts it in the meta). A version deployed before
+    the map existed has only its forms: the same map is built from them, without process labels."""
+    if "labels" in meta:
+        return meta["labels"]
     forms = [meta.get("start_form", [])] + [el.get("form", []) for el in meta.get("elements", {}).values()]
-    for form in forms:
-        for f in form:
-            entry = out.setdefault(f["id"], {"label": f.get("label") or f["id"], "type": f.get("type"), "options": {}})
-            entry["options"].update({o["id"]: o["name"] for o in f.get("options", [])})
-    return out
+    return data_labels(forms, {})
 
 
 def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
@@ -26,7 +25,7 @@ def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_i
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
     events = history(uow, actor=actor, clock=clock, instance_id=instance_id)
-    return {**shown, "events": events, "labels": field_labels(meta), "lanes": meta.get("lanes", {}),
+    return {**shown, "events": events, "labels": data_labels_of(meta), "lanes": meta.get("lanes", {}),
             "elements": {k: {"name": v.get("name"), "type": v.get("type")} for k, v in meta.get("elements", {}).items()},
             "diagram": _diagram_states(runtime.load_run(instance, clock).element_states(), events)}
 

@@ -42,6 +42,10 @@ C5 = f"earlier(end_of_day(received_at), {_AGREED_OR_12H}) if category == 'corrid
 C6 = f"'R/' + add_hours({C5}, 24) + '/PT24H'"
 CHASE = "'R/P1D' if severity in ('important', 'major') else 'R/PT84H'"
 
+# what the instance page shows for variables no form declares (scripts set them): label:<variable>
+DATA_LABELS = {"collective": "集体投诉", "written_complaint": "书面投诉", "developer_transfer": "地产转交",
+               "repeat_count": "重复投诉次数"}
+
 
 @dataclass
 class F:
@@ -601,7 +605,8 @@ def process_xml() -> str:
         return ("".join(f"<bpmn:incoming>{x}</bpmn:incoming>" for x in ins.get(i, []))
                 + "".join(f"<bpmn:outgoing>{x}</bpmn:outgoing>" for x in outs.get(i, [])))
 
-    lines = []
+    labels = _props({f"label:{k}": v for k, v in DATA_LABELS.items()})
+    lines = [f"<bpmn:extensionElements>{labels}</bpmn:extensionElements>"]
     lane_xml = []
     for lane, name, _rows in LANES:
         refs = [n.id for n in nodes if n.lane == lane] + [b.id for b in bounds
