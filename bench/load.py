@@ -12,7 +12,10 @@ Expected conflicts (409) and why they happen: about 1 pick in 6 deliberately goe
 task of the inbox, which every member of the group sees first, so several users claim the same
 task at once. The first claim wins (the instance row is locked, the task re-read under the lock);
 the others are told "already claimed by X" with 409 and go back to their inbox. A user also
-meets 409 when the task was completed between their GET /api/tasks and their claim. A complete
+meets 409 when another member of the group claimed or completed the task between their
+GET /api/tasks and their claim: the seeded tasks are done within seconds, after which the 8
+members of a group share the few tasks that have just arrived, so most 409s are these
+unplanned collisions ("claim lost" in ``actions``), exactly what a busy desk sees. A complete
 after a successful claim must never be 409: the task is then the claimer's. Every status other
 than 200/201 and these 409s is counted as an error (the goal is zero).
 
