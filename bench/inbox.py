@@ -14,6 +14,10 @@ generate_series; SQLite rows from executemany. The composition actually stored i
 
 Absolute times on a shared 2-core machine are noisy; the p95 against the goal and the ratios
 between filters and users are what to read.
+
+Measured before commit 1dccc4a (list_tasks loaded every listed task's instance, its state and its
+definition's decoded meta, and the query sorted all ready rows by ``due_at IS NULL``), same data
+and calls: PostgreSQL 1M p50 1747 / p95 6309 / p99 9895 ms, SQLite 100k p50 264 / p95 2589 ms.
 """
 from __future__ import annotations
 
