@@ -12,7 +12,7 @@ from engine import bpmn, letters, penalties
 from engine.bpmn import Run, StepFailed
 from engine.calendar import BusinessCalendar
 from engine.clock import Clock, to_iso
-from engine.errors import NotFound, NotPermitted, WuyeError
+from engine.errors import Conflict, NotFound, NotPermitted, WuyeError
 from engine.functions import expression_functions
 from engine.permissions import SYSTEM, TIMER, Actor
 from engine.sandbox import sandbox_script_engine
@@ -61,18 +61,32 @@ def load_run(instance: Instance, clock: Clock) -> Run:
 
 
 def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action: Callable[[Run], None], *,
-         run: Run | None = None, acted_task: str | None = None, submitted: dict | None = None) -> list[Event]:
-    """Load (unless ``run`` is given), act, settle, record; returns the events written.
-    Raises ProcessFailed, with nothing written, when the process itself fails."""
+         run: Run | None = None, acted_task: str | None = None, submitted: dict | None = None,
+         catch_up: bool = True) -> list[Event]:
+    """Load (unless ``run`` is given), fire what fell due, act, settle, record; returns the events
+    written. Raises ProcessFailed, with nothing written, when the process itself fails.
+
+    Timers that fell due before this moment fire first, recorded as the timer's doing: a task done
+    late, before the sweep came round, must not cancel its own deadline unrecorded (and a task an
+    interrupting deadline took away is not completed: TaskNotReady). ``catch_up=False`` is for a
+    workflow that was only just created."""
+    written: list[Event] = []
     try:
         with bpmn.clock_context(clock):
             run = run or Run.load(spec_of(instance), instance.state, script_engine(clock))
+            if catch_up:
+                before = run.snapshot()
+                run.settle()
+                if run.snapshot() != before:
+                    written += record(uow, instance, run, before, TIMER, clock)
             before = run.snapshot()
             action(run)
             run.settle()
     except StepFailed as e:
         raise ProcessFailed(f"{e.message}" + (f" [element {e.element}]" if e.element else "")) from e
-    return record(uow, instance, run, before, actor, clock, acted_task=acted_task, submitted=submitted)
+    except bpmn.TaskNotReady:
+        raise Conflict("任务已不在待办状态（可能已到期转交）(the task is no longer ready)") from None
+    return written + record(uow, instance, run, before, actor, clock, acted_task=acted_task, submitted=submitted)
 
 
 def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: Actor, clock: Clock, *,
@@ -135,7 +149,9 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
             if view.assignee is None and el.get("assignee"):   # a named assignee in the BPMN
                 run.set_assignee(view.id, el["assignee"])
         row.assignee = run.assignee_of(view.id)
-        row.due_at = due_at(view)
+        # the task's deadline is the earliest one it ever had: a non-interrupting deadline that fired
+        # leaves the task overdue, it does not move its due time on to the next reminder
+        row.due_at = min((d for d in (row.due_at, due_at(view)) if d is not None), default=None)
     for row in open_rows.values():        # no longer in the tree at all
         uow.tasks.close(row, state="cancelled", at=now, by=None)
 

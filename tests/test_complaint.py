@@ -110,9 +110,9 @@ class Desk:
         return case
 
     def handled(self, received_at: str, dept="engineering", **kw) -> Case:
-        """Classified, accepted at +30 min, handled at +2 h (finished then)."""
+        """Classified, accepted at +20 min (inside C2), handled at +2 h (finished then)."""
         case = self.classified(received_at, dept=dept, **kw)
-        case.complete(f"accept_{dept}", later(received_at, minutes=30), contact_note="已电话联系业主")
+        case.complete(f"accept_{dept}", later(received_at, minutes=20), contact_note="已电话联系业主")
         done = later(received_at, hours=2)
         case.complete(f"handle_{dept}", done, result="已修复", finished_at=done)
         return case
@@ -209,6 +209,29 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
     lanes = [s for s in root.iter(f"{{{ns['bpmndi']}}}BPMNShape") if s.get("bpmnElement") in
              {lane.get("id") for lane in proc.iter(f"{{{ns['bpmn']}}}lane")}]
     assert all(s.get("isHorizontal") == "true" for s in lanes) and len(lanes) == 11
+
+    # every label (an event's or a flow's) is clear of every shape but its own event's circle and of
+    # every other label; a boundary event's label is also crossed by no flow
+    labels = {di.get("bpmnElement"): tuple(float(lb.get(a)) for a in ("x", "y", "width", "height"))
+              for di in root.iter(f"{{{ns['bpmndi']}}}BPMNShape", f"{{{ns['bpmndi']}}}BPMNEdge")
+              for lb in di.findall("bpmndi:BPMNLabel/dc:Bounds", ns)}
+    assert {k for k, kind in nodes.items() if kind == "boundaryEvent"} <= set(labels)
+
+    def overlap(a, b):
+        (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
+        return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+    for owner, label in labels.items():
+        assert [s for s, b in box.items() if s != owner and overlap(label, b)] == [], owner
+    items = sorted(labels.items())
+    for i, (a, la) in enumerate(items):
+        assert [b for b, lb in items[i + 1:] if overlap(la, lb)] == [], a
+    for owner in (k for k in labels if nodes.get(k) == "boundaryEvent"):
+        x, y, w, h = labels[owner]
+        for fid, pts in edges.items():
+            for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+                crosses = min(x1, x2) < x + w and max(x1, x2) > x and min(y1, y2) < y + h and max(y1, y2) > y
+                assert not crosses, (owner, fid)
 
 
 # -- the main path, on SQLite and PostgreSQL ---------------------------------------------------------
@@ -314,7 +337,7 @@ def test_a_collective_complaint_goes_to_the_manager_at_once_and_is_answered_at_t
 
 def test_a_collective_complaint_reaching_the_manager_late_is_a_c11_breach_at_once(desk):
     case = desk.start(f"{FRIDAY}T09:00:00+08:00", households=6)
-    case.complete("intake", f"{FRIDAY}T09:10:00+08:00", receiver="小王")
+    case.complete("intake", f"{FRIDAY}T09:04:00+08:00", receiver="小王")
     case.complete("classify", f"{FRIDAY}T09:20:00+08:00", complaint_type="valid", severity="general",
                   category="noise", responsible_dept="security")
     assert case.violations() == [("C11", "cs_manager", 0.0)]               # overdue when it got there
@@ -384,16 +407,16 @@ def test_c3_counts_working_hours_only_when_received_in_working_time(desk, receiv
 def test_c5_is_12_hours_after_acceptance_then_c6_every_24_hours_c7_at_24_and_48_hours(desk):
     case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
     case.claim("accept_engineering", f"{FRIDAY}T09:20:00+08:00", "engineering")
-    case.complete("accept_engineering", f"{FRIDAY}T09:30:00+08:00", contact_note="已联系")
-    case.claim("handle_engineering", f"{FRIDAY}T09:31:00+08:00", "engineering")
-    case.falls_due("handle_engineering_c5", f"{FRIDAY}T21:30:00+08:00")
+    case.complete("accept_engineering", f"{FRIDAY}T09:24:00+08:00", contact_note="已联系")   # inside C2
+    case.claim("handle_engineering", f"{FRIDAY}T09:25:00+08:00", "engineering")
+    case.falls_due("handle_engineering_c5", f"{FRIDAY}T21:24:00+08:00")
     assert case.task("feedback_engineering")["lane"] == "engineering"
     case.falls_due("handle_engineering_c7", "2026-11-21T09:00:00+08:00")
     assert case.task("escalate_supervisor")["lane"] == "cs_supervisor"
-    case.falls_due("handle_engineering_c6", "2026-11-21T21:30:00+08:00")
+    case.falls_due("handle_engineering_c6", "2026-11-21T21:24:00+08:00")
     case.falls_due("handle_engineering_c7b", "2026-11-22T09:00:00+08:00")
     assert case.task("escalate_manager")["lane"] == "cs_manager"
-    case.falls_due("handle_engineering_c6", "2026-11-22T21:30:00+08:00")       # and again
+    case.falls_due("handle_engineering_c6", "2026-11-22T21:24:00+08:00")       # and again
     assert sorted(t["name"] for t in case.ready() if t["name"].startswith("feedback")) == ["feedback_engineering"] * 3
     assert case.violations() == [("C5", "engineering", 50.0), ("C7", "engineering", 100.0),
                                  ("C6", "engineering", 50.0), ("C7", "engineering", 100.0),
@@ -415,12 +438,14 @@ def test_c5_takes_the_agreed_time_and_a_corridor_light_closes_the_same_day(desk)
 
 def test_c8_a_result_reported_the_next_day_is_charged_to_the_handler(desk):
     case = desk.classified(f"{FRIDAY}T09:00:00+08:00", dept="security")
-    case.complete("accept_security", f"{FRIDAY}T09:30:00+08:00", as_="security", contact_note="已联系")
+    case.complete("accept_security", f"{FRIDAY}T09:24:00+08:00", as_="security", contact_note="已联系",
+                  agreed_reply_at="2026-11-21T12:00:00+08:00")   # C5 out of the way
     case.complete("handle_security", f"{FRIDAY}T23:59:59+08:00", as_="demo", result="已处理",
                   finished_at=f"{FRIDAY}T10:00:00+08:00")
     assert case.violations() == []                                                  # same day: on time
     late = desk.classified(f"{FRIDAY}T09:00:00+08:00", dept="security")
-    late.complete("accept_security", f"{FRIDAY}T09:30:00+08:00", as_="security", contact_note="已联系")
+    late.complete("accept_security", f"{FRIDAY}T09:24:00+08:00", as_="security", contact_note="已联系",
+                  agreed_reply_at="2026-11-21T12:00:00+08:00")   # C5 out of the way
     late.complete("handle_security", "2026-11-21T00:00:01+08:00", as_="demo", result="已处理",
                   finished_at=f"{FRIDAY}T10:00:00+08:00")
     assert late.violations() == [("C8", "demo", 50.0)]

@@ -87,7 +87,8 @@ def test_a_non_interrupting_reminder_keeps_the_task_and_adds_a_follow_up_once(cl
     assert cli("timers", now="2026-11-20T12:00:00+08:00").json == []
     assert [t["id"] for t in cli("tasks", "--as", "dispatcher").json] == [work["id"]]        # still there
     assert [t["name"] for t in cli("tasks", "--as", "dispatch_supervisor").json] == ["follow_up"]
-    assert cli("tasks", "--as", "dispatcher").json[0]["due_at"] is None          # nothing guards it now
+    # the reminder has fired: the task keeps the deadline it missed, so it stays overdue in the inbox
+    assert cli("tasks", "--as", "dispatcher").json[0]["due_at"] == "2026-11-20T10:00:00+08:00"
     done = cli("complete", work["id"], "--as", "dispatcher", now="2026-11-20T12:05:00+08:00")
     assert done.code == 0 and done.json["status"] == "running"                 # follow_up still open
     assert history_types(cli, started["instance"]).count("timer_fired") == 1

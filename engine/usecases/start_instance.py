@@ -35,7 +35,7 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
                       data={"process": process_id, "version": definition.version, "data": values})
     run = Run.start(runtime.spec_of(instance), values, runtime.script_engine(clock))
-    runtime.step(uow, instance, actor, clock, lambda r: None, run=run)
+    runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
     ready = [task_json(t, meta) for t in uow.tasks.for_instance(instance.id, states=["ready"])]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}
