@@ -84,6 +84,16 @@ PLACES = ["gateway", "script", "timer"]
 _PLAIN = (type(None), bool, int, float, str)
 
 
+@pytest.fixture(autouse=True)
+def _spiff_reads_our_clock():
+    """engine.bpmn routes SpiffWorkflow's timer clock through our Clock once it is imported (other
+    test modules import it): these raw SpiffWorkflow runs read the real time through it."""
+    from engine.bpmn import clock_context
+    from engine.clock import SystemClock
+    with clock_context(SystemClock()):
+        yield
+
+
 def as_script(code: str, kind: str) -> str:
     return f"r = {code}" if kind == "expr" else code
 
