@@ -467,6 +467,15 @@ TASK_W, TASK_H, EV, GW = 180, 80, 36, 50
 COL_W, ROW_H, TOP = 260, 230, 50          # TOP: the empty channel above each row's shapes
 X0, Y0, HEADER = 40, 40, 30
 CONTENT_X = X0 + HEADER + 40
+# a boundary event's label: one 11 px line (bpmn-js's external label font), below-right of its circle,
+# right of the flow leaving the circle's bottom, in a band of its own under the task
+LABEL_H, LABEL_BAND, LABEL_GAP = 14, 18, 4
+
+
+def label_width(text: str) -> float:
+    """The width bpmn-js (Arial 11 px) gives ``text``, a little generous: a label narrower than its
+    text would wrap onto a second line and into the flow under it."""
+    return 4 + sum(11 if ord(c) > 0x2E7F else 3.2 if c == " " else 8 if c.isupper() else 6.2 for c in text)
 
 
 def lane_rows() -> dict[str, tuple[int, int, int]]:
@@ -499,16 +508,37 @@ class Layout:
             cy = self.row_y(n.lane, n.row) + TOP + TASK_H / 2
             self.box[n.id] = (cx - w / 2, cy - h / 2, w, h)
             self.cell[n.id] = (n.lane, n.row, n.col)
+        self.label: dict[str, tuple[float, float, float, float]] = {}
+        self.turn: dict[str, float] = {}
         per_task: dict[str, list[Boundary]] = {}
         for b in bounds:
             per_task.setdefault(b.on, []).append(b)
         for task, bs in per_task.items():
-            x, y, w, h = self.box[task]
-            step = w / len(bs)
-            for i, b in enumerate(bs):
-                cx = x + step * (i + 0.5)
-                self.box[b.id] = (cx - EV / 2, y + h - EV / 2, EV, EV)
-                self.cell[b.id] = self.cell[task]
+            self._place_boundaries(task, bs)
+
+    def _place_boundaries(self, task: str, bs: list[Boundary]) -> None:
+        """Circles along the task's bottom edge; each label below-right of its circle. The flow out of
+        a circle goes down and turns right to the column's gutter: the rightmost turns first, so each
+        label sits in its own band between its flow's turn and the turn of the flow to its right,
+        crossed by no flow, and every label ends before the gutter."""
+        x, y, w, h = self.box[task]
+        n = len(bs)
+        last_cx = x + w + 10 - LABEL_GAP - label_width(bs[-1].name)     # the gutter starts at x + w + 12
+        step = 40.0
+        first = min(x + w / 2 - step * (n - 1) / 2, last_cx - step * (n - 1))
+        if first < x + EV / 2:
+            first = x + EV / 2
+            step = (last_cx - first) / (n - 1) if n > 1 else step
+            if step < EV + 1:
+                raise ValueError(f"{task}: {n} boundary events and their labels do not fit under the task")
+        circle_bottom = y + h + EV / 2
+        for i, b in enumerate(bs):
+            cx = first + step * i
+            self.box[b.id] = (cx - EV / 2, y + h - EV / 2, EV, EV)
+            self.cell[b.id] = self.cell[task]
+            top = circle_bottom + LABEL_GAP + (n - 1 - i) * LABEL_BAND
+            self.label[b.id] = (cx + LABEL_GAP, top, label_width(b.name), LABEL_H)
+            self.turn[b.id] = top + LABEL_H + 2
 
     def row_y(self, lane: str, row: int) -> float:
         return self.lanes[lane][0] + row * ROW_H
@@ -535,11 +565,9 @@ class Layout:
         boundary = any(b.id == f.src for b in bounds)
         if boundary:
             start = (sx + sw / 2, sy + sh)
-            below = self.lane_below(s_lane, s_row)
-            y1 = self.channel(*below)
-            pts = [start, (start[0], y1)]
+            y1 = self.turn[f.src]
             gs = self.gutter(s_col)
-            pts += [(gs, y1)]
+            pts = [start, (start[0], y1), (gs, y1)]
         else:
             start = (sx + sw, sy + sh / 2)
             if (s_lane, s_row) == (t_lane, t_row) and t_col - s_col == 1 and abs(start[1] - t_in[1]) < 1:
@@ -552,15 +580,6 @@ class Layout:
             pts += [(gs, yc), (gt, yc)]
         pts += [(gt, t_in[1]), t_in]
         return _simplify(pts)
-
-    def lane_below(self, lane: str, row: int) -> tuple[str, int]:
-        """The (lane, row) whose top channel lies just under ``row`` of ``lane``."""
-        ids = [l for l, _n, _r in LANES]
-        rows = self.lanes[lane][2]
-        if row + 1 < rows:
-            return lane, row + 1
-        i = ids.index(lane)
-        return (ids[i + 1], 0) if i + 1 < len(ids) else (lane, rows)
 
 
 def _simplify(pts):
@@ -667,14 +686,13 @@ def diagram_xml(lay: Layout) -> str:
         marker = ' isMarkerVisible="true"' if n.kind == "xor" else ""
         out.append(f'<bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{marker}>'
                    f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNShape>')
-    per_task: dict[str, int] = {}
     for b in bounds:
         x, y, w, h = lay.box[b.id]
+        lx, ly, lw, lh = (round(v, 1) for v in lay.label[b.id])
         out.append(f'<bpmndi:BPMNShape id="{b.id}_di" bpmnElement="{b.id}">'
-                   f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/>'
-                   f'<bpmndi:BPMNLabel><dc:Bounds x="{x - 4}" y="{y + h + 2}" width="{w + 8}" height="40"/>'
+                   f'<dc:Bounds x="{round(x, 1)}" y="{y}" width="{w}" height="{h}"/>'
+                   f'<bpmndi:BPMNLabel><dc:Bounds x="{lx}" y="{ly}" width="{lw}" height="{lh}"/>'
                    f"</bpmndi:BPMNLabel></bpmndi:BPMNShape>")
-        per_task[b.on] = per_task.get(b.on, 0) + 1
     for f in flows:
         pts = lay.route(f)
         wps = "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in pts)
