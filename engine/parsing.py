@@ -19,8 +19,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.decision_tables import decision_table_problems, without_comments
 from engine.errors import BadInput
-from engine.forms import (CONSTRAINTS, FIELD_TYPES, LABEL_PROPERTY, NOW, FieldInvalid, FormField, Option,
-                          data_labels)
+from engine.forms import LABEL_PROPERTY
+from engine.bpmn_meta import (BPMN_NS, CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, lane_of, process_meta,
+                              read_field, split_names)
 from engine.juel import translate_expression
 from engine.sandbox import SandboxError, check_expression, check_script
 from engine.bpmn import spec_to_dict
@@ -41,11 +42,8 @@ def _resolve_data_object_ref(self, ref):
 NodeParser._resolve_data_object_ref = _resolve_data_object_ref
 
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "https://www.omg.org/spec/DMN/20191111/MODEL/", "https://www.omg.org/spec/DMN/20230324/MODEL/")
-NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 # camunda:assignee="zhangsan" (as Camunda 7 models often have) names the one user who gets the task
 STATIC_ASSIGNEE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
 # Quartz/cron (`0/5 0/1 * 1/1 * ?`): Camunda accepts it in timeCycle; we only run ISO 8601 intervals.
@@ -54,8 +52,6 @@ _ISO_LITERAL = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)
                           r"|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
 # Camunda implementations we cannot run: a Java class, a bean, an external worker, a connector.
 _JAVA_ATTRS = ("class", "delegateExpression", "expression", "type")
-_PROPERTIES = "bpmn:extensionElements/camunda:properties/camunda:property"
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # SpiffWorkflow runs all three as tasks that wait for a person (a plain bpmn:task too, unlike
 # Camunda's pass-through): each needs someone who can see it.
 PERSON_TASKS = {"userTask": ("用户任务", "user task"), "task": ("无类型任务", "task without a type"),
@@ -266,12 +262,12 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
             if lane.get("id") not in known_groups:
                 problems.add(file, lane, f"泳道 id 不是已知的用户组 (lane id is not a known group; known: "
                                          f"{', '.join(sorted(known_groups))})")
-        starters = _split(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+        starters = split_names(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
         for g in starters - known_groups:
             problems.add(file, proc, f"未知的发起组 (unknown candidateStarterGroups group) {g}")
-        for prop in proc.iterfind(_PROPERTIES, NS):
+        for prop in proc.iterfind(PROPERTIES, NS):
             name = prop.get("name") or ""
-            if name.startswith(LABEL_PROPERTY) and not (_IDENTIFIER.fullmatch(name[len(LABEL_PROPERTY):])
+            if name.startswith(LABEL_PROPERTY) and not (IDENTIFIER.fullmatch(name[len(LABEL_PROPERTY):])
                                                        and (prop.get("value") or "").strip()):
                 problems.add(file, prop, f"数据标签 {name!r} 需要变量名和显示名称 (a label property is "
                                          "name=\"label:<variable>\" value=\"<what people read>\")")
@@ -285,7 +281,7 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
                 problems.add(file, node, f"{UNSUPPORTED[local]} 无法在 wuye 中执行 (cannot run here: "
                                          "use a script task or a user task)")
             elif local in PERSON_TASKS:
-                groups = _split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
+                groups = split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups"))
                 assignee = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
                 if assignee and not STATIC_ASSIGNEE.match(assignee):
                     problems.add(file, node, f"无法计算的处理人 {assignee!r} (an expression assignee cannot run "
@@ -317,106 +313,3 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
                 if any(listener.get(a) for a in _JAVA_ATTRS):
                     problems.add(file, listener, "执行监听器无法执行 (execution listeners with Java/expressions "
                                                  "cannot run here)")
-
-
-def _split(value: str | None) -> set[str]:
-    return {g.strip() for g in (value or "").split(",") if g.strip()}
-
-
-def lane_of(proc) -> dict[str, str]:
-    """flow node id -> lane id (innermost lane wins)."""
-    out = {}
-    for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
-        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-            out[(ref.text or "").strip()] = lane.get("id")
-    return out
-
-
-def read_field(ff) -> FormField:
-    """One camunda:formField -> FormField, with its default converted; ValueError names the problem."""
-    fid, ftype = ff.get("id"), ff.get("type") or "string"
-    if not fid or not _IDENTIFIER.fullmatch(fid):
-        raise ValueError(f"字段 id {fid!r} 必须是字母开头的标识符 (field id must be an identifier)")
-    if ftype not in FIELD_TYPES:
-        raise ValueError(f"{fid}: 未知类型 {ftype!r} (unknown type; allowed: {', '.join(FIELD_TYPES)})")
-    limits: dict = {}
-    for c in ff.iterfind("camunda:validation/camunda:constraint", NS):
-        name, config = c.get("name"), c.get("config")
-        if name not in CONSTRAINTS:
-            raise ValueError(f"{fid}: 未知约束 {name!r} (unknown constraint; allowed: {', '.join(CONSTRAINTS)})")
-        if name in ("minlength", "maxlength"):
-            limits[name] = _number(fid, name, config, int)
-        elif name in ("min", "max"):
-            limits[name] = _number(fid, name, config, float)
-        else:
-            limits[name] = True
-    options = tuple(Option(v.get("id"), v.get("name") or v.get("id")) for v in ff.iterfind("camunda:value", NS))
-    if ftype == "enum" and not options:
-        raise ValueError(f"{fid}: 枚举字段没有选项 (an enum needs camunda:value options)")
-    props = {p.get("id"): p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)}
-    field = FormField(id=fid, type=ftype, label=ff.get("label") or fid, options=options, properties=props,
-                      required=limits.pop("required", False), readonly=limits.pop("readonly", False), **limits)
-    raw = ff.get("defaultValue")
-    if ftype == "date" and raw is not None and raw.strip() in ("now", "${now()}", "now()"):
-        return FormField(**{**field.__dict__, "default": NOW})
-    if raw is not None and raw != "":
-        try:
-            default = field.convert(raw)
-        except FieldInvalid as e:
-            raise ValueError(f"{fid}: 默认值 {raw!r} 不符合类型 {ftype} ({e.key})") from None
-        field = FormField(**{**field.__dict__, "default": default})
-    return field
-
-
-def _number(fid, name, config, kind):
-    try:
-        return kind(config)
-    except (TypeError, ValueError):
-        raise ValueError(f"{fid}: 约束 {name} 需要数字 (constraint {name} needs a number, got {config!r})") from None
-
-
-# -- metadata ---------------------------------------------------------------------------------------
-
-def process_meta(tree, proc) -> dict:
-    lanes = lane_of(proc)
-    lane_names = {lane.get("id"): (lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}
-    elements = {}
-    start_form: list[dict] = []
-    messages = {m.get("id"): m.get("name") for m in tree.findall("bpmn:message", NS)}
-    caught = []
-    for node in proc.iter():
-        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS or not node.get("id"):
-            continue
-        local = etree.QName(node).localname
-        if local in ("lane", "laneSet", "sequenceFlow", "process", "textAnnotation", "association",
-                     "dataObject", "dataObjectReference", "dataStoreReference"):
-            continue
-        form = [read_field(ff).to_json()
-                for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS)]
-        lane = lanes.get(node.get("id"))
-        groups = sorted(_split(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) | ({lane} if lane else set()))
-        doc = node.find("bpmn:documentation", NS)
-        el = {"type": local, "name": node.get("name") or node.get("id"), "lane": lane, "groups": groups,
-              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
-              "properties": {p.get("name"): p.get("value") for p in node.iterfind(_PROPERTIES, NS)},
-              "documentation": (doc.text or "").strip() if doc is not None else ""}
-        if form:
-            el["form"] = form
-        if local == "boundaryEvent":
-            el["attached_to"] = node.get("attachedToRef")
-            el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
-        elements[node.get("id")] = el
-        if local == "startEvent" and node.getparent() is proc and form:
-            start_form = form
-        for md in node.iterfind("bpmn:messageEventDefinition", NS):
-            name = messages.get(md.get("messageRef")) or md.get("messageRef")
-            if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
-                caught.append(name)
-    starters = sorted(_split(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))
-    if not starters:
-        start = next((n for n in proc.iterfind("bpmn:startEvent", NS)), None)
-        starters = [lanes[start.get("id")]] if start is not None and start.get("id") in lanes else sorted(lane_names)
-    process_properties = {p.get("name"): p.get("value") for p in proc.iterfind(_PROPERTIES, NS)}
-    labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
-    return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
-            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}

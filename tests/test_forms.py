@@ -10,7 +10,7 @@ import pytest
 from conftest import BPMN_DIR, Wuye
 from engine.errors import BadInput
 from engine.forms import MESSAGES, validate_submission
-from engine.parsing import NS, read_field
+from engine.bpmn_meta import NS, read_field
 from engine.safe_xml import parse_xml
 
 FILE = BPMN_DIR / "form_check.bpmn"
