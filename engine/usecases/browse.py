@@ -50,10 +50,7 @@ def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id:
 
 def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
     """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs."""
-    rows = uow.tasks.inbox(user=actor.name, groups=actor.working_groups, limit=1000)
-    now = clock.now()
-    return {"inbox": len(rows), "overdue": sum(1 for r in rows if r.due_at is not None and r.due_at < now),
-            "mine": sum(1 for r in rows if r.assignee == actor.name)}
+    return uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
 
 
 def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) -> dict:
