@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, literal_column, or_, select, update
+from sqlalchemy import case, delete, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
@@ -149,6 +149,16 @@ class TaskRepository:
             q = q.where(Task.due_at < overdue_at)
         chosen = q.order_by(*order).limit(limit).scalar_subquery()
         return list(self.s.scalars(select(Task).where(Task.id.in_(chosen)).order_by(*order)))
+
+    def inbox_counts(self, *, user: str, groups: Iterable[str], now: datetime) -> dict[str, int]:
+        """How many ready tasks ``user`` sees, how many of them are overdue, how many are theirs:
+        one aggregate query (the navigation asks on every page and every inbox refresh)."""
+        offered = select(TaskCandidate.task_id).where(TaskCandidate.group_id.in_(list(groups)))
+        q = (select(func.count(), func.count(case((Task.due_at < now, 1))),
+                    func.count(case((Task.assignee == user, 1))))
+             .where(Task.state == literal_column("'ready'"), or_(Task.assignee == user, Task.id.in_(offered))))
+        total, overdue, mine = self.s.execute(q).one()
+        return {"inbox": total, "overdue": overdue, "mine": mine}
 
     def counts_by_lane(self, groups: Iterable[str]) -> dict[str, int]:
         q = (select(TaskCandidate.group_id, func.count()).join(Task, Task.id == TaskCandidate.task_id)
