@@ -67,6 +67,22 @@ def test_next_only_redirects_within_the_site(client):
     assert resp.headers["Location"] == "/inbox"
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example/x", "/\\/evil.example", "/\t/evil.example/x",
+                                    "/\n/evil.example"])
+def test_next_refuses_what_a_browser_would_read_as_another_site(client, target):
+    token = csrf_token(client)
+    resp = client.post("/login", query_string={"next": target},
+                       data={"username": "butler", "password": "butler", "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/inbox"
+
+
+def test_next_keeps_a_path_on_this_site(client):
+    token = csrf_token(client)
+    resp = client.post("/login", query_string={"next": "/instances?room=3-2-1102"},
+                       data={"username": "butler", "password": "butler", "csrf_token": token})
+    assert resp.headers["Location"] == "/instances?room=3-2-1102"
+
+
 def test_logout_ends_the_session_and_needs_a_post_with_csrf(client, auth):
     auth.login_as("dispatcher")
     assert client.get("/logout").status_code == 405

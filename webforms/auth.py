@@ -76,8 +76,11 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site (never //evil.example or https://...)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only a path on this site (never //evil.example or https://...). Browsers read a backslash as
+    a slash and drop tabs and newlines, so `/\\evil.example` and `/<tab>/evil.example` are
+    refused too: any backslash, control character or space sends the person to the inbox."""
+    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and "\\" not in target and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)):
         return target
     return url_for("inbox.index")
 
