@@ -142,3 +142,13 @@ def test_a_secret_key_is_generated_once_and_kept_in_the_instance_folder(web_db, 
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o777 == 0o600
     again = create_app({"DATABASE": web_db, "INSTANCE_PATH": str(tmp_path / "inst")})
     assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("path, kind", [("/api/login", "application/json"),
+                                        ("/login", "application/x-www-form-urlencoded")])
+def test_an_oversized_body_is_refused_before_it_is_read(client, path, kind):
+    body = b'{"username": "' + b"a" * (3 * 1024 * 1024) + b'", "password": "x"}'
+    resp = client.post(path, data=body, content_type=kind)
+    assert resp.status_code == 413
+    if path.startswith("/api/"):
+        assert resp.is_json and "error" in resp.get_json() and "Traceback" not in resp.get_data(as_text=True)
