@@ -152,3 +152,14 @@ def test_an_oversized_body_is_refused_before_it_is_read(client, path, kind):
     assert resp.status_code == 413
     if path.startswith("/api/"):
         assert resp.is_json and "error" in resp.get_json() and "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_signing_in_starts_a_fresh_session_so_a_planted_csrf_token_is_worthless(client):
+    with client.session_transaction() as planted:
+        planted["csrf_token"] = "token-an-attacker-knows"
+    token = csrf_token(client)
+    assert client.post("/login", data={"username": "butler", "password": "butler",
+                                       "csrf_token": token}).status_code == 302
+    with client.session_transaction() as after:
+        assert after.get("_user_id") == "butler"
+        assert after.get("csrf_token") != "token-an-attacker-knows"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -93,6 +93,7 @@ def login():
     if form.validate_on_submit():
         try:
             actor = attempt_login(form.username.data, form.password.data, via="web")
+            session.clear()          # nothing from before sign-in (a planted CSRF token) survives it
             login_user(WebUser(actor))
             return redirect(safe_next(request.args.get("next")))
         except (TooManyAttempts, LoginRefused) as e:
