@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, literal_column, or_, select, update
+from sqlalchemy import case, delete, func, inspect, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
@@ -116,9 +116,17 @@ class TaskRepository:
         self.s.add_all(TaskCandidate(task_id=task.id, group_id=g) for g in dict.fromkeys(groups))
 
     def close(self, task: Task, *, state: str, at: datetime, by: str | None) -> None:
-        """The task left the ready state; it stays as history, but is offered to no group any more."""
+        """The task left the ready state; it stays as history, but is offered to no group any more.
+
+        The candidates' DELETE neither autoflushes nor syncs the session: an autoflush here would
+        write the step's events so far, and the chain head once more, in the middle of the step. Its
+        candidates are only ever written together with the task itself (``add``), so a task added in
+        this transaction and not yet written is flushed first, or its candidates would outlive it."""
         task.state, task.completed_at, task.completed_by = state, at, by
-        self.s.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id))
+        if inspect(task).pending:
+            self.s.flush()
+        self.s.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id),
+                       execution_options={"autoflush": False, "synchronize_session": False})
 
     def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
               instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
