@@ -23,7 +23,7 @@ from engine.forms import LABEL_PROPERTY
 from engine.bpmn_meta import (BPMN_NS, CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, lane_of, process_meta,
                               read_field, split_names)
 from engine.juel import translate_expression
-from engine.sandbox import SandboxError, check_expression, check_script
+from engine.sandbox import SAFE_FUNCTIONS, SandboxError, check_expression, check_script
 from engine.bpmn import spec_to_dict
 
 def _resolve_data_object_ref(self, ref):
@@ -135,7 +135,7 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
     for src in bpmn_files:
         tree = copy.deepcopy(src.root)
         _prepare_expressions(src.name, tree, problems, function_names)
-        _check_structure(src.name, tree, problems, known_groups)
+        _check_structure(src.name, tree, problems, known_groups, set(function_names) | set(SAFE_FUNCTIONS))
         prepared[src.name] = tree
     problems.raise_if_any()
 
@@ -255,7 +255,7 @@ def _translated(file, node, text, problems, function_names, what) -> str:
 
 # -- structure: lanes, groups, forms, unsupported elements -----------------------------------------
 
-def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]) -> None:
+def _check_structure(file: str, tree, problems: Problems, known_groups: set[str], function_names: set[str]) -> None:
     for proc in runnable_processes(tree):
         lanes = lane_of(proc)
         for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
@@ -309,6 +309,11 @@ def _check_structure(file: str, tree, problems: Problems, known_groups: set[str]
                         read_field(ff)
                     except ValueError as e:
                         problems.add(file, ff, f"表单字段有误 (form field): {e}")
+                    if ff.get("id") in function_names:
+                        # a script sees the process data as its globals: a field `date` would hide
+                        # date() from every script after it, and the instance would fail there
+                        problems.add(file, ff, f"表单字段 id {ff.get('id')!r} 与函数同名 (a form field may not "
+                                               "be named like a function scripts call; rename it)")
             for listener in node.iterfind("bpmn:extensionElements/camunda:executionListener", NS):
                 if any(listener.get(a) for a in _JAVA_ATTRS):
                     problems.add(file, listener, "执行监听器无法执行 (execution listeners with Java/expressions "

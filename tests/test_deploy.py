@@ -131,6 +131,9 @@ REFUSALS = {
     "bad default": (
         [('defaultValue="1"', 'defaultValue="one"')],
         '<camunda:formField id="amount"', "amount", "one"),
+    "form field named like a function": (
+        [('<camunda:formField id="amount" label="金额"', '<camunda:formField id="date" label="日期"')],
+        '<camunda:formField id="date"', "date", "function"),
     "enum without options": (
         [('type="long" defaultValue="1"', 'type="enum"')],
         '<camunda:formField id="amount"', "amount", "enum"),
