@@ -51,6 +51,13 @@ class InstanceRepository:
             q = q.with_for_update(skip_locked=skip_locked, of=Instance)
         return self.s.scalars(q).first()
 
+    def locked_for_task(self, task_id: str) -> Instance | None:
+        """The instance a task belongs to, row-locked, found through the task in the same statement.
+        Lock first, read the task after: the task row is then read as the last holder of the lock
+        left it, with no second read of it (a task's instance never changes)."""
+        owner = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+        return self.s.scalars(select(Instance).where(Instance.id == owner).with_for_update(of=Instance)).first()
+
     def add(self, instance: Instance) -> Instance:
         self.s.add(instance)
         self.s.flush()
@@ -101,8 +108,9 @@ class TaskRepository:
     def __init__(self, session: Session):
         self.s = session
 
-    def get(self, task_id: str) -> Task | None:
-        return self.s.get(Task, task_id)
+    def get(self, task_id: str, *, fresh: bool = False) -> Task | None:
+        """``fresh``: read the row even if this session holds it already (e.g. after taking a lock)."""
+        return self.s.get(Task, task_id, populate_existing=fresh)
 
     def for_instance(self, instance_id: int, states: Sequence[str] | None = None) -> list[Task]:
         q = select(Task).where(Task.instance_id == instance_id)

@@ -33,12 +33,13 @@ def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int 
 
 
 def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, object]:
-    """The task's row and its instance, the instance row locked; Conflict if it is no longer ready."""
-    row = uow.tasks.get(str(task_id))
+    """The task's row and its instance, the instance row locked; Conflict if it is no longer ready.
+    The lock comes first and the task is read under it: the lock may have waited for someone else's
+    commit, and the row must be the one they left."""
+    instance = uow.instances.locked_for_task(str(task_id))
+    row = uow.tasks.get(str(task_id), fresh=True) if instance is not None else None
     if row is None:
         raise NotFound(f"没有此任务 (no task {task_id})")
-    instance = runtime.get_instance(uow, row.instance_id, for_update=True)
-    uow.session.refresh(row)          # the lock may have waited for someone else's commit
     if row.state != "ready":
         who = f"，由 {row.completed_by} 完成" if row.completed_by else ""
         raise Conflict(f"任务已不在待办状态{who} (the task is already {row.state})")
