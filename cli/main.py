@@ -17,6 +17,13 @@ from engine.usecases import audit, deploy, init, instances, messages, start_inst
 from storage.uow import ConcurrentUpdate, Database
 
 
+def _row_id(text: str) -> int:
+    """An instance id as argparse reads it: a usage error (exit 2), not a driver overflow, past BIGINT."""
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"not an instance id: {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--now", default=argparse.SUPPRESS, metavar="ISO8601",
@@ -49,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp); data(sp)
     sp = cmd("tasks", "ready tasks this user may complete")
     as_user(sp)
-    sp.add_argument("--instance", type=int)
+    sp.add_argument("--instance", type=_row_id)
     sp.add_argument("--all", action="store_true", help="every group's tasks (supervisors)")
     sp.add_argument("--process")
     sp.add_argument("--overdue", action="store_true")
@@ -67,12 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp); data(sp)
     sp = cmd("message", "deliver a BPMN message to a waiting instance")
     sp.add_argument("name")
-    sp.add_argument("--instance", type=int, required=True)
+    sp.add_argument("--instance", type=_row_id, required=True)
     as_user(sp); data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
     for name in ("show", "history"):
         sp = cmd(name, f"{name} an instance")
-        sp.add_argument("instance", type=int)
+        sp.add_argument("instance", type=_row_id)
         as_user(sp, required=False)
     sp = cmd("audit", "audit the event log")
     asub = sp.add_subparsers(dest="audit_command", required=True)

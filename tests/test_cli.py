@@ -309,6 +309,10 @@ def test_bad_now_bad_json_and_unknown_user_are_one_line(cli):
     assert ghost.code == 3 and "nobody_here" in one_line(ghost.err)
     usage = cli("complete")
     assert usage.code == 2 and "Traceback" not in usage.err
+    for command in (("show", "9" * 23), ("history", "9" * 23), ("tasks", "--as", "butler", "--instance", "9" * 23),
+                    ("show", "²")):                              # no row has such an id; no driver overflow
+        r = cli(*command)
+        assert r.code == 2 and "Traceback" not in r.err and "instance id" in r.err, (command, r.err)
 
 
 def test_the_real_console_entry_point_reports_mistakes_in_one_line(sqlite_db, tmp_path):

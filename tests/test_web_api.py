@@ -112,6 +112,19 @@ def test_bad_query_and_body_values_are_400(client, token):
     assert resp.status_code == 400 and "process" in resp.get_json()["fields"]
 
 
+def test_ids_no_row_can_have_are_404_or_400_not_a_server_error(client, token, auth):
+    headers, huge = token("butler"), "9" * 23                 # past 2**63 - 1: the driver would overflow
+    assert client.get(f"/api/instances/{huge}", headers=headers).status_code == 404
+    assert client.get(f"/api/instances/{huge}/history", headers=headers).status_code == 404
+    for bad in (huge, "²"):                                   # '²'.isdigit() is True, int('²') fails
+        resp = client.get("/api/tasks", query_string={"instance": bad}, headers=headers)
+        assert resp.status_code == 400 and "instance" in resp.get_json()["fields"]
+    auth.login_as("butler")
+    assert client.get(f"/instances/{huge}").status_code == 404
+    assert client.get(f"/letters/{huge}").status_code == 404
+    assert client.get("/letters/²").status_code == 404
+
+
 def test_not_permitted_is_403_and_not_found_is_404(client, token, steps):
     instance, repair = steps.to_repair()
     assert client.post(f"/api/tasks/{repair['id']}/complete", json={"data": {"hours": 1}},

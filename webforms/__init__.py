@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engine.clock import SystemClock
 from storage.uow import Database
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     database = app.config.get("DATABASE") or Database(app.config.get("DATABASE_URL"))
     clock = app.config.get("CLOCK") or SystemClock()
 
+    app.url_map.converters["int"] = RowId
     from webforms import api, auth, calls, errors, filters, forms, inbox, instances, security
     calls.init_app(app, database, clock)
     security.init_app(app)
@@ -57,6 +59,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
     return app
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: an id no database row can have (past 2**63 - 1) is a 404, not an
+    OverflowError from the driver and a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
 
 
 OPTIONAL = ("modeler", "history", "reports")

@@ -62,7 +62,7 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > 2**63 - 1:    # not '²', not past BIGINT
         raise MalformedRequest(f"{name} 必须是整数 ({name} must be an integer)", fields={name: {"key": "form.long"}})
     return int(value)
 

@@ -31,6 +31,6 @@ def get_letter(uow: UnitOfWork, *, actor: Actor, clock: Clock, letter: int | str
 
 
 def _find(uow: UnitOfWork, letter: int | str) -> Letter | None:
-    if isinstance(letter, int) or str(letter).isdigit():
-        return uow.letters.get(int(letter))
+    if isinstance(letter, int) or (str(letter).isascii() and str(letter).isdigit()):
+        return uow.letters.get(int(letter)) if int(letter) <= 2**63 - 1 else None    # no row has a larger id
     return uow.letters.by_number(str(letter).strip())
