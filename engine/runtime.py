@@ -37,10 +37,10 @@ def script_engine(clock: Clock):
 
 
 def actor_for(uow: UnitOfWork, name: str) -> Actor:
-    user = uow.users.get(name)
-    if user is None or not user.active:
+    groups = uow.users.active_groups(name)
+    if groups is None:
         raise NotPermitted(f"没有此用户或已停用 (no such active user): {name}")
-    return Actor(user.name, frozenset(user.group_ids))
+    return Actor(name, groups)
 
 
 def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:

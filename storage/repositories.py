@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, inspect, literal_column, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, inspect, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
 from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Letter, Task,
-                            TaskCandidate, User, Violation)
+                            TaskCandidate, User, UserGroup, Violation)
 
 
 class DefinitionRepository:
@@ -279,6 +279,17 @@ class UserRepository:
 
     def get(self, name: str) -> User | None:
         return self.s.scalars(select(User).where(User.name == name)).first()
+
+    # built once: constructing the statement costs more than running it (every request uses it)
+    _ACTIVE_GROUPS = (select(User.id, UserGroup.group_id).outerjoin(UserGroup, UserGroup.user_id == User.id)
+                      .where(User.name == bindparam("name"), User.active.is_(True)))
+
+    def active_groups(self, name: str) -> frozenset[str] | None:
+        """The group ids of the active user ``name`` (empty if in none), None if there is no such
+        active user. Plain rows, no User object with its eager-loaded groups: every request and
+        every CLI command resolves its actor this way."""
+        rows = self.s.execute(self._ACTIVE_GROUPS, {"name": name}).all()
+        return frozenset(group for _, group in rows if group is not None) if rows else None
 
     def get_by_id(self, user_id: int) -> User | None:
         return self.s.get(User, user_id)
