@@ -163,3 +163,17 @@ def test_signing_in_starts_a_fresh_session_so_a_planted_csrf_token_is_worthless(
     with client.session_transaction() as after:
         assert after.get("_user_id") == "butler"
         assert after.get("csrf_token") != "token-an-attacker-knows"
+
+
+def test_the_rate_limiter_forgets_names_whose_failures_have_aged_out():
+    from datetime import datetime, timedelta, timezone
+    from webforms.security import LoginLimiter
+    limiter, t0 = LoginLimiter(5, timedelta(minutes=5)), datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+    for i in range(3 * LoginLimiter.SWEEP_EVERY):              # a spray of wrong logins under new names
+        limiter.failed(f"guess{i}", "203.0.113.9", t0 + timedelta(seconds=i // 10))
+    assert limiter.tracked() == 3 * LoginLimiter.SWEEP_EVERY   # all within the window: all still count
+    later = t0 + timedelta(hours=1)
+    for i in range(LoginLimiter.SWEEP_EVERY):
+        limiter.failed("butler", "203.0.113.9", later)
+    assert limiter.tracked() == 1
+    assert limiter.retry_after("butler", "203.0.113.9", later) is not None

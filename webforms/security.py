@@ -43,12 +43,16 @@ class LoginLimiter:
 
     Kept in this process's memory: enough for one server process (`wuye serve`, or gunicorn with
     one worker per machine); with several workers each counts on its own, so the effective limit is
-    multiplied by the worker count. A success clears the count."""
+    multiplied by the worker count. A success clears the count. Keys whose failures have all aged
+    out are dropped, so a stream of wrong logins under ever new names cannot grow memory for good."""
+
+    SWEEP_EVERY = 1000          # failures between sweeps of the aged-out keys
 
     def __init__(self, max_failures: int, window: timedelta):
         self.max_failures, self.window = max_failures, window
         self._failures: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._since_sweep = 0
 
     def _recent(self, key: tuple[str, str], now: datetime) -> deque[datetime]:
         q = self._failures[key]
@@ -68,6 +72,16 @@ class LoginLimiter:
     def failed(self, name: str, address: str, now: datetime) -> None:
         with self._lock:
             self._recent((name.strip().lower(), address), now).append(now)
+            self._since_sweep += 1
+            if self._since_sweep >= self.SWEEP_EVERY:
+                self._since_sweep = 0
+                for key in [k for k, q in self._failures.items() if not q or q[-1] <= now - self.window]:
+                    del self._failures[key]
+
+    def tracked(self) -> int:
+        """How many (user name, address) pairs are remembered."""
+        with self._lock:
+            return len(self._failures)
 
     def succeeded(self, name: str, address: str) -> None:
         with self._lock:
