@@ -28,6 +28,16 @@ def test_upgrading_an_up_to_date_schema_changes_nothing(db):
     assert "ix_instance_next_timer" in indexes
 
 
+def test_the_migrations_build_exactly_the_schema_the_models_declare(db):
+    """A column or index added to storage/models.py without its Alembic revision (or the reverse)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from storage.models import Base
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert differences == []
+
+
 def test_nothing_is_written_without_commit_and_everything_with_it(db):
     with db.uow() as uow:
         uow.events.append(type="probe", actor="test", at=AT, data={"n": 1})
