@@ -177,3 +177,15 @@ def test_the_rate_limiter_forgets_names_whose_failures_have_aged_out():
         limiter.failed("butler", "203.0.113.9", later)
     assert limiter.tracked() == 1
     assert limiter.retry_after("butler", "203.0.113.9", later) is not None
+
+
+def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client, monkeypatch):
+    """Equal work (not timing, which is noisy): a name that does not exist is still hashed."""
+    import engine.usecases.users as users
+    checked = []
+    real = users.check_password_hash
+    monkeypatch.setattr(users, "check_password_hash", lambda h, p: checked.append(p) or real(h, p))
+    for name in ("butler", "no_such_person"):
+        token = csrf_token(client)
+        client.post("/login", data={"username": name, "password": "wrong-pw", "csrf_token": token})
+    assert checked == ["wrong-pw", "wrong-pw"]
