@@ -51,12 +51,16 @@ class InstanceRepository:
             q = q.with_for_update(skip_locked=skip_locked, of=Instance)
         return self.s.scalars(q).first()
 
+    # Statements every step runs are built once, here and below: building one costs about as much as
+    # running it; only the bound values change.
+    _LOCKED_FOR_TASK = (select(Instance).with_for_update(of=Instance).where(
+        Instance.id == select(Task.instance_id).where(Task.id == bindparam("task_id")).scalar_subquery()))
+
     def locked_for_task(self, task_id: str) -> Instance | None:
         """The instance a task belongs to, row-locked, found through the task in the same statement.
         Lock first, read the task after: the task row is then read as the last holder of the lock
         left it, with no second read of it (a task's instance never changes)."""
-        owner = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
-        return self.s.scalars(select(Instance).where(Instance.id == owner).with_for_update(of=Instance)).first()
+        return self.s.scalars(self._LOCKED_FOR_TASK, {"task_id": task_id}).first()
 
     def add(self, instance: Instance) -> Instance:
         self.s.add(instance)
@@ -112,11 +116,14 @@ class TaskRepository:
         """``fresh``: read the row even if this session holds it already (e.g. after taking a lock)."""
         return self.s.get(Task, task_id, populate_existing=fresh)
 
+    _FOR_INSTANCE = select(Task).where(Task.instance_id == bindparam("instance_id")).order_by(Task.created_at, Task.id)
+    _FOR_INSTANCE_IN_STATES = _FOR_INSTANCE.where(Task.state.in_(bindparam("states", expanding=True)))
+
     def for_instance(self, instance_id: int, states: Sequence[str] | None = None) -> list[Task]:
-        q = select(Task).where(Task.instance_id == instance_id)
         if states:
-            q = q.where(Task.state.in_(states))
-        return list(self.s.scalars(q.order_by(Task.created_at, Task.id)))
+            return list(self.s.scalars(self._FOR_INSTANCE_IN_STATES,
+                                       {"instance_id": instance_id, "states": list(states)}))
+        return list(self.s.scalars(self._FOR_INSTANCE, {"instance_id": instance_id}))
 
     def add(self, task: Task, groups: Iterable[str]) -> None:
         """A newly ready task and the groups it is offered to."""
@@ -201,10 +208,12 @@ class EventRepository:
         head.seq, head.hash = seq, digest
         return ev
 
+    _LOCK_HEAD = select(ChainHead).where(ChainHead.id == 1).with_for_update()
+
     def _lock_head(self) -> ChainHead:
         """Take the chain's single head row for update, once per transaction."""
         if self._head is None:
-            head = self.s.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).first()
+            head = self.s.scalars(self._LOCK_HEAD).first()
             if head is None:
                 head = ChainHead(id=1, seq=0, hash=GENESIS)
                 self.s.add(head)
@@ -280,7 +289,6 @@ class UserRepository:
     def get(self, name: str) -> User | None:
         return self.s.scalars(select(User).where(User.name == name)).first()
 
-    # built once: constructing the statement costs more than running it (every request uses it)
     _ACTIVE_GROUPS = (select(User.id, UserGroup.group_id).outerjoin(UserGroup, UserGroup.user_id == User.id)
                       .where(User.name == bindparam("name"), User.active.is_(True)))
 
