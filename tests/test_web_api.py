@@ -112,6 +112,12 @@ def test_bad_query_and_body_values_are_400(client, token):
     assert resp.status_code == 400 and "process" in resp.get_json()["fields"]
 
 
+def test_a_body_nested_past_the_decoders_depth_is_400_not_a_server_error(client, token):
+    resp = client.post("/api/instances", data="[" * 100_000 + "]" * 100_000, content_type="application/json",
+                       headers=token("front_desk"))
+    assert resp.status_code == 400 and "JSON" in resp.get_json()["error"]
+
+
 def test_ids_no_row_can_have_are_404_or_400_not_a_server_error(client, token, auth):
     headers, huge = token("butler"), "9" * 23                 # past 2**63 - 1: the driver would overflow
     assert client.get(f"/api/instances/{huge}", headers=headers).status_code == 404

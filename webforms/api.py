@@ -52,7 +52,10 @@ def _authenticate():
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True) if request.get_data() else {}
+    try:
+        body = request.get_json(silent=True) if request.get_data() else {}
+    except RecursionError:        # [[[[…]]]] nested past Python's limit: the decoder does not say ValueError
+        body = None
     if not isinstance(body, dict):
         raise MalformedRequest("请求体必须是 JSON 对象 (the body must be a JSON object)")
     return body
