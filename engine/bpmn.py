@@ -265,19 +265,24 @@ class Run:
 
     # -- stepping ---------------------------------------------------------------------------------
 
-    def settle(self, max_rounds: int = 100) -> None:
+    def settle(self, now: dict | None = None, max_rounds: int = 100) -> dict:
         """Run engine tasks and fire due timers until nothing more can happen without a person, a
         message or the clock moving on. (do_engine_steps ends with refresh_timers, so a timer that
-        just became due is only run by the next round.)"""
+        just became due is only run by the next round.)
+
+        ``now``: the caller's snapshot of the workflow as it is, if it has one. Returns the snapshot
+        it ended on: a snapshot walks every task, and a step would otherwise take each one twice."""
+        before = self.snapshot() if now is None else now
         for _ in range(max_rounds):
-            before = self.snapshot()
             with _reported("流程执行出错 (the process failed)"):
                 self.wf.do_engine_steps()
             # Done when nothing is left to run AND the round changed nothing: a cycle timer several
             # periods behind fires one period per refresh, and its branch may be a user task only.
+            after = self.snapshot()
             idle = not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks())
-            if idle and self.snapshot() == before:
-                return
+            if idle and after == before:
+                return after
+            before = after
         raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
 
     def complete(self, task_id: str, data: dict) -> None:
@@ -409,11 +414,12 @@ class Run:
         for sub in self.wf.subprocesses.values():
             yield from sub.tasks.values()
 
-    def changes_since(self, before: dict) -> list[Change]:
-        """State changes since ``before``. A cycle timer's firings are reported as changes to the
-        pseudo-state ``FIRED`` (one per cycle used); its own end, when all cycles are used, is kind
+    def changes_since(self, before: dict, now: dict | None = None) -> list[Change]:
+        """State changes since ``before`` (up to ``now``, a snapshot of the workflow as it is, taken
+        here if not given). A cycle timer's firings are reported as changes to the pseudo-state
+        ``FIRED`` (one per cycle used); its own end, when all cycles are used, is kind
         ``timer_cycle_end`` so nobody mistakes it for one more firing."""
-        after = self.snapshot()
+        after = self.snapshot() if now is None else now
         out = []
         for tid in before.keys() | after.keys():
             spec = (before.get(tid) or after.get(tid))[0]

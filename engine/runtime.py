@@ -74,27 +74,28 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     try:
         with bpmn.clock_context(clock):
             run = run or Run.load(spec_of(instance), instance.state, script_engine(clock))
-            if catch_up:
-                before = run.snapshot()
-                run.settle()
-                if run.snapshot() != before:
-                    written += record(uow, instance, run, before, TIMER, clock)
             before = run.snapshot()
+            if catch_up and run.settle(before) != before:
+                written += record(uow, instance, run, before, TIMER, clock)
+                before = run.snapshot()       # taken again: saving may have compacted the tree
             action(run)
-            run.settle()
+            after = run.settle()
     except StepFailed as e:
         raise ProcessFailed(f"{e.message}" + (f" [element {e.element}]" if e.element else "")) from e
     except bpmn.TaskNotReady:
         raise Conflict("任务已不在待办状态（可能已到期转交）(the task is no longer ready)") from None
-    return written + record(uow, instance, run, before, actor, clock, acted_task=acted_task, submitted=submitted)
+    return written + record(uow, instance, run, before, actor, clock, after=after, acted_task=acted_task,
+                            submitted=submitted)
 
 
 def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: Actor, clock: Clock, *,
-           acted_task: str | None = None, submitted: dict | None = None) -> list[Event]:
+           after: dict | None = None, acted_task: str | None = None, submitted: dict | None = None) -> list[Event]:
+    """Events, projections and state for what changed from snapshot ``before`` to ``after`` (the
+    workflow as it is; taken here if not given)."""
     now = clock.now()
     meta = instance.definition.meta
     elements = meta.get("elements", {})
-    changes = run.changes_since(before)
+    changes = run.changes_since(before, after)
     open_rows = {t.id: t for t in uow.tasks.for_instance(instance.id, states=["ready"])}
     timers = run.waiting_timers()
     due_by_task: dict[str, datetime] = {}
