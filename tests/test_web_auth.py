@@ -189,3 +189,20 @@ def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client, mo
         token = csrf_token(client)
         client.post("/login", data={"username": name, "password": "wrong-pw", "csrf_token": token})
     assert checked == ["wrong-pw", "wrong-pw"]
+
+
+def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client_address_not_the_proxy(web_db, clock, tmp_path):
+    from webforms import create_app
+    app = create_app({"TESTING": True, "DATABASE": web_db, "CLOCK": clock, "SECRET_KEY": "test-secret",
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "TRUSTED_PROXIES": 1})
+
+    def attempt(client, address, password):
+        token = csrf_token(client, "/login")
+        return client.post("/login", data={"username": "dispatcher", "password": password, "csrf_token": token},
+                           headers={"X-Forwarded-For": address}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+
+    attacker = app.test_client()
+    for _ in range(5):
+        attempt(attacker, "203.0.113.9", "wrong")
+    assert attempt(attacker, "203.0.113.9", "dispatcher").status_code == 429
+    assert attempt(app.test_client(), "198.51.100.7", "dispatcher").status_code == 302   # not locked out too

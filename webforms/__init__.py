@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from engine.clock import SystemClock
@@ -37,7 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     """Config keys (besides Flask's): INSTANCE_PATH (default ./instance); DATABASE (a storage Database) or DATABASE_URL (else
     WUYE_DATABASE_URL, else the SQLite file under instance/); CLOCK (default SystemClock; tests pass a
     FixedClock); SECRET_KEY (else SECRET_KEY / WUYE_SECRET_KEY from the environment, else a key
-    generated once and kept in instance/secret_key); SESSION_COOKIE_SECURE behind HTTPS."""
+    generated once and kept in instance/secret_key); SESSION_COOKIE_SECURE behind HTTPS; TRUSTED_PROXIES (or WUYE_TRUSTED_PROXIES):
+    how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust none)."""
     config = dict(config or {})
     app = Flask(__name__, instance_relative_config=True, instance_path=config.get("INSTANCE_PATH"))
     app.config.update(_DEFAULTS)
@@ -58,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or os.environ.get("WUYE_TRUSTED_PROXIES") or 0)
+    if proxies:   # behind nginx: the client's address (rate limit, login events) from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 
