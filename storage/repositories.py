@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, delete, func, inspect, literal_column, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, inspect, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
@@ -191,43 +191,68 @@ class TaskRepository:
 
 
 class EventRepository:
+    """The hash-chained log. The chain head is locked at the first append of a transaction; the
+    events appended are then written together, one INSERT of all rows and one UPDATE of the head,
+    when the unit of work flushes or commits (or before this repository reads events): a step
+    appends several, and one ORM flush per event wrote the head once per flush."""
+
+    _LOCK_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
+    _INSERT = insert(Event.__table__)
+    _MOVE_HEAD = update(ChainHead.__table__).where(ChainHead.id == 1)
+
     def __init__(self, session: Session):
         self.s = session
-        self._head: ChainHead | None = None
+        self._head: tuple[int, str] | None = None    # (seq, hash) of the last event, ours included
+        self._head_stored = True                     # False until the genesis head row is written
+        self._unwritten: list[dict] = []
 
     def append(self, *, type: str, actor: str, at: datetime, instance_id: int | None = None,
                task_id: str | None = None, data: dict | None = None) -> Event:
-        head = self._lock_head()
+        """The next event of the chain (written by ``write``; the object returned is not in the session)."""
+        last_seq, prev_hash = self._lock_head()
         data = data or {}
-        seq = head.seq + 1
+        seq = last_seq + 1
         digest = event_hash(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at,
-                            task_id=task_id, data=data, prev_hash=head.hash)
-        ev = Event(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at, task_id=task_id,
-                   data=data, prev_hash=head.hash, hash=digest)
-        self.s.add(ev)
-        head.seq, head.hash = seq, digest
-        return ev
+                            task_id=task_id, data=data, prev_hash=prev_hash)
+        row = dict(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at, task_id=task_id,
+                   data=data, prev_hash=prev_hash, hash=digest)
+        self._unwritten.append(row)
+        self._head = (seq, digest)
+        return Event(**row)
 
-    _LOCK_HEAD = select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    def write(self) -> None:
+        """Write the events appended since the last write, and move the head to the last of them."""
+        if not self._unwritten:
+            return
+        rows, self._unwritten = self._unwritten, []
+        connection = self.s.connection()
+        connection.execute(self._INSERT, rows)
+        seq, digest = self._head
+        if self._head_stored:
+            connection.execute(self._MOVE_HEAD, {"seq": seq, "hash": digest})
+        else:
+            connection.execute(insert(ChainHead.__table__), {"id": 1, "seq": seq, "hash": digest})
+            self._head_stored = True
 
-    def _lock_head(self) -> ChainHead:
+    def _lock_head(self) -> tuple[int, str]:
         """Take the chain's single head row for update, once per transaction."""
         if self._head is None:
-            head = self.s.scalars(self._LOCK_HEAD).first()
-            if head is None:
-                head = ChainHead(id=1, seq=0, hash=GENESIS)
-                self.s.add(head)
-            self._head = head
+            row = self.s.execute(self._LOCK_HEAD).first()
+            self._head_stored = row is not None
+            self._head = (row.seq, row.hash) if row is not None else (0, GENESIS)
         return self._head
 
     def head(self) -> ChainHead | None:
-        return self.s.get(ChainHead, 1)
+        self.write()
+        return self.s.get(ChainHead, 1, populate_existing=True)
 
     def for_instance(self, instance_id: int) -> list[Event]:
+        self.write()
         return list(self.s.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.seq)))
 
     def all(self, batch: int = 5000) -> Iterable[Event]:
         """Every event in seq order, streamed in batches (the audit walks millions)."""
+        self.write()
         last = -1
         while True:
             rows = list(self.s.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)))

@@ -60,6 +60,7 @@ class UnitOfWork:
             raise ConcurrentUpdate(str(exc)) from exc
 
     def flush(self) -> None:
+        self.events.write()
         try:
             self.session.flush()
         except StaleDataError as e:
@@ -75,6 +76,7 @@ class UnitOfWork:
             raise RuntimeError("commit() on a read-only unit of work")
         signals, self._signals = self._signals, set()
         try:
+            self.events.write()
             if signals and self.dialect == "postgresql":
                 for channel in sorted(signals):
                     self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
