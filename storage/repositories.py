@@ -130,18 +130,19 @@ class TaskRepository:
         self.s.add(task)
         self.s.add_all(TaskCandidate(task_id=task.id, group_id=g) for g in dict.fromkeys(groups))
 
+    _UNOFFER = delete(TaskCandidate.__table__).where(TaskCandidate.task_id == bindparam("task_id"))
+
     def close(self, task: Task, *, state: str, at: datetime, by: str | None) -> None:
         """The task left the ready state; it stays as history, but is offered to no group any more.
 
-        The candidates' DELETE neither autoflushes nor syncs the session: an autoflush here would
-        write the step's events so far, and the chain head once more, in the middle of the step. Its
-        candidates are only ever written together with the task itself (``add``), so a task added in
-        this transaction and not yet written is flushed first, or its candidates would outlive it."""
+        The candidates go by a plain (Core) DELETE, which neither autoflushes, i.e. starts writing
+        the step's changes halfway through the step, nor searches the session for what it deleted.
+        They are only ever written together with the task itself (``add``), so a task added in this
+        transaction and not yet written is flushed first, or its candidates would outlive it."""
         task.state, task.completed_at, task.completed_by = state, at, by
         if inspect(task).pending:
             self.s.flush()
-        self.s.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id),
-                       execution_options={"autoflush": False, "synchronize_session": False})
+        self.s.connection().execute(self._UNOFFER, {"task_id": task.id})
 
     def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
               instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
