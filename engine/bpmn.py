@@ -219,7 +219,7 @@ class Run:
         self.compact()
         return _SERIALIZER.serialize_json(self.wf)
 
-    def compact(self, above: int = 150, keep_levels: int = 30) -> int:
+    def compact(self, above: int = 80, keep_levels: int = 20) -> int:
         """Drop finished history from the front of the task tree; returns how many tasks went.
 
         SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
