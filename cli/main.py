@@ -157,12 +157,20 @@ def run(args, db: Database, clock) -> object:
         return result
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024   # the largest procedure is ~200 KB; the web upload limit is 2 MiB
+
+
 def _read(path: str) -> tuple[str, bytes]:
     from pathlib import Path
     p = Path(path)
     if not p.is_file():
         raise BadInput(f"{path}: 文件不存在 (no such file)")
-    return p.name, p.read_bytes()
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise BadInput(f"{path}: 文件过大 (larger than {MAX_FILE_BYTES // 1024 // 1024} MiB)")
+        return p.name, p.read_bytes()
+    except OSError as e:
+        raise BadInput(f"{path}: 无法读取 (cannot read: {e.strerror})") from None
 
 
 def _stdin_password() -> str | None:

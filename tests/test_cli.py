@@ -136,6 +136,13 @@ def test_deploy_new_version_unchanged_and_refused(sqlite_db, tmp_path):
     assert refused.code == 2 and "notes.bpmn:1:" in one_line(refused.err)
     missing = w("deploy", str(tmp_path / "nope.bpmn"))
     assert missing.code == 2 and "nope.bpmn" in one_line(missing.err)
+    huge = tmp_path / "huge.bpmn"
+    huge.write_bytes(b" " * (5 * 1024 * 1024 + 1))
+    too_big = w("deploy", str(huge))
+    assert too_big.code == 2 and "huge.bpmn" in one_line(too_big.err)
+    unreadable = tmp_path / "unreadable.bpmn"
+    unreadable.mkdir()                                   # a directory is not a file to deploy
+    assert w("deploy", str(unreadable)).code == 2
 
 
 # -- start, tasks ------------------------------------------------------------------------------------
