@@ -436,6 +436,15 @@ class Run:
                                   old and TaskState.get_name(old), new and TaskState.get_name(new)))
         return out
 
+    def timer_due(self, task_id: str) -> _datetime | None:
+        """When a (date or duration) timer task falls or fell due; it keeps its value after firing, so
+        a deadline that fired can be compared with who held the work at that moment."""
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return None
+        return _due_of(task.internal_data.get("event_value")) if task is not None else None
+
     def task_data(self, task_id: str) -> dict:
         try:
             task = self.wf.get_task_from_id(UUID(task_id))

@@ -114,15 +114,18 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
                                          task_id=task_id, data=data))
 
     finished = {c.task_id: c for c in changes if c.kind == "userTask" and c.old == "READY"}
+    acted_row = None
     if acted_task in finished and finished[acted_task].new == "COMPLETED":
         emit("task_completed", acted_task, name=finished[acted_task].element_id, data=submitted or {})
+        acted_row = open_rows.get(acted_task)
     for c in changes:
         # A timer completes only by firing; one already overdue when reached is created and fired in
         # the same step (old None or predicted), and that is a breach like any other.
         if c.kind == "timer" and (c.new == "FIRED" or (c.new == "COMPLETED" and c.old != "COMPLETED")):
             el = elements.get(c.element_id, {})
             emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id))
-            _violation(uow, instance, el, c, open_rows, now, emit, actor)
+            late = _late_holder(uow, instance, acted_row, actor, run.timer_due(c.task_id))
+            _violation(uow, instance, el, c, open_rows, now, emit, actor, late_holder=late)
         elif c.kind == "message" and c.new == "COMPLETED" and c.old in ("WAITING", "READY"):
             emit("message_received", c.task_id, name=c.element_id)
     for tid, c in finished.items():
@@ -176,10 +179,33 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
     return written
 
 
-def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, emit, actor: Actor) -> None:
+def _late_holder(uow, instance, acted: Task | None, actor: Actor, due: datetime | None) -> str | None:
+    """Who held the work when a deadline passed that was already past as a person's action reached
+    its timer: the task this step completed, if it was open by then; else, going back, the task
+    whose completion opened it (a step completes one user task, and the tasks it opens are created
+    at that same instant). None when the chain leaves the recorded tasks (e.g. a timer opened it)."""
+    if acted is None or due is None or actor in (TIMER, SYSTEM):
+        return None
+    holder, by = acted, actor.name
+    completed_at: dict[datetime, Task] | None = None
+    while holder.created_at > due:
+        if completed_at is None:
+            completed_at = {r.completed_at: r for r in uow.tasks.for_instance(instance.id, states=["completed"])}
+        holder = completed_at.get(holder.created_at)
+        if holder is None or not holder.completed_by:
+            return None
+        by = holder.completed_by
+    return by
+
+
+def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, emit, actor: Actor, *,
+               late_holder: str | None = None) -> None:
     """A timer that carries a ``deadline`` property records a violation when it fires.
 
     Responsible: the assignee of the guarded task, else the ``responsible`` property, else the lane.
+    A guarded user task reached only after its deadline (a deadline counted from receipt, on a later
+    step: C4, C11) was not late by the hands of who just got it: the person holding the work when
+    the deadline passed (``late_holder``, see _late_holder) is responsible.
     An intermediate timer guards no task: when it is already overdue as a person's action reaches
     it (e.g. a result reported the day after it was done), that person made it late."""
     props = el.get("properties") or {}
@@ -188,12 +214,15 @@ def _violation(uow, instance, el: dict, change, open_rows: dict, now: datetime, 
         return
     guarded = el.get("attached_to")
     row = next((r for r in open_rows.values() if r.name == guarded), None)
+    elements = instance.definition.meta.get("elements", {})
     if row is not None and row.assignee:
         responsible, kind = row.assignee, "user"
+    elif (row is None and late_holder and not props.get("responsible")
+          and elements.get(guarded or "", {}).get("type") == "userTask"):
+        responsible, kind = late_holder, "user"
     elif guarded is None and not props.get("responsible") and actor not in (TIMER, SYSTEM):
         responsible, kind = actor.name, "user"
     else:
-        elements = instance.definition.meta.get("elements", {})
         lane = (props.get("responsible") or (row.lane if row else None)
                 or elements.get(guarded or "", {}).get("lane") or el.get("lane"))
         responsible, kind = lane or "unknown", "group"

@@ -335,15 +335,58 @@ def test_a_collective_complaint_goes_to_the_manager_at_once_and_is_answered_at_t
     assert ("C13", "butler", 30.0) in case.violations()
 
 
-def test_a_collective_complaint_reaching_the_manager_late_is_a_c11_breach_at_once(desk):
+def test_a_slow_classification_breaches_c11_at_once_charged_to_the_butler_not_the_manager(desk):
     case = desk.start(f"{FRIDAY}T09:00:00+08:00", households=6)
     case.complete("intake", f"{FRIDAY}T09:04:00+08:00", receiver="小王")
     case.complete("classify", f"{FRIDAY}T09:20:00+08:00", complaint_type="valid", severity="general",
                   category="noise", responsible_dept="security")
-    assert case.violations() == [("C11", "cs_manager", 0.0)]               # overdue when it got there
-    assert "alert_c11" in case.names()
+    # overdue when it got to the manager: the butler held it at 09:15
+    assert case.violations() == [("C11", "butler", 0.0)]
+    assert "alert_c11" in case.names() and "collective_manager" in case.names()
     history = case.show()["data"]
     assert history["collective"] is True
+    assert case.fire(f"{FRIDAY}T12:00:00+08:00") == []                     # fired once, not again
+
+
+def test_a_fast_classification_and_a_slow_manager_charge_c11_to_the_manager(desk):
+    case = desk.start(f"{FRIDAY}T09:00:00+08:00", households=6)
+    case.complete("intake", f"{FRIDAY}T09:02:00+08:00", receiver="小王")
+    case.complete("classify", f"{FRIDAY}T09:06:00+08:00", complaint_type="collective", severity="general",
+                  category="noise", responsible_dept="security")
+    assert case.violations() == []
+    case.claim("collective_manager", f"{FRIDAY}T09:07:00+08:00", "cs_manager")
+    case.falls_due("collective_c11", f"{FRIDAY}T09:15:00+08:00")
+    assert case.violations() == [("C11", "cs_manager", 0.0)]
+
+
+def test_a_slow_classification_breaches_c4_charged_to_the_butler_not_the_department(desk):
+    case = desk.start(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("intake", f"{FRIDAY}T09:03:00+08:00", receiver="小王")
+    case.complete("classify", f"{FRIDAY}T11:10:00+08:00", complaint_type="valid", severity="general",
+                  category="noise", responsible_dept="engineering")
+    assert case.violations() == [("C4", "butler", 0.0)]
+    assert "alert_c4" in case.names() and "accept_engineering" in case.names()
+    case.falls_due("accept_engineering_c2", f"{FRIDAY}T11:30:00+08:00")           # its own clock: from dispatch
+    assert case.violations() == [("C4", "butler", 0.0), ("C2", "engineering", 0.0)]
+
+
+def test_c4_passing_while_the_butler_classifies_is_the_butlers_after_the_managers_decision_too(desk):
+    case = desk.start(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("intake", f"{FRIDAY}T09:03:00+08:00", receiver="小王")
+    case.complete("classify", f"{FRIDAY}T11:10:00+08:00", complaint_type="valid", severity="major",
+                  category="noise", responsible_dept="engineering")
+    assert case.violations() == []                              # C4 guards the department's task
+    case.complete("major_decision", f"{FRIDAY}T11:30:00+08:00", manager_decision="先安抚")
+    assert case.violations() == [("C4", "butler", 0.0)]         # the butler held it at 11:00
+
+
+def test_a_manager_deciding_past_c4_is_charged_for_it(desk):
+    case = desk.start(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("intake", f"{FRIDAY}T09:03:00+08:00", receiver="小王")
+    case.complete("classify", f"{FRIDAY}T09:10:00+08:00", complaint_type="valid", severity="major",
+                  category="noise", responsible_dept="engineering")
+    case.complete("major_decision", f"{FRIDAY}T11:30:00+08:00", manager_decision="先安抚")
+    assert case.violations() == [("C4", "cs_manager", 0.0)]
 
 
 def test_four_households_stay_what_was_chosen(desk):
