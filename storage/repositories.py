@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, delete, func, insert, inspect, literal_column, or_, select, update
+from sqlalchemy import (Select, bindparam, case, delete, func, insert, inspect, literal_column, or_, select,
+                        tuple_, update)
 from sqlalchemy.orm import Session
 
 from storage.chain import GENESIS, event_hash
@@ -108,6 +110,13 @@ class InstanceRepository:
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 
+class InboxKey(NamedTuple):
+    """A task's place in the inbox order: the keyset cursor of a page (the page's last row)."""
+    due_at: datetime | None
+    created_at: datetime
+    id: str
+
+
 class TaskRepository:
     def __init__(self, session: Session):
         self.s = session
@@ -146,15 +155,22 @@ class TaskRepository:
 
     def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
               instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
-              room: str | None = None, overdue_at: datetime | None = None, limit: int = 500) -> list[Task]:
+              room: str | None = None, overdue_at: datetime | None = None, limit: int = 500,
+              after: InboxKey | None = None) -> list[Task]:
         """Ready tasks assigned to ``user`` or offered to one of ``groups`` (all when every_group),
-        most urgent first: due soonest, tasks without a due time last.
+        most urgent first: due soonest, tasks without a due time last; ``after``: only those after
+        that row in this order (keyset paging: the next page starts where the last one ended, so it
+        neither slows with depth like OFFSET nor skips or repeats a row when an earlier one is done).
 
-        Two steps, so that the choosing reads the index only: the inner query walks the partial index
-        ``ix_task_ready_queue`` (ready rows only, in this order, with the filtered columns in it) and
-        stops at ``limit``; only the chosen rows are then read from the table. A user of one narrow
-        group would otherwise fetch every ready row of the table to find a few (see bench/inbox.py)."""
-        order = (Task.due_at.asc().nulls_last(), Task.created_at, Task.id)
+        The order is walked in two segments, the tasks with a due time and then those without, each a
+        range scan of the partial index ``ix_task_ready_queue`` (ready rows only, ordered
+        due_at, created_at, id, with the filtered columns in it). Within a segment NULL sorts nowhere,
+        so the plain ascending index order is the inbox order on SQLite (NULLs first in an index) and
+        PostgreSQL (NULLs last) alike, and a row comparison ``(due_at, created_at, id) > cursor`` is an
+        index bound on both; the second segment is read only when the first ends within ``limit``.
+        Each segment first chooses ids from the index alone and stops at the limit; only the chosen
+        rows are then read from the table. A user of one narrow group would otherwise fetch every
+        ready row of the table to find a few (see bench/inbox.py)."""
         # 'ready' inline, not a bound parameter: only a literal lets SQLite (and PostgreSQL's generic
         # plan for a prepared statement) prove that the partial index covers the query
         q = select(Task.id).where(Task.state == literal_column("'ready'"))
@@ -171,8 +187,24 @@ class TaskRepository:
             q = q.where(Task.room.contains(room, autoescape=True))
         if overdue_at is not None:
             q = q.where(Task.due_at < overdue_at)
-        chosen = q.order_by(*order).limit(limit).scalar_subquery()
-        return list(self.s.scalars(select(Task).where(Task.id.in_(chosen)).order_by(*order)))
+        rows: list[Task] = []
+        if after is None or after.due_at is not None:
+            dated = q.where(Task.due_at.is_not(None))
+            if after is not None:
+                dated = dated.where(tuple_(Task.due_at, Task.created_at, Task.id) > tuple(after))
+            rows += self._chosen(dated, limit)
+        if len(rows) < limit and overdue_at is None:        # an undated task is never overdue
+            undated = q.where(Task.due_at.is_(None))
+            if after is not None and after.due_at is None:
+                undated = undated.where(tuple_(Task.created_at, Task.id) > (after.created_at, after.id))
+            rows += self._chosen(undated, limit - len(rows))
+        return rows
+
+    _ORDER = (Task.due_at, Task.created_at, Task.id)
+
+    def _chosen(self, ids: Select, limit: int) -> list[Task]:
+        chosen = ids.order_by(*self._ORDER).limit(limit).scalar_subquery()
+        return list(self.s.scalars(select(Task).where(Task.id.in_(chosen)).order_by(*self._ORDER)))
 
     def inbox_counts(self, *, user: str, groups: Iterable[str], now: datetime) -> dict[str, int]:
         """How many ready tasks ``user`` sees, how many of them are overdue, how many are theirs:

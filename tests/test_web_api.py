@@ -175,3 +175,28 @@ def test_a_cookie_session_post_needs_the_csrf_header_but_a_bearer_post_does_not(
     assert ok.status_code == 200 and ok.get_json()["assignee"] == "engineering"
     other = client.application.test_client()
     assert other.post(f"/api/tasks/{repair['id']}/unclaim", headers=token("engineering")).status_code == 200
+
+
+def test_tasks_come_in_pages_with_the_next_cursor_in_headers_and_the_body_a_bare_list(client, token, steps):
+    ids = []
+    for room in ["1-1-0101", "1-1-0102", "1-1-0103"]:
+        ids.append(steps.to_repair(room=room)[1]["id"])
+        steps.later(minutes=10)
+    headers = token("engineering")
+    first = client.get("/api/tasks?limit=2&room=1-1-01", headers=headers)
+    assert first.status_code == 200 and [t["id"] for t in first.get_json()] == ids[:2]
+    cursor = first.headers["X-Next-Cursor"]
+    link = first.headers["Link"]
+    assert link.endswith('>; rel="next"') and "room=1-1-01" in link and f"after={cursor}" in link
+    second = client.get(link[1:link.index(">")], headers=headers)
+    assert [t["id"] for t in second.get_json()] == ids[2:]
+    assert "X-Next-Cursor" not in second.headers and "Link" not in second.headers
+    whole = client.get("/api/tasks", headers=headers)               # default 100: all three, no cursor
+    assert [t["id"] for t in whole.get_json()] == ids and "X-Next-Cursor" not in whole.headers
+
+
+@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),
+                                          ("after=bm9wZQ", "after"), ("after=%25%25", "after")])
+def test_a_bad_limit_or_cursor_is_400_naming_the_field(client, token, query, field):
+    resp = client.get(f"/api/tasks?{query}", headers=token("butler"))
+    assert resp.status_code == 400 and field in resp.get_json()["fields"]

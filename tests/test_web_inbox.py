@@ -144,3 +144,64 @@ def test_quality_sees_every_task_read_only_without_claim_buttons(client, auth, s
     assert 'data-testid="claim"' not in html and 'id="nav-start"' not in html
     resp = client.post(f"/tasks/{repair['id']}/claim", data={"csrf_token": csrf_token(client, "/inbox")})
     assert resp.status_code == 403
+
+
+# -- paging ------------------------------------------------------------------------------------------
+
+def _repairs(steps, rooms: list[str]) -> list[str]:
+    """One engineering repair per room, started 10 minutes apart: due (and listed) in this order."""
+    ids = []
+    for room in rooms:
+        ids.append(steps.to_repair(room=room)[1]["id"])
+        steps.later(minutes=10)
+    return ids
+
+
+def _next_link(html: str) -> str | None:
+    match = re.search(r'href="([^"]+)" rel="next"', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_the_inbox_pages_with_a_more_link_and_keeps_the_navigation_count_of_all_tasks(app, client, auth, steps):
+    app.config["INBOX_PAGE_SIZE"] = 2
+    ids = _repairs(steps, ["1-1-0101", "1-1-0102", "1-1-0103", "1-1-0104", "1-1-0105"])
+    auth.login_as("engineering")
+    html = client.get("/inbox").get_data(as_text=True)
+    assert _task_ids(html) == ids[:2] and 'data-testid="first-page"' not in html
+    assert re.search(r'id="nav-inbox-count"[^>]*>5<', html)
+    seen, link = list(_task_ids(html)), _next_link(html)
+    while link:
+        assert link.startswith("/inbox?") and "after=" in link
+        html = client.get(link).get_data(as_text=True)
+        assert 'data-testid="first-page"' in html and re.search(r'id="nav-inbox-count"[^>]*>5<', html)
+        seen += _task_ids(html)
+        link = _next_link(html)
+    assert seen == ids and _task_ids(html) == ids[4:]
+
+
+def test_the_more_link_keeps_the_filters_and_the_fragment_refreshes_the_page_being_read(app, client, auth, steps):
+    app.config["INBOX_PAGE_SIZE"] = 2
+    ids = _repairs(steps, ["3-2-1101", "7-1-0203", "3-2-1102", "3-2-1103", "7-1-0204"])
+    wanted = [ids[0], ids[2], ids[3]]
+    auth.login_as("engineering")
+    html = client.get("/inbox?room=3-2-11&process=visit_request").get_data(as_text=True)
+    assert _task_ids(html) == wanted[:2]
+    link = _next_link(html)
+    assert "room=3-2-11" in link and "process=visit_request" in link
+    page2 = client.get(link).get_data(as_text=True)
+    assert _task_ids(page2) == wanted[2:] and _next_link(page2) is None
+    first = re.search(r'href="([^"]+)" data-testid="first-page"', page2).group(1).replace("&amp;", "&")
+    assert "after=" not in first and "room=3-2-11" in first
+    refresh_url = re.search(r'data-refresh-url="([^"]+)"', page2).group(1).replace("&amp;", "&")
+    assert refresh_url.startswith("/inbox/fragment?") and "after=" in refresh_url and "room=3-2-11" in refresh_url
+    _, newer = steps.to_repair(room="3-2-1109")            # due last: it joins the end of page 2
+    fragment = client.get(refresh_url)
+    assert fragment.headers["X-Inbox-Count"] == "6"
+    assert _task_ids(fragment.get_data(as_text=True)) == [wanted[2], newer["id"]]
+
+
+def test_a_mangled_page_cursor_is_a_400_page(client, auth, steps):
+    steps.to_repair()
+    auth.login_as("engineering")
+    resp = client.get("/inbox?after=not-a-cursor")
+    assert resp.status_code == 400 and "不是有效的分页游标" in resp.get_data(as_text=True)

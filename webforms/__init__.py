@@ -27,6 +27,7 @@ _DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,             # per user name and address ...
     "LOGIN_FAILURE_WINDOW": 300,         # ... within this many seconds, then 429
     "INBOX_REFRESH_SECONDS": 20,
+    "INBOX_PAGE_SIZE": 50,               # tasks per inbox page (1..500); "更多" shows the next ones
     # A request body is read into memory whole (JSON, forms): without a cap, one anonymous
     # POST /api/login or /login of a few GB fills the server's memory. 2 MiB is ten times the
     # largest diagram in processes/; a larger body gets 413.

@@ -4,7 +4,7 @@ posting payments, a call centre creating complaints). Authenticated by the sessi
 codes of engine/errors.py (plus 400 for a body that is not a JSON object, 401, 429)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_login import current_user
 
 from engine.errors import WuyeError
@@ -13,7 +13,7 @@ from engine.usecases.instances import history, show_instance
 from engine.usecases.messages import deliver_message
 from engine.usecases.sessions import actor_for_token, issue_api_token
 from engine.usecases.start_instance import start_instance
-from engine.usecases.tasks import claim_task, complete_task, list_tasks, unclaim_task
+from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
 from webforms.auth import attempt_login
 from webforms.calls import act, in_uow, read
 from webforms.errors import error_response
@@ -107,10 +107,19 @@ def message(instance_id: int, name: str):
 
 @bp.route("/tasks")
 def tasks():
+    """A page of the inbox (``limit`` 1..500, default 100), the bare list as ever; the next page's
+    opaque cursor rides in ``X-Next-Cursor`` and ``Link: <…&after=…>; rel="next"`` (absent on the last)."""
     a = request.args
-    return jsonify(read(list_tasks, instance_id=_int_arg("instance"), process_id=a.get("process") or None,
-                        lane=a.get("lane") or None, room=a.get("room") or None,
-                        overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true")))
+    limit = _int_arg("limit")
+    page = read(task_page, limit=100 if limit is None else limit, after=a.get("after") or None,
+                instance_id=_int_arg("instance"), process_id=a.get("process") or None,
+                lane=a.get("lane") or None, room=a.get("room") or None,
+                overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true"))
+    resp = jsonify(page["tasks"])
+    if page["next"]:
+        resp.headers["X-Next-Cursor"] = page["next"]
+        resp.headers["Link"] = f'<{url_for("api.tasks", **{**a.to_dict(), "after": page["next"]})}>; rel="next"'
+    return resp
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])

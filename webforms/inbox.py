@@ -1,13 +1,19 @@
 """The task inbox: the tasks of the user's groups and those assigned to them, filters, a fragment
-the page polls to show new tasks without a reload, and claim / unclaim / assign."""
+the page polls to show new tasks without a reload, and claim / unclaim / assign.
+
+The list comes in pages of INBOX_PAGE_SIZE (a phone cannot show 500 cards); "更多" continues after
+the last task of the page (an opaque keyset cursor in ``after``, the filters kept in the link). The
+poll refreshes the page being read, not the first one: the cursor fixes where the page starts, so a
+refreshed page 2 shows exactly the tasks now after page 1's last row, and new urgent tasks, which
+land on page 1, announce themselves in the navigation counts that every poll updates."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine.groups import GROUPS
 from engine.usecases.browse import inbox_counts
-from engine.usecases.tasks import assign_task, claim_task, list_tasks, unclaim_task
+from engine.usecases.tasks import assign_task, claim_task, task_page, unclaim_task
 from webforms.auth import safe_next
 from webforms.calls import act, current_actor, read
 
@@ -22,6 +28,14 @@ def _filters() -> dict:
             "overdue": a.get("overdue") == "1", "every_group": every}
 
 
+def _page(filters: dict) -> dict:
+    """The page the URL asks for, and the query arguments (filters) its "更多" link must keep."""
+    page = read(task_page, limit=current_app.config["INBOX_PAGE_SIZE"], after=request.args.get("after") or None,
+                **filters)
+    page["filter_args"] = {k: v for k, v in request.args.items() if k != "after"}
+    return page
+
+
 @bp.route("/")
 @login_required
 def home():
@@ -32,23 +46,26 @@ def home():
 @login_required
 def index():
     filters = _filters()
-    tasks = read(list_tasks, **filters)
+    page = _page(filters)
+    tasks = page["tasks"]
     actor = current_actor()
     processes = {t["process"]: t["process_name"] for t in tasks}
     if filters["process_id"]:
         processes.setdefault(filters["process_id"], filters["process_id"])
     lanes = sorted(GROUPS if filters["every_group"] else actor.working_groups)
     return render_template("inbox.html", tasks=tasks, filters=filters, args=request.args,
-                           process_choices=processes, lane_choices=lanes)
+                           process_choices=processes, lane_choices=lanes, next_cursor=page["next"],
+                           filter_args=page["filter_args"])
 
 
 @bp.route("/inbox/fragment")
 @login_required
 def fragment():
     """The task list alone, polled by static/app.js; the counts ride along in headers."""
-    tasks = read(list_tasks, **_filters())
+    page = _page(_filters())
     counts = read(inbox_counts)
-    resp = render_template("_task_list.html", tasks=tasks, args=request.args)
+    resp = render_template("_task_list.html", tasks=page["tasks"], args=request.args, next_cursor=page["next"],
+                           filter_args=page["filter_args"])
     return resp, 200, {"X-Inbox-Count": str(counts["inbox"]), "X-Inbox-Overdue": str(counts["overdue"])}
 
 

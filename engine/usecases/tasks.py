@@ -1,6 +1,10 @@
 """The task use cases: list the inbox, claim / unclaim / assign, complete."""
 from __future__ import annotations
 
+import base64
+import json
+from datetime import datetime, timezone
+
 from engine import runtime
 from engine.bpmn import TaskNotReady
 from engine.clock import Clock
@@ -9,17 +13,87 @@ from engine.forms import FormField, validate_submission
 from engine.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
 from engine.views import task_json
 from storage.models import Task
+from storage.repositories import InboxKey
 from storage.uow import UnitOfWork
 
 
 def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int | None = None,
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
                overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict]:
-    if every_group:
+    """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page)."""
+    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
+                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+                       limit=limit, after=None)
+    return _as_json(uow, rows)
+
+
+MAX_PAGE = 500
+
+
+class BadCursor(BadInput):
+    """An ``after`` or ``limit`` that no page of ours hands out: a malformed request (400), not data."""
+    http_status = 400
+
+
+def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, after: str | None = None,
+              instance_id: int | None = None, every_group: bool = False, process_id: str | None = None,
+              lane: str | None = None, overdue: bool = False, room: str | None = None) -> dict:
+    """One page of the inbox: ``{"tasks": [...], "next": cursor of the next page, or None on the last}``.
+
+    ``after`` is the opaque ``next`` of the previous page: the inbox order key of its last row, not
+    an offset, so a task completed or added meanwhile before it shifts nothing (no row skipped or
+    shown twice). One row more than ``limit`` is read to know whether a next page exists."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadCursor(f"limit 必须在 1 到 {MAX_PAGE} 之间 (limit must be 1..{MAX_PAGE})",
+                        fields={"limit": {"key": "page.limit", "message": f"每页 1 到 {MAX_PAGE} 条",
+                                          "en": f"between 1 and {MAX_PAGE}"}})
+    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
+                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+                       limit=limit + 1, after=decode_cursor(after) if after else None)
+    page = rows[:limit]
+    return {"tasks": _as_json(uow, page), "next": encode_cursor(page[-1]) if len(rows) > limit else None}
+
+
+def encode_cursor(row: Task) -> str:
+    """The row's place in the inbox order, as URL-safe text (UTC, to the microsecond: ties are exact)."""
+    key = [row.due_at.astimezone(timezone.utc).isoformat() if row.due_at else None,
+           row.created_at.astimezone(timezone.utc).isoformat(), row.id]
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> InboxKey:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        due, created, task_id = key
+        if not (isinstance(created, str) and isinstance(task_id, str) and 0 < len(task_id) <= 36
+                and (due is None or isinstance(due, str))):
+            raise ValueError(key)
+        due_at = _aware(due) if due is not None else None
+        return InboxKey(due_at, _aware(created), task_id)
+    except (ValueError, TypeError, UnicodeError, RecursionError):
+        raise BadCursor("after 不是有效的分页游标 (after is not a cursor this server handed out)",
+                        fields={"after": {"key": "page.cursor", "message": "分页游标无效，请从第一页重新开始",
+                                          "en": "invalid cursor: start again from the first page"}}) from None
+
+
+def _aware(text: str) -> datetime:
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError(text)
+    return instant
+
+
+def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict, *, limit: int,
+                after: InboxKey | None) -> list[Task]:
+    if filters["every_group"]:
         may_see_all_tasks(actor)
-    rows = uow.tasks.inbox(user=actor.name, groups=actor.working_groups, every_group=every_group,
-                           instance_id=instance_id, process_id=process_id, lane=lane, room=room,
-                           overdue_at=clock.now() if overdue else None, limit=limit)
+    return uow.tasks.inbox(user=actor.name, groups=actor.working_groups, every_group=filters["every_group"],
+                           instance_id=filters["instance_id"], process_id=filters["process_id"],
+                           lane=filters["lane"], room=filters["room"],
+                           overdue_at=clock.now() if filters["overdue"] else None, limit=limit, after=after)
+
+
+def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict]:
     # the few definitions' metadata, not each instance row (its state and a decoded meta per instance)
     definition_of = uow.instances.definition_ids(row.instance_id for row in rows)
     metas: dict[int, dict] = {}

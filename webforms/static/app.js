@@ -1,5 +1,7 @@
 // The inbox's own script: poll the task-list fragment and swap it in when it changed, so new tasks
 // appear without a reload; keep the navigation counts current. No inline script anywhere (CSP).
+// The fragment URL carries the page's filters and its `after` cursor: the page being read is the one
+// refreshed (its "更多" link included, which is part of the fragment); see webforms/inbox.py.
 (function () {
   "use strict";
 
