@@ -13,14 +13,20 @@ from engine.usecases.tasks import complete_task, list_tasks
 from engine.usecases.timers import fire_due_timers
 
 
-def test_a_sweep_three_and_a_half_hours_late_fires_three_cycles_and_records_three_violations(sqlite_db):
-    db, clock = sqlite_db, FixedClock(parse_instant("2026-11-23T09:00:00+08:00"))
+def _feedback_cycle(db, clock) -> dict:
+    """Deploy tests/bpmn/feedback_cycle.bpmn (work + an hourly non-interrupting C6) and start it."""
     with db.uow() as uow:
         deploy(uow, actor=SYSTEM, clock=clock,
                files=[("feedback_cycle.bpmn", (BPMN_DIR / "feedback_cycle.bpmn").read_bytes())])
-        instance = start_instance(uow, actor=actor_for(uow, "engineering"), clock=clock,
-                                  process_id="feedback_cycle", data={})["instance"]
+        started = start_instance(uow, actor=actor_for(uow, "engineering"), clock=clock,
+                                 process_id="feedback_cycle", data={})
         uow.commit()
+    return started
+
+
+def test_a_sweep_three_and_a_half_hours_late_fires_three_cycles_and_records_three_violations(sqlite_db):
+    db, clock = sqlite_db, FixedClock(parse_instant("2026-11-23T09:00:00+08:00"))
+    instance = _feedback_cycle(db, clock)["instance"]
     clock.advance(timedelta(hours=3, minutes=30))
     fired = fire_due_timers(db.uow, clock=clock)
     assert [f["timer"] for f in fired] == ["every_hour"] * 3
@@ -34,12 +40,7 @@ def test_a_sweep_three_and_a_half_hours_late_fires_three_cycles_and_records_thre
 
 def test_a_task_done_after_its_deadline_but_before_the_sweep_still_records_the_violation(sqlite_db):
     db, clock = sqlite_db, FixedClock(parse_instant("2026-11-23T09:00:00+08:00"))
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock,
-               files=[("feedback_cycle.bpmn", (BPMN_DIR / "feedback_cycle.bpmn").read_bytes())])
-        started = start_instance(uow, actor=actor_for(uow, "engineering"), clock=clock,
-                                 process_id="feedback_cycle", data={})
-        uow.commit()
+    started = _feedback_cycle(db, clock)
     (work,) = started["ready"]
     clock.advance(timedelta(hours=1, minutes=30))                   # one hourly deadline passed, no sweep ran
     with db.uow() as uow:
@@ -57,11 +58,7 @@ def test_a_task_done_after_its_deadline_but_before_the_sweep_still_records_the_v
 
 def test_a_task_whose_reminder_fired_stays_overdue_in_the_inbox(sqlite_db):
     db, clock = sqlite_db, FixedClock(parse_instant("2026-11-23T09:00:00+08:00"))
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock,
-               files=[("feedback_cycle.bpmn", (BPMN_DIR / "feedback_cycle.bpmn").read_bytes())])
-        start_instance(uow, actor=actor_for(uow, "engineering"), clock=clock, process_id="feedback_cycle", data={})
-        uow.commit()
+    _feedback_cycle(db, clock)
     clock.advance(timedelta(hours=1, minutes=1))
     assert len(fire_due_timers(db.uow, clock=clock)) == 1
     with db.uow(readonly=True) as uow:
