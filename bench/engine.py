@@ -18,10 +18,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
 
-from engine import bpmn
+from engine.spiff import run as bpmn
 from engine.clock import FixedClock, parse_instant
-from engine.permissions import SYSTEM
-from engine.runtime import actor_for
+from engine.rules.permissions import SYSTEM
+from engine.usecases.runner import actor_for
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.start_instance import start_instance

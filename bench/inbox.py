@@ -32,8 +32,8 @@ from pathlib import Path
 from sqlalchemy import event, text
 
 from engine.clock import FixedClock, parse_instant
-from engine.permissions import Actor
-from engine.runtime import actor_for
+from engine.rules.permissions import Actor
+from engine.usecases.runner import actor_for
 from engine.usecases.init import initialize
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import list_tasks

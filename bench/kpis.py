@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.clock import Clock, parse_instant
-from engine.permissions import SYSTEM
+from engine.rules.permissions import SYSTEM
 from engine.usecases.audit import verify_audit
 from storage.models import Event, Instance, Task, Violation
 from storage.uow import Database

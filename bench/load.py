@@ -39,13 +39,13 @@ from pathlib import Path
 
 from bench.inbox import percentiles, stopwatch
 from engine.clock import SystemClock
-from engine.permissions import SYSTEM
+from engine.rules.permissions import SYSTEM
 from engine.usecases.audit import verify_audit
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.start_instance import start_instance
 from engine.usecases.users import add_user
-from engine.runtime import actor_for
+from engine.usecases.runner import actor_for
 from storage.uow import Database
 
 ROOT = Path(__file__).resolve().parent.parent

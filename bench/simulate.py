@@ -35,9 +35,10 @@ from bench.kpis import check_invariants, compute_kpis
 from bench.policies import Policy, policy_for
 from engine.clock import SHANGHAI, FixedClock, to_iso
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
-from engine.penalties import PROCESSES_DIR
-from engine.permissions import SYSTEM
-from engine.runtime import ProcessFailed, actor_for
+from engine.rules.penalties import PROCESSES_DIR
+from engine.rules.permissions import SYSTEM
+from engine.step.runtime import ProcessFailed
+from engine.usecases.runner import actor_for
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.instances import show_instance
@@ -45,7 +46,7 @@ from engine.usecases.messages import deliver_message
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task
 from engine.usecases.timers import fire_due_timers
-from engine.views import task_json
+from engine.usecases.results import task_json
 from storage.uow import Database
 
 LATE_WITHOUT_DUE = (timedelta(days=1), timedelta(days=3))
@@ -140,7 +141,7 @@ class Simulation:
         """Move the clock and fire what fell due, as the timer worker does."""
         self.clock.set(when)
         self.counts["steps"] += 1
-        fired = fire_due_timers(self.db.uow, clock=self.clock)
+        fired = fire_due_timers(self.db, clock=self.clock)
         self.counts["timers_fired"] += sum(1 for f in fired if f.get("timer"))
         for instance in {f["instance"] for f in fired}:
             self._plan_ready(self._ready_of(instance))

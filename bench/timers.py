@@ -32,9 +32,9 @@ from pathlib import Path
 from sqlalchemy import event, func, insert, select
 
 from engine.clock import FixedClock, SystemClock, parse_instant, to_iso
-from engine.permissions import SYSTEM
-from engine.runtime import actor_for
-from engine.timer_loop import TimerLoop
+from engine.rules.permissions import SYSTEM
+from engine.usecases.runner import actor_for
+from cli.timer_loop import TimerLoop
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.start_instance import start_instance
@@ -125,7 +125,7 @@ def explain(db: Database) -> dict:
         with db.uow() as uow:
             uow.instances.claim_due(clock.now())      # rolled back: nothing claimed
     plans = {}
-    for name, work in (("due_probe", lambda: fire_due_timers(db.uow, clock=clock)), ("claim", claim),
+    for name, work in (("due_probe", lambda: fire_due_timers(db, clock=clock)), ("claim", claim),
                        ("next_due", loop.plan)):
         statement, params = captured_statements(db, work)[0]
         raw = db.engine.raw_connection()
@@ -151,11 +151,11 @@ def sweep_figures(db: Database, waiting: int, due: int, runs: int) -> dict:
     out["setup"] = {"waiting_clones": waiting, "clone_seconds": round(stopwatch() - t, 1)}
     clock = FixedClock(T0 + timedelta(hours=2))
     for _ in range(5):                                  # warm the pool and caches
-        fire_due_timers(db.uow, clock=clock)
+        fire_due_timers(db, clock=clock)
     samples = []
     for _ in range(runs):
         t = stopwatch()
-        assert fire_due_timers(db.uow, clock=clock) == []
+        assert fire_due_timers(db, clock=clock) == []
         samples.append(stopwatch() - t)
     out["sweep_none_due"] = {"waiting": waiting, **ms_percentiles(samples)}
     loop, samples = TimerLoop(db, clock), []
@@ -170,7 +170,7 @@ def sweep_figures(db: Database, waiting: int, due: int, runs: int) -> dict:
     ids = start_many(db, FixedClock(T0), [T0 + timedelta(hours=1)] * due)
     created = stopwatch() - t
     t = stopwatch()
-    fired = fire_due_timers(db.uow, clock=clock)
+    fired = fire_due_timers(db, clock=clock)
     took = stopwatch() - t
     assert sorted(r["instance"] for r in fired) == sorted(ids), "not every due timer fired"
     out["sweep_due"] = {"due": due, "waiting_besides": waiting, "seconds": round(took, 2),

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.clock import FixedClock, SystemClock, parse_instant
 from engine.errors import BadInput, Conflict, WuyeError
-from engine.permissions import SYSTEM
-from engine.runtime import actor_for
+from engine.rules.permissions import SYSTEM
+from engine.usecases.runner import actor_for
 from engine.usecases import audit, deploy, init, instances, messages, start_instance, tasks, timers, users
 from storage.uow import ConcurrentUpdate, Database
 
@@ -114,7 +114,7 @@ def run(args, db: Database, clock) -> object:
     if c == "init":
         return init.initialize(db, clock=clock, demo=args.demo)
     if c == "timers":
-        return timers.fire_due_timers(db.uow, clock=clock)
+        return timers.fire_due_timers(db, clock=clock)
     if c == "serve" or c == "worker":
         from cli.serve import serve, worker   # the web layer is loaded only for these two
         return serve(db, args.host, args.port, clock=clock) if c == "serve" else worker(db, clock=clock)

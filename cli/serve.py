@@ -19,7 +19,7 @@ import threading
 
 from engine.clock import Clock, SystemClock
 from engine.errors import WuyeError
-from engine.timer_loop import TimerLoop
+from cli.timer_loop import TimerLoop
 from storage.uow import Database
 
 log = logging.getLogger("wuye")

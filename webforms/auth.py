@@ -11,8 +11,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from engine.errors import NotPermitted, WuyeError
-from engine.permissions import Actor
-from engine.runtime import actor_for
+from engine.rules.permissions import Actor
+from engine.usecases.runner import actor_for
 from engine.usecases.sessions import log_in
 from webforms.calls import in_uow, wuye
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from engine.clock import Clock
 from engine.errors import Conflict
-from engine.permissions import Actor
+from engine.rules.permissions import Actor
 from storage.uow import ConcurrentUpdate, Database
 
 

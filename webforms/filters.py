@@ -9,7 +9,7 @@ from flask import Flask
 from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
-from engine.groups import GROUPS
+from engine.rules.groups import GROUPS
 from engine.usecases.browse import inbox_counts
 from webforms.calls import read, wuye
 from webforms.formdata import widget

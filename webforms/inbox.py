@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.groups import GROUPS
+from engine.rules.groups import GROUPS
 from engine.usecases.browse import inbox_counts
 from engine.usecases.tasks import assign_task, claim_task, task_page, unclaim_task
 from webforms.auth import safe_next

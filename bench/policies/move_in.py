@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bench.policies import Policy, chance, person, phone, pick, room, text, working_hour
-from engine import desks
+from engine.rules import desks
 from engine.clock import to_iso
 
 

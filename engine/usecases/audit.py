@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from engine.clock import Clock
-from engine.permissions import SYSTEM, Actor, may_audit
+from engine.rules.permissions import SYSTEM, Actor, may_audit
 from storage.chain import GENESIS, event_hash
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads
 
 
+@reads
 def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
     if actor is not SYSTEM:
         may_audit(actor)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
-from engine.permissions import Actor, may_start, may_view
-from engine.views import instance_summary
+from engine.rules.permissions import Actor, may_start, may_view
+from engine.usecases.results import instance_summary
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads
 
 STATUSES = ("running", "completed", "cancelled", "error")
 
 
+@reads
 def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict]:
     """The latest version of every process the actor may start, with its start form."""
     out = []
@@ -25,6 +27,7 @@ def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[
     return out
 
 
+@reads
 def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str | None = None,
                      status: str | None = None, room: str | None = None, limit: int = 50) -> list[dict]:
     """Newest first; instances of processes the actor may not view are left out, not refused."""
@@ -48,11 +51,13 @@ def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id:
     return out
 
 
+@reads
 def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
     """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs."""
     return uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
 
 
+@reads
 def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) -> dict:
     """One process's start page: NotFound when there is no such process, NotPermitted when the
     actor may not start it."""

@@ -5,10 +5,11 @@ so the history, deadlines and audit chain are exactly what real work leaves behi
 from __future__ import annotations
 
 from engine.clock import Clock, to_iso
-from engine.runtime import actor_for
+from engine.usecases.runner import actor_for
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
 from storage.uow import Database
+from engine.usecases.runner import transactions
 
 _OWNERS = [
     ({"complainant": "张先生", "room": "3-2-1102", "phone": "13800000001", "channel": "phone",
@@ -20,6 +21,7 @@ _OWNERS = [
 ]
 
 
+@transactions
 def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
     """The demo instances' ids; nothing when complaint.bpmn is not deployed or complaints exist."""
     with db.uow(readonly=True) as uow:

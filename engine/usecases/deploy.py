@@ -1,16 +1,18 @@
 """deploy: validate BPMN/DMN files and store new immutable versions (unchanged content: no version)."""
 from __future__ import annotations
 
-from engine import parsing
+from engine.deploy import parsing
 from engine.clock import Clock
 from engine.errors import BadInput
-from engine.functions import expression_functions
-from engine.permissions import SYSTEM, Actor, may_deploy
-from engine.runtime import CALENDAR
+from engine.rules.functions import expression_functions
+from engine.rules.permissions import SYSTEM, Actor, may_deploy
+from engine.step.runtime import CALENDAR
 from storage.models import Definition
 from storage.uow import UnitOfWork
+from engine.usecases.runner import writes
 
 
+@writes
 def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str, bytes]]) -> dict:
     """All files are checked before anything is stored; a refusal names file, line and element.
 

@@ -1,11 +1,11 @@
 """The case-library guide (M4 案例集锦) for a complaint's category, shown beside the handling form.
 
-The library is engine/case_library.py (`guide_for(category)` -> {category, name, source,
+The library is engine/rules/case_library.py (`guide_for(category)` -> {category, name, source,
 expectations[], guide[], scripts[], risk_hints[]}); an instance with no category yet, or a category
 the library does not cover, simply gets no guide."""
 from __future__ import annotations
 
-from engine import case_library
+from engine.rules import case_library
 
 
 def guide_for_data(data: dict) -> dict | None:

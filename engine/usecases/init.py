@@ -4,16 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.clock import Clock
-from engine.groups import GROUPS
-from engine.penalties import PROCESSES_DIR
-from engine.permissions import SYSTEM
+from engine.rules.groups import GROUPS
+from engine.rules.penalties import PROCESSES_DIR
+from engine.rules.permissions import SYSTEM
 from engine.usecases.demo import seed_demo_complaints
 from engine.usecases.deploy import deploy
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
 from storage.uow import Database
+from engine.usecases.runner import transactions
 
 
+@transactions
 def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir: Path | None = None) -> dict:
     before, after = schema.upgrade(db)
     with db.uow() as uow:

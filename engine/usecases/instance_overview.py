@@ -3,12 +3,13 @@ has it, its history, the label of every data variable (the definition's label ma
 each diagram element so the viewer can mark what is done, active and waiting."""
 from __future__ import annotations
 
-from engine import runtime
+from engine.step import runtime
 from engine.clock import Clock
-from engine.forms import data_labels
-from engine.permissions import Actor, may_view
+from engine.rules.fields import data_labels
+from engine.rules.permissions import Actor, may_view
 from engine.usecases.instances import history, show_instance
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads
 
 
 def data_labels_of(meta: dict) -> dict[str, dict]:
@@ -20,6 +21,7 @@ def data_labels_of(meta: dict) -> dict[str, dict]:
     return data_labels(forms, {})
 
 
+@reads
 def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
     shown = show_instance(uow, actor=actor, clock=clock, instance_id=instance_id)
     instance = runtime.get_instance(uow, instance_id)
@@ -40,6 +42,7 @@ def _diagram_states(live: dict[str, str], events: list[dict]) -> dict[str, str]:
 DONE_EVENTS = ("task_completed", "timer_fired", "message_received")
 
 
+@reads
 def instance_diagram_source(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> str:
     """The BPMN XML of the version the instance is pinned to, exactly as deployed."""
     instance = runtime.get_instance(uow, instance_id)

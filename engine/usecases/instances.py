@@ -1,14 +1,16 @@
 """show_instance and history: what an instance is now, and everything that happened to it."""
 from __future__ import annotations
 
-from engine import runtime
+from engine.step import runtime
 from engine.clock import Clock, to_iso
-from engine.permissions import SYSTEM, Actor, may_view
-from engine.letters import letter_json
-from engine.views import event_json, instance_summary, task_json, violation_json
+from engine.rules.permissions import SYSTEM, Actor, may_view
+from engine.rules.letters import letter_json
+from engine.usecases.results import event_json, instance_summary, task_json, violation_json
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads
 
 
+@reads
 def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
@@ -31,6 +33,7 @@ def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: i
             "letters": [letter_json(x) for x in uow.letters.for_instance(instance.id)]}
 
 
+@reads
 def history(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict]:
     instance = runtime.get_instance(uow, instance_id)
     if actor is not SYSTEM:

@@ -1,16 +1,18 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance."""
 from __future__ import annotations
 
-from engine import runtime
-from engine.bpmn import NotWaiting
+from engine.step import runtime
+from engine.spiff.run import NotWaiting
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound, NotPermitted
-from engine.groups import SUPERVISORS
-from engine.permissions import SYSTEM, Actor
-from engine.views import task_json
+from engine.rules.groups import SUPERVISORS
+from engine.rules.permissions import SYSTEM, Actor
+from engine.usecases.results import task_json
 from storage.uow import UnitOfWork
+from engine.usecases.runner import writes
 
 
+@writes
 def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int, name: str,
                     data: dict | None) -> dict:
     if data is not None and not isinstance(data, dict):

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from engine.clock import Clock, to_iso
 from engine.errors import NotPermitted
-from engine.permissions import Actor
+from engine.rules.permissions import Actor
 from engine.usecases.users import authenticate
 from storage.models import ApiToken
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads, writes
 
 TOKEN_LIFETIME = timedelta(hours=12)     # one working shift and a bit; then log in again
 
@@ -21,6 +22,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+@writes
 def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
            address: str | None = None) -> Actor | None:
     """The actor when the password is right (and a `login` event is appended), else None."""
@@ -31,6 +33,7 @@ def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
     return actor
 
 
+@writes
 def issue_api_token(uow: UnitOfWork, *, clock: Clock, actor: Actor,
                     lifetime: timedelta = TOKEN_LIFETIME) -> dict:
     """A new random token for an actor who has just logged in; the token itself is shown only once."""
@@ -44,6 +47,7 @@ def issue_api_token(uow: UnitOfWork, *, clock: Clock, actor: Actor,
     return {"token": token, "expires_at": to_iso(now + lifetime)}
 
 
+@reads
 def actor_for_token(uow: UnitOfWork, *, clock: Clock, token: str) -> Actor | None:
     """The actor a bearer token stands for; None when it is unknown, expired or its user inactive."""
     if not token or len(token) > 200:

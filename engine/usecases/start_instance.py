@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import re
 
-from engine import runtime
-from engine.bpmn import Run
+from engine.step import runtime
+from engine.spiff.run import Run
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound
-from engine.forms import FormField, validate_submission
-from engine.permissions import Actor, may_start
-from engine.views import task_json
+from engine.rules.fields import FormField, validate_submission
+from engine.rules.permissions import Actor, may_start
+from engine.usecases.results import task_json
 from storage.models import Instance
 from storage.uow import UnitOfWork
+from engine.usecases.runner import writes
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
+@writes
 def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str, data: dict | None) -> dict:
     definition = uow.definitions.latest("bpmn", process_id)
     if definition is None:

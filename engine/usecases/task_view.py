@@ -2,16 +2,18 @@
 the actor may do with it, and the case-library guide for a complaint. Read-only."""
 from __future__ import annotations
 
-from engine import runtime
+from engine.step import runtime
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
-from engine.permissions import Actor, may_view, may_work_on
+from engine.rules.permissions import Actor, may_view, may_work_on
 from engine.usecases.guides import guide_for_data
 from engine.usecases.instances import _jsonable
-from engine.views import instance_summary, task_json
+from engine.usecases.results import instance_summary, task_json
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads
 
 
+@reads
 def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
     row = uow.tasks.get(str(task_id))
     if row is None:

@@ -5,18 +5,21 @@ import base64
 import json
 from datetime import datetime, timezone
 
-from engine import runtime
-from engine.bpmn import TaskNotReady
+from engine.step import runtime
+from engine.usecases.runner import actor_for
+from engine.spiff.run import TaskNotReady
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
-from engine.forms import FormField, validate_submission
-from engine.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
-from engine.views import task_json
+from engine.rules.fields import FormField, validate_submission
+from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
+from engine.usecases.results import task_json
 from storage.models import Task
 from storage.repositories import InboxKey
 from storage.uow import UnitOfWork
+from engine.usecases.runner import reads, writes
 
 
+@reads
 def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int | None = None,
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
                overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict]:
@@ -35,6 +38,7 @@ class BadCursor(BadInput):
     http_status = 400
 
 
+@reads
 def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, after: str | None = None,
               instance_id: int | None = None, every_group: bool = False, process_id: str | None = None,
               lane: str | None = None, overdue: bool = False, room: str | None = None) -> dict:
@@ -124,6 +128,7 @@ def _groups(row: Task) -> list[str]:
     return [g for g in row.candidate_groups.split(",") if g]
 
 
+@writes
 def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, data: dict | None) -> dict:
     row, instance = _locked_ready_task(uow, task_id)
     may_work_on(actor, assignee=row.assignee, groups=_groups(row))
@@ -140,6 +145,7 @@ def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, 
     return {"instance": instance.id, "task": row.id, "status": instance.status, "ready": ready}
 
 
+@writes
 def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
     row, instance = _locked_ready_task(uow, task_id)
     if row.assignee == actor.name:
@@ -150,6 +156,7 @@ def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> 
     return _set_assignee(uow, actor, clock, row, instance, actor.name, "task_claimed")
 
 
+@writes
 def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
     row, instance = _locked_ready_task(uow, task_id)
     if row.assignee is None:
@@ -159,10 +166,11 @@ def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -
     return _set_assignee(uow, actor, clock, row, instance, None, "task_unclaimed")
 
 
+@writes
 def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, assignee: str) -> dict:
     may_assign(actor)
     row, instance = _locked_ready_task(uow, task_id)
-    target = runtime.actor_for(uow, assignee) if assignee else None
+    target = actor_for(uow, assignee) if assignee else None
     if target is not None and not (target.working_groups & set(_groups(row))):
         raise BadInput(f"{assignee} 不在此任务的处理组中 (not in the task's groups)",
                        fields={"assignee": {"key": "task.assignee_group"}})

@@ -21,20 +21,23 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from engine import runtime
+from engine.step import runtime
 from engine.clock import Clock, to_iso
-from engine.permissions import TIMER
+from engine.rules.permissions import TIMER
 from storage.models import Instance
-from storage.uow import ConcurrentUpdate, UnitOfWork
+from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+from engine.usecases.runner import transactions
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def fire_due_timers(uows: Callable[..., UnitOfWork], *, clock: Clock, limit: int | None = None) -> list[dict]:
+@transactions
+def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict]:
     """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
-    and any incidents. ``uows`` is ``Database.uow``: each instance needs a transaction of its own."""
+    and any incidents. Each instance needs a transaction of its own."""
+    uows = db.uow
     with uows(readonly=True) as uow:           # nothing due (the usual case): one index probe, no write lock
         if not uow.instances.due_ids(clock.now(), 1):
             return []

@@ -9,10 +9,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict
-from engine.groups import GROUPS
-from engine.permissions import Actor
+from engine.rules.groups import GROUPS
+from engine.rules.permissions import Actor
 from storage.models import User
 from storage.uow import UnitOfWork
+from engine.usecases.runner import writes
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
 
@@ -22,6 +23,7 @@ def ensure_groups(uow: UnitOfWork) -> None:
         uow.users.ensure_group(gid, name)
 
 
+@writes
 def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: list[str],
              password: str | None, display_name: str = "") -> dict:
     """Returns the user; ``password`` is included only when it was generated here."""

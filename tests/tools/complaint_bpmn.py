@@ -35,7 +35,7 @@ LANES = [("dispatcher", "调度中心当班人员", 2), ("front_desk", "前台 /
          ("engineering", "工程部", 2), ("security", "保安部", 2), ("cleaning", "环境 / 保洁", 2), ("finance", "财务", 2),
          ("developer_cs", "地产客服", 1)]
 
-# -- deadline expressions (procedures §3 table; functions of engine/functions.py) ------------------------
+# -- deadline expressions (procedures §3 table; functions of engine/rules/functions.py) ------------------------
 C3 = "add_working_hours(received_at, 8) if is_working_time(received_at) else add_hours(received_at, 24)"
 _AGREED_OR_12H = "agreed_reply_at if agreed_reply_at else add_hours(now(), 12)"
 C5 = f"earlier(end_of_day(received_at), {_AGREED_OR_12H}) if category == 'corridor_light' else {_AGREED_OR_12H}"

@@ -1,0 +1,182 @@
+"""The timer loop behind `wuye serve` and `wuye worker`: fires each timer within about a second of
+its due time, without a fixed poll.
+
+**How it sleeps.** After each sweep the loop reads the earliest due time from the indexed column
+``instances.next_timer_at`` (one index probe) and sleeps until just past it (timers fire when the
+clock is strictly past due), but never longer than ``max_sleep``. It is woken early when a timer
+may have become due sooner than that:
+
+- *In this process:* engine.step.runtime marks every transaction that moves an instance's next timer
+  earlier (a new instance, a step that arms a timer) with ``uow.signal_on_commit(TIMERS_CHANNEL)``;
+  after the commit the unit of work calls the channel's in-process listeners, and every running
+  loop listens. ``notify()`` does the same by hand. No Flask involved: the web app, the CLI and the
+  engine all commit through the same unit of work.
+- *Across processes, PostgreSQL:* the same transaction runs ``pg_notify('wuye_timers', '')``, which
+  PostgreSQL delivers only when (and if) it commits. Each loop keeps one connection in ``LISTEN``
+  on a small listener thread. A notification missed while that connection was down is covered by a
+  wake-up after every reconnect and by ``max_sleep`` (30 s) as the safety net.
+- *Across processes, SQLite* (one machine, no notifications): the loop re-reads the column at least
+  every 0.5 s — an index probe — so a timer armed by another process is still fired in time.
+
+A burst of wake-ups (a thousand instances started) collapses into one sweep: the event is cleared
+before each sweep, and anything committed during it sets it again.
+
+**Exactly once:** engine.usecases.timers claims each due instance with ``FOR UPDATE SKIP LOCKED``
+in a transaction of its own, so any number of loops (threads, `wuye worker` processes, web servers)
+may run against one database. A failing instance becomes an incident with backoff; the loop goes on.
+
+**The clock:** the loop asks its Clock (SystemClock in production) what is due. SpiffWorkflow reads
+the time through engine.spiff.run.clock_context, a context variable, i.e. per thread; every call into it
+goes through runtime.step, which enters ``clock_context(clock)`` on the calling thread, so the
+workflows fired by a loop thread see that loop's clock. Sleeping is in real seconds: with a
+FixedClock (tests, ``--now``) business time stands still and the loop fires what is due at it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from datetime import datetime
+
+from engine.clock import Clock, SystemClock, to_iso
+from engine.step.runtime import TIMERS_CHANNEL
+from engine.usecases.timers import fire_due_timers
+from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+
+MAX_SLEEP_POSTGRES = 30.0   # safety net only: NOTIFY wakes the loop
+MAX_SLEEP_SQLITE = 0.5      # SQLite cannot notify other processes: look this often
+PAST_DUE = 0.005            # wake this long after the due time (timers fire strictly after it)
+CONTENDED = 0.05            # the earliest due instance is held by another sweeper: look again soon
+BATCH = 50                  # instances per fire_due_timers call; stop requests are honoured between
+ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)   # after a sweep failed (database down, ...)
+
+_loops: "weakref.WeakSet[TimerLoop]" = weakref.WeakSet()
+_loops_lock = threading.Lock()
+
+
+def notify() -> None:
+    """Wake every timer loop running in this process (they re-read the next due time)."""
+    with _loops_lock:
+        loops = list(_loops)
+    for loop in loops:
+        loop.wake()
+
+
+def sleep_seconds(now: datetime, next_due: datetime | None, max_sleep: float) -> float:
+    """How long to sleep when the earliest timer is due at ``next_due`` (None: no timer at all)."""
+    if next_due is None:
+        return max_sleep
+    wait = (next_due - now).total_seconds()
+    if wait < 0:
+        return CONTENDED        # due, yet not claimable just now: another sweeper holds it
+    return min(wait + PAST_DUE, max_sleep)
+
+
+class TimerLoop:
+    """Sweep, sleep until the next due time (or a wake-up), repeat — until ``stop()``.
+
+    ``run()`` blocks (`wuye worker` runs it on the main thread); ``start()`` runs it on a daemon
+    thread (`wuye serve`). Counters (sweeps, sleeps, fired, incidents) are for logs and tests."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, *, max_sleep: float | None = None,
+                 name: str = "timers"):
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.postgres = db.engine.dialect.name == "postgresql"
+        self.max_sleep = max_sleep if max_sleep is not None else (MAX_SLEEP_POSTGRES if self.postgres
+                                                                  else MAX_SLEEP_SQLITE)
+        self.name = name
+        self.sweeps = self.sleeps = self.fired = self.incidents = 0
+        self.next_due: datetime | None = None
+        self.ready = threading.Event()       # running, and (PostgreSQL) listening
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- control ------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the loop to finish; it completes the instance in hand (its transaction) first."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name=f"wuye-{self.name}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        with _loops_lock:
+            _loops.add(self)
+        add_commit_listener(TIMERS_CHANNEL, self.wake)
+        listener = None
+        if self.postgres:
+            listener = PostgresListener(self.db.url, TIMERS_CHANNEL, self.wake, self._stopping)
+            listener.start()
+            listener.listening.wait(10)
+        self.ready.set()
+        log.info("%s: timer loop running (%s, max sleep %.1f s)", self.name, self.db.engine.dialect.name,
+                 self.max_sleep)
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                try:
+                    self.sweep()
+                    timeout = self.plan()
+                    failures = 0
+                except Exception:  # noqa: BLE001 -- the loop outlives a database outage
+                    timeout = ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF) - 1)]
+                    failures += 1
+                    log.exception("%s: sweep failed; next attempt in %.0f s", self.name, timeout)
+                self.sleeps += 1
+                self._wake.wait(timeout)
+        finally:
+            remove_commit_listener(TIMERS_CHANNEL, self.wake)
+            with _loops_lock:
+                _loops.discard(self)
+            if listener is not None:
+                listener.join(5)
+            log.info("%s: timer loop stopped after %d sweeps: fired %d timers, %d incidents",
+                     self.name, self.sweeps, self.fired, self.incidents)
+
+    def sweep(self) -> list[dict]:
+        """Fire everything due now, in batches; returns what fired and the incidents."""
+        self.sweeps += 1
+        results: list[dict] = []
+        while not self._stopping.is_set():
+            batch = fire_due_timers(self.db, clock=self.clock, limit=BATCH)
+            if not batch:
+                break
+            results.extend(batch)
+        incidents = sum(1 for r in results if "incident" in r)
+        self.fired += len(results) - incidents
+        self.incidents += incidents
+        if results:
+            log.info("%s: fired %d timers, %d incidents", self.name, len(results) - incidents, incidents)
+        for r in results:
+            log.debug("%s: %s", self.name, r)
+        return results
+
+    def plan(self) -> float:
+        """Seconds to sleep: until just past the earliest next_timer_at (one index probe)."""
+        with self.db.uow(readonly=True) as uow:
+            self.next_due = uow.instances.next_timer_at()
+        seconds = sleep_seconds(self.clock.now(), self.next_due, self.max_sleep)
+        log.debug("%s: next timer %s; sleeping %.3f s", self.name,
+                  to_iso(self.next_due) if self.next_due else "none", seconds)
+        return seconds

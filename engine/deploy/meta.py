@@ -1,0 +1,119 @@
+"""What the rest of wuye reads about a deployed process, taken from its BPMN XML: lanes, candidate
+groups, forms (``camunda:formData``), extension properties, documentation, messages, labels.
+
+Plain lxml over the file as deployed; no SpiffWorkflow here (its start events do not even parse
+forms), so one reader serves user tasks and start events alike."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from engine.rules.fields import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option, data_labels
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+PROPERTIES = "bpmn:extensionElements/camunda:properties/camunda:property"
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def split_names(value: str | None) -> set[str]:
+    return {g.strip() for g in (value or "").split(",") if g.strip()}
+
+
+def lane_of(proc) -> dict[str, str]:
+    """flow node id -> lane id (innermost lane wins)."""
+    out = {}
+    for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            out[(ref.text or "").strip()] = lane.get("id")
+    return out
+
+
+def read_field(ff) -> FormField:
+    """One camunda:formField -> FormField, with its default converted; ValueError names the problem."""
+    fid, ftype = ff.get("id"), ff.get("type") or "string"
+    if not fid or not IDENTIFIER.fullmatch(fid):
+        raise ValueError(f"字段 id {fid!r} 必须是字母开头的标识符 (field id must be an identifier)")
+    if ftype not in FIELD_TYPES:
+        raise ValueError(f"{fid}: 未知类型 {ftype!r} (unknown type; allowed: {', '.join(FIELD_TYPES)})")
+    limits: dict = {}
+    for c in ff.iterfind("camunda:validation/camunda:constraint", NS):
+        name, config = c.get("name"), c.get("config")
+        if name not in CONSTRAINTS:
+            raise ValueError(f"{fid}: 未知约束 {name!r} (unknown constraint; allowed: {', '.join(CONSTRAINTS)})")
+        if name in ("minlength", "maxlength"):
+            limits[name] = _number(fid, name, config, int)
+        elif name in ("min", "max"):
+            limits[name] = _number(fid, name, config, float)
+        else:
+            limits[name] = True
+    options = tuple(Option(v.get("id"), v.get("name") or v.get("id")) for v in ff.iterfind("camunda:value", NS))
+    if ftype == "enum" and not options:
+        raise ValueError(f"{fid}: 枚举字段没有选项 (an enum needs camunda:value options)")
+    props = {p.get("id"): p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)}
+    field = FormField(id=fid, type=ftype, label=ff.get("label") or fid, options=options, properties=props,
+                      required=limits.pop("required", False), readonly=limits.pop("readonly", False), **limits)
+    raw = ff.get("defaultValue")
+    if ftype == "date" and raw is not None and raw.strip() in ("now", "${now()}", "now()"):
+        return FormField(**{**field.__dict__, "default": NOW})
+    if raw is not None and raw != "":
+        try:
+            default = field.convert(raw)
+        except FieldInvalid as e:
+            raise ValueError(f"{fid}: 默认值 {raw!r} 不符合类型 {ftype} ({e.key})") from None
+        field = FormField(**{**field.__dict__, "default": default})
+    return field
+
+
+def _number(fid, name, config, kind):
+    try:
+        return kind(config)
+    except (TypeError, ValueError):
+        raise ValueError(f"{fid}: 约束 {name} 需要数字 (constraint {name} needs a number, got {config!r})") from None
+
+
+def process_meta(tree, proc) -> dict:
+    lanes = lane_of(proc)
+    lane_names = {lane.get("id"): (lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}
+    elements = {}
+    start_form: list[dict] = []
+    messages = {m.get("id"): m.get("name") for m in tree.findall("bpmn:message", NS)}
+    caught = []
+    for node in proc.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS or not node.get("id"):
+            continue
+        local = etree.QName(node).localname
+        if local in ("lane", "laneSet", "sequenceFlow", "process", "textAnnotation", "association",
+                     "dataObject", "dataObjectReference", "dataStoreReference"):
+            continue
+        form = [read_field(ff).to_json()
+                for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS)]
+        lane = lanes.get(node.get("id"))
+        groups = sorted(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) | ({lane} if lane else set()))
+        doc = node.find("bpmn:documentation", NS)
+        el = {"type": local, "name": node.get("name") or node.get("id"), "lane": lane, "groups": groups,
+              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
+              "properties": {p.get("name"): p.get("value") for p in node.iterfind(PROPERTIES, NS)},
+              "documentation": (doc.text or "").strip() if doc is not None else ""}
+        if form:
+            el["form"] = form
+        if local == "boundaryEvent":
+            el["attached_to"] = node.get("attachedToRef")
+            el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
+        elements[node.get("id")] = el
+        if local == "startEvent" and node.getparent() is proc and form:
+            start_form = form
+        for md in node.iterfind("bpmn:messageEventDefinition", NS):
+            name = messages.get(md.get("messageRef")) or md.get("messageRef")
+            if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
+                caught.append(name)
+    starters = sorted(split_names(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))
+    if not starters:
+        start = next((n for n in proc.iterfind("bpmn:startEvent", NS)), None)
+        starters = [lanes[start.get("id")]] if start is not None and start.get("id") in lanes else sorted(lane_names)
+    process_properties = {p.get("name"): p.get("value") for p in proc.iterfind(PROPERTIES, NS)}
+    labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
+    return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
+            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}

@@ -1,0 +1,209 @@
+"""The collection letters of M0 物业收费及催缴管理规程 二、3–6: 提示函, 催缴函, 紧急催缴函 and 律师函.
+
+A BPMN element that carries ``camunda:property letter="reminder|demand|urgent|lawyer"`` issues that
+letter when it completes: ``issue_letters`` (called from ``engine.step.runtime.record``, inside the step's
+transaction) renders it from the instance's data at that moment, numbers it, stores the HTML and its
+sha-256, and appends a ``letter_issued`` event carrying the number and the hash. The event log is a
+hash chain, so the stored letter can later be shown to be exactly what was issued, and when — the
+proof that the owner was 催告'd. Rendering is Jinja2 with autoescape on: owner names and periods come
+from forms and must never become markup.
+
+Money is Decimal, rounded half-up to the fen; the late fee is arrears × daily rate × days overdue,
+with the days counted from the due date to the clock's date in Shanghai."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from engine.clock import SHANGHAI, to_iso
+from engine.errors import WuyeError
+from storage.models import Letter
+from storage.uow import UnitOfWork
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "letters"
+FEN = Decimal("0.01")
+DEFAULT_LATE_FEE_RATE = Decimal("0.0003")     # procedures.md §5 (default, configurable)
+
+
+@dataclass(frozen=True)
+class LetterKind:
+    kind: str
+    title: str          # as printed on the letter
+    prefix: str         # of the letter number, e.g. CJ-2026-000123
+    reply_days: int     # the time limit the letter gives the owner (M0 二、3–7)
+
+
+KINDS: dict[str, LetterKind] = {k.kind: k for k in (
+    LetterKind("reminder", "提示函", "TS", 7),
+    LetterKind("demand", "催缴函", "CJ", 7),
+    LetterKind("urgent", "紧急催缴函", "JJ", 7),
+    LetterKind("lawyer", "律师函", "LS", 3),
+)}
+
+
+class LetterFailed(WuyeError):
+    """The letter could not be issued (unknown kind, or the instance lacks what the letter must
+    name); the whole step is refused, so no task completes without its letter."""
+    exit_code = 1
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class Arrears:
+    """What a letter states about the debt, as of ``as_of``."""
+    owner: str
+    room: str
+    period: str
+    amount_due: Decimal
+    arrears: Decimal            # the balance still owed (after any partial payments)
+    paid: Decimal
+    due_date: date
+    late_fee_rate: Decimal      # per day
+    as_of: date
+    days_overdue: int
+    late_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.arrears + self.late_fee
+
+
+def money(value: object, what: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise LetterFailed(f"{what} 不是金额 (not an amount): {value!r}") from None
+    if not amount.is_finite():
+        raise LetterFailed(f"{what} 不是金额 (not an amount): {value!r}")
+    return amount.quantize(FEN, ROUND_HALF_UP)
+
+
+def late_fee(arrears: Decimal, rate: Decimal, due_date: date, as_of: date) -> tuple[int, Decimal]:
+    """(days overdue, late fee): the due date itself is not overdue; nothing is owed on nothing."""
+    days = max((as_of - due_date).days, 0)
+    if arrears <= 0:
+        return days, Decimal("0.00")
+    return days, (arrears * rate * days).quantize(FEN, ROUND_HALF_UP)
+
+
+def arrears_of(data: dict, as_of: date) -> Arrears:
+    """The debt as the instance's data states it (``balance`` is the process variable lowered by
+    each payment; before any payment it equals ``amount_due``)."""
+    missing = [k for k in ("owner", "room", "period", "amount_due", "due_date") if data.get(k) in (None, "")]
+    if missing:
+        raise LetterFailed(f"催缴函缺少数据 (the letter needs): {', '.join(missing)}")
+    try:
+        due = date.fromisoformat(str(data["due_date"])[:10])
+    except ValueError:
+        raise LetterFailed(f"due_date 不是日期 (not a date): {data['due_date']!r}") from None
+    amount_due = money(data["amount_due"], "amount_due")
+    arrears = money(data["balance"], "balance") if data.get("balance") is not None else amount_due
+    rate_raw = data.get("late_fee_rate")
+    try:
+        rate = DEFAULT_LATE_FEE_RATE if rate_raw in (None, "") else Decimal(str(rate_raw))
+    except InvalidOperation:
+        raise LetterFailed(f"late_fee_rate 不是数字 (not a number): {rate_raw!r}") from None
+    days, fee = late_fee(arrears, rate, due, as_of)
+    return Arrears(owner=str(data["owner"]), room=str(data["room"]), period=str(data["period"]),
+                   amount_due=amount_due, arrears=arrears, paid=max(amount_due - arrears, Decimal("0.00")),
+                   due_date=due, late_fee_rate=rate, as_of=as_of, days_overdue=days, late_fee=fee)
+
+
+_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _rate(rate: Decimal) -> str:
+    """0.0003 → 万分之三 (0.03%)."""
+    pct = (rate * 100).normalize()
+    per_10k = rate * 10000
+    if per_10k == per_10k.to_integral_value() and 0 < per_10k < 10:
+        return f"万分之{'零一二三四五六七八九'[int(per_10k)]}（{pct:f}%）"
+    return f"{pct:f}%"
+
+
+_env.filters.update(cn_date=_cn_date, yuan=_yuan, rate=_rate)
+
+
+def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: dict) -> str:
+    """The printable HTML of one letter; ``data`` supplies optional extras (law firm, lawyer,
+    the sender's name)."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise LetterFailed(f"未知的函件类型 (unknown letter kind) {kind!r}; known: {', '.join(KINDS)}")
+    try:
+        return _env.get_template(f"{kind}.html").render(
+            letter=spec, debt=debt, number=number, issued_on=issued_on,
+            reply_by=issued_on + timedelta(days=spec.reply_days),
+            sender=str(data.get("sender") or "物业服务中心"),
+            law_firm=str(data.get("law_firm") or ""), lawyer=str(data.get("lawyer") or ""))
+    except TemplateError as e:
+        raise LetterFailed(f"函件模板出错 (the letter template failed): {e}") from e
+
+
+def digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def is_intact(letter: Letter) -> bool:
+    """Whether the stored HTML is still what was issued (its hash as stored, which the
+    ``letter_issued`` event also carries)."""
+    return digest(letter.html) == letter.sha256
+
+
+def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict, issued_by: str, now: datetime,
+          task_id: str | None) -> Letter:
+    """Number, render and store one letter. Numbers are sequential per kind and year (Shanghai);
+    the caller's transaction already holds the event chain's head (see LetterRepository.next_seq)."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise LetterFailed(f"未知的函件类型 (unknown letter kind) {kind!r}; known: {', '.join(KINDS)}")
+    today = now.astimezone(SHANGHAI).date()
+    debt = arrears_of(data, today)
+    seq = uow.letters.next_seq(kind, today.year)
+    number = f"{spec.prefix}-{today.year}-{seq:06d}"
+    html = render(kind, debt, number=number, issued_on=today, data=data)
+    return uow.letters.add(Letter(instance_id=instance_id, task_id=task_id, kind=kind, number=number,
+                                  year=today.year, seq=seq, issued_at=now, issued_by=issued_by, html=html,
+                                  sha256=digest(html)))
+
+
+def issue_letters(uow: UnitOfWork, *, instance_id: int, run, changes, elements: dict, actor: str,
+                  now: datetime, emit) -> list[Letter]:
+    """The runtime hook: every element with a ``letter`` property that completed in this step
+    issues its letter, from that task's data plus the process variables (the current balance)."""
+    out = []
+    for c in changes:
+        kind = ((elements.get(c.element_id or "") or {}).get("properties") or {}).get("letter")
+        if not kind or c.new != "COMPLETED" or c.old == "COMPLETED":
+            continue
+        data = {**run.task_data(c.task_id), **run.variables}
+        letter = issue(uow, instance_id=instance_id, kind=kind, data=data, issued_by=actor, now=now,
+                       task_id=c.task_id)
+        emit("letter_issued", c.task_id, name=c.element_id, kind=kind, title=KINDS[kind].title,
+             number=letter.number, sha256=letter.sha256, letter=letter.id)
+        out.append(letter)
+    return out
+
+
+def letter_json(letter: Letter, *, with_html: bool = False) -> dict:
+    out = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
+           "title": KINDS[letter.kind].title if letter.kind in KINDS else letter.kind,
+           "number": letter.number, "issued_at": to_iso(letter.issued_at), "issued_by": letter.issued_by,
+           "sha256": letter.sha256, "intact": is_intact(letter)}
+    if with_html:
+        out["html"] = letter.html
+    return out

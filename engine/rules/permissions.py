@@ -1,0 +1,75 @@
+"""Who may do what. Every use case asks here; nothing else decides."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.errors import NotPermitted
+from engine.rules.groups import AUDITORS, SUPERVISORS
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the system: 'timer') on whose behalf a use case runs."""
+    name: str
+    groups: frozenset[str]
+
+    @property
+    def is_supervisor(self) -> bool:
+        return bool(self.groups & SUPERVISORS)
+
+    @property
+    def is_auditor(self) -> bool:
+        return bool(self.groups & AUDITORS)
+
+    @property
+    def working_groups(self) -> frozenset[str]:
+        """Groups that let the actor act; membership in `quality` only lets them read."""
+        return self.groups - AUDITORS
+
+
+SYSTEM = Actor("system", frozenset())
+TIMER = Actor("timer", frozenset())
+
+
+def may_start(actor: Actor, meta: dict) -> None:
+    allowed = set(meta.get("start_groups") or [])
+    if not (actor.working_groups & allowed) and "admin" not in actor.groups:
+        raise NotPermitted(f"{actor.name} 无权发起流程 {meta.get('name')} (may not start it; groups allowed: "
+                           f"{', '.join(sorted(allowed))})")
+
+
+def may_work_on(actor: Actor, *, assignee: str | None, groups: list[str] | set[str]) -> None:
+    """Complete, claim: the assignee, or any member of a candidate group while it is unassigned."""
+    if assignee is not None:
+        if assignee != actor.name:
+            raise NotPermitted(f"任务已由 {assignee} 认领 (the task is claimed by {assignee})")
+        return
+    if not (actor.working_groups & set(groups)):
+        raise NotPermitted(f"{actor.name} 不在此任务的处理组中 (not in the task's groups: {', '.join(sorted(groups))})")
+
+
+def may_assign(actor: Actor) -> None:
+    if not (actor.groups & SUPERVISORS):
+        raise NotPermitted(f"{actor.name} 不是主管，不能分派任务 (only supervisors assign tasks)")
+
+
+def may_view(actor: Actor, meta: dict) -> None:
+    lanes = set(meta.get("lanes") or {}) | set(meta.get("start_groups") or [])
+    if actor.groups & (lanes | SUPERVISORS | AUDITORS | {"process_owner"}):
+        return
+    raise NotPermitted(f"{actor.name} 无权查看此流程实例 (may not view instances of {meta.get('name')})")
+
+
+def may_see_all_tasks(actor: Actor) -> None:
+    if not (actor.groups & (SUPERVISORS | AUDITORS)):
+        raise NotPermitted(f"{actor.name} 不是主管，不能查看所有任务 (--all is for supervisors)")
+
+
+def may_deploy(actor: Actor) -> None:
+    if not (actor.groups & {"process_owner", "admin"}):
+        raise NotPermitted(f"{actor.name} 不是流程负责人，不能部署 (only process owners deploy)")
+
+
+def may_audit(actor: Actor) -> None:
+    if not (actor.groups & (AUDITORS | SUPERVISORS | {"process_owner"})):
+        raise NotPermitted(f"{actor.name} 无权查看审计 (audit is for quality and supervisors)")

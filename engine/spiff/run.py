@@ -1,0 +1,493 @@
+"""The one module that runs SpiffWorkflow: clock patch, state (de)serialization, and ``Run`` — a
+loaded workflow with the few operations wuye needs, in our own small types.
+
+Why a seam: SpiffWorkflow is untyped, its script engine is unsafe by default, its timers read the
+wall clock, and its serialized state embeds the whole spec. Here we: route its clock through ours
+(one patch point), always attach the sandboxed script engine after a load, keep the spec out of the
+stored state (it comes from our own immutable definitions), and refuse state of any other
+serializer version (older versions run ``eval`` in their migrations)."""
+from __future__ import annotations
+
+import contextvars
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime as _datetime, timezone
+from collections.abc import Callable
+from uuid import UUID
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.clock import Clock
+
+# -- time: the single patch point --------------------------------------------------------------------
+
+_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("wuye_clock", default=None)
+
+
+class _ClockDatetime(_datetime):
+    """SpiffWorkflow's timer module reads ``datetime.now(timezone.utc)``; this makes it read our Clock.
+    A subclass (not a function) because the module also calls fromisoformat/combine on the name."""
+
+    @classmethod
+    def now(cls, tz=None):
+        clock = _current_clock.get()
+        if clock is None:
+            raise RuntimeError("SpiffWorkflow read the time outside engine.spiff.run.clock_context()")
+        now = clock.now()
+        return now.astimezone(tz) if tz else now.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_spiff_timer.datetime = _ClockDatetime
+
+
+@contextmanager
+def clock_context(clock: Clock):
+    """Every call into SpiffWorkflow that may evaluate a timer runs inside this."""
+    token = _current_clock.set(clock)
+    try:
+        yield
+    finally:
+        _current_clock.reset(token)
+
+
+# -- serialization -----------------------------------------------------------------------------------
+
+class _StateConverter(BpmnWorkflowConverter):
+    """Workflow state without the spec: the spec is ours, stored once per definition version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+class StateRefused(Exception):
+    """Stored state we will not load (another serializer version, or not ours)."""
+
+
+def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+    """The JSON form of a parsed process, stored with its definition version."""
+    blob = {"spec": _SERIALIZER.to_dict(spec),
+            "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+            "serializer_version": SERIALIZER_VERSION}
+    return json.loads(json.dumps(blob))
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    spec: object
+    subprocess_specs: dict
+
+
+_SPECS: dict[tuple[int, str], ProcessSpec] = {}
+
+
+def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -> ProcessSpec:
+    """Definitions are immutable, so a restored spec is cached per (definition id, content hash);
+    ``blob`` is called only on a miss, so the stored JSON is not even read from the database then."""
+    key = (definition_id, content_hash)
+    spec = _SPECS.get(key)
+    if spec is None:
+        data = blob()
+        if data.get("serializer_version") != SERIALIZER_VERSION:
+            raise StateRefused(f"definition {definition_id} was stored by serializer {data.get('serializer_version')}")
+        spec = ProcessSpec(_SERIALIZER.from_dict(data["spec"]),
+                           {k: _SERIALIZER.from_dict(v) for k, v in data["subprocess_specs"].items()})
+        if len(_SPECS) > 512:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
+# -- a running workflow ------------------------------------------------------------------------------
+
+ASSIGNEE = "wuye_assignee"
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    id: str
+    name: str            # BPMN element id
+    title: str
+    data: dict
+    assignee: str | None
+    within: tuple[str, ...] = ()   # ids of the subprocess tasks it runs inside, innermost first
+
+
+@dataclass(frozen=True)
+class TimerView:
+    task_id: str
+    element_id: str
+    due: _datetime
+    guarded_task_id: str | None
+    interrupting: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    task_id: str
+    element_id: str | None     # None for SpiffWorkflow's internal tasks
+    kind: str                  # 'userTask', 'boundaryEvent', 'intermediateCatchEvent', 'endEvent', ...
+    old: str | None            # state name before ('READY', ...) or None if new
+    new: str | None            # state name after, or None if it left the tree
+
+
+class NotWaiting(Exception):
+    """The workflow has no catch event waiting for that message."""
+
+
+class TaskNotReady(Exception):
+    """The task is not (or no longer) ready."""
+
+
+class StepFailed(Exception):
+    """A script, condition, decision table or timer expression failed while the workflow ran.
+    ``element`` is the BPMN element id, when SpiffWorkflow knows it."""
+
+    def __init__(self, message: str, element: str | None = None):
+        super().__init__(message)
+        self.message, self.element = message, element
+
+
+@contextmanager
+def _reported(what: str):
+    """SpiffWorkflow raises its own exceptions, and sometimes a bare Exception ('Invalid duration')."""
+    try:
+        yield
+    except (NotWaiting, TaskNotReady, StateRefused):
+        raise
+    except Exception as e:  # noqa: BLE001 -- anything from inside the library is a failed step
+        spec = getattr(e, "task_spec", None)
+        element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+        detail = getattr(e, "error_type", "") or type(e).__name__
+        cause = e.__context__ if e.__context__ is not None and str(e.__context__) else None
+        text = f"{what}: {detail}: {e}" + (f" ({cause})" if cause is not None and str(cause) not in str(e) else "")
+        raise StepFailed(text, element) from e
+
+
+class Run:
+    """One workflow loaded for one step. Every method that may touch timers must run inside
+    ``clock_context``; the script engine given here is attached after every construction."""
+
+    def __init__(self, workflow: BpmnWorkflow, script_engine):
+        self.wf = workflow
+        self.wf.script_engine = script_engine
+
+    @classmethod
+    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> "Run":
+        wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
+        start = wf.get_tasks(state=TaskState.READY)[0]
+        start.data.update(data)
+        return cls(wf, script_engine)
+
+    @classmethod
+    def load(cls, spec: ProcessSpec, state: str, script_engine) -> "Run":
+        dct = json.loads(state)
+        if dct.pop(_SERIALIZER.VERSION_KEY, None) != SERIALIZER_VERSION:
+            raise StateRefused("stored state has another serializer version")
+        dct["spec"], dct["subprocess_specs"] = spec.spec, spec.subprocess_specs
+        return cls(_SERIALIZER.from_dict(dct), script_engine)
+
+    def dump(self) -> str:
+        self.compact()
+        return _SERIALIZER.serialize_json(self.wf)
+
+    def compact(self, above: int = 80, keep_levels: int = 20) -> int:
+        """Drop finished history from the front of the task tree; returns how many tasks went.
+
+        SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
+        every load, step and save) grows with its age. Our event log is the history; the tree only
+        needs what is still alive plus enough ancestors for joins and gateways to find their splits.
+        So once the tree is large, the root moves down to a completed task ``keep_levels`` above the
+        deepest common ancestor of every unfinished task; everything outside its subtree is gone."""
+        wf = self.wf
+        if len(wf.tasks) <= above:
+            return 0
+        live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+        if not live:
+            return 0
+        path = []
+        node = live[0]
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        path.reverse()
+        position = {t.id: i for i, t in enumerate(path)}
+        deepest = len(path) - 1
+        for t in live[1:]:
+            while t is not None and t.id not in position:
+                t = t.parent
+            deepest = min(deepest, position[t.id] if t is not None else 0)
+        cut = deepest - keep_levels
+        if cut <= 0 or not path[cut].has_state(TaskState.COMPLETED):
+            return 0
+        root = path[cut]
+        keep, stack = set(), [root]
+        while stack:
+            t = stack.pop()
+            keep.add(t.id)
+            stack.extend(t.children)
+        dropped = [tid for tid in wf.tasks if tid not in keep]
+        for tid in dropped:
+            del wf.tasks[tid]
+        root._parent = None
+        wf.task_tree = root
+        if wf.last_task is not None and wf.last_task.id not in keep:
+            wf.last_task = root
+        return len(dropped)
+
+    # -- stepping ---------------------------------------------------------------------------------
+
+    def settle(self, now: dict | None = None, max_rounds: int = 100) -> dict:
+        """Run engine tasks and fire due timers until nothing more can happen without a person, a
+        message or the clock moving on. (do_engine_steps ends with refresh_timers, so a timer that
+        just became due is only run by the next round.)
+
+        ``now``: the caller's snapshot of the workflow as it is, if it has one. Returns the snapshot
+        it ended on: a snapshot walks every task, and a step would otherwise take each one twice."""
+        before = self.snapshot() if now is None else now
+        for _ in range(max_rounds):
+            with _reported("流程执行出错 (the process failed)"):
+                self.wf.do_engine_steps()
+            # Done when nothing is left to run AND the round changed nothing: a cycle timer several
+            # periods behind fires one period per refresh, and its branch may be a user task only.
+            after = self.snapshot()
+            idle = not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks())
+            if idle and after == before:
+                return after
+            before = after
+        raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
+
+    def complete(self, task_id: str, data: dict) -> None:
+        task = self._ready_user_task(task_id)
+        task.data.update(data)
+        with _reported("流程执行出错 (the process failed)"):
+            task.run()
+
+    def send_message(self, name: str, payload: dict) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload={"payload": dict(payload), "result_var": name})
+        try:
+            with _reported("消息处理出错 (the message failed)"):
+                self.wf.send_event(event)
+        except StepFailed as e:
+            if isinstance(e.__cause__, WorkflowException) and "not waiting" in str(e.__cause__):
+                raise NotWaiting(str(e.__cause__)) from None
+            raise
+
+    def set_assignee(self, task_id: str, user: str | None) -> None:
+        task = self._ready_user_task(task_id)
+        if user is None:
+            task.internal_data.pop(ASSIGNEE, None)
+        else:
+            task.internal_data[ASSIGNEE] = user
+
+    def assignee_of(self, task_id: str) -> str | None:
+        return self._ready_user_task(task_id).internal_data.get(ASSIGNEE)
+
+    def _ready_user_task(self, task_id: str):
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        return task
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if any(t.state == TaskState.ERROR for t in self._tasks()):
+            return "error"
+        if self.wf.is_completed():
+            return "cancelled" if self.wf.is_completed() and not self.wf.success else "completed"
+        return "running"
+
+    @property
+    def data(self) -> dict:
+        """The last task's data (the workflow's once completed), with the process variables. While
+        the path runs inside an embedded subprocess, its last task is the one that moved: the top
+        workflow's ``last_task`` stays at the subprocess's parent until the subprocess ends."""
+        if self.wf.is_completed():
+            data = dict(self.wf.data)
+        else:
+            running = [sp for sp in self.wf.subprocesses.values() if not sp.completed and sp.last_task is not None]
+            last = max(running, key=lambda sp: sp.depth).last_task if running else self.wf.last_task
+            data = dict(last.data) if last is not None else {}
+        data.pop("data_objects", None)
+        return {**data, **self.variables}
+
+    @property
+    def variables(self) -> dict:
+        """The process's BPMN data objects (``bpmn:dataObject``): the one place a value is shared by
+        every path and every event subprocess (fee_collection's ``balance``), since each task
+        otherwise holds its own copy of the data. Tasks read and write them only through data
+        associations; here they are read-only."""
+        return dict(self.wf.data.get("data_objects") or {})
+
+    def ready_user_tasks(self) -> list[UserTaskView]:
+        return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
+                             t.data, t.internal_data.get(ASSIGNEE), _enclosing(t))
+                for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
+
+    def waiting_timers(self) -> list[TimerView]:
+        out = []
+        for t in self._tasks():
+            if t.state != TaskState.WAITING:
+                continue
+            definition = getattr(t.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = t.internal_data.get("event_value")
+            due = _due_of(value)
+            if due is None:
+                continue
+            guarded = None
+            if isinstance(t.parent.task_spec, BoundaryEventSplit):
+                main = next((c for c in t.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+                guarded = str(main.id) if main is not None else None
+            out.append(TimerView(str(t.id), t.task_spec.bpmn_id, due, guarded,
+                                 bool(getattr(t.task_spec, "cancel_activity", True))))
+        return out
+
+    def waiting_messages(self) -> list[str]:
+        return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+
+    def errors(self) -> list[str]:
+        return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self._tasks() if t.state == TaskState.ERROR]
+
+    def element_states(self) -> dict[str, str]:
+        """BPMN element id -> 'active' (ready), 'waiting' (timer/message) or 'completed', for the
+        instance diagram. An element met more than once (a loop) shows its liveliest state."""
+        rank = {"completed": 0, "waiting": 1, "active": 2}
+        out: dict[str, str] = {}
+        for t in self._tasks():
+            element = getattr(t.task_spec, "bpmn_id", None)
+            if t.state == TaskState.COMPLETED:
+                state = "completed"
+            elif t.state in (TaskState.READY, TaskState.STARTED):
+                state = "active"
+            elif t.state == TaskState.WAITING:
+                state = "waiting"
+            else:
+                continue
+            if element and rank[state] >= rank.get(out.get(element, "completed"), 0):
+                out[element] = state
+        return out
+
+    def snapshot(self) -> dict:
+        """task id -> (spec, state, cycles left): a cycle timer fires without changing state (it
+        stays WAITING and spawns a branch), so its remaining-cycles counter is part of the picture."""
+        return {str(t.id): (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
+
+    def _tasks(self):
+        """Every task of the workflow and its subprocesses, straight from the task dicts: a tree walk
+        through SpiffWorkflow's filtering iterator costs several times more, and we do it often."""
+        yield from self.wf.tasks.values()
+        for sub in self.wf.subprocesses.values():
+            yield from sub.tasks.values()
+
+    def changes_since(self, before: dict, now: dict | None = None) -> list[Change]:
+        """State changes since ``before`` (up to ``now``, a snapshot of the workflow as it is, taken
+        here if not given). A cycle timer's firings are reported as changes to the pseudo-state
+        ``FIRED`` (one per cycle used); its own end, when all cycles are used, is kind
+        ``timer_cycle_end`` so nobody mistakes it for one more firing."""
+        after = self.snapshot() if now is None else now
+        out = []
+        for tid in before.keys() | after.keys():
+            spec = (before.get(tid) or after.get(tid))[0]
+            old = before[tid][1] if tid in before else None
+            new = after[tid][1] if tid in after else None
+            cycle = isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+            if cycle:
+                was = before[tid][2] if tid in before else None
+                left = after[tid][2] if tid in after else None
+                if was is not None and left is not None and left < was:
+                    out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
+            if old != new:
+                out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else _kind(spec),
+                                  old and TaskState.get_name(old), new and TaskState.get_name(new)))
+        return out
+
+    def timer_due(self, task_id: str) -> _datetime | None:
+        """When a (date or duration) timer task falls or fell due; it keeps its value after firing, so
+        a deadline that fired can be compared with who held the work at that moment."""
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return None
+        return _due_of(task.internal_data.get("event_value")) if task is not None else None
+
+    def task_data(self, task_id: str) -> dict:
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            return {}
+        return dict(task.data) if task is not None else {}
+
+
+def _cycles_left(task) -> int | None:
+    value = task.internal_data.get("event_value")
+    return value.get("cycles") if isinstance(value, dict) and isinstance(value.get("cycles"), int) else None
+
+
+def _enclosing(task) -> tuple[str, ...]:
+    """The subprocess tasks ``task`` runs inside, innermost first: a boundary timer on a subprocess
+    (move_in's MI1 on 建立业主档案) is the deadline of every user task within it."""
+    out = []
+    wf = task.workflow
+    while isinstance(wf, BpmnSubWorkflow):
+        out.append(str(wf.parent_task_id))
+        wf = wf.top_workflow.get_task_from_id(wf.parent_task_id).workflow
+    return tuple(out)
+
+
+def _kind(spec) -> str:
+    """What a task is, in the words events use: userTask, timer, message, endEvent, or the class."""
+    if getattr(spec, "manual", False):
+        return "userTask"
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return "timer"
+    if isinstance(definition, MessageEventDefinition):
+        return "message"
+    return type(spec).__name__
+
+
+def _due_of(value) -> _datetime | None:
+    if isinstance(value, dict):           # cycle timers: {'cycles', 'next', 'duration'}
+        value = value.get("next") if value.get("cycles") else None
+    if not value:
+        return None
+    try:
+        due = _datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)

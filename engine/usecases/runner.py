@@ -1,0 +1,78 @@
+"""The one way into the use cases: ``handle(db, use_case, actor=..., clock=..., **args)``.
+
+It opens the unit of work, resolves the actor, runs the use case, commits once (never for a reader,
+never when the use case raised), and turns a storage conflict into :class:`Conflict`. The CLI, the
+web app, the demo loader, the benchmarks and the tests all call use cases through it, so none of
+them opens a transaction, resolves a user or imports ``storage`` itself.
+
+A use case says what kind it is with one of three decorators:
+
+- ``@reads``: runs in a read-only unit of work (never commits);
+- ``@writes``: one transaction, committed by the runner when the use case returned;
+- ``@transactions``: by nature several transactions (the timer sweep: one per due instance;
+  initialize: schema, groups, processes, users). It is given the :class:`Database` itself and
+  commits each of its own units of work.
+
+``actor`` is an :class:`Actor` already resolved in this request, a user name (resolved here, inside
+the same unit of work: an unknown or inactive user is ``NotPermitted``), or ``None`` for the few
+use cases that take no actor (signing in, resolving a bearer token)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from engine.clock import Clock
+from engine.errors import Conflict, NotPermitted
+from engine.rules.permissions import Actor
+from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+
+F = TypeVar("F", bound=Callable[..., Any])
+KIND = "__wuye_use_case__"
+CONFLICT = "别人刚刚修改了同一个流程实例，请刷新后重试 (someone else changed it first; reload and retry)"
+
+
+def reads(fn: F) -> F:
+    setattr(fn, KIND, "reads")
+    return fn
+
+
+def writes(fn: F) -> F:
+    setattr(fn, KIND, "writes")
+    return fn
+
+
+def transactions(fn: F) -> F:
+    setattr(fn, KIND, "transactions")
+    return fn
+
+
+def actor_for(uow: UnitOfWork, name: str) -> Actor:
+    """The active user called ``name``, with their groups."""
+    groups = uow.users.active_groups(name)
+    if groups is None:
+        raise NotPermitted(f"没有此用户或已停用 (no such active user): {name}")
+    return Actor(name, groups)
+
+
+def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | None, clock: Clock,
+           **args: Any) -> Any:
+    """Run ``use_case`` as ``actor`` on ``clock`` in the transaction(s) its kind says."""
+    kind = getattr(use_case, KIND, None)
+    if kind is None:
+        raise TypeError(f"{use_case.__qualname__} is not a use case (no @reads/@writes/@transactions)")
+    who = {} if actor is None else {"actor": actor}
+    try:
+        if kind == "transactions":
+            if isinstance(actor, str):
+                with db.uow(readonly=True) as uow:
+                    who = {"actor": actor_for(uow, actor)}
+            return use_case(db, clock=clock, **who, **args)
+        with db.uow(readonly=kind == "reads") as uow:
+            if isinstance(actor, str):
+                who = {"actor": actor_for(uow, actor)}
+            result = use_case(uow, clock=clock, **who, **args)
+            if kind == "writes":
+                uow.commit()
+            return result
+    except ConcurrentUpdate:
+        raise Conflict(CONFLICT) from None

@@ -1,0 +1,157 @@
+"""The simulated month (bench/simulate.py) on SQLite: the soak invariants hold, and the KPIs come
+from the stored data — all work late gives 0 %, all work on time gives every task done by its due
+time, and a collection rate matches the payments actually accepted."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from contextlib import redirect_stdout
+
+import pytest
+
+from bench.kpis import compute_kpis
+from bench.policies import Policy, generic_value, policy_for
+from bench.simulate import main, month_bounds, simulate
+from tests.conftest import BPMN_DIR, ROOT
+from engine.clock import FixedClock, parse_instant
+from engine.usecases.runner import actor_for
+from engine.usecases.deploy import deploy
+from engine.rules.permissions import SYSTEM
+from engine.usecases.messages import deliver_message
+from engine.usecases.start_instance import start_instance
+
+PROCESSES = sorted(p.stem for p in (ROOT / "processes").glob("*.bpmn"))
+MONTH = "2026-11"
+
+
+@pytest.fixture(scope="module")
+def month_run(tmp_path_factory):
+    """20 cases of every process in processes/, seed 7, 90 % of work on time (run once)."""
+    from tests.conftest import _initialized
+    path = tmp_path_factory.mktemp("sim")
+    empty = path / "none"
+    empty.mkdir()
+    db = _initialized(f"sqlite:///{path / 'sim.sqlite3'}", empty)
+    report = simulate(db, month=MONTH, cases=20, seed=7)
+    yield db, report
+    db.dispose()
+
+
+def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(month_run):
+    db, report = month_run
+    assert report["deploy_failures"] == {}
+    assert sorted(report["processes"]) == PROCESSES
+    assert {"complaint", "repair", "fee_collection", "move_in"} <= set(PROCESSES)
+    invariants = report["invariants"]
+    assert invariants["ok"], json.dumps(invariants, ensure_ascii=False)[:2000]
+    assert invariants["audit"]["ok"] and invariants["audit"]["events"] > 0
+    assert invariants["instances"] == 20 * len(PROCESSES)
+    for process, counts in report["kpis"]["status"].items():
+        assert sum(counts.values()) == 20, process
+        assert "error" not in counts
+    activity = report["activity"]
+    assert activity["started"] == 20 * len(PROCESSES) and activity["completed"] > 5 * activity["started"]
+    assert activity["timers_fired"] > 0 and activity["messages"] > 0
+
+
+def test_the_month_report_has_the_kpis_of_the_procedures(month_run):
+    _, report = month_run
+    kpis = report["kpis"]
+    timeliness = kpis["complaint_timeliness"]
+    assert timeliness["all"] == 20 and 0 <= timeliness["value"] <= 1 and timeliness["target"] == 0.9
+    assert timeliness["value"] == round(timeliness["closed_within_deadlines"] / 20, 4)
+    assert set(kpis["follow_up_rate"]) == {"complaint", "repair"}
+    assert kpis["follow_up_rate"]["complaint"]["deadlines"] == ["followup_c12"]
+    assert kpis["repair_follow_up_rate"]["target"] == 0.95
+    period = kpis["collection_rate"]["by_period"][MONTH]
+    assert period["cases"] == 20 and 0 < period["collected"] <= period["due"]
+    assert kpis["violations"]["count"] == sum(v["count"] for v in kpis["violations"]["by_deadline"].values())
+    assert 0.7 <= kpis["work_on_time"]["value"] <= 1                 # ~90 % drawn on time
+
+
+@pytest.mark.parametrize("processes", [["move_in", "complaint"]])
+def test_kpis_follow_the_work_all_late_gives_zero_and_all_on_time_meets_every_due_time(sqlite_db, tmp_path,
+                                                                                       processes):
+    from tests.conftest import _initialized
+    empty = tmp_path / "none"
+    empty.mkdir(exist_ok=True)
+    late = simulate(sqlite_db, month=MONTH, cases=8, seed=3, on_time=0.0, processes=processes)
+    prompt_db = _initialized(f"sqlite:///{tmp_path / 'prompt.sqlite3'}", empty)
+    prompt = simulate(prompt_db, month=MONTH, cases=8, seed=3, on_time=1.0, processes=processes)
+    prompt_db.dispose()
+    for report in (late, prompt):
+        assert report["invariants"]["ok"], json.dumps(report["invariants"], ensure_ascii=False)[:2000]
+    assert late["kpis"]["complaint_timeliness"]["value"] == 0.0
+    assert late["kpis"]["within_deadlines_by_process"]["move_in"]["value"] == 0.0
+    assert late["kpis"]["work_on_time"]["value"] == 0.0
+    assert late["kpis"]["violations"]["by_deadline"]["MI1"]["count"] > 0
+    assert prompt["kpis"]["work_on_time"]["value"] == 1.0
+    assert prompt["kpis"]["complaint_timeliness"]["value"] >= 0.9              # the target, met by prompt work
+    assert "MI1" not in prompt["kpis"]["violations"]["by_deadline"]
+
+
+def test_the_collection_rate_is_what_the_process_accepted(sqlite_db):
+    clock = FixedClock(parse_instant("2026-11-02T09:00:00+08:00"))
+    path = ROOT / "processes" / "fee_collection.bpmn"
+    with sqlite_db.uow() as uow:
+        deploy(uow, actor=SYSTEM, clock=clock, files=[(path.name, path.read_bytes())])
+        uow.commit()
+    paid = []
+    for amount, payment in ((100.0, 100.0), (300.0, 150.0), (600.0, None)):
+        with sqlite_db.uow() as uow:
+            out = start_instance(uow, actor=actor_for(uow, "finance"), clock=clock, process_id="fee_collection",
+                                 data={"owner": "王芳", "room": "3-2-1102", "period": MONTH, "amount_due": amount,
+                                       "due_date": "2026-11-20"})
+            uow.commit()
+        if payment:
+            paid.append((out["instance"], payment))
+    for instance, amount in paid:
+        with sqlite_db.uow() as uow:
+            deliver_message(uow, actor=actor_for(uow, "finance"), clock=clock, instance_id=instance,
+                            name="payment_received", data={"amount": amount})
+            uow.commit()
+    start, end = month_bounds(MONTH)
+    kpis = compute_kpis(sqlite_db, start=start, end=end, follow_up_tasks={})
+    period = kpis["collection_rate"]["by_period"][MONTH]
+    assert (period["due"], period["collected"], period["paid_in_full"], period["value"]) == (1000.0, 250.0, 1, 0.25)
+    assert kpis["status"]["fee_collection"] == {"completed": 1, "running": 2}
+
+
+def test_a_process_without_a_policy_module_is_driven_by_the_generic_form_filler(sqlite_db, tmp_path):
+    folder = tmp_path / "processes"
+    folder.mkdir()
+    shutil.copy(BPMN_DIR / "leave_request.bpmn", folder)
+    assert policy_for("visit_request") == Policy(process="visit_request")
+    report = simulate(sqlite_db, month=MONTH, cases=10, seed=5, processes_dir=folder)
+    assert report["processes"] == ["visit_request"]
+    assert report["invariants"]["ok"], json.dumps(report["invariants"], ensure_ascii=False)[:2000]
+    assert report["activity"]["completed"] >= 20                      # register and repair, at least
+    assert report["kpis"]["violations"]["by_deadline"].get("T1", {"count": 0})["count"] >= 0
+
+
+@pytest.mark.parametrize("field,check", [
+    ({"id": "a", "type": "enum", "options": [{"id": "x", "name": "X"}, {"id": "y", "name": "Y"}]},
+     lambda v: v in ("x", "y")),
+    ({"id": "b", "type": "long", "min": 3, "max": 5}, lambda v: 3 <= v <= 5),
+    ({"id": "c", "type": "double", "min": 0.5, "max": 1.5}, lambda v: 0.5 <= v <= 1.5),
+    ({"id": "d", "type": "string", "minlength": 30, "maxlength": 40}, lambda v: 30 <= len(v) <= 40),
+    ({"id": "e", "type": "string", "maxlength": 4}, lambda v: 1 <= len(v) <= 4),
+    ({"id": "f", "type": "boolean"}, lambda v: v in (True, False)),
+    ({"id": "g", "type": "date"}, lambda v: parse_instant(v) > parse_instant("2026-11-02T09:00:00+08:00")),
+])
+def test_generic_answers_respect_the_form_constraints(field, check):
+    import random
+    rng = random.Random(11)
+    ctx = {"now": parse_instant("2026-11-02T09:00:00+08:00")}
+    assert all(check(generic_value(field, rng, ctx)) for _ in range(50))
+
+
+def test_the_command_line_prints_the_report_and_exits_zero_when_the_invariants_hold(tmp_path):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["--cases", "2", "--month", MONTH, "--seed", "2", "--processes", "move_in",
+                     "--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"])
+    report = json.loads(out.getvalue())
+    assert code == 0 and report["processes"] == ["move_in"] and report["invariants"]["ok"]
+    assert report["kpis"]["status"]["move_in"] and report["seed"] == 2
