@@ -74,7 +74,9 @@ class Instance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
     process_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))        # running|completed|cancelled|error
-    state: Mapped[str] = mapped_column(Text)               # SpiffWorkflow JSON without the spec
+    # SpiffWorkflow JSON without the spec: read only when a step loads the workflow (a cached one
+    # is not read again), so listing and showing instances never fetch it
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -86,6 +88,12 @@ class Instance(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # read projections the step rewrites with the state, so pages show an instance without loading
+    # its workflow: the process data (JSON-safe), what it waits for (timers with due times,
+    # messages), and each diagram element's state ('completed' / 'active' / 'waiting')
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
+    waiting: Mapped[list | None] = mapped_column(JSON, nullable=True, deferred=True)
+    diagram: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     definition: Mapped[Definition] = relationship(lazy="joined")
 
@@ -120,6 +128,8 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # the task's own data while it is ready (JSON-safe): the form page's current values
+    values: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class TaskCandidate(Base):

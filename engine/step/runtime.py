@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.rules import letters, penalties
+from engine.step import projection
 from engine.spiff import run as bpmn
 from engine.spiff.run import Run, StepFailed
 from engine.rules.calendar import BusinessCalendar
@@ -147,6 +148,7 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
             if view.assignee is None and el.get("assignee"):   # a named assignee in the BPMN
                 run.set_assignee(view.id, el["assignee"])
         row.assignee = run.assignee_of(view.id)
+        row.values = projection.form_values(view.data, el.get("form", []))
         # the task's deadline is the earliest one it ever had: a non-interrupting deadline that fired
         # leaves the task overdue, it does not move its due time on to the next reminder
         row.due_at = min((d for d in (row.due_at, due_at(view)) if d is not None), default=None)
@@ -159,6 +161,9 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict, actor: A
             instance.ended_at = now
         emit(f"instance_{status}", None, **({"errors": run.errors()} if status == "error" else {}))
     instance.status = status
+    instance.data = projection.jsonable(data_now)
+    instance.waiting = projection.waiting_of(run, elements)
+    instance.diagram = run.element_states()
     instance.state = run.dump()
     instance.serializer_version = bpmn.SERIALIZER_VERSION
     previous_due = instance.next_timer_at

@@ -1,0 +1,70 @@
+"""Recently used loaded workflows, kept per process between steps.
+
+Loading a workflow (JSON parse, SpiffWorkflow's from_dict, attaching the script engine) is most of
+what a step costs beyond SpiffWorkflow's own work, and a desk works one instance several times in a
+row. An entry is keyed by the instance id and the instance's ``version`` column as it was committed
+together with that workflow state, and it is put here only after that commit succeeded. A step
+checks the version under the instance's row lock, so a stale entry can never be used: another
+process's commit raised the version, and the entry's key no longer matches.
+
+An entry is *taken* (removed) when a step starts: a step mutates its workflow, and a step that fails
+or rolls back must not leave a half-run workflow behind. Bounded (least recently used goes first);
+``resize(0)`` turns it off, and every step then loads from the stored state, as the procedure tests
+do for each scenario once (SpiffWorkflow's own save/restore habit)."""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+
+from engine.spiff.run import Run
+
+DEFAULT_SIZE = 256
+
+
+class WorkflowCache:
+    def __init__(self, size: int = DEFAULT_SIZE):
+        self._size = max(0, size)
+        self._entries: OrderedDict[int, tuple[int, Run]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, instance_id: int, version: int) -> Run | None:
+        """The workflow of ``instance_id`` as committed at ``version``, removed from the cache;
+        None on a miss (an entry of another version is dropped too: it can never match again)."""
+        with self._lock:
+            entry = self._entries.pop(instance_id, None)
+        return entry[1] if entry is not None and entry[0] == version else None
+
+    def put(self, instance_id: int, version: int, run: Run) -> None:
+        if self._size == 0:
+            return
+        with self._lock:
+            self._entries[instance_id] = (version, run)
+            self._entries.move_to_end(instance_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self._size = max(0, size)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _configured_size() -> int:
+    text = os.environ.get("WUYE_WORKFLOW_CACHE", "")
+    return int(text) if text.isascii() and text.isdigit() else DEFAULT_SIZE
+
+
+workflows = WorkflowCache(_configured_size())
