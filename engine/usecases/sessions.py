@@ -52,5 +52,12 @@ def actor_for_token(uow: UnitOfWork, *, clock: Clock, token: str) -> Actor | Non
     """The actor a bearer token stands for; None when it is unknown, expired or its user inactive."""
     if not token or len(token) > 200:
         return None
-    user = uow.users.by_token(_digest(token), clock.now())
-    return Actor(user.name, frozenset(user.group_ids)) if user is not None else None
+    found = uow.users.by_token(_digest(token), clock.now())
+    return Actor(*found) if found is not None else None
+
+
+@reads
+def whoami(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> Actor:
+    """The signed-in person with their groups as they are now: the runner resolves the name given
+    as the actor in this read, so a deleted or deactivated user is refused (UnknownActor)."""
+    return actor
