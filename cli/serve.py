@@ -20,7 +20,7 @@ import threading
 from engine.clock import Clock, SystemClock
 from engine.errors import WuyeError
 from cli.timer_loop import TimerLoop
-from storage.uow import Database
+from engine.usecases.runner import Database
 
 log = logging.getLogger("wuye")
 

@@ -1,16 +1,58 @@
-"""The reads the staff pages need around the core use cases: which processes a person may start,
-finding instances, and the counts shown in the navigation. Each one applies the same permission
-checks as the use cases that act, so a page never offers what the engine would refuse."""
+"""The reads the staff pages need around the core use cases: one page's read with its navigation,
+the inbox page, which processes a person may start, finding instances, the counts shown in the
+navigation, and when the next timer is due (for the timer loop). Each one applies the same
+permission checks as the use cases that act, so a page never offers what the engine would refuse."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
+from engine.rules.groups import GROUPS
 from engine.rules.permissions import Actor, may_start, may_view
 from engine.usecases.results import instance_summary
+from engine.usecases.runner import kind_of, reads
+from engine.usecases.tasks import task_page
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads
 
 STATUSES = ("running", "completed", "cancelled", "error")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one staff page shows, who asked (resolved in the same read) and the counts its
+    navigation shows: a page is one transaction, not one for the user, one for the counts and one
+    for what it shows."""
+    actor: Actor
+    shown: Any
+    counts: dict[str, int]
+
+
+@reads
+def page(uow: UnitOfWork, *, actor: Actor, clock: Clock, show: Callable[..., Any], **args: Any) -> Page:
+    """``show(uow, actor=actor, clock=clock, **args)`` (itself a @reads use case) and the navigation."""
+    if kind_of(show) != "reads":
+        raise TypeError(f"{show.__qualname__} is not a @reads use case")
+    shown = show(uow, actor=actor, clock=clock, **args)
+    return Page(actor, shown, inbox_counts(uow, actor=actor, clock=clock))
+
+
+@reads
+def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = False, **filters: Any) -> dict:
+    """One page of the inbox (``task_page``), with the lanes its filter offers. Supervisors and
+    auditors see every group's tasks when they ask, and an auditor, who works in no group, always."""
+    every = (ask_all or not actor.working_groups) and (actor.is_supervisor or actor.is_auditor)
+    shown = task_page(uow, actor=actor, clock=clock, every_group=every, **filters)
+    return {**shown, "every_group": every, "lanes": sorted(GROUPS if every else actor.working_groups)}
+
+
+@reads
+def next_timer_due(uow: UnitOfWork, *, clock: Clock) -> datetime | None:
+    """The earliest due time of any instance's timer (one index probe), None when none waits."""
+    return uow.instances.next_timer_at()
 
 
 @reads

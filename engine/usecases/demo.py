@@ -4,12 +4,13 @@ follow-up call. Every step goes through the real use cases as the demo user whos
 so the history, deadlines and audit chain are exactly what real work leaves behind."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from engine.clock import Clock, to_iso
-from engine.usecases.runner import actor_for
+from engine.usecases.runner import Database, handle, transactions
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
-from storage.uow import Database
-from engine.usecases.runner import transactions
 
 _OWNERS = [
     ({"complainant": "张先生", "room": "3-2-1102", "phone": "13800000001", "channel": "phone",
@@ -48,11 +49,8 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
     return made
 
 
-def _as(db: Database, clock: Clock, user: str, use_case, **kwargs) -> dict:
-    with db.uow() as uow:
-        result = use_case(uow, actor=actor_for(uow, user), clock=clock, **kwargs)
-        uow.commit()
-    return result
+def _as(db: Database, clock: Clock, user: str, use_case: Callable[..., Any], **kwargs: Any) -> dict:
+    return handle(db, use_case, actor=user, clock=clock, **kwargs)
 
 
 def _task(result: dict, name: str) -> str:
