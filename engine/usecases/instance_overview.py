@@ -1,15 +1,17 @@
 """instance_overview: everything the instance page shows in one read — the instance as `wuye show`
 has it, its history, the label of every data variable (the definition's label map), and the state of
-each diagram element so the viewer can mark what is done, active and waiting."""
+each diagram element so the viewer can mark what is done, active and waiting. All of it comes from
+the read projections (see engine/usecases/instances.py); no workflow is loaded."""
 from __future__ import annotations
 
-from engine.step import runtime
 from engine.clock import Clock
 from engine.rules.fields import data_labels
 from engine.rules.permissions import Actor, may_view
-from engine.usecases.instances import history, show_instance
-from storage.uow import UnitOfWork
+from engine.step import runtime
+from engine.usecases.instances import instance_json, projected
+from engine.usecases.results import event_json
 from engine.usecases.runner import reads
+from storage.uow import UnitOfWork
 
 
 def data_labels_of(meta: dict) -> dict[str, dict]:
@@ -23,13 +25,15 @@ def data_labels_of(meta: dict) -> dict[str, dict]:
 
 @reads
 def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
-    shown = show_instance(uow, actor=actor, clock=clock, instance_id=instance_id)
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
-    events = history(uow, actor=actor, clock=clock, instance_id=instance_id)
-    return {**shown, "events": events, "labels": data_labels_of(meta), "lanes": meta.get("lanes", {}),
+    may_view(actor, meta)
+    now = projected(instance, clock)
+    events = [event_json(e) for e in uow.events.for_instance(instance.id)]
+    return {**instance_json(uow, instance, now), "events": events, "labels": data_labels_of(meta),
+            "lanes": meta.get("lanes", {}),
             "elements": {k: {"name": v.get("name"), "type": v.get("type")} for k, v in meta.get("elements", {}).items()},
-            "diagram": _diagram_states(runtime.load_run(instance, clock).element_states(), events)}
+            "diagram": _diagram_states(now.diagram, events)}
 
 
 def _diagram_states(live: dict[str, str], events: list[dict]) -> dict[str, str]:
