@@ -58,12 +58,15 @@ class F:
     minlength: int | None = None
     maxlength: int | None = None
     min: int | None = None
+    long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
 
     def xml(self) -> str:
         attrs = f'id="{self.id}" label={quoteattr(self.label)} type="{self.type}"'
         if self.default is not None:
             attrs += f' defaultValue={quoteattr(self.default)}'
-        inner = "".join(f'<camunda:value id="{i}" name={quoteattr(n)}/>' for i, n in (self.options or []))
+        inner = ('<camunda:properties><camunda:property id="widget" value="textarea"/></camunda:properties>'
+                 if self.long else "")
+        inner += "".join(f'<camunda:value id="{i}" name={quoteattr(n)}/>' for i, n in (self.options or []))
         cons = []
         if self.required:
             cons.append('<camunda:constraint name="required"/>')
@@ -131,7 +134,7 @@ def flow(src, tgt, name=None, cond=None, id_=None):
     flows.append(Flow(id_ or f"f_{src}__{tgt}", src, tgt, name, cond))
 
 
-NOTE = F("note", "处理意见")
+NOTE = F("note", "处理意见", long=True)
 
 
 def alert(id_, name, lane, col, row, doc):
@@ -150,7 +153,7 @@ def build() -> None:
                F("room", "房号（楼-单元-房）", required=True, maxlength=32),
                F("phone", "联系电话", required=True, maxlength=32),
                F("channel", "投诉渠道", "enum", required=True, default="phone", options=CHANNELS),
-               F("content", "投诉内容", required=True, minlength=2, maxlength=2000),
+               F("content", "投诉内容", required=True, minlength=2, maxlength=2000, long=True),
                F("received_at", "受理时间", "date", required=True, default="now"),
                F("households", "涉及户数", "long", required=True, default="1", min=1)])
     node("intake", "user", "登记投诉并调度", "dispatcher", 1, 0,
@@ -228,7 +231,7 @@ def build() -> None:
     node("collective_manager", "user", "集体投诉：经理决定", "cs_manager", 6, 0,
          "M2 四(五)1：集体投诉立即报告服务中心经理；经理了解情况，判断是否立即通报公司总经理和地产公司客户服务中心，"
          "与相关业户联系约定回复时间，直接组织处理，并填写《特别事件报告》。回复须上门拜访（M2 四(八)）。",
-         form=[F("manager_decision", "经理决定", required=True, maxlength=2000),
+         form=[F("manager_decision", "经理决定", required=True, maxlength=2000, long=True),
                F("inform_general_manager", "通报公司总经理", "boolean", default="false"),
                F("inform_developer", "通报地产公司客户服务中心", "boolean", default="false"),
                F("special_event_report", "特别事件报告", required=True, maxlength=4000)])
@@ -239,10 +242,10 @@ def build() -> None:
     node("major_decision", "user", "重大投诉：经理决定", "cs_manager", 6, 1,
          "M0 4.2.1 立刻做出行动3：涉及业主利益受损、要求赔偿的重大投诉，在未明确责任界定、没有明确处理意见时，"
          "不做承诺也不拒绝处理，表明“会就此事与有关部门协调，给业主答复”。由经理决定后再处理（M4 篇4 3.1、4.6）。",
-         form=[F("manager_decision", "经理决定", required=True, maxlength=2000)])
+         form=[F("manager_decision", "经理决定", required=True, maxlength=2000, long=True)])
     node("explain_invalid", "user", "解释答复（无效投诉）", "butler", 6, 0,
          "M2 四(四)4、四(十)：对无效投诉给予业户合理、耐心的解释，并在2小时内回复业户。",
-         form=[F("result", "解释答复内容", required=True, maxlength=2000)])
+         form=[F("result", "解释答复内容", required=True, maxlength=2000, long=True)])
     timer("invalid_c3", "C3 首次回应", "explain_invalid", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
     timer("invalid_c4", "C4 2小时", "explain_invalid", "timeDate", "add_hours(received_at, 2)",
@@ -270,7 +273,7 @@ def build() -> None:
         node(handle, "user", f"处理投诉（{label}）", dept, 10, 0,
              "M1 第九、十条：接单后12小时内完成处理，有约定时间的以约定时间为准（楼道灯当日关单，M4）。"
              "完成当天将结果反馈调度中心（M1 第十三条）：实际完成时间如实填写。",
-             form=[F("result", "处理结果", required=True, maxlength=4000),
+             form=[F("result", "处理结果", required=True, maxlength=4000, long=True),
                    F("finished_at", "实际完成时间", "date", required=True, default="now")])
         node(feedback, "user", f"进度反馈（{label}）", dept, 11, 1,
              "M1 第十条：12小时内未完成的，必须每24小时将处理情况和进度反馈至调度中心。",
@@ -326,7 +329,7 @@ def build() -> None:
     flow("report_developer_c3", "alert_c3")
     node("developer_solution", "user", "地产客服提交解决方案", "developer_cs", 10, 0,
          "M0 4.3：转至地产客服处理的投诉，提交处理方案不能超过一周时间。",
-         form=[F("result", "解决方案及处理结果", required=True, maxlength=4000),
+         form=[F("result", "解决方案及处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("developer_c10", "C10 7天", "developer_solution", "timeDuration", "P7D",
           "M0 4.3：提交处理方案不能超过一周。超时提醒客服主管。", "C10")
@@ -346,7 +349,7 @@ def build() -> None:
          "M2 四(四)3、6：外部环境、非管辖范围内公共配套设施原因的投诉，书面报告有关部门并协商解决，跟进处理过程，"
          "及时通报进程（M2 四(九)）。",
          form=[F("written_report", "书面报告内容", required=True, maxlength=4000),
-               F("result", "处理结果", required=True, maxlength=4000),
+               F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("report_external_c3", "C3 首次回应", "report_external", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
@@ -427,7 +430,7 @@ def build() -> None:
     node("handle_repeat", "user", "重复投诉处理", "cs_supervisor", 29, 0,
          "M2 四(十一)：业户对投诉处理意见不满，由客户服务主管了解前期处理的情况后及时处理。",
          form=[F("review", "前期处理情况", required=True, maxlength=2000),
-               F("result", "处理结果", required=True, maxlength=4000),
+               F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
           "M1 第十条：接单后12小时内完成。", "C5")
