@@ -44,9 +44,8 @@ from engine.usecases.audit import verify_audit
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.start_instance import start_instance
+from engine.usecases.runner import Database, connect, handle
 from engine.usecases.users import add_user
-from engine.usecases.runner import actor_for
-from storage.uow import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "bpmn" / "leave_request.bpmn"
@@ -66,20 +65,16 @@ def _free_port() -> int:
 def seed(url: str, instances: int) -> Database:
     """Schema, groups, demo users, the test process, the 20 load users and ``instances`` started cases."""
     clock = SystemClock()
-    db = Database(url)
+    db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-noproc-"))
-    initialize(db, clock=clock, demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty)
     empty.rmdir()
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
-        for n, role in enumerate(ROLES, 1):
-            add_user(uow, actor=SYSTEM, clock=clock, name=f"load{n:02d}", groups=[role], password=f"load{n:02d}")
-        uow.commit()
+    handle(db, deploy, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
+    for n, role in enumerate(ROLES, 1):
+        handle(db, add_user, actor=SYSTEM, clock=clock, name=f"load{n:02d}", groups=[role], password=f"load{n:02d}")
     for n in range(instances):
-        with db.uow() as uow:
-            start_instance(uow, actor=actor_for(uow, "front_desk"), clock=clock, process_id="visit_request",
-                           data={"room": f"{n % 20 + 1}-{n % 4 + 1}-{n % 30 + 1}01"})
-            uow.commit()
+        handle(db, start_instance, actor="front_desk", clock=clock, process_id="visit_request",
+               data={"room": f"{n % 20 + 1}-{n % 4 + 1}-{n % 30 + 1}01"})
     return db
 
 
@@ -257,8 +252,7 @@ def load_run(url: str, seconds: float, instances: int) -> dict:
             tracebacks = server.tracebacks()
         finally:
             server.stop()
-        with db.uow(readonly=True) as uow:
-            audit = verify_audit(uow, actor=SYSTEM, clock=SystemClock())
+        audit = handle(db, verify_audit, actor=SYSTEM, clock=SystemClock())
         db.dispose()
         return summarize(tally, elapsed, seeded, instances, tracebacks, audit)
     finally:
