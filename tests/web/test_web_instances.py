@@ -122,17 +122,13 @@ def test_an_unknown_letter_is_404_and_letters_need_a_session(client, auth):
     assert client.get("/letters/999").status_code == 404
 
 
-def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps, web_db, clock):
+def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps):
     """fee_collection's 建立欠费台账 script sets `balance` and `paid_total`, which no form declares: the
     process names them with `label:<variable>` properties, and the page reads those, not the ids."""
     from tests.conftest import ROOT
-    from engine.rules.permissions import SYSTEM
     from engine.usecases.deploy import deploy
     from engine.usecases.start_instance import start_instance
-    with web_db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock,
-               files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
-        uow.commit()
+    steps.call(deploy, None, files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
     started = steps.call(start_instance, "finance", process_id="fee_collection",
                          data={"owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月",
                                "amount_due": 1200, "due_date": "2026-11-30"})
