@@ -81,14 +81,14 @@ def seed(url: str, instances: int) -> Database:
 class Server:
     """gunicorn serving ``webforms:create_app`` on 127.0.0.1; its error log is kept to count tracebacks."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, workers: int = WORKERS):
         self.port = _free_port()
         self.log = workdir / "gunicorn.log"
         config = {"DATABASE_URL": url, "INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench-load"}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
-             f"webforms:create_app({config!r})"],
+            [str(gunicorn), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
+             "--error-logfile", str(self.log), f"webforms:create_app({config!r})"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             self._wait_ready()
@@ -112,6 +112,13 @@ class Server:
                 conn.close()
             threading.Event().wait(0.2)
         raise RuntimeError("gunicorn did not answer within a minute")
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes gunicorn forked (the children of its master, from /proc)."""
+        children: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        return children
 
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback") if self.log.exists() else 0
