@@ -41,7 +41,8 @@ def page(uow: UnitOfWork, *, actor: Actor, clock: Clock, show: Callable[..., Any
 
 
 @reads
-def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = False, **filters: Any) -> dict:
+def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = False,
+               **filters: Any) -> dict[str, Any]:
     """One page of the inbox (``task_page``), with the lanes its filter offers. Supervisors and
     auditors see every group's tasks when they ask, and an auditor, who works in no group, always."""
     every = (ask_all or not actor.working_groups) and (actor.is_supervisor or actor.is_auditor)
@@ -52,11 +53,12 @@ def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = F
 @reads
 def next_timer_due(uow: UnitOfWork, *, clock: Clock) -> datetime | None:
     """The earliest due time of any instance's timer (one index probe), None when none waits."""
-    return uow.instances.next_timer_at()
+    due: datetime | None = uow.instances.next_timer_at()
+    return due
 
 
 @reads
-def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict]:
+def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict[str, Any]]:
     """The latest version of every process the actor may start, with its start form."""
     out = []
     for d in uow.definitions.latest_all("bpmn"):
@@ -71,7 +73,7 @@ def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[
 
 @reads
 def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str | None = None,
-                     status: str | None = None, room: str | None = None, limit: int = 50) -> list[dict]:
+                     status: str | None = None, room: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest first; instances of processes the actor may not view are left out, not refused."""
     if status and status not in STATUSES:
         status = None
@@ -94,20 +96,20 @@ def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id:
 
 
 @reads
-def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
+def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, int]:
     """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs."""
     return uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
 
 
 @reads
-def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) -> dict:
+def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) -> dict[str, Any]:
     """One process's start page: NotFound when there is no such process, NotPermitted when the
     actor may not start it."""
     d = uow.definitions.latest("bpmn", process_id)
     if d is None:
         raise NotFound(f"没有此流程 (no process {process_id!r})")
     may_start(actor, d.meta)
-    start = next((el for el in d.meta.get("elements", {}).values()
+    start: dict[str, Any] = next((el for el in d.meta.get("elements", {}).values()
                   if el.get("type") == "startEvent" and el.get("form") == d.meta.get("start_form")), {})
     return {"process": d.key, "name": d.meta.get("name") or d.key, "version": d.version,
             "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", "")}

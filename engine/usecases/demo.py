@@ -49,9 +49,10 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
     return made
 
 
-def _as(db: Database, clock: Clock, user: str, use_case: Callable[..., Any], **kwargs: Any) -> dict:
-    return handle(db, use_case, actor=user, clock=clock, **kwargs)
+def _as(db: Database, clock: Clock, user: str, use_case: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    result: dict[str, Any] = handle(db, use_case, actor=user, clock=clock, **kwargs)
+    return result
 
 
-def _task(result: dict, name: str) -> str:
-    return next(t["id"] for t in result["ready"] if t["name"] == name)
+def _task(result: dict[str, Any], name: str) -> str:
+    return str(next(t["id"] for t in result["ready"] if t["name"] == name))

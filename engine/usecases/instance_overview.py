@@ -4,6 +4,8 @@ each diagram element so the viewer can mark what is done, active and waiting. Al
 the read projections (see engine/usecases/instances.py); no workflow is loaded."""
 from __future__ import annotations
 
+from typing import Any
+
 from engine.clock import Clock
 from engine.rules.fields import data_labels
 from engine.rules.permissions import Actor, may_view
@@ -14,17 +16,18 @@ from engine.usecases.runner import reads
 from storage.uow import UnitOfWork
 
 
-def data_labels_of(meta: dict) -> dict[str, dict]:
+def data_labels_of(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The definition's one map of data labels (deploy puts it in the meta). A version deployed before
     the map existed has only its forms: the same map is built from them, without process labels."""
     if "labels" in meta:
-        return meta["labels"]
+        labels: dict[str, dict[str, Any]] = meta["labels"]
+        return labels
     forms = [meta.get("start_form", [])] + [el.get("form", []) for el in meta.get("elements", {}).values()]
     return data_labels(forms, {})
 
 
 @reads
-def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
+def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict[str, Any]:
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
     may_view(actor, meta)
@@ -36,7 +39,7 @@ def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_i
             "diagram": _diagram_states(now.diagram, events)}
 
 
-def _diagram_states(live: dict[str, str], events: list[dict]) -> dict[str, str]:
+def _diagram_states(live: dict[str, str], events: list[dict[str, Any]]) -> dict[str, str]:
     """The run's own view, plus every element the history says was completed: a long instance's
     finished history is compacted out of the SpiffWorkflow tree, never out of the event log."""
     done = {e["data"].get("name") for e in events if e["type"] in DONE_EVENTS}

@@ -50,7 +50,7 @@ def projected(instance: Instance, clock: Clock, *, task: Task | None = None) -> 
 
 
 @reads
-def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
+def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict[str, Any]:
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
     if actor is not SYSTEM:
@@ -58,7 +58,7 @@ def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: i
     return instance_json(uow, instance, projected(instance, clock))
 
 
-def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict:
+def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict[str, Any]:
     """`wuye show`'s shape: the summary, tasks, what it waits for, data, violations, letters."""
     meta = instance.definition.meta
     tasks = uow.tasks.for_instance(instance.id)
@@ -72,7 +72,7 @@ def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict:
 
 
 @reads
-def history(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict]:
+def history(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict[str, Any]]:
     instance = runtime.get_instance(uow, instance_id)
     if actor is not SYSTEM:
         may_view(actor, instance.definition.meta)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.clock import SHANGHAI, Clock, parse_instant
 from engine.errors import BadInput
@@ -49,6 +50,13 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return first.astimezone(timezone.utc), following.astimezone(timezone.utc)
 
 
+def _session(uow: UnitOfWork) -> Session:
+    """The open unit of work's session: the report queries are read-only selects of their own."""
+    if uow.session is None:
+        raise RuntimeError("a report runs inside its unit of work")
+    return uow.session
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -65,7 +73,7 @@ def kpis(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str,
     names) replaces what the BPMN says is a follow-up, for a simulation that wants another view."""
     _may_report(actor)
     start, end = month_bounds(month)
-    s = uow.session
+    s = _session(uow)
     started = select(Instance.id).where(Instance.started_at >= start, Instance.started_at < end)
     instances = list(s.scalars(select(Instance).where(Instance.id.in_(started))))
     tasks = list(s.scalars(select(Task).where(Task.instance_id.in_(started))))
@@ -100,7 +108,8 @@ def kpis(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str,
         "violations": _violation_totals(violations),
         "within_deadlines_by_process": on_time,
         "status": {p: dict(Counter(i.status for i in group)) for p, group in sorted(by_process.items())},
-        "work_on_time": {"value": _rate(sum(1 for t in with_due if t.completed_at <= first_due[t.id]), len(with_due)),
+        "work_on_time": {"value": _rate(sum(1 for t in with_due if t.completed_at is not None
+                                            and t.completed_at <= first_due[t.id]), len(with_due)),
                          "completed_with_due": len(with_due),
                          "completed": sum(1 for t in tasks if t.state == "completed")},
     }
@@ -192,7 +201,7 @@ def violations_report(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str
 def consistency_report(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     """Nothing in error, nothing orphaned, every history consistent and the hash chain intact."""
     _may_report(actor)
-    s = uow.session
+    s = _session(uow)
     instances = list(s.scalars(select(Instance)))
     errors = [{"instance": i.id, "process": i.process_id, "status": i.status, "error": i.error}
               for i in instances if i.status == "error" or i.error]
@@ -210,8 +219,8 @@ def consistency_report(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[s
 def _histories(uow: UnitOfWork, instances: list[Instance]) -> list[dict[str, Any]]:
     """Each instance's events tell its story: it starts with instance_started, a completed instance
     has instance_completed, and every completed task row has its task_completed event."""
-    s = uow.session
-    by_instance: dict[int, list[Event]] = defaultdict(list)
+    s = _session(uow)
+    by_instance: dict[int | None, list[Event]] = defaultdict(list)
     for e in s.scalars(select(Event).where(Event.instance_id.is_not(None)).order_by(Event.seq)):
         by_instance[e.instance_id].append(e)
     completed_rows: dict[int, set[str]] = defaultdict(set)

@@ -35,7 +35,7 @@ def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
 
 @writes
 def issue_api_token(uow: UnitOfWork, *, clock: Clock, actor: Actor,
-                    lifetime: timedelta = TOKEN_LIFETIME) -> dict:
+                    lifetime: timedelta = TOKEN_LIFETIME) -> dict[str, str]:
     """A new random token for an actor who has just logged in; the token itself is shown only once."""
     user = uow.users.get(actor.name)
     if user is None or not user.active:

@@ -32,7 +32,7 @@ def _task_row(uow: UnitOfWork, task_id: str) -> Task:
 
 
 @reads
-def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
+def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     row = _task_row(uow, task_id)
     instance = runtime.get_instance(uow, row.instance_id)
     meta = instance.definition.meta
@@ -68,12 +68,12 @@ def posted_values(fields: list[dict[str, Any]], posted: Mapping[str, str]) -> di
 
 @writes
 def submit_task_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
-                     posted: Mapping[str, str]) -> dict:
+                     posted: Mapping[str, str]) -> dict[str, Any]:
     """A task's posted form, validated and completed (``complete_task``) in this one transaction;
     the fields are read from the definition's metadata, not from the workflow."""
     row = _task_row(uow, task_id)
-    meta = uow.definitions.get(uow.instances.definition_ids([row.instance_id])[row.instance_id]).meta
-    fields = meta.get("elements", {}).get(row.name, {}).get("form", [])
+    definition = uow.definitions.get(uow.instances.definition_ids([row.instance_id])[row.instance_id])
+    fields = (definition.meta if definition is not None else {}).get("elements", {}).get(row.name, {}).get("form", [])
     return complete_task(uow, actor=actor, clock=clock, task_id=task_id, data=posted_values(fields, posted))
 
 
@@ -84,7 +84,7 @@ def workable(actor: Actor, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @reads
-def task_done(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
+def task_done(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     """The confirmation after a submission: the task as it is now, and what comes next for the actor."""
     shown = show_task(uow, actor=actor, clock=clock, task_id=task_id)
     following = list_tasks(uow, actor=actor, clock=clock, instance_id=shown["task"]["instance"])
