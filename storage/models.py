@@ -59,9 +59,33 @@ class Definition(Base):
     # large and rarely needed (the spec is cached once restored): loaded on first access only
     source: Mapped[str] = mapped_column(Text, deferred=True)            # the file exactly as deployed
     spec: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)  # serialized Spiff spec
-    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # lanes, groups, forms, properties
+    # lanes, groups, forms, properties: read through ``meta`` (below), decoded once per process
+    stored_meta: Mapped[dict] = mapped_column("meta", JSON, default=dict, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def __init__(self, *, meta: dict | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        if meta is not None:
+            self.stored_meta = meta
+
+    @property
+    def meta(self) -> dict:
+        """The definition's metadata. A version is immutable, so its decoded metadata is kept per
+        process, keyed by (id, content hash): a complaint's is ~90 KB of JSON, and every step and page
+        of one of its instances reads it. The dict is shared: read it, never change it."""
+        key = (self.id, self.content_hash)
+        meta = _METAS.get(key)
+        if meta is None:
+            meta = self.stored_meta
+            if self.id is not None:
+                if len(_METAS) >= 1024:
+                    _METAS.clear()
+                _METAS[key] = meta
+        return meta
+
+
+_METAS: dict[tuple[int, str], dict] = {}
 
 
 class Instance(Base):

@@ -5,19 +5,19 @@ A transaction may ``signal_on_commit(channel)`` (the engine does when it moves a
 timer earlier): only if it commits are the channel's listeners told (see storage.signals)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, session_factory
+from storage.errors import ConcurrentUpdate
 from storage.signals import signal_listeners
+from storage.step_rows import StepRowRepository
 from storage.repositories import (DefinitionRepository, EventRepository, InstanceRepository,
                                   LetterRepository, TaskRepository, UserRepository, ViolationRepository)
-
-
-class ConcurrentUpdate(Exception):
-    """Someone else changed the same rows first; the caller's whole transaction was rolled back."""
 
 
 class UnitOfWork:
@@ -31,6 +31,7 @@ class UnitOfWork:
         self.readonly = readonly
         self.session: Session | None = None
         self._signals: set[str] = set()
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         s = self.session
         self._signals = set()
+        self._after_commit = []
         self.definitions = DefinitionRepository(s)
         self.instances = InstanceRepository(s)
         self.tasks = TaskRepository(s)
@@ -47,6 +49,7 @@ class UnitOfWork:
         self.violations = ViolationRepository(s)
         self.letters = LetterRepository(s)
         self.users = UserRepository(s)
+        self.step_rows = StepRowRepository(s)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -71,6 +74,11 @@ class UnitOfWork:
         once this transaction has committed; nothing is said if it rolls back."""
         self._signals.add(channel)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed (never if it rolls back): e.g. keep
+        a loaded workflow for the next step only once the state it belongs to is stored."""
+        self._after_commit.append(callback)
+
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("commit() on a read-only unit of work")
@@ -86,6 +94,9 @@ class UnitOfWork:
             raise ConcurrentUpdate(str(e)) from e
         if signals:
             signal_listeners(signals)
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
 
 class Database:

@@ -24,7 +24,7 @@ from engine.deploy.meta import (BPMN_NS, CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES,
                               read_field, split_names)
 from engine.spiff.juel import translate_expression
 from engine.spiff.sandbox import SAFE_FUNCTIONS, SandboxError, check_expression, check_script
-from engine.spiff.run import spec_to_dict
+from engine.spiff import spec_to_dict
 
 def _resolve_data_object_ref(self, ref):
     """SpiffWorkflow 3.2's version steps to ``self.process_parser.parent`` on every turn instead of

@@ -46,6 +46,11 @@ def transactions(fn: F) -> F:
     return fn
 
 
+def connect(url: str | None = None) -> Database:
+    """The database the use cases run against: ``url``, else WUYE_DATABASE_URL, else the SQLite file."""
+    return Database(url)
+
+
 def actor_for(uow: UnitOfWork, name: str) -> Actor:
     """The active user called ``name``, with their groups."""
     groups = uow.users.active_groups(name)

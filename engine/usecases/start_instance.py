@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from engine.step import runtime
-from engine.spiff.run import Run
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound
 from engine.rules.fields import FormField, validate_submission
@@ -36,9 +35,9 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
         started_by=actor.name, started_at=now, updated_at=now, retries=0))
     uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
                       data={"process": process_id, "version": definition.version, "data": values})
-    run = Run.start(runtime.spec_of(instance), values, runtime.script_engine(clock))
-    runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
-    ready = [task_json(t, meta) for t in uow.tasks.for_instance(instance.id, states=["ready"])]
+    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=runtime.start_run(instance, values, clock),
+                          catch_up=False)
+    ready = [task_json(t, meta) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}
 

@@ -88,7 +88,7 @@ _PLAIN = (type(None), bool, int, float, str)
 def _spiff_reads_our_clock():
     """engine.spiff.run routes SpiffWorkflow's timer clock through our Clock once it is imported (other
     test modules import it): these raw SpiffWorkflow runs read the real time through it."""
-    from engine.spiff.run import clock_context
+    from engine.spiff import clock_context
     from engine.clock import SystemClock
     with clock_context(SystemClock()):
         yield
