@@ -13,10 +13,12 @@ with the days counted from the due date to the clock's date in Shanghai."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
@@ -91,7 +93,7 @@ def late_fee(arrears: Decimal, rate: Decimal, due_date: date, as_of: date) -> tu
     return days, (arrears * rate * days).quantize(FEN, ROUND_HALF_UP)
 
 
-def arrears_of(data: dict, as_of: date) -> Arrears:
+def arrears_of(data: Mapping[str, object], as_of: date) -> Arrears:
     """The debt as the instance's data states it (``balance`` is the process variable lowered by
     each payment; before any payment it equals ``amount_due``)."""
     missing = [k for k in ("owner", "room", "period", "amount_due", "due_date") if data.get(k) in (None, "")]
@@ -138,7 +140,7 @@ def _rate(rate: Decimal) -> str:
 _env.filters.update(cn_date=_cn_date, yuan=_yuan, rate=_rate)
 
 
-def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: dict) -> str:
+def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapping[str, object]) -> str:
     """The printable HTML of one letter; ``data`` supplies optional extras (law firm, lawyer,
     the sender's name)."""
     spec = KINDS.get(kind)
@@ -164,8 +166,8 @@ def is_intact(letter: Letter) -> bool:
     return digest(letter.html) == letter.sha256
 
 
-def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict, issued_by: str, now: datetime,
-          task_id: str | None) -> Letter:
+def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: Mapping[str, object], issued_by: str,
+          now: datetime, task_id: str | None) -> Letter:
     """Number, render and store one letter. Numbers are sequential per kind and year (Shanghai);
     the caller's transaction already holds the event chain's head (see LetterRepository.next_seq)."""
     spec = KINDS.get(kind)
@@ -181,10 +183,39 @@ def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict, issued_by
                                   sha256=digest(html)))
 
 
-def issue_letters(uow: UnitOfWork, *, instance_id: int, run, changes, elements: dict, actor: str,
-                  now: datetime, emit) -> list[Letter]:
+class StepRun(Protocol):
+    """What issuing reads of the workflow just stepped (engine.spiff.run.Run)."""
+
+    @property
+    def variables(self) -> Mapping[str, object]: ...
+
+    def task_data(self, task_id: str) -> Mapping[str, object]: ...
+
+
+class StepChange(Protocol):
+    """One task's state change in the step (engine.spiff.run.Change)."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def element_id(self) -> str | None: ...
+    @property
+    def old(self) -> str | None: ...
+    @property
+    def new(self) -> str | None: ...
+
+
+class Emit(Protocol):
+    """The step's event writer: ``emit(type, task_id, **data)``."""
+
+    def __call__(self, type_: str, task_id: str | None = None, **data: object) -> object: ...
+
+
+def issue_letters(uow: UnitOfWork, *, instance_id: int, run: StepRun, changes: Iterable[StepChange],
+                  elements: Mapping[str, Mapping[str, Any]], actor: str, now: datetime, emit: Emit) -> list[Letter]:
     """The runtime hook: every element with a ``letter`` property that completed in this step
-    issues its letter, from that task's data plus the process variables (the current balance)."""
+    issues its letter, from that task's data plus the process variables (the current balance).
+    ``elements`` is the process meta's element map (engine/deploy/meta.py), JSON as stored."""
     out = []
     for c in changes:
         kind = ((elements.get(c.element_id or "") or {}).get("properties") or {}).get("letter")
@@ -199,8 +230,22 @@ def issue_letters(uow: UnitOfWork, *, instance_id: int, run, changes, elements: 
     return out
 
 
-def letter_json(letter: Letter, *, with_html: bool = False) -> dict:
-    out = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
+class LetterJson(TypedDict):
+    id: int
+    instance: int
+    task: str | None
+    kind: str
+    title: str
+    number: str
+    issued_at: str
+    issued_by: str
+    sha256: str
+    intact: bool
+    html: NotRequired[str]
+
+
+def letter_json(letter: Letter, *, with_html: bool = False) -> LetterJson:
+    out: LetterJson = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
            "title": KINDS[letter.kind].title if letter.kind in KINDS else letter.kind,
            "number": letter.number, "issued_at": to_iso(letter.issued_at), "issued_by": letter.issued_by,
            "sha256": letter.sha256, "intact": is_intact(letter)}
