@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from math import isfinite
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from engine.clock import SHANGHAI, Clock, parse_instant, require_aware, to_iso
 from engine.rules import desks
@@ -110,11 +110,15 @@ def _shift(t: object, delta: timedelta, name: str) -> str:
     return to_iso(_instant(t, f"{name}: t") + delta)
 
 
-def _range_checked(func: Callable[..., Any]) -> Callable[..., Any]:
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _range_checked(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Turn date overflow (results past year 9999) into the ValueError callers expect."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return func(*args, **kwargs)
         except OverflowError:
