@@ -11,10 +11,12 @@ with the days counted from the due date to the clock's date in Shanghai."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
@@ -88,7 +90,7 @@ def late_fee(arrears: Decimal, rate: Decimal, due_date: date, as_of: date) -> tu
     return days, (arrears * rate * days).quantize(FEN, ROUND_HALF_UP)
 
 
-def arrears_of(data: dict, as_of: date) -> Arrears:
+def arrears_of(data: Mapping[str, object], as_of: date) -> Arrears:
     """The debt as the instance's data states it (``balance`` is the process variable lowered by
     each payment; before any payment it equals ``amount_due``)."""
     missing = [k for k in ("owner", "room", "period", "amount_due", "due_date") if data.get(k) in (None, "")]
@@ -135,7 +137,7 @@ def _rate(rate: Decimal) -> str:
 _env.filters.update(cn_date=_cn_date, yuan=_yuan, rate=_rate)
 
 
-def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: dict) -> str:
+def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapping[str, object]) -> str:
     """The printable HTML of one letter; ``data`` supplies optional extras (law firm, lawyer,
     the sender's name)."""
     spec = KINDS.get(kind)
@@ -161,8 +163,22 @@ def is_intact(letter: Letter) -> bool:
     return digest(letter.html) == letter.sha256
 
 
-def letter_json(letter: Letter, *, with_html: bool = False) -> dict:
-    out = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
+class LetterJson(TypedDict):
+    id: int
+    instance: int
+    task: str | None
+    kind: str
+    title: str
+    number: str
+    issued_at: str
+    issued_by: str
+    sha256: str
+    intact: bool
+    html: NotRequired[str]
+
+
+def letter_json(letter: Letter, *, with_html: bool = False) -> LetterJson:
+    out: LetterJson = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
            "title": KINDS[letter.kind].title if letter.kind in KINDS else letter.kind,
            "number": letter.number, "issued_at": to_iso(letter.issued_at), "issued_by": letter.issued_by,
            "sha256": letter.sha256, "intact": is_intact(letter)}
