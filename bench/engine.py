@@ -23,9 +23,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
 
-from engine.spiff import load_spec
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM, Actor
+from engine.spiff import load_spec
 from engine.step.cache import workflows
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize

@@ -9,15 +9,22 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate
+from storage.repositories import (
+    DefinitionRepository,
+    EventRepository,
+    InstanceRepository,
+    LetterRepository,
+    TaskRepository,
+    UserRepository,
+    ViolationRepository,
+)
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
-from storage.repositories import (DefinitionRepository, EventRepository, InstanceRepository,
-                                  LetterRepository, TaskRepository, UserRepository, ViolationRepository)
 
 
 class UnitOfWork:
@@ -26,7 +33,7 @@ class UnitOfWork:
     ``readonly=True`` opens a plain (deferred) transaction on SQLite so readers never queue behind
     writers; writing units take the write lock at BEGIN (see storage.db)."""
 
-    def __init__(self, factory: "Database", readonly: bool = False):
+    def __init__(self, factory: Database, readonly: bool = False):
         self._factory = factory
         self.readonly = readonly
         self.session: Session | None = None
@@ -37,7 +44,7 @@ class UnitOfWork:
     def dialect(self) -> str:
         return self._factory.engine.dialect.name
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         s = self.session
         self._signals = set()

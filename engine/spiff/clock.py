@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime as _datetime, timezone, tzinfo
+from datetime import UTC, tzinfo
+from datetime import datetime as _datetime
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
@@ -25,7 +26,7 @@ class _ClockDatetime(_datetime):
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> _datetime:  # type: ignore[override]  # returns a plain datetime
         now = current_now()
-        return now.astimezone(tz) if tz else now.astimezone(timezone.utc).replace(tzinfo=None)
+        return now.astimezone(tz) if tz else now.astimezone(UTC).replace(tzinfo=None)
 
 
 _spiff_timer.datetime = _ClockDatetime

@@ -5,10 +5,10 @@ our sandboxed script engine attached (after every construction, including a load
 rest of wuye reads from a workflow comes out as the small frozen views below."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime as _datetime, timezone
+from datetime import UTC
+from datetime import datetime as _datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -75,7 +75,7 @@ def _reported(what: str):
         yield
     except (NotWaiting, TaskNotReady, StateRefused):
         raise
-    except Exception as e:  # noqa: BLE001 -- anything from inside the library is a failed step
+    except Exception as e:
         spec = getattr(e, "task_spec", None)
         element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
         detail = getattr(e, "error_type", "") or type(e).__name__
@@ -98,14 +98,14 @@ class Run:
         self.wf.script_engine = script_engine
 
     @classmethod
-    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> "Run":
+    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> Run:
         wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         return cls(wf, script_engine)
 
     @classmethod
-    def load(cls, spec: ProcessSpec, state: str, script_engine) -> "Run":
+    def load(cls, spec: ProcessSpec, state: str, script_engine) -> Run:
         return cls(load_workflow(spec, state), script_engine)
 
     def dump(self) -> str:
@@ -134,7 +134,7 @@ class Run:
             if pending is None or (pending == "timer" and after == before):
                 return after
             before = after
-        raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
+        raise RuntimeError(f"the workflow did not settle after {max_rounds} rounds (a timer loop?)")
 
     def _pending(self, now: _datetime) -> str | None:
         """What another round would run: 'engine' (a ready engine task), 'timer' (a waiting timer
@@ -347,4 +347,4 @@ def _due_of(value) -> _datetime | None:
         due = _datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+    return due if due.tzinfo else due.replace(tzinfo=UTC)

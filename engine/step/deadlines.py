@@ -28,11 +28,11 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
     row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
     responsible, kind = _responsible(ctx, el, props, guarded, row, change)
     amount = penalties.amount_for(deadline, props)
-    ctx.uow.step_rows.add_violations([dict(
-        instance_id=ctx.instance.id, process_id=ctx.instance.process_id, deadline_id=deadline,
-        element_id=change.element_id, task_id=row.id if row else None, responsible=responsible,
-        responsible_kind=kind, amount=amount, at=ctx.now,
-        description=props.get("description") or penalties.describe(deadline) or el.get("name", ""))])
+    ctx.uow.step_rows.add_violations([{
+        "instance_id": ctx.instance.id, "process_id": ctx.instance.process_id, "deadline_id": deadline,
+        "element_id": change.element_id, "task_id": row.id if row else None, "responsible": responsible,
+        "responsible_kind": kind, "amount": amount, "at": ctx.now,
+        "description": props.get("description") or penalties.describe(deadline) or el.get("name", "")}])
     ctx.emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount)
 
 

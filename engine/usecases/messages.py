@@ -1,15 +1,15 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance."""
 from __future__ import annotations
 
-from engine.step import runtime
-from engine.spiff import NotWaiting
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound, NotPermitted
 from engine.rules.groups import SUPERVISORS
 from engine.rules.permissions import SYSTEM, Actor
+from engine.spiff import NotWaiting
+from engine.step import runtime
 from engine.usecases.results import task_json
-from storage.uow import UnitOfWork
 from engine.usecases.runner import writes
+from storage.uow import UnitOfWork
 
 
 @writes

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import re
 
-from engine.step import runtime
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_start
+from engine.step import runtime
 from engine.usecases.results import task_json
+from engine.usecases.runner import writes
 from storage.models import Instance
 from storage.uow import UnitOfWork
-from engine.usecases.runner import writes
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
@@ -24,10 +24,7 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     meta = definition.meta
     may_start(actor, meta)
     fields = [FormField.from_json(f) for f in meta.get("start_form", [])]
-    if fields:
-        values = validate_submission(fields, data, now=clock.now())
-    else:
-        values = _free_data(data)
+    values = validate_submission(fields, data, now=clock.now()) if fields else _free_data(data)
     now = clock.now()
     instance = uow.instances.add(Instance(
         definition_id=definition.id, definition=definition, process_id=process_id, status="running", state="",

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from engine.step import runtime
-from engine.usecases.runner import actor_for
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
+from engine.step import runtime
 from engine.usecases.results import task_json
+from engine.usecases.runner import actor_for, reads, writes
 from storage.models import Instance, Task
 from storage.repositories import InboxKey
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads, writes
 
 
 @reads
@@ -23,8 +22,9 @@ def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int 
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
                overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict]:
     """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page)."""
-    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
-                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+    rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
+                                           "process_id": process_id, "lane": lane, "overdue": overdue,
+                                           "room": room},
                        limit=limit, after=None)
     return _as_json(uow, rows)
 
@@ -50,8 +50,9 @@ def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, 
         raise BadCursor(f"limit 必须在 1 到 {MAX_PAGE} 之间 (limit must be 1..{MAX_PAGE})",
                         fields={"limit": {"key": "page.limit", "message": f"每页 1 到 {MAX_PAGE} 条",
                                           "en": f"between 1 and {MAX_PAGE}"}})
-    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
-                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+    rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
+                                           "process_id": process_id, "lane": lane, "overdue": overdue,
+                                           "room": room},
                        limit=limit + 1, after=decode_cursor(after) if after else None)
     page = rows[:limit]
     return {"tasks": _as_json(uow, page), "next": encode_cursor(page[-1]) if len(rows) > limit else None}
@@ -59,8 +60,8 @@ def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, 
 
 def encode_cursor(row: Task) -> str:
     """The row's place in the inbox order, as URL-safe text (UTC, to the microsecond: ties are exact)."""
-    key = [row.due_at.astimezone(timezone.utc).isoformat() if row.due_at else None,
-           row.created_at.astimezone(timezone.utc).isoformat(), row.id]
+    key = [row.due_at.astimezone(UTC).isoformat() if row.due_at else None,
+           row.created_at.astimezone(UTC).isoformat(), row.id]
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 

@@ -105,6 +105,6 @@ def test_an_entry_another_process_has_moved_past_is_never_used(divide, loads):
 
 def test_with_the_cache_off_every_step_loads_from_the_stored_state(divide, loads):
     workflows.resize(0)
-    instance, fill = _start(divide)
+    _, fill = _start(divide)
     handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 2})
     assert loads == [1] and len(workflows) == 0
