@@ -15,7 +15,8 @@ import re
 
 from lxml import etree
 
-from engine.spiff.sandbox import SandboxError, check_expression
+from engine.spiff.expressions import check_expression
+from engine.spiff.limits import SandboxError
 
 __all__ = ["HIT_POLICIES", "decision_table_problems", "without_comments"]
 

@@ -23,7 +23,9 @@ from engine.rules.fields import LABEL_PROPERTY
 from engine.deploy.meta import (BPMN_NS, CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, lane_of, process_meta,
                               read_field, split_names)
 from engine.spiff.juel import translate_expression
-from engine.spiff.sandbox import SAFE_FUNCTIONS, SandboxError, check_expression, check_script
+from engine.spiff.expressions import check_expression
+from engine.spiff.limits import SAFE_FUNCTIONS, SandboxError
+from engine.spiff.scripts import check_script
 from engine.spiff.run import spec_to_dict
 
 def _resolve_data_object_ref(self, ref):
