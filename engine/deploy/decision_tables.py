@@ -48,7 +48,8 @@ def decision_table_problems(root: etree._Element, function_names: Collection[str
 def hit_policy_is_supported(table: etree._Element) -> Iterator[Finding]:
     policy = (table.get("hitPolicy") or "UNIQUE").upper()
     if policy not in HIT_POLICIES:
-        yield Finding(table, f"命中策略 {policy} 不受支持 (hit policy not supported; use {', '.join(HIT_POLICIES)})")
+        yield Finding(table, f"命中策略 {policy} 不受支持 (hit policy not supported; use "
+                             f"{', '.join(HIT_POLICIES)})")
 
 
 def aggregation_is_not_used(table: etree._Element) -> Iterator[Finding]:
@@ -67,7 +68,8 @@ def input_expression_runs(column: etree._Element, function_names: Collection[str
         yield from _runs(column, expression, function_names, "输入表达式 (input expression)")
 
 
-def input_entries_run(rule: etree._Element, inputs: Sequence[str], function_names: Collection[str]) -> Iterator[Finding]:
+def input_entries_run(rule: etree._Element, inputs: Sequence[str],
+                      function_names: Collection[str]) -> Iterator[Finding]:
     """Each condition cell, combined with its column's input as SpiffWorkflow will evaluate it."""
     for expression, entry in zip(inputs, rule.findall(_sibling(rule, "inputEntry"))):
         cell = entry.findtext(_sibling(rule, "text"))

@@ -45,7 +45,8 @@ MISTAKES = [
     ("unknown starter group", "", people.starter_groups_are_known, "unknown candidateStarterGroups group"),
     ("expression assignee", '<bpmn:userTask id="x" camunda:assignee="${initiator}"/>',
      people.assignee_is_a_user_name, "expression assignee"),
-    ("manual task nobody sees", '<bpmn:manualTask id="x"/>', people.person_task_has_someone, "manual task is in no lane"),
+    ("manual task nobody sees", '<bpmn:manualTask id="x"/>', people.person_task_has_someone,
+     "manual task is in no lane"),
     ("unknown candidate group", '<bpmn:task id="x" camunda:candidateGroups="front_desk, gardeners"/>',
      people.candidate_groups_are_known, "unknown candidate group) gardeners"),
     ("embedded form", '<bpmn:startEvent id="x" camunda:formKey="embedded:app:f.html"/>', forms.form_is_declared_here,
@@ -140,10 +141,12 @@ def test_every_kind_of_task_that_waits_for_a_person_is_held_to_the_same_rules(lo
 def test_a_clean_diagram_passes_every_rule():
     body = ('<bpmn:startEvent id="s"><bpmn:extensionElements><camunda:formData><camunda:formField id="amount" '
             'type="long" defaultValue="1"/></camunda:formData></bpmn:extensionElements></bpmn:startEvent>'
-            '<bpmn:task id="t" camunda:candidateGroups="engineering"/><bpmn:manualTask id="m" camunda:assignee="li.si"/>'
+            '<bpmn:task id="t" camunda:candidateGroups="engineering"/>'
+            '<bpmn:manualTask id="m" camunda:assignee="li.si"/>'
             '<bpmn:scriptTask id="calc"><bpmn:script>total = amount * 2</bpmn:script></bpmn:scriptTask>'
             '<bpmn:businessRuleTask id="b" camunda:decisionRef="fee"/>'
-            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="fill"><bpmn:conditionExpression>${amount &gt; 1 &amp;&amp; '
+            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="fill">'
+            '<bpmn:conditionExpression>${amount &gt; 1 &amp;&amp; '
             '!done}</bpmn:conditionExpression></bpmn:sequenceFlow>'
             '<bpmn:boundaryEvent id="late" attachedToRef="fill"><bpmn:timerEventDefinition><bpmn:timeDate>'
             'add_working_hours(now(), 8)</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
