@@ -11,11 +11,11 @@ Conventions used everywhere:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-__all__ = ["SHANGHAI", "Clock", "SystemClock", "FixedClock", "parse_instant", "to_iso", "require_aware"]
+__all__ = ["SHANGHAI", "Clock", "FixedClock", "SystemClock", "parse_instant", "require_aware", "to_iso"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -43,14 +43,14 @@ class SystemClock:
     """The real clock, used in production."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)  # clock-ok
+        return datetime.now(UTC)  # clock-ok
 
 
 class FixedClock:
     """A clock that stands still until told to move; for tests and simulations."""
 
     def __init__(self, at: datetime) -> None:
-        self._at = require_aware(at, "FixedClock time").astimezone(timezone.utc)
+        self._at = require_aware(at, "FixedClock time").astimezone(UTC)
 
     def now(self) -> datetime:
         return self._at
@@ -64,7 +64,7 @@ class FixedClock:
 
     def set(self, at: datetime) -> datetime:
         """Jump to ``at`` (tz-aware); return the new time."""
-        self._at = require_aware(at, "FixedClock time").astimezone(timezone.utc)
+        self._at = require_aware(at, "FixedClock time").astimezone(UTC)
         return self._at
 
 
@@ -87,7 +87,7 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=SHANGHAI)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def to_iso(dt: datetime) -> str:

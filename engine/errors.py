@@ -1,18 +1,32 @@
 """Domain errors. Each maps to one CLI exit code and one HTTP status, in one place each."""
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
+
+
+class FieldError(TypedDict):
+    """What is wrong with one field: a message key, and (where the raiser words it) the texts."""
+    key: str
+    message: NotRequired[str]   # Chinese
+    en: NotRequired[str]
+
+
+class ErrorJson(TypedDict):
+    error: str
+    fields: NotRequired[dict[str, FieldError]]
+
 
 class WuyeError(Exception):
     exit_code = 1
     http_status = 500
 
-    def __init__(self, message: str, *, fields: dict[str, dict] | None = None):
+    def __init__(self, message: str, *, fields: dict[str, FieldError] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
 
-    def to_json(self) -> dict:
-        out: dict = {"error": self.message}
+    def to_json(self) -> ErrorJson:
+        out: ErrorJson = {"error": self.message}
         if self.fields:
             out["fields"] = self.fields
         return out

@@ -30,6 +30,15 @@ install_assets() {
   fi
 }
 
+lint() {
+  # ruff and mypy (their configuration is pyproject.toml's) both run, so one pass shows every finding;
+  # either one not clean fails the run before the tests.
+  local rc=0
+  .venv/bin/ruff check . || rc=1
+  .venv/bin/mypy || rc=1
+  if [ $rc -ne 0 ]; then echo "ruff or mypy is not clean: that is a failure" >&2; exit 1; fi
+}
+
 case "${1:-}" in
   run)
     install_python run
@@ -41,6 +50,7 @@ case "${1:-}" in
     install_system
     install_python test
     install_assets
+    lint
     set +e
     .venv/bin/python -m pytest "${@:2}"
     rc=$?

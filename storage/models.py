@@ -7,10 +7,23 @@ that the inbox and the timer sweep can query by index instead of loading workflo
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -29,13 +42,13 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -59,9 +72,33 @@ class Definition(Base):
     # large and rarely needed (the spec is cached once restored): loaded on first access only
     source: Mapped[str] = mapped_column(Text, deferred=True)            # the file exactly as deployed
     spec: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)  # serialized Spiff spec
-    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # lanes, groups, forms, properties
+    # lanes, groups, forms, properties: read through ``meta`` (below), decoded once per process
+    stored_meta: Mapped[dict] = mapped_column("meta", JSON, default=dict, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def __init__(self, *, meta: dict | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        if meta is not None:
+            self.stored_meta = meta
+
+    @property
+    def meta(self) -> dict:
+        """The definition's metadata. A version is immutable, so its decoded metadata is kept per
+        process, keyed by (id, content hash): a complaint's is ~90 KB of JSON, and every step and page
+        of one of its instances reads it. The dict is shared: read it, never change it."""
+        key = (self.id, self.content_hash)
+        meta = _METAS.get(key)
+        if meta is None:
+            meta = self.stored_meta
+            if self.id is not None:
+                if len(_METAS) >= 1024:
+                    _METAS.clear()
+                _METAS[key] = meta
+        return meta
+
+
+_METAS: dict[tuple[int, str], dict] = {}
 
 
 class Instance(Base):
@@ -97,7 +134,7 @@ class Instance(Base):
 
     definition: Mapped[Definition] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, object]] = {"version_id_col": version}
 
 
 class Task(Base):

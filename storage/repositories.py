@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from sqlalchemy import (Select, bindparam, case, delete, func, insert, inspect, literal_column, or_, select,
                         tuple_, update)
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from storage.chain import GENESIS, event_hash
 from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Letter, Task,
@@ -121,9 +121,11 @@ class TaskRepository:
     def __init__(self, session: Session):
         self.s = session
 
-    def get(self, task_id: str, *, fresh: bool = False) -> Task | None:
-        """``fresh``: read the row even if this session holds it already (e.g. after taking a lock)."""
-        return self.s.get(Task, task_id, populate_existing=fresh)
+    def get(self, task_id: str, *, fresh: bool = False, with_values: bool = False) -> Task | None:
+        """``fresh``: read the row even if this session holds it already (e.g. after taking a lock);
+        ``with_values``: with the form's current values in the same statement (they are deferred)."""
+        return self.s.get(Task, task_id, populate_existing=fresh,
+                          options=[undefer(Task.values)] if with_values else None)
 
     _FOR_INSTANCE = select(Task).where(Task.instance_id == bindparam("instance_id")).order_by(Task.created_at, Task.id)
     _FOR_INSTANCE_IN_STATES = _FOR_INSTANCE.where(Task.state.in_(bindparam("states", expanding=True)))

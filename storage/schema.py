@@ -20,7 +20,7 @@ def _config(db: Database) -> Config:
     return cfg
 
 
-def upgrade(db: Database) -> tuple[str | None, str]:
+def upgrade(db: Database) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision; returns (revision before, revision after)."""
     cfg = _config(db)
     before = current_revision(db)

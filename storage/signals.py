@@ -39,7 +39,7 @@ def signal_listeners(channels: set[str]) -> None:
     for cb in callbacks:
         try:
             cb()
-        except Exception:  # noqa: BLE001 -- the commit has happened; a listener must not undo that
+        except Exception:  # the commit has happened; a listener must not undo that
             log.exception("commit listener %r failed", cb)
 
 

@@ -5,19 +5,26 @@ A transaction may ``signal_on_commit(channel)`` (the engine does when it moves a
 timer earlier): only if it commits are the channel's listeners told (see storage.signals)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
+from storage.errors import ConcurrentUpdate
+from storage.repositories import (
+    DefinitionRepository,
+    EventRepository,
+    InstanceRepository,
+    LetterRepository,
+    TaskRepository,
+    UserRepository,
+    ViolationRepository,
+)
 from storage.signals import signal_listeners
-from storage.repositories import (DefinitionRepository, EventRepository, InstanceRepository,
-                                  LetterRepository, TaskRepository, UserRepository, ViolationRepository)
-
-
-class ConcurrentUpdate(Exception):
-    """Someone else changed the same rows first; the caller's whole transaction was rolled back."""
+from storage.step_rows import StepRowRepository
 
 
 class UnitOfWork:
@@ -26,20 +33,22 @@ class UnitOfWork:
     ``readonly=True`` opens a plain (deferred) transaction on SQLite so readers never queue behind
     writers; writing units take the write lock at BEGIN (see storage.db)."""
 
-    def __init__(self, factory: "Database", readonly: bool = False):
+    def __init__(self, factory: Database, readonly: bool = False):
         self._factory = factory
         self.readonly = readonly
         self.session: Session | None = None
         self._signals: set[str] = set()
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
         return self._factory.engine.dialect.name
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         s = self.session
         self._signals = set()
+        self._after_commit = []
         self.definitions = DefinitionRepository(s)
         self.instances = InstanceRepository(s)
         self.tasks = TaskRepository(s)
@@ -47,6 +56,7 @@ class UnitOfWork:
         self.violations = ViolationRepository(s)
         self.letters = LetterRepository(s)
         self.users = UserRepository(s)
+        self.step_rows = StepRowRepository(s)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -71,6 +81,11 @@ class UnitOfWork:
         once this transaction has committed; nothing is said if it rolls back."""
         self._signals.add(channel)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed (never if it rolls back): e.g. keep
+        a loaded workflow for the next step only once the state it belongs to is stored."""
+        self._after_commit.append(callback)
+
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("commit() on a read-only unit of work")
@@ -86,6 +101,9 @@ class UnitOfWork:
             raise ConcurrentUpdate(str(e)) from e
         if signals:
             signal_listeners(signals)
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
 
 class Database:

@@ -4,67 +4,101 @@ Why: process owners edit decision tables (e.g. the repair warranty table). Spiff
 cell only when its rule is tried, as a Python expression, so a typo or a forbidden construct in a
 cell deploys cleanly and then fails every new instance. Its engine (``SpiffWorkflow.dmn``) also
 runs only some hit policies: UNIQUE (it takes the first match and does not check uniqueness),
-FIRST, and COLLECT without aggregation; any other value silently behaves like FIRST. And a comment
-inside a decision table crashes its parser (a comment node has no string tag). Here every cell is
-checked in the sandbox, as SpiffWorkflow will combine it, and the rest is refused with a reason."""
+FIRST, and COLLECT without aggregation; any other value silently behaves like FIRST. Here every
+cell is checked in the sandbox, as SpiffWorkflow will combine it, and the rest is refused with a
+reason. (Comments inside a table, which crash its parser, are dropped in engine/spiff/parser.py.)"""
 from __future__ import annotations
 
 import ast
-import copy
 import re
+from collections.abc import Collection, Iterator, Sequence
 
 from lxml import etree
 
-from engine.spiff.sandbox import SandboxError, check_expression
+from engine.deploy.problems import Finding
+from engine.spiff.expressions import check_expression
+from engine.spiff.limits import SandboxError
 
-__all__ = ["HIT_POLICIES", "decision_table_problems", "without_comments"]
+__all__ = ["HIT_POLICIES", "decision_table_problems", "hit_policy_is_supported", "aggregation_is_not_used",
+           "input_column_has_an_expression", "input_expression_runs", "input_entries_run", "output_entries_run"]
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
 # SpiffWorkflow's DMNEngine: a `?` outside quotes stands for the input value.
 _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
-def decision_table_problems(root: etree._Element, function_names: set[str]) -> list[tuple[etree._Element, str]]:
-    """(node, message) for every cell, input or hit policy of the file that cannot run here."""
+def decision_table_problems(root: etree._Element, function_names: Collection[str]) -> list[Finding]:
+    """Every cell, input or hit policy of the DMN file that cannot run here."""
     ns = etree.QName(root).namespace
-
-    def q(tag: str) -> str:
-        return f"{{{ns}}}{tag}"
-
-    problems: list[tuple[etree._Element, str]] = []
-
-    def check(node: etree._Element, expression: str, what: str) -> None:
-        try:
-            check_expression(expression, function_names)
-        except SandboxError as e:
-            problems.append((node, f"{what}无法在沙箱中运行 (refused): {expression!r}: {e.message}"))
-
-    for table in root.iter(q("decisionTable")):
-        policy = (table.get("hitPolicy") or "UNIQUE").upper()
-        if policy not in HIT_POLICIES:
-            problems.append((table, f"命中策略 {policy} 不受支持 (hit policy not supported; use "
-                                    f"{', '.join(HIT_POLICIES)})"))
-        if table.get("aggregation"):
-            problems.append((table, "COLLECT 的聚合不受支持 (COLLECT aggregation is not supported)"))
+    problems: list[Finding] = []
+    for table in root.iter(f"{{{ns}}}decisionTable"):
+        problems += hit_policy_is_supported(table)
+        problems += aggregation_is_not_used(table)
         inputs = []
-        for column in table.findall(q("input")):
-            expression = column.findtext(f"{q('inputExpression')}/{q('text')}")
-            if not (expression or "").strip():
-                problems.append((column, "输入列没有表达式 (the input column has no expression)"))
-            else:
-                check(column, expression.strip(), "输入表达式 (input expression)")
-            inputs.append((expression or "").strip())
-        for rule in table.findall(q("rule")):
-            for expression, entry in zip(inputs, rule.findall(q("inputEntry"))):
-                cell = entry.findtext(q("text"))
-                if expression and cell is not None and cell.strip() not in ("", "-"):
-                    for combined in _as_evaluated(expression, cell.strip()):
-                        check(entry, combined, "条件单元格 (input entry)")
-            for entry in rule.findall(q("outputEntry")):
-                cell = entry.findtext(q("text"))
-                if cell is not None and cell.strip():
-                    check(entry, cell.strip(), "结果单元格 (output entry)")
+        for column in table.findall(f"{{{ns}}}input"):
+            problems += input_column_has_an_expression(column)
+            problems += input_expression_runs(column, function_names)
+            inputs.append(_input_expression(column))
+        for rule in table.findall(f"{{{ns}}}rule"):
+            problems += input_entries_run(rule, inputs, function_names)
+            problems += output_entries_run(rule, function_names)
     return problems
+
+
+def hit_policy_is_supported(table: etree._Element) -> Iterator[Finding]:
+    policy = (table.get("hitPolicy") or "UNIQUE").upper()
+    if policy not in HIT_POLICIES:
+        yield Finding(table, f"命中策略 {policy} 不受支持 (hit policy not supported; use "
+                             f"{', '.join(HIT_POLICIES)})")
+
+
+def aggregation_is_not_used(table: etree._Element) -> Iterator[Finding]:
+    if table.get("aggregation"):
+        yield Finding(table, "COLLECT 的聚合不受支持 (COLLECT aggregation is not supported)")
+
+
+def input_column_has_an_expression(column: etree._Element) -> Iterator[Finding]:
+    if not _input_expression(column):
+        yield Finding(column, "输入列没有表达式 (the input column has no expression)")
+
+
+def input_expression_runs(column: etree._Element, function_names: Collection[str]) -> Iterator[Finding]:
+    expression = _input_expression(column)
+    if expression:
+        yield from _runs(column, expression, function_names, "输入表达式 (input expression)")
+
+
+def input_entries_run(rule: etree._Element, inputs: Sequence[str],
+                      function_names: Collection[str]) -> Iterator[Finding]:
+    """Each condition cell, combined with its column's input as SpiffWorkflow will evaluate it."""
+    for expression, entry in zip(inputs, rule.findall(_sibling(rule, "inputEntry"))):
+        cell = entry.findtext(_sibling(rule, "text"))
+        if expression and cell is not None and cell.strip() not in ("", "-"):
+            for combined in _as_evaluated(expression, cell.strip()):
+                yield from _runs(entry, combined, function_names, "条件单元格 (input entry)")
+
+
+def output_entries_run(rule: etree._Element, function_names: Collection[str]) -> Iterator[Finding]:
+    for entry in rule.findall(_sibling(rule, "outputEntry")):
+        cell = entry.findtext(_sibling(rule, "text"))
+        if cell is not None and cell.strip():
+            yield from _runs(entry, cell.strip(), function_names, "结果单元格 (output entry)")
+
+
+def _sibling(node: etree._Element, tag: str) -> str:
+    """``tag`` in the DMN namespace of ``node`` (DMN 1.1 to 1.5 each have their own)."""
+    return f"{{{etree.QName(node).namespace}}}{tag}"
+
+
+def _input_expression(column: etree._Element) -> str:
+    return (column.findtext(f"{_sibling(column, 'inputExpression')}/{_sibling(column, 'text')}") or "").strip()
+
+
+def _runs(node: etree._Element, expression: str, function_names: Collection[str], what: str) -> Iterator[Finding]:
+    try:
+        check_expression(expression, function_names)
+    except SandboxError as e:
+        yield Finding(node, f"{what}无法在沙箱中运行 (refused): {expression!r}: {e.message}")
 
 
 def _as_evaluated(input_expression: str, cell: str) -> list[str]:
@@ -78,19 +112,3 @@ def _as_evaluated(input_expression: str, cell: str) -> list[str]:
     except SyntaxError:
         return [input_expression + cell]
     return [f"({input_expression}) == ({cell})"]
-
-
-def without_comments(root: etree._Element) -> etree._Element:
-    """A copy without comments and processing instructions, which SpiffWorkflow's DMN parser cannot read."""
-    clean = copy.deepcopy(root)
-    for node in clean.xpath("//comment() | //processing-instruction()"):
-        parent = node.getparent()
-        if parent is not None:
-            if node.tail:
-                previous = node.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + node.tail
-                else:
-                    parent.text = (parent.text or "") + node.tail
-            parent.remove(node)
-    return clean

@@ -6,6 +6,8 @@ forms), so one reader serves user tasks and start events alike."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 
@@ -25,9 +27,9 @@ def split_names(value: str | None) -> set[str]:
     return {g.strip() for g in (value or "").split(",") if g.strip()}
 
 
-def lane_of(proc) -> dict[str, str]:
+def lane_of(proc: etree._Element) -> dict[str, str | None]:
     """flow node id -> lane id (innermost lane wins)."""
-    out = {}
+    out: dict[str, str | None] = {}
     for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             out[(ref.text or "").strip()] = lane.get("id")
@@ -74,22 +76,23 @@ def read_field(ff) -> FormField:
     return field
 
 
-def _number(fid, name, config, kind):
+def _number(fid: str, name: str, config: str | None, kind: Callable[[Any], float]) -> float:
     try:
         return kind(config)
     except (TypeError, ValueError):
         raise ValueError(f"{fid}: 约束 {name} 需要数字 (constraint {name} needs a number, got {config!r})") from None
 
 
-def process_meta(tree, proc) -> dict:
+def process_meta(tree: etree._Element, proc: etree._Element) -> dict[str, Any]:
     lanes = lane_of(proc)
     lane_names = {lane.get("id"): (lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}
-    elements = {}
-    start_form: list[dict] = []
+    elements: dict[str, dict[str, Any]] = {}
+    start_form: list[dict[str, Any]] = []
     messages = {m.get("id"): m.get("name") for m in tree.findall("bpmn:message", NS)}
     caught = []
     for node in proc.iter():
-        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS or not node.get("id"):
+        ident = node.get("id") if isinstance(node.tag, str) else None
+        if not ident or etree.QName(node).namespace != BPMN_NS:
             continue
         local = etree.QName(node).localname
         if local in ("lane", "laneSet", "sequenceFlow", "process", "textAnnotation", "association",
@@ -97,19 +100,19 @@ def process_meta(tree, proc) -> dict:
             continue
         form = [read_field(ff).to_json()
                 for ff in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS)]
-        lane = lanes.get(node.get("id"))
+        lane = lanes.get(ident)
         groups = sorted(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) | ({lane} if lane else set()))
         doc = node.find("bpmn:documentation", NS)
-        el = {"type": local, "name": node.get("name") or node.get("id"), "lane": lane, "groups": groups,
-              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
-              "properties": {p.get("name"): p.get("value") for p in node.iterfind(PROPERTIES, NS)},
-              "documentation": (doc.text or "").strip() if doc is not None else ""}
+        el: dict[str, Any] = {"type": local, "name": node.get("name") or ident, "lane": lane, "groups": groups,
+                              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
+                              "properties": {p.get("name"): p.get("value") for p in node.iterfind(PROPERTIES, NS)},
+                              "documentation": (doc.text or "").strip() if doc is not None else ""}
         if form:
             el["form"] = form
         if local == "boundaryEvent":
             el["attached_to"] = node.get("attachedToRef")
             el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
-        elements[node.get("id")] = el
+        elements[ident] = el
         if local == "startEvent" and node.getparent() is proc and form:
             start_form = form
         for md in node.iterfind("bpmn:messageEventDefinition", NS):
@@ -117,10 +120,13 @@ def process_meta(tree, proc) -> dict:
             if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
                 caught.append(name)
     starters = sorted(split_names(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))
-    if not starters:
-        start = next((n for n in proc.iterfind("bpmn:startEvent", NS)), None)
-        starters = [lanes[start.get("id")]] if start is not None and start.get("id") in lanes else sorted(lane_names)
-    process_properties = {p.get("name"): p.get("value") for p in proc.iterfind(PROPERTIES, NS)}
+    if not starters:  # a deployed process's lanes all have ids: each is a known group
+        start = next(proc.iterfind("bpmn:startEvent", NS), None)
+        start_id = start.get("id") if start is not None else None
+        start_lane = lanes.get(start_id) if start_id else None
+        starters = [start_lane] if start_lane else sorted(lane for lane in lane_names if lane)
+    # a property without a name says nothing (and must not break the deploy)
+    process_properties = {name: p.get("value") or "" for p in proc.iterfind(PROPERTIES, NS) if (name := p.get("name"))}
     labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
     return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
             "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}

@@ -24,16 +24,16 @@ def parse_xml(data: bytes | str, file_name: str = "<upload>") -> etree._Element:
         data = data.encode("utf-8")
     if not data.strip():
         raise BadInput(f"{file_name}: the file is empty")
-    root = _ROOT_START.search(data)
-    doctype = _DOCTYPE.search(data, 0, root.start() if root else len(data))     # only the prolog holds one
+    start = _ROOT_START.search(data)
+    doctype = _DOCTYPE.search(data, 0, start.start() if start else len(data))     # only the prolog holds one
     if doctype:                      # refused before the parser sees it: no DTD, no entity is even looked at
         line = data[: doctype.start()].count(b"\n") + 1
         raise BadInput(f"{file_name}:{line}: a DOCTYPE is not allowed (entities and DTDs are refused)")
     try:
         root = etree.fromstring(data, _PARSER)  # safe_xml
     except etree.XMLSyntaxError as e:
-        line = e.lineno or (e.position[0] if getattr(e, "position", None) else "?")
-        raise BadInput(f"{file_name}:{line}: not well-formed XML: {e.msg}") from None
+        where = e.lineno or (e.position[0] if getattr(e, "position", None) else "?")
+        raise BadInput(f"{file_name}:{where}: not well-formed XML: {e.msg}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise BadInput(f"{file_name}:1: a DOCTYPE is not allowed (entities and DTDs are refused)")

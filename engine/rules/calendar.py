@@ -22,7 +22,7 @@ Decisions:
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from math import isfinite
 from zoneinfo import ZoneInfo
 
@@ -76,7 +76,7 @@ class BusinessCalendar:
 
     def _at(self, d: date, t: time) -> datetime:
         """Local wall-clock ``d t`` as an aware UTC datetime."""
-        return datetime.combine(d, t, tzinfo=self.tz).astimezone(timezone.utc)
+        return datetime.combine(d, t, tzinfo=self.tz).astimezone(UTC)
 
     # --- instants ---------------------------------------------------------------------------
 
@@ -87,10 +87,10 @@ class BusinessCalendar:
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """``start`` plus ``hours`` of working time (fractions allowed, must be ≥ 0)."""
-        cursor = require_aware(start, "start").astimezone(timezone.utc)
+        cursor = require_aware(start, "start").astimezone(UTC)
         if isinstance(hours, bool) or not isinstance(hours, (int, float)):
             raise ValueError(f"hours must be a number, got {type(hours).__name__}: {hours!r}")
-        if isinstance(hours, float) and not isfinite(hours) or hours < 0:
+        if (isinstance(hours, float) and not isfinite(hours)) or hours < 0:
             raise ValueError(f"hours must be a finite number ≥ 0, got {hours!r}")
         remaining = timedelta(hours=hours)
         day = cursor.astimezone(self.tz).date()

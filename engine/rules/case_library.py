@@ -11,10 +11,32 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
 from engine.rules.penalties import PROCESSES_DIR
 
 _LISTS = ("expectations", "guide", "scripts", "risk_hints")
+
+
+class CaseEntry(TypedDict):
+    """One category as the file has it, once ``_load`` has checked it."""
+    name: str
+    source: NotRequired[str]
+    expectations: NotRequired[list[str]]
+    guide: NotRequired[list[str]]
+    scripts: NotRequired[list[str]]
+    risk_hints: NotRequired[list[str]]
+
+
+class CaseGuide(TypedDict):
+    """What ``guide_for`` hands out: the entry with every list present."""
+    category: str
+    name: str
+    source: str
+    expectations: list[str]
+    guide: list[str]
+    scripts: list[str]
+    risk_hints: list[str]
 
 
 class CaseLibraryInvalid(ValueError):
@@ -26,12 +48,12 @@ def library_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int) -> dict[str, dict]:
+def _load(path: str, mtime_ns: int) -> dict[str, CaseEntry]:
     """Parsed and checked once per file version (the mtime is part of the key, so edits show up)."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise CaseLibraryInvalid(f"{path}: expected a JSON object of categories")
-    out = {}
+    out: dict[str, CaseEntry] = {}
     for category, entry in raw.items():
         if category.startswith("_"):
             continue
@@ -41,7 +63,7 @@ def _load(path: str, mtime_ns: int) -> dict[str, dict]:
             value = entry.get(key, [])
             if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
                 raise CaseLibraryInvalid(f"{path}: {category}.{key}: must be a list of strings")
-        out[category] = entry
+        out[category] = cast(CaseEntry, entry)    # its name and lists are checked just above
     return out
 
 
@@ -50,17 +72,19 @@ def categories() -> dict[str, str]:
     return {k: v["name"] for k, v in _library().items()}
 
 
-def guide_for(category: str) -> dict | None:
+def guide_for(category: str) -> CaseGuide | None:
     """The guide for ``category`` (a copy: callers may change it), or None when the library has none:
     {category, name, source, expectations[], guide[], scripts[], risk_hints[]}."""
     entry = _library().get(category)
     if entry is None:
         return None
+    # the lists of _LISTS, each spelled out so that the shape is checked
     return {"category": category, "name": entry["name"], "source": entry.get("source", ""),
-            **{key: list(entry.get(key, [])) for key in _LISTS}}
+            "expectations": list(entry.get("expectations", [])), "guide": list(entry.get("guide", [])),
+            "scripts": list(entry.get("scripts", [])), "risk_hints": list(entry.get("risk_hints", []))}
 
 
-def _library() -> dict[str, dict]:
+def _library() -> dict[str, CaseEntry]:
     path = library_path()
     if not path.exists():
         return {}

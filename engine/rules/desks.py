@@ -30,7 +30,7 @@ from pathlib import Path
 
 from engine.rules.penalties import PROCESSES_DIR
 
-__all__ = ["Desk", "DeskTable", "desks_path", "desk_table", "load_desks", "move_in_desk", "move_in_desk_name"]
+__all__ = ["Desk", "DeskTable", "desk_table", "desks_path", "load_desks", "move_in_desk", "move_in_desk_name"]
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _RANGE = re.compile(r"^\s*(\d{1,4})\s*-\s*(\d{1,4})\s*$")

@@ -4,17 +4,22 @@ been converted to its declared type and checked against its constraints here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NotRequired, SupportsFloat, SupportsIndex, TypedDict
 
 from engine.clock import parse_instant, to_iso
-from engine.errors import BadInput
+from engine.errors import BadInput, FieldError
 
 FIELD_TYPES = ("string", "long", "double", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
 
+# A field's value once converted (a date is kept as its ISO text); None is "not given".
+FieldValue = str | int | float | bool | None
+
 # message key -> (Chinese, English); {0} is the constraint's value
-MESSAGES = {
+MESSAGES: dict[str, tuple[str, str]] = {
     "form.required": ("此项为必填项", "This field is required"),
     "form.unknown": ("表单中没有此项", "This form has no such field"),
     "form.readonly": ("此项为只读，不能修改", "This field is read-only"),
@@ -36,15 +41,43 @@ _FALSE = {"false", "0", "no", "off", "否", "n", ""}
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def field_error(key: str, arg=None) -> dict:
+def field_error(key: str, arg: object = None) -> FieldError:
     zh, en = MESSAGES[key]
     return {"key": key, "message": zh.format(arg), "en": en.format(arg)}
 
 
 class FieldInvalid(ValueError):
-    def __init__(self, key: str, arg=None):
+    def __init__(self, key: str, arg: object = None) -> None:
         super().__init__(key)
         self.key, self.arg = key, arg
+
+
+class OptionJson(TypedDict):
+    id: str
+    name: str
+
+
+class FieldJson(TypedDict):
+    """A form field as deploy stores it in the definition's meta (``FormField.to_json``)."""
+    id: str
+    type: str
+    label: str
+    required: bool
+    readonly: bool
+    default: FieldValue
+    options: NotRequired[list[OptionJson]]       # enum fields only
+    minlength: NotRequired[int]
+    maxlength: NotRequired[int]
+    min: NotRequired[float]
+    max: NotRequired[float]
+    properties: NotRequired[dict[str, str | None]]
+
+
+class DataLabel(TypedDict):
+    """What a person reads instead of a variable's id (see ``data_labels``)."""
+    label: str
+    type: str | None
+    options: dict[str, str]       # option id -> name
 
 
 @dataclass(frozen=True)
@@ -60,35 +93,40 @@ class FormField:
     label: str
     required: bool = False
     readonly: bool = False
-    default: object = None
+    default: FieldValue = None
     options: tuple[Option, ...] = ()
     minlength: int | None = None
     maxlength: int | None = None
     min: float | None = None
     max: float | None = None
-    properties: dict = field(default_factory=dict)
+    properties: dict[str, str | None] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
-        out = {"id": self.id, "type": self.type, "label": self.label, "required": self.required,
-               "readonly": self.readonly, "default": self.default}
+    def to_json(self) -> FieldJson:
+        out: FieldJson = {"id": self.id, "type": self.type, "label": self.label, "required": self.required,
+                          "readonly": self.readonly, "default": self.default}
         if self.type == "enum":
             out["options"] = [{"id": o.id, "name": o.name} for o in self.options]
-        for name in ("minlength", "maxlength", "min", "max"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
+        if self.minlength is not None:
+            out["minlength"] = self.minlength
+        if self.maxlength is not None:
+            out["maxlength"] = self.maxlength
+        if self.min is not None:
+            out["min"] = self.min
+        if self.max is not None:
+            out["max"] = self.max
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> "FormField":
+    def from_json(cls, d: FieldJson) -> FormField:
         return cls(id=d["id"], type=d["type"], label=d.get("label") or d["id"],
                    required=d.get("required", False), readonly=d.get("readonly", False),
                    default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
                    minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
                    properties=d.get("properties") or {})
 
-    def convert(self, value):
+    def convert(self, value: object) -> FieldValue:
         """One submitted value -> its typed value, or FieldInvalid. None/'' means 'not given'."""
         if value is None or (isinstance(value, str) and value.strip() == "" and self.type != "string"):
             return None
@@ -98,32 +136,32 @@ class FormField:
         self._check_bounds(converted)
         return converted
 
-    def _check_bounds(self, value) -> None:
+    def _check_bounds(self, value: FieldValue) -> None:
         if value is None:
             return
-        if self.type == "string":
+        if self.type == "string" and isinstance(value, str):     # a string field's value is always a str
             if self.minlength is not None and len(value) < self.minlength:
                 raise FieldInvalid("form.minlength", self.minlength)
             if self.maxlength is not None and len(value) > self.maxlength:
                 raise FieldInvalid("form.maxlength", self.maxlength)
-        if self.type in ("long", "double"):
+        if self.type in ("long", "double") and isinstance(value, (int, float)):     # and a number's a number
             if self.min is not None and value < self.min:
                 raise FieldInvalid("form.min", _num(self.min))
             if self.max is not None and value > self.max:
                 raise FieldInvalid("form.max", _num(self.max))
 
 
-def _num(x):
+def _num(x: float) -> float:
     return int(x) if float(x).is_integer() else x
 
 
-def _to_string(f: FormField, v):
+def _to_string(f: FormField, v: object) -> str:
     if isinstance(v, (dict, list)):
         raise FieldInvalid("form.string")
     return str(v) if not isinstance(v, bool) else ("true" if v else "false")
 
 
-def _to_long(f: FormField, v):
+def _to_long(f: FormField, v: object) -> int:
     if isinstance(v, bool):
         raise FieldInvalid("form.long")
     if isinstance(v, int):
@@ -135,9 +173,9 @@ def _to_long(f: FormField, v):
     raise FieldInvalid("form.long")
 
 
-def _to_double(f: FormField, v):
-    if isinstance(v, bool):
-        raise FieldInvalid("form.double")
+def _to_double(f: FormField, v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, (str, bytes, bytearray, memoryview, SupportsFloat, SupportsIndex)):
+        raise FieldInvalid("form.double")            # float() would refuse it too (TypeError)
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -147,7 +185,7 @@ def _to_double(f: FormField, v):
     return x
 
 
-def _to_boolean(f: FormField, v):
+def _to_boolean(f: FormField, v: object) -> bool:
     if isinstance(v, bool):
         return v
     if isinstance(v, str) and v.strip().lower() in _TRUE:
@@ -157,7 +195,7 @@ def _to_boolean(f: FormField, v):
     raise FieldInvalid("form.boolean")
 
 
-def _to_date(f: FormField, v):
+def _to_date(f: FormField, v: object) -> str:
     """A date stays a date ('2026-11-23'); a time becomes ISO 8601 in Shanghai time with offset."""
     if not isinstance(v, str):
         raise FieldInvalid("form.date")
@@ -170,22 +208,23 @@ def _to_date(f: FormField, v):
         raise FieldInvalid("form.date") from None
 
 
-def _to_enum(f: FormField, v):
-    v = str(v)
-    if v not in {o.id for o in f.options}:
+def _to_enum(f: FormField, v: object) -> str:
+    text = str(v)
+    if text not in {o.id for o in f.options}:
         raise FieldInvalid("form.enum")
-    return v
+    return text
 
 
-_CONVERTERS = {"string": _to_string, "long": _to_long, "double": _to_double, "boolean": _to_boolean,
-               "date": _to_date, "enum": _to_enum}
+_CONVERTERS: dict[str, Callable[[FormField, object], FieldValue]] = {
+    "string": _to_string, "long": _to_long, "double": _to_double, "boolean": _to_boolean, "date": _to_date,
+    "enum": _to_enum}
 
 
 NOW = "now"   # a date field's default that means "the time of submission" (e.g. received_at)
 
 
-def validate_submission(fields: list[FormField], data, current: dict | None = None,
-                        now: datetime | None = None) -> dict:
+def validate_submission(fields: list[FormField], data: object, current: Mapping[str, object] | None = None,
+                        now: datetime | None = None) -> dict[str, FieldValue]:
     """Check and convert a whole submission; raise BadInput naming every bad field at once.
 
     Absent fields take their default; read-only fields keep the value they have (a different one is
@@ -197,8 +236,8 @@ def validate_submission(fields: list[FormField], data, current: dict | None = No
                        fields={"data": field_error("form.data")})
     current = current or {}
     by_id = {f.id: f for f in fields}
-    errors: dict[str, dict] = {k: field_error("form.unknown") for k in data if k not in by_id}
-    out: dict = {}
+    errors: dict[str, FieldError] = {k: field_error("form.unknown") for k in data if k not in by_id}
+    out: dict[str, FieldValue] = {}
     for f in fields:
         try:
             if f.readonly:
@@ -224,7 +263,8 @@ def validate_submission(fields: list[FormField], data, current: dict | None = No
 LABEL_PROPERTY = "label:"
 
 
-def data_labels(forms: list[list[dict]], process_properties: dict[str, str]) -> dict[str, dict]:
+def data_labels(forms: Iterable[Iterable[FieldJson]], process_properties: Mapping[str, str | None],
+                ) -> dict[str, DataLabel]:
     """variable -> {"label", "type", "options": {option id: name}}: what a person reads instead of a
     variable's id, wherever the instance's data is shown.
 
@@ -232,13 +272,13 @@ def data_labels(forms: list[list[dict]], process_properties: dict[str, str]) -> 
     table or a message sets has no form, so the process names it once with a process-level
     ``camunda:property name="label:<variable>"``; that label also wins over a form's, which words
     the field for one task's moment (the same ``result`` is 处理结果 in one task, 解释答复内容 in another)."""
-    out: dict[str, dict] = {}
+    out: dict[str, DataLabel] = {}
     for form in forms:
         for f in form:
             entry = out.setdefault(f["id"], {"label": f.get("label") or f["id"], "type": f.get("type"), "options": {}})
             entry["options"].update({o["id"]: o["name"] for o in f.get("options", [])})
     for name, value in process_properties.items():
-        if name.startswith(LABEL_PROPERTY) and (value or "").strip():
-            label = value.strip()
+        label = (value or "").strip()
+        if name.startswith(LABEL_PROPERTY) and label:
             out.setdefault(name[len(LABEL_PROPERTY):], {"label": label, "type": None, "options": {}})["label"] = label
     return out

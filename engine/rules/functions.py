@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from math import isfinite
-from typing import Any, Callable
+from typing import Any, ParamSpec, TypeVar
 
+from engine.clock import SHANGHAI, Clock, parse_instant, require_aware, to_iso
 from engine.rules import desks
 from engine.rules.calendar import BusinessCalendar
-from engine.clock import SHANGHAI, Clock, parse_instant, require_aware, to_iso
 
-__all__ = ["expression_functions", "WARRANTY_YEARS", "NO_WARRANTY", "HEATING_COOLING"]
+__all__ = ["HEATING_COOLING", "NO_WARRANTY", "WARRANTY_YEARS", "expression_functions"]
 
 # Developer's warranty per repair category, in years from handover (procedures §4).
 WARRANTY_YEARS: dict[str, int] = {"waterproofing": 5, "decoration": 2, "installation": 2}
@@ -50,9 +51,9 @@ def _blank(value: object) -> bool:
 def _instant(value: object, what: str) -> datetime:
     """An ISO string, aware datetime or date (00:00 Shanghai) as an aware UTC datetime."""
     if isinstance(value, datetime):
-        return require_aware(value, what).astimezone(timezone.utc)
+        return require_aware(value, what).astimezone(UTC)
     if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
+        return datetime.combine(value, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
     if isinstance(value, str):
         try:
             return parse_instant(value)
@@ -109,11 +110,15 @@ def _shift(t: object, delta: timedelta, name: str) -> str:
     return to_iso(_instant(t, f"{name}: t") + delta)
 
 
-def _range_checked(func: Callable[..., Any]) -> Callable[..., Any]:
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _range_checked(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Turn date overflow (results past year 9999) into the ValueError callers expect."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return func(*args, **kwargs)
         except OverflowError:

@@ -1,11 +1,9 @@
 """The collection letters of M0 物业收费及催缴管理规程 二、3–6: 提示函, 催缴函, 紧急催缴函 and 律师函.
 
-A BPMN element that carries ``camunda:property letter="reminder|demand|urgent|lawyer"`` issues that
-letter when it completes: ``issue_letters`` (called from ``engine.step.runtime.record``, inside the step's
-transaction) renders it from the instance's data at that moment, numbers it, stores the HTML and its
-sha-256, and appends a ``letter_issued`` event carrying the number and the hash. The event log is a
-hash chain, so the stored letter can later be shown to be exactly what was issued, and when — the
-proof that the owner was 催告'd. Rendering is Jinja2 with autoescape on: owner names and periods come
+What a letter says and how it looks: the kinds and their time limits, the debt as the instance's
+data states it, the late fee, and the HTML. A step issues them (engine/step/documents.py: numbered,
+stored with their sha-256 and announced in the hash-chained event log — the proof that the owner was
+催告'd). Rendering is Jinja2 with autoescape on: owner names and periods come
 from forms and must never become markup.
 
 Money is Decimal, rounded half-up to the fen; the late fee is arrears × daily rate × days overdue,
@@ -13,17 +11,18 @@ with the days counted from the due date to the clock's date in Shanghai."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from engine.clock import SHANGHAI, to_iso
 from engine.errors import WuyeError
 from storage.models import Letter
-from storage.uow import UnitOfWork
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "letters"
 FEN = Decimal("0.01")
@@ -91,7 +90,7 @@ def late_fee(arrears: Decimal, rate: Decimal, due_date: date, as_of: date) -> tu
     return days, (arrears * rate * days).quantize(FEN, ROUND_HALF_UP)
 
 
-def arrears_of(data: dict, as_of: date) -> Arrears:
+def arrears_of(data: Mapping[str, object], as_of: date) -> Arrears:
     """The debt as the instance's data states it (``balance`` is the process variable lowered by
     each payment; before any payment it equals ``amount_due``)."""
     missing = [k for k in ("owner", "room", "period", "amount_due", "due_date") if data.get(k) in (None, "")]
@@ -138,7 +137,7 @@ def _rate(rate: Decimal) -> str:
 _env.filters.update(cn_date=_cn_date, yuan=_yuan, rate=_rate)
 
 
-def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: dict) -> str:
+def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapping[str, object]) -> str:
     """The printable HTML of one letter; ``data`` supplies optional extras (law firm, lawyer,
     the sender's name)."""
     spec = KINDS.get(kind)
@@ -164,43 +163,22 @@ def is_intact(letter: Letter) -> bool:
     return digest(letter.html) == letter.sha256
 
 
-def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict, issued_by: str, now: datetime,
-          task_id: str | None) -> Letter:
-    """Number, render and store one letter. Numbers are sequential per kind and year (Shanghai);
-    the caller's transaction already holds the event chain's head (see LetterRepository.next_seq)."""
-    spec = KINDS.get(kind)
-    if spec is None:
-        raise LetterFailed(f"未知的函件类型 (unknown letter kind) {kind!r}; known: {', '.join(KINDS)}")
-    today = now.astimezone(SHANGHAI).date()
-    debt = arrears_of(data, today)
-    seq = uow.letters.next_seq(kind, today.year)
-    number = f"{spec.prefix}-{today.year}-{seq:06d}"
-    html = render(kind, debt, number=number, issued_on=today, data=data)
-    return uow.letters.add(Letter(instance_id=instance_id, task_id=task_id, kind=kind, number=number,
-                                  year=today.year, seq=seq, issued_at=now, issued_by=issued_by, html=html,
-                                  sha256=digest(html)))
+class LetterJson(TypedDict):
+    id: int
+    instance: int
+    task: str | None
+    kind: str
+    title: str
+    number: str
+    issued_at: str
+    issued_by: str
+    sha256: str
+    intact: bool
+    html: NotRequired[str]
 
 
-def issue_letters(uow: UnitOfWork, *, instance_id: int, run, changes, elements: dict, actor: str,
-                  now: datetime, emit) -> list[Letter]:
-    """The runtime hook: every element with a ``letter`` property that completed in this step
-    issues its letter, from that task's data plus the process variables (the current balance)."""
-    out = []
-    for c in changes:
-        kind = ((elements.get(c.element_id or "") or {}).get("properties") or {}).get("letter")
-        if not kind or c.new != "COMPLETED" or c.old == "COMPLETED":
-            continue
-        data = {**run.task_data(c.task_id), **run.variables}
-        letter = issue(uow, instance_id=instance_id, kind=kind, data=data, issued_by=actor, now=now,
-                       task_id=c.task_id)
-        emit("letter_issued", c.task_id, name=c.element_id, kind=kind, title=KINDS[kind].title,
-             number=letter.number, sha256=letter.sha256, letter=letter.id)
-        out.append(letter)
-    return out
-
-
-def letter_json(letter: Letter, *, with_html: bool = False) -> dict:
-    out = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
+def letter_json(letter: Letter, *, with_html: bool = False) -> LetterJson:
+    out: LetterJson = {"id": letter.id, "instance": letter.instance_id, "task": letter.task_id, "kind": letter.kind,
            "title": KINDS[letter.kind].title if letter.kind in KINDS else letter.kind,
            "number": letter.number, "issued_at": to_iso(letter.issued_at), "issued_by": letter.issued_by,
            "sha256": letter.sha256, "intact": is_intact(letter)}

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 PROCESSES_DIR = Path(os.environ.get("WUYE_PROCESSES_DIR") or Path(__file__).resolve().parents[2] / "processes")
 
 
+class PenaltyEntry(TypedDict, total=False):
+    """One deadline's row as the file states it (its other keys — source, payer, also, note — are for
+    people and reports; this module reads these two)."""
+    amount: float
+    description: str
+
+
 @lru_cache(maxsize=4)
-def _table(path: str) -> dict:
+def _table(path: str) -> dict[str, PenaltyEntry]:
     p = Path(path)
     if not p.exists():
         return {}
@@ -21,14 +30,16 @@ def _table(path: str) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def penalty_table() -> dict:
+def penalty_table() -> dict[str, PenaltyEntry]:
     return _table(os.environ.get("WUYE_PENALTIES") or str(PROCESSES_DIR / "penalties.json"))
 
 
-def amount_for(deadline_id: str, properties: dict) -> float:
-    if properties.get("penalty") not in (None, ""):
-        return float(properties["penalty"])
-    entry = penalty_table().get(deadline_id) or {}
+def amount_for(deadline_id: str, properties: Mapping[str, str | None]) -> float:
+    """The timer element's own ``penalty`` property, else the table's amount, else 0."""
+    own = properties.get("penalty")
+    if own is not None and own != "":
+        return float(own)
+    entry: PenaltyEntry = penalty_table().get(deadline_id) or {}
     return float(entry.get("amount", 0))
 
 

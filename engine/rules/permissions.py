@@ -1,7 +1,9 @@
 """Who may do what. Every use case asks here; nothing else decides."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.errors import NotPermitted
 from engine.rules.groups import AUDITORS, SUPERVISORS
@@ -27,11 +29,15 @@ class Actor:
         return self.groups - AUDITORS
 
 
+# A deployed process's meta (engine/deploy/meta.py ``process_meta``) as stored, JSON: read here for its
+# "name", "start_groups" and "lanes" only.
+ProcessMeta = Mapping[str, Any]
+
 SYSTEM = Actor("system", frozenset())
 TIMER = Actor("timer", frozenset())
 
 
-def may_start(actor: Actor, meta: dict) -> None:
+def may_start(actor: Actor, meta: ProcessMeta) -> None:
     allowed = set(meta.get("start_groups") or [])
     if not (actor.working_groups & allowed) and "admin" not in actor.groups:
         raise NotPermitted(f"{actor.name} 无权发起流程 {meta.get('name')} (may not start it; groups allowed: "
@@ -53,7 +59,7 @@ def may_assign(actor: Actor) -> None:
         raise NotPermitted(f"{actor.name} 不是主管，不能分派任务 (only supervisors assign tasks)")
 
 
-def may_view(actor: Actor, meta: dict) -> None:
+def may_view(actor: Actor, meta: ProcessMeta) -> None:
     lanes = set(meta.get("lanes") or {}) | set(meta.get("start_groups") or [])
     if actor.groups & (lanes | SUPERVISORS | AUDITORS | {"process_owner"}):
         return

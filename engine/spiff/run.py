@@ -1,134 +1,27 @@
-"""The one module that runs SpiffWorkflow: clock patch, state (de)serialization, and ``Run`` — a
-loaded workflow with the few operations wuye needs, in our own small types.
+"""``Run``: one loaded workflow with the few operations wuye needs, in our own small types.
 
-Why a seam: SpiffWorkflow is untyped, its script engine is unsafe by default, its timers read the
-wall clock, and its serialized state embeds the whole spec. Here we: route its clock through ours
-(one patch point), always attach the sandboxed script engine after a load, keep the spec out of the
-stored state (it comes from our own immutable definitions), and refuse state of any other
-serializer version (older versions run ``eval`` in their migrations)."""
+Why a seam: SpiffWorkflow is untyped and its script engine is unsafe by default. A Run always has
+our sandboxed script engine attached (after every construction, including a load); everything the
+rest of wuye reads from a workflow comes out as the small frozen views below."""
 from __future__ import annotations
 
-import contextvars
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime as _datetime, timezone
-from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime as _datetime
 from uuid import UUID
 
-import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.clock import Clock
-
-# -- time: the single patch point --------------------------------------------------------------------
-
-_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("wuye_clock", default=None)
-
-
-class _ClockDatetime(_datetime):
-    """SpiffWorkflow's timer module reads ``datetime.now(timezone.utc)``; this makes it read our Clock.
-    A subclass (not a function) because the module also calls fromisoformat/combine on the name."""
-
-    @classmethod
-    def now(cls, tz=None):
-        clock = _current_clock.get()
-        if clock is None:
-            raise RuntimeError("SpiffWorkflow read the time outside engine.spiff.run.clock_context()")
-        now = clock.now()
-        return now.astimezone(tz) if tz else now.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-_spiff_timer.datetime = _ClockDatetime
-
-
-@contextmanager
-def clock_context(clock: Clock):
-    """Every call into SpiffWorkflow that may evaluate a timer runs inside this."""
-    token = _current_clock.set(clock)
-    try:
-        yield
-    finally:
-        _current_clock.reset(token)
-
-
-# -- serialization -----------------------------------------------------------------------------------
-
-class _StateConverter(BpmnWorkflowConverter):
-    """Workflow state without the spec: the spec is ours, stored once per definition version."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct):
-        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
-_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
-SERIALIZER_VERSION = _SERIALIZER.VERSION
-
-
-class StateRefused(Exception):
-    """Stored state we will not load (another serializer version, or not ours)."""
-
-
-def spec_to_dict(spec, subprocess_specs: dict) -> dict:
-    """The JSON form of a parsed process, stored with its definition version."""
-    blob = {"spec": _SERIALIZER.to_dict(spec),
-            "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
-            "serializer_version": SERIALIZER_VERSION}
-    return json.loads(json.dumps(blob))
-
-
-@dataclass(frozen=True)
-class ProcessSpec:
-    spec: object
-    subprocess_specs: dict
-
-
-_SPECS: dict[tuple[int, str], ProcessSpec] = {}
-
-
-def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -> ProcessSpec:
-    """Definitions are immutable, so a restored spec is cached per (definition id, content hash);
-    ``blob`` is called only on a miss, so the stored JSON is not even read from the database then."""
-    key = (definition_id, content_hash)
-    spec = _SPECS.get(key)
-    if spec is None:
-        data = blob()
-        if data.get("serializer_version") != SERIALIZER_VERSION:
-            raise StateRefused(f"definition {definition_id} was stored by serializer {data.get('serializer_version')}")
-        spec = ProcessSpec(_SERIALIZER.from_dict(data["spec"]),
-                           {k: _SERIALIZER.from_dict(v) for k, v in data["subprocess_specs"].items()})
-        if len(_SPECS) > 512:
-            _SPECS.clear()
-        _SPECS[key] = spec
-    return spec
-
-
-# -- a running workflow ------------------------------------------------------------------------------
-
-ASSIGNEE = "wuye_assignee"
+from engine.spiff.clock import current_now
+from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
 
 
 @dataclass(frozen=True)
@@ -137,7 +30,6 @@ class UserTaskView:
     name: str            # BPMN element id
     title: str
     data: dict
-    assignee: str | None
     within: tuple[str, ...] = ()   # ids of the subprocess tasks it runs inside, innermost first
 
 
@@ -183,7 +75,7 @@ def _reported(what: str):
         yield
     except (NotWaiting, TaskNotReady, StateRefused):
         raise
-    except Exception as e:  # noqa: BLE001 -- anything from inside the library is a failed step
+    except Exception as e:
         spec = getattr(e, "task_spec", None)
         element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
         detail = getattr(e, "error_type", "") or type(e).__name__
@@ -198,70 +90,27 @@ class Run:
 
     def __init__(self, workflow: BpmnWorkflow, script_engine):
         self.wf = workflow
+        self.attach(script_engine)
+
+    def attach(self, script_engine) -> None:
+        """Our sandboxed script engine, bound to this step's clock (a cached workflow is given the
+        engine of each step that takes it)."""
         self.wf.script_engine = script_engine
 
     @classmethod
-    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> "Run":
+    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> Run:
         wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         return cls(wf, script_engine)
 
     @classmethod
-    def load(cls, spec: ProcessSpec, state: str, script_engine) -> "Run":
-        dct = json.loads(state)
-        if dct.pop(_SERIALIZER.VERSION_KEY, None) != SERIALIZER_VERSION:
-            raise StateRefused("stored state has another serializer version")
-        dct["spec"], dct["subprocess_specs"] = spec.spec, spec.subprocess_specs
-        return cls(_SERIALIZER.from_dict(dct), script_engine)
+    def load(cls, spec: ProcessSpec, state: str, script_engine) -> Run:
+        return cls(load_workflow(spec, state), script_engine)
 
     def dump(self) -> str:
-        self.compact()
-        return _SERIALIZER.serialize_json(self.wf)
-
-    def compact(self, above: int = 80, keep_levels: int = 20) -> int:
-        """Drop finished history from the front of the task tree; returns how many tasks went.
-
-        SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
-        every load, step and save) grows with its age. Our event log is the history; the tree only
-        needs what is still alive plus enough ancestors for joins and gateways to find their splits.
-        So once the tree is large, the root moves down to a completed task ``keep_levels`` above the
-        deepest common ancestor of every unfinished task; everything outside its subtree is gone."""
-        wf = self.wf
-        if len(wf.tasks) <= above:
-            return 0
-        live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
-        if not live:
-            return 0
-        path = []
-        node = live[0]
-        while node is not None:
-            path.append(node)
-            node = node.parent
-        path.reverse()
-        position = {t.id: i for i, t in enumerate(path)}
-        deepest = len(path) - 1
-        for t in live[1:]:
-            while t is not None and t.id not in position:
-                t = t.parent
-            deepest = min(deepest, position[t.id] if t is not None else 0)
-        cut = deepest - keep_levels
-        if cut <= 0 or not path[cut].has_state(TaskState.COMPLETED):
-            return 0
-        root = path[cut]
-        keep, stack = set(), [root]
-        while stack:
-            t = stack.pop()
-            keep.add(t.id)
-            stack.extend(t.children)
-        dropped = [tid for tid in wf.tasks if tid not in keep]
-        for tid in dropped:
-            del wf.tasks[tid]
-        root._parent = None
-        wf.task_tree = root
-        if wf.last_task is not None and wf.last_task.id not in keep:
-            wf.last_task = root
-        return len(dropped)
+        """The state to store (compacted first: see ``state.compact``)."""
+        return dump_workflow(self.wf)
 
     # -- stepping ---------------------------------------------------------------------------------
 
@@ -276,14 +125,30 @@ class Run:
         for _ in range(max_rounds):
             with _reported("流程执行出错 (the process failed)"):
                 self.wf.do_engine_steps()
-            # Done when nothing is left to run AND the round changed nothing: a cycle timer several
-            # periods behind fires one period per refresh, and its branch may be a user task only.
+            # Done when nothing is left to run and no waiting timer is due (a cycle timer several
+            # periods behind fires one period per refresh, and its branch may be a user task only;
+            # a timer reached overdue in this round fires in the next), or when a due timer's round
+            # changed nothing. Deciding from the tasks, not from a second round, saves that round.
             after = self.snapshot()
-            idle = not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._tasks())
-            if idle and after == before:
+            pending = self._pending(current_now())
+            if pending is None or (pending == "timer" and after == before):
                 return after
             before = after
-        raise RuntimeError("the workflow did not settle after %d rounds (a timer loop?)" % max_rounds)
+        raise RuntimeError(f"the workflow did not settle after {max_rounds} rounds (a timer loop?)")
+
+    def _pending(self, now: _datetime) -> str | None:
+        """What another round would run: 'engine' (a ready engine task), 'timer' (a waiting timer
+        due by ``now``), or None."""
+        pending = None
+        for t in self._tasks():
+            if t.state == TaskState.READY and not t.task_spec.manual:
+                return "engine"
+            if (pending is None and t.state == TaskState.WAITING
+                    and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)):
+                due = _due_of(t.internal_data.get("event_value"))
+                if due is not None and due <= now:
+                    pending = "timer"
+        return pending
 
     def complete(self, task_id: str, data: dict) -> None:
         task = self._ready_user_task(task_id)
@@ -300,16 +165,6 @@ class Run:
             if isinstance(e.__cause__, WorkflowException) and "not waiting" in str(e.__cause__):
                 raise NotWaiting(str(e.__cause__)) from None
             raise
-
-    def set_assignee(self, task_id: str, user: str | None) -> None:
-        task = self._ready_user_task(task_id)
-        if user is None:
-            task.internal_data.pop(ASSIGNEE, None)
-        else:
-            task.internal_data[ASSIGNEE] = user
-
-    def assignee_of(self, task_id: str) -> str | None:
-        return self._ready_user_task(task_id).internal_data.get(ASSIGNEE)
 
     def _ready_user_task(self, task_id: str):
         try:
@@ -354,7 +209,7 @@ class Run:
 
     def ready_user_tasks(self) -> list[UserTaskView]:
         return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
-                             t.data, t.internal_data.get(ASSIGNEE), _enclosing(t))
+                             t.data, _enclosing(t))
                 for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
 
     def waiting_timers(self) -> list[TimerView]:
@@ -405,7 +260,7 @@ class Run:
     def snapshot(self) -> dict:
         """task id -> (spec, state, cycles left): a cycle timer fires without changing state (it
         stays WAITING and spawns a branch), so its remaining-cycles counter is part of the picture."""
-        return {str(t.id): (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
+        return {t.id: (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
 
     def _tasks(self):
         """Every task of the workflow and its subprocesses, straight from the task dicts: a tree walk
@@ -421,14 +276,16 @@ class Run:
         ``timer_cycle_end`` so nobody mistakes it for one more firing."""
         after = self.snapshot() if now is None else now
         out = []
-        for tid in before.keys() | after.keys():
-            spec = (before.get(tid) or after.get(tid))[0]
-            old = before[tid][1] if tid in before else None
-            new = after[tid][1] if tid in after else None
+        # in the order the tasks were created (the tree's), then those that left it: deterministic
+        for key in [*after, *(k for k in before if k not in after)]:
+            tid = str(key)
+            spec = (before.get(key) or after.get(key))[0]
+            old = before[key][1] if key in before else None
+            new = after[key][1] if key in after else None
             cycle = isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
             if cycle:
-                was = before[tid][2] if tid in before else None
-                left = after[tid][2] if tid in after else None
+                was = before[key][2] if key in before else None
+                left = after[key][2] if key in after else None
                 if was is not None and left is not None and left < was:
                     out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
             if old != new:
@@ -490,4 +347,4 @@ def _due_of(value) -> _datetime | None:
         due = _datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+    return due if due.tzinfo else due.replace(tzinfo=UTC)

@@ -17,7 +17,7 @@ import os
 import threading
 from collections import OrderedDict
 
-from engine.spiff.run import Run
+from engine.spiff import Run
 
 DEFAULT_SIZE = 256
 

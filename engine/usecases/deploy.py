@@ -1,19 +1,23 @@
 """deploy: validate BPMN/DMN files and store new immutable versions (unchanged content: no version)."""
 from __future__ import annotations
 
-from engine.deploy import parsing
+from datetime import datetime
+from typing import Any
+
 from engine.clock import Clock
+from engine.deploy.build import parse_processes
+from engine.deploy.sources import SourceFile, decision_ids, load_source
 from engine.errors import BadInput
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import SYSTEM, Actor, may_deploy
 from engine.step.runtime import CALENDAR
+from engine.usecases.runner import writes
 from storage.models import Definition
 from storage.uow import UnitOfWork
-from engine.usecases.runner import writes
 
 
 @writes
-def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str, bytes]]) -> dict:
+def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str, bytes]]) -> dict[str, Any]:
     """All files are checked before anything is stored; a refusal names file, line and element.
 
     A process is rebuilt (as a new version) when a decision table it uses changes, since its stored
@@ -22,34 +26,33 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         may_deploy(actor)
     if not files:
         raise BadInput("没有要部署的文件 (no files to deploy)")
-    sources = [parsing.load_source(name, data) for name, data in files]
+    sources = [load_source(name, data) for name, data in files]
     new_dmn = [s for s in sources if s.kind == "dmn"]
     bpmn = [s for s in sources if s.kind == "bpmn"]
     stored_dmn = {d.key: d for d in uow.definitions.latest_all("dmn")}
-    dmn_by_key = {k: parsing.load_source(d.file_name, d.source.encode()) for k, d in stored_dmn.items()}
-    changed_decisions: set[str] = set()
+    dmn_by_key = {k: load_source(d.file_name, d.source.encode()) for k, d in stored_dmn.items()}
+    changed_decisions: set[str | None] = set()
     for src in new_dmn:
-        key = src.root.get("id") or src.name
+        key = _dmn_key(src)
         if key not in stored_dmn or stored_dmn[key].content_hash != src.content_hash:
-            changed_decisions.update(parsing.decision_ids(src))
+            changed_decisions.update(decision_ids(src))
         dmn_by_key[key] = src
     # processes not in this call that use a changed table are rebuilt against the new table
     names = {s.name for s in bpmn}
     for d in uow.definitions.latest_all("bpmn"):
         if set(d.meta.get("decisions", {})) & changed_decisions and d.file_name not in names:
-            bpmn.append(parsing.load_source(d.file_name, d.source.encode()))
+            bpmn.append(load_source(d.file_name, d.source.encode()))
             names.add(d.file_name)
     known_groups = {g.id for g in uow.users.groups()}
     functions = set(expression_functions(clock, CALENDAR))
-    processes = parsing.parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups,
-                                        function_names=functions)
+    processes = parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups, function_names=functions)
     now = clock.now()
     result = []
     for src in new_dmn:
-        key = src.root.get("id") or src.name
+        key = _dmn_key(src)
         result.append(_store(uow, actor, now, kind="dmn", key=key, name=src.root.get("name") or key,
                              file_name=src.name, source=src.data, content_hash=src.content_hash, spec=None,
-                             meta={"decisions": parsing.decision_ids(src)}))
+                             meta={"decisions": decision_ids(src)}))
     for p in processes:
         meta = {**p.meta, "decisions": p.decisions}
         result.append(_store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
@@ -57,7 +60,13 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
     return {"deployed": result}
 
 
-def _store(uow, actor, now, *, kind, key, name, file_name, source: bytes, content_hash, spec, meta) -> dict:
+def _dmn_key(src: SourceFile) -> str:
+    """A DMN file is versioned by its definitions id (its file name when it has none)."""
+    return src.root.get("id") or src.name
+
+
+def _store(uow: UnitOfWork, actor: Actor, now: datetime, *, kind: str, key: str, name: str, file_name: str,
+           source: bytes, content_hash: str, spec: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
     latest = uow.definitions.latest(kind, key)
     if latest is not None and latest.content_hash == content_hash:
         return {"kind": kind, "id": key, "version": latest.version, "new": False, "hash": content_hash}

@@ -1,15 +1,15 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance."""
 from __future__ import annotations
 
-from engine.step import runtime
-from engine.spiff.run import NotWaiting
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound, NotPermitted
 from engine.rules.groups import SUPERVISORS
 from engine.rules.permissions import SYSTEM, Actor
+from engine.spiff import NotWaiting
+from engine.step import runtime
 from engine.usecases.results import task_json
-from storage.uow import UnitOfWork
 from engine.usecases.runner import writes
+from storage.uow import UnitOfWork
 
 
 @writes
@@ -33,8 +33,8 @@ def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id:
     uow.events.append(type="message_delivered", actor=actor.name, at=clock.now(), instance_id=instance.id,
                       data={"name": name, "data": payload})
     try:
-        runtime.step(uow, instance, actor, clock, lambda r: r.send_message(name, payload))
+        result = runtime.step(uow, instance, actor, clock, lambda r: r.send_message(name, payload))
     except NotWaiting:
         raise NotFound(f"实例 {instance.id} 当前没有等待消息 {name!r} (the instance is not waiting for it)") from None
-    ready = [task_json(t, meta) for t in uow.tasks.for_instance(instance.id, states=["ready"])]
+    ready = [task_json(t, meta) for t in result.ready]
     return {"instance": instance.id, "status": instance.status, "ready": ready}

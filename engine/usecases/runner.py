@@ -67,7 +67,7 @@ def kind_of(use_case: Callable[..., Any]) -> str:
 
 
 def connect(url: str | None = None) -> Database:
-    """The database at ``url``, else WUYE_DATABASE_URL, else the SQLite file under ./instance/."""
+    """The database the use cases run against: ``url``, else WUYE_DATABASE_URL, else the SQLite file."""
     return Database(url)
 
 

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import re
 
-from engine.step import runtime
-from engine.spiff.run import Run
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_start
+from engine.step import runtime
 from engine.usecases.results import task_json
+from engine.usecases.runner import writes
 from storage.models import Instance
 from storage.uow import UnitOfWork
-from engine.usecases.runner import writes
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
@@ -25,10 +24,7 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     meta = definition.meta
     may_start(actor, meta)
     fields = [FormField.from_json(f) for f in meta.get("start_form", [])]
-    if fields:
-        values = validate_submission(fields, data, now=clock.now())
-    else:
-        values = _free_data(data)
+    values = validate_submission(fields, data, now=clock.now()) if fields else _free_data(data)
     now = clock.now()
     instance = uow.instances.add(Instance(
         definition_id=definition.id, definition=definition, process_id=process_id, status="running", state="",
@@ -36,9 +32,9 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
         started_by=actor.name, started_at=now, updated_at=now, retries=0))
     uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
                       data={"process": process_id, "version": definition.version, "data": values})
-    run = Run.start(runtime.spec_of(instance), values, runtime.script_engine(clock))
-    runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
-    ready = [task_json(t, meta) for t in uow.tasks.for_instance(instance.id, states=["ready"])]
+    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=runtime.start_run(instance, values, clock),
+                          catch_up=False)
+    ready = [task_json(t, meta) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}
 

@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from engine.step import runtime
-from engine.usecases.runner import actor_for
-from engine.spiff.run import TaskNotReady
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
+from engine.step import runtime
 from engine.usecases.results import task_json
-from storage.models import Task
+from engine.usecases.runner import actor_for, reads, writes
+from storage.models import Instance, Task
 from storage.repositories import InboxKey
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads, writes
 
 
 @reads
@@ -24,8 +22,9 @@ def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int 
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
                overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict]:
     """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page)."""
-    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
-                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+    rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
+                                           "process_id": process_id, "lane": lane, "overdue": overdue,
+                                           "room": room},
                        limit=limit, after=None)
     return _as_json(uow, rows)
 
@@ -51,8 +50,9 @@ def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, 
         raise BadCursor(f"limit 必须在 1 到 {MAX_PAGE} 之间 (limit must be 1..{MAX_PAGE})",
                         fields={"limit": {"key": "page.limit", "message": f"每页 1 到 {MAX_PAGE} 条",
                                           "en": f"between 1 and {MAX_PAGE}"}})
-    rows = _inbox_rows(uow, actor, clock, dict(instance_id=instance_id, every_group=every_group,
-                                               process_id=process_id, lane=lane, overdue=overdue, room=room),
+    rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
+                                           "process_id": process_id, "lane": lane, "overdue": overdue,
+                                           "room": room},
                        limit=limit + 1, after=decode_cursor(after) if after else None)
     page = rows[:limit]
     return {"tasks": _as_json(uow, page), "next": encode_cursor(page[-1]) if len(rows) > limit else None}
@@ -60,8 +60,8 @@ def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, 
 
 def encode_cursor(row: Task) -> str:
     """The row's place in the inbox order, as URL-safe text (UTC, to the microsecond: ties are exact)."""
-    key = [row.due_at.astimezone(timezone.utc).isoformat() if row.due_at else None,
-           row.created_at.astimezone(timezone.utc).isoformat(), row.id]
+    key = [row.due_at.astimezone(UTC).isoformat() if row.due_at else None,
+           row.created_at.astimezone(UTC).isoformat(), row.id]
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -110,18 +110,23 @@ def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict]:
     return out
 
 
-def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, object]:
-    """The task's row and its instance, the instance row locked; Conflict if it is no longer ready.
-    The lock comes first and the task is read under it: the lock may have waited for someone else's
-    commit, and the row must be the one they left."""
+def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, Instance, list[Task]]:
+    """The task's row, its instance (row-locked) and the instance's ready rows (the step's starting
+    point, read once); Conflict if the task is no longer ready. The lock comes first and the rows
+    are read under it: the lock may have waited for someone else's commit, and the rows must be the
+    ones they left."""
     instance = uow.instances.locked_for_task(str(task_id))
-    row = uow.tasks.get(str(task_id), fresh=True) if instance is not None else None
-    if row is None:
+    if instance is None:
         raise NotFound(f"没有此任务 (no task {task_id})")
-    if row.state != "ready":
-        who = f"，由 {row.completed_by} 完成" if row.completed_by else ""
-        raise Conflict(f"任务已不在待办状态{who} (the task is already {row.state})")
-    return row, instance
+    ready = uow.step_rows.open_tasks(instance.id)
+    row = next((r for r in ready if r.id == str(task_id)), None)
+    if row is None:
+        done = uow.tasks.get(str(task_id), fresh=True)
+        if done is None:
+            raise NotFound(f"没有此任务 (no task {task_id})")
+        who = f"，由 {done.completed_by} 完成" if done.completed_by else ""
+        raise Conflict(f"任务已不在待办状态{who} (the task is already {done.state})")
+    return row, instance, ready
 
 
 def _groups(row: Task) -> list[str]:
@@ -130,24 +135,20 @@ def _groups(row: Task) -> list[str]:
 
 @writes
 def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, data: dict | None) -> dict:
-    row, instance = _locked_ready_task(uow, task_id)
+    row, instance, ready_rows = _locked_ready_task(uow, task_id)
     may_work_on(actor, assignee=row.assignee, groups=_groups(row))
     meta = instance.definition.meta
     fields = [FormField.from_json(f) for f in meta["elements"].get(row.name, {}).get("form", [])]
-    run = runtime.load_run(instance, clock)
-    values = validate_submission(fields, data, current=run.task_data(row.id), now=clock.now())
-    try:
-        runtime.step(uow, instance, actor, clock, lambda r: r.complete(row.id, values), run=run,
-                     acted_task=row.id, submitted=values)
-    except TaskNotReady:
-        raise Conflict("任务已不在待办状态 (the task is no longer ready)") from None
-    ready = [task_json(t, meta) for t in uow.tasks.for_instance(instance.id, states=["ready"])]
-    return {"instance": instance.id, "task": row.id, "status": instance.status, "ready": ready}
+    values = validate_submission(fields, data, current=row.values or {}, now=clock.now())
+    result = runtime.step(uow, instance, actor, clock, lambda r: r.complete(row.id, values),
+                          acted_task=row.id, submitted=values, open_rows=ready_rows)
+    ready = [task_json(t, meta) for t in result.ready]
+    return {"instance": instance.id, "task": task_id, "status": instance.status, "ready": ready}
 
 
 @writes
 def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
-    row, instance = _locked_ready_task(uow, task_id)
+    row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee == actor.name:
         return task_json(row, instance.definition.meta)
     if row.assignee is not None:
@@ -158,7 +159,7 @@ def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> 
 
 @writes
 def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
-    row, instance = _locked_ready_task(uow, task_id)
+    row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee is None:
         return task_json(row, instance.definition.meta)
     if row.assignee != actor.name and not actor.is_supervisor:
@@ -169,7 +170,7 @@ def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -
 @writes
 def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, assignee: str) -> dict:
     may_assign(actor)
-    row, instance = _locked_ready_task(uow, task_id)
+    row, instance, _ = _locked_ready_task(uow, task_id)
     target = actor_for(uow, assignee) if assignee else None
     if target is not None and not (target.working_groups & set(_groups(row))):
         raise BadInput(f"{assignee} 不在此任务的处理组中 (not in the task's groups)",
@@ -177,8 +178,16 @@ def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, as
     return _set_assignee(uow, actor, clock, row, instance, assignee or None, "task_assigned")
 
 
-def _set_assignee(uow, actor, clock, row, instance, user, event_type) -> dict:
-    runtime.step(uow, instance, actor, clock, lambda r: r.set_assignee(row.id, user))
+def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: Task, instance: Instance, user: str | None,
+                  event_type: str) -> dict:
+    """Who holds a task is the task row's (the projection's): a claim changes the row and writes its
+    event, without loading the workflow. Only when a timer of the instance is already due does the
+    workflow step first, so that a deadline that passed is recorded (and a task an interrupting
+    deadline took away is not handed out)."""
+    if runtime.timers_due(instance, clock):
+        runtime.step(uow, instance, actor, clock, lambda r: None)
+        row, instance, _ = _locked_ready_task(uow, row.id)
+    uow.step_rows.assign(row, user)
     uow.events.append(type=event_type, actor=actor.name, at=clock.now(), instance_id=instance.id,
                       task_id=row.id, data={"name": row.name, "assignee": user})
     return task_json(row, instance.definition.meta)

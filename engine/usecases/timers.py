@@ -16,17 +16,16 @@ later. The first success after incidents writes ``incident_resolved``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from engine.step import runtime
 from engine.clock import Clock, to_iso
 from engine.rules.permissions import TIMER
+from engine.step import runtime
+from engine.usecases.runner import transactions
 from storage.models import Instance
 from storage.uow import ConcurrentUpdate, Database, UnitOfWork
-from engine.usecases.runner import transactions
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def _fire_next(uows, clock: Clock) -> list[dict] | None:
             return result
         except DBAPIError:
             raise                               # the database, not the instance: the caller retries
-        except Exception as e:  # noqa: BLE001 -- a broken instance must not stop the sweep
+        except Exception as e:
             log.exception("timer step of instance %s failed", instance_id)
             failure_text = f"{type(e).__name__}: {e}"
         else:
@@ -85,7 +84,7 @@ def _fire_next(uows, clock: Clock) -> list[dict] | None:
             if instance.next_timer_at is not None and instance.next_timer_at < now:
                 # a timer the column says is due did not fire: keep what happened, but back off
                 # instead of claiming the same instance again and again
-                result = fired + [_incident(uow, instance, now, "计时器到期但未触发 (a timer was due but did "
+                result = [*fired, _incident(uow, instance, now, "计时器到期但未触发 (a timer was due but did "
                                             f"not fire: due {to_iso(instance.next_timer_at)})")]
             else:
                 if open_incident:

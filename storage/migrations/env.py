@@ -1,6 +1,6 @@
 """Alembic environment: runs against the connection handed in by storage.schema (or the URL)."""
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool
 
 from storage.db import make_engine
 from storage.models import Base
@@ -19,7 +19,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text
 from tests.conftest import BPMN_DIR, ROOT, Wuye, _initialized
 from engine.clock import FixedClock, parse_instant, to_iso
 from engine.rules.permissions import SYSTEM
+from engine.step.cache import workflows
 from engine.step.runtime import TIMERS_CHANNEL
 from engine.usecases.runner import actor_for
 from cli.timer_loop import CONTENDED, PAST_DUE, TimerLoop, notify, sleep_seconds

@@ -17,7 +17,8 @@ from tests.conftest import ROOT, Wuye, _initialized
 from engine.rules.functions import expression_functions
 from engine.spiff.juel import translate_expression
 from engine.step.runtime import CALENDAR, load_run
-from engine.spiff.sandbox import SandboxError, check_expression
+from engine.spiff.expressions import check_expression
+from engine.spiff.limits import SandboxError
 from engine.clock import FixedClock, parse_instant
 from storage.models import Definition, Event
 

@@ -376,7 +376,7 @@ def test_overpayment_settles_and_bad_amounts_are_refused(fast):
 
 
 def test_the_process_is_deployed_with_its_lanes_deadlines_and_message(fast):
-    from engine.deploy.parsing import load_source
+    from engine.deploy.sources import load_source
     from lxml import etree
     src = load_source("fee_collection.bpmn", BPMN.read_bytes())
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn",

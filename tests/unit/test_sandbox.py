@@ -1,4 +1,5 @@
-"""The script-engine sandbox (engine/spiff/sandbox.py) against known Python sandbox escapes.
+"""The script-engine sandbox (engine/spiff/: sandbox.py, expressions.py, scripts.py, limits.py)
+against known Python sandbox escapes.
 
 Every payload is tried through a real SpiffWorkflow run in the three places where BPMN text
 becomes code: an exclusive gateway's sequence-flow condition, a script task and a boundary
@@ -29,8 +30,10 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # the repo has no packaging config yet; make `engine` importable
     sys.path.insert(0, str(_ROOT))
 
-from engine.spiff.sandbox import (SAFE_FUNCTIONS, ResourceLimit, SandboxEnvironment, SandboxError,  # noqa: E402
-                            ScriptTimeout, check_expression, check_script, sandbox_script_engine)
+from engine.spiff.expressions import check_expression  # noqa: E402
+from engine.spiff.limits import SAFE_FUNCTIONS, ResourceLimit, SandboxError, ScriptTimeout  # noqa: E402
+from engine.spiff.sandbox import SandboxEnvironment, sandbox_script_engine  # noqa: E402
+from engine.spiff.scripts import check_script  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "bpmn" / "sandbox"
 HARD = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -88,7 +91,7 @@ _PLAIN = (type(None), bool, int, float, str)
 def _spiff_reads_our_clock():
     """engine.spiff.run routes SpiffWorkflow's timer clock through our Clock once it is imported (other
     test modules import it): these raw SpiffWorkflow runs read the real time through it."""
-    from engine.spiff.run import clock_context
+    from engine.spiff import clock_context
     from engine.clock import SystemClock
     with clock_context(SystemClock()):
         yield

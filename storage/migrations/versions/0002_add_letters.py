@@ -4,9 +4,8 @@ Revision ID: 0002_add_letters
 Revises: 0001_initial_schema
 Create Date: 2026-11-23 12:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_add_letters'
 down_revision = '0001_initial_schema'

@@ -8,9 +8,8 @@ Revision ID: 0003_inbox_ready_queue
 Revises: 0002_add_letters
 Create Date: 2026-11-23 11:40:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_inbox_ready_queue'
 down_revision = '0002_add_letters'

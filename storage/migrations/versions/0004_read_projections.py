@@ -8,9 +8,8 @@ Revision ID: 0004_read_projections
 Revises: 0003_inbox_ready_queue
 Create Date: 2026-12-02 05:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_read_projections'
 down_revision = '0003_inbox_ready_queue'

@@ -1,0 +1,98 @@
+"""Deploy-time rules for the BPMN text that runs: gateway/loop conditions and script tasks.
+
+Why here and not at run time: SpiffWorkflow evaluates a condition only when a token reaches it, so
+a typo or a forbidden construct would deploy cleanly and fail an instance weeks later. Camunda's
+habits are made runnable first (JUEL ``${a && b}`` is translated, in the copy of the tree
+SpiffWorkflow will parse), then checked in the sandbox exactly as it will run."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from engine.deploy.meta import NS
+from engine.deploy.problems import Context, Finding
+from engine.spiff.expressions import check_expression
+from engine.spiff.juel import translate_expression
+from engine.spiff.limits import SandboxError
+from engine.spiff.scripts import check_script
+
+__all__ = ["CONDITION", "text_of", "not_empty", "runs_in_the_sandbox", "condition_is_not_empty",
+           "condition_runs_in_the_sandbox", "script_is_python", "script_is_not_empty", "script_is_safe"]
+
+CONDITION = "条件表达式 (condition)"
+_PYTHON = ("python", "py")
+
+
+def text_of(node: etree._Element) -> str:
+    return (node.text or "").strip()
+
+
+def _owner(node: etree._Element) -> etree._Element:
+    parent = node.getparent()
+    return parent if parent is not None else node
+
+
+def not_empty(node: etree._Element, what: str) -> Iterator[Finding]:
+    """An empty expression, reported at the element that holds it (a sequence flow, a timer)."""
+    if not text_of(node):
+        yield Finding(_owner(node), f"{what}为空 (empty expression)")
+
+
+def runs_in_the_sandbox(ctx: Context, node: etree._Element, what: str) -> Iterator[Finding]:
+    """The expression, translated from JUEL if it is JUEL, passes the sandbox's check; the runnable
+    text replaces the node's text. An element without an id is reported at its parent's line."""
+    text = text_of(node)
+    if not text:
+        return
+    try:
+        expression = translate_expression(text)
+        check_expression(expression, ctx.function_names)
+    except SandboxError as e:
+        owner = _owner(node) if not node.get("id") else node
+        yield Finding(owner, f"{what}无法在沙箱中运行 (refused): {text!r}: {e.message}")
+        return
+    node.text = expression
+
+
+def condition_is_not_empty(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """conditionExpression / completionCondition"""
+    yield from not_empty(node, CONDITION)
+
+
+def condition_runs_in_the_sandbox(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """conditionExpression / completionCondition"""
+    yield from runs_in_the_sandbox(ctx, node, CONDITION)
+
+
+def _script_format(node: etree._Element) -> str:
+    return (node.get("scriptFormat") or "python").lower()
+
+
+def _script(node: etree._Element) -> str:
+    script = node.find("bpmn:script", NS)
+    return (script.text or "") if script is not None else ""
+
+
+def script_is_python(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """scriptTask: the sandbox runs Python only (no Groovy, no JavaScript)."""
+    fmt = _script_format(node)
+    if fmt not in _PYTHON:
+        yield Finding(node, f"脚本语言 {fmt} 不受支持，只能用 Python (only python scripts run here)")
+
+
+def script_is_not_empty(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """scriptTask"""
+    if _script_format(node) in _PYTHON and not _script(node).strip():
+        yield Finding(node, "脚本任务没有脚本 (the script task has no script)")
+
+
+def script_is_safe(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """scriptTask: the same policy as at run time (no imports, no dunders, no bombs), run nothing."""
+    script = _script(node)
+    if _script_format(node) not in _PYTHON or not script.strip():
+        return
+    try:
+        check_script(script)
+    except SandboxError as e:
+        yield Finding(node, f"脚本不安全或有误 (script refused): {e.message}")

@@ -1,0 +1,61 @@
+"""The vocabulary of the deploy-time rules: what a rule is given (``Context``, an element), what it
+says (``Finding``), and how findings become the ``file:line: element: reason`` lines of a refusal.
+
+Why one shape for every rule: each rule is a small named function with its own message, so the
+rules can be read, listed and tested one by one (tests/unit/test_deploy_rules.py), and the deploy
+reports every problem of every file at once instead of stopping at the first."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from lxml import etree
+
+from engine.errors import BadInput
+
+__all__ = ["Finding", "Context", "Rule", "Problems"]
+
+
+class Finding(NamedTuple):
+    """One problem: ``node`` gives the line (and, through its nearest id, the element named)."""
+    node: etree._Element
+    message: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may consult besides the element: the groups that exist, the functions expressions
+    may call (engine/rules/functions.py; the sandbox's safe builtins come on top), and the lanes of
+    the process being checked (flow node id -> lane id)."""
+    known_groups: frozenset[str]
+    function_names: frozenset[str]
+    lanes: Mapping[str, str | None] = field(default_factory=dict)
+
+
+Rule = Callable[[Context, etree._Element], Iterator[Finding]]
+
+
+class Problems:
+    """Collects ``file:line: element: reason`` lines; raises them all at once."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, file: str, node: etree._Element, message: str) -> None:
+        """The line is the node's own; the element named is the node or, when it has no id (a
+        ``timeDuration``, an execution listener), the nearest enclosing element that has one."""
+        line = getattr(node, "sourceline", None) or "?"
+        ident: str | None = None
+        owner: etree._Element | None = node
+        while owner is not None and hasattr(owner, "get") and not ident:
+            ident, owner = owner.get("id"), owner.getparent()
+        self.lines.append(f"{file}:{line}: {ident + ': ' if ident else ''}{message}")
+
+    def extend(self, file: str, findings: Iterator[Finding] | list[Finding]) -> None:
+        for node, message in findings:
+            self.add(file, node, message)
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise BadInput("\n".join(self.lines))

@@ -1,0 +1,119 @@
+"""SpiffWorkflow's CamundaParser behind our own types: checked XML trees in, serialized specs or
+problems out.
+
+Why a seam: the parser raises its own exceptions (and lxml's, and plain KeyErrors on attributes it
+assumes), reports no line for semantic errors (``ValidationException.line_number`` is ``''``), chokes
+on comments inside a decision table, and in 3.2 hangs on a data object defined two levels up. Here
+each of those becomes a ``ParseProblem`` naming the element whose line the deploy reports, and the
+spec comes out as the JSON we store with the definition version."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.spiff.state import spec_to_dict
+
+__all__ = ["ParseProblem", "SpecParser"]
+
+
+def _resolve_data_object_ref(self: Any, ref: etree._Element | None) -> Any:
+    """SpiffWorkflow 3.2's version steps to ``self.process_parser.parent`` on every turn instead of
+    ``current.parent``, so a data object defined two or more levels up hangs the deploy forever.
+    The same search, walking up correctly (one documented patch, like the clock in engine/spiff/run.py)."""
+    if ref is None:
+        return None
+    current = self.process_parser
+    while current is not None:
+        found = current.spec.data_objects.get(ref.get("dataObjectRef"))
+        if found is not None:
+            return found
+        current = current.parent
+    return None
+
+
+NodeParser._resolve_data_object_ref = _resolve_data_object_ref
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """What SpiffWorkflow refused, at ``node`` (whose line is reported): the element it names, or the
+    file's root when it names none."""
+    file: str
+    node: etree._Element
+    message: str
+
+
+class SpecParser:
+    """One CamundaParser for one deploy: every decision table first, then each diagram, then the
+    spec of each of its processes. Problems are collected, never raised, so a deploy lists them all."""
+
+    def __init__(self) -> None:
+        self._parser = CamundaParser()
+        self.problems: list[ParseProblem] = []
+
+    def add_decisions(self, file: str, root: etree._Element) -> None:
+        try:
+            self._parser.add_dmn_xml(_without_comments(root), filename=file)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as e:
+            self.problems.append(ParseProblem(file, root, f"DMN 无法解析 (cannot parse the decision table): {e}"))
+
+    def add_diagram(self, file: str, tree: etree._Element) -> bool:
+        """Whether SpiffWorkflow took the BPMN file (``tree`` as checked and made runnable)."""
+        try:
+            self._parser.add_bpmn_xml(tree, filename=file)
+        except ValidationException as e:
+            self.problems.append(ParseProblem(file, _node_for(tree, e), str(e)))
+            return False
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, TypeError, AttributeError) as e:
+            # SpiffWorkflow's parser reads attributes it assumes are there (e.g. camunda:decisionRef)
+            self.problems.append(ParseProblem(file, tree, f"BPMN 无法解析 (cannot parse the file): "
+                                                          f"{type(e).__name__}: {e}"))
+            return False
+        return True
+
+    def process_spec(self, file: str, tree: etree._Element, process: etree._Element) -> dict[str, Any] | None:
+        """The stored (JSON) form of ``process`` of a diagram added before, with its subprocesses and
+        the decision tables it calls; None, with a problem, when SpiffWorkflow cannot build it."""
+        try:
+            spec = self._parser.get_spec(process.get("id"))
+            subprocesses = self._parser.get_subprocess_specs(process.get("id"))
+        except ValidationException as e:
+            self.problems.append(ParseProblem(file, _node_for(tree, e), str(e)))
+            return None
+        except (SpiffWorkflowException, KeyError, ValueError, TypeError) as e:
+            self.problems.append(ParseProblem(file, process, f"流程无法解析 (cannot parse the process): {e}"))
+            return None
+        return spec_to_dict(spec, subprocesses)
+
+
+def _node_for(tree: etree._Element, e: ValidationException) -> etree._Element:
+    """The element a ValidationException names (its own line_number is '' for semantic errors)."""
+    if e.id:
+        found = tree.xpath("//*[@id=$id]", id=e.id)
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            return found[0]
+    return tree
+
+
+def _without_comments(root: etree._Element) -> etree._Element:
+    """A copy without comments and processing instructions: SpiffWorkflow's DMN parser takes every
+    child for an element (a comment node has no string tag) and crashes on them."""
+    clean = copy.deepcopy(root)
+    for node in clean.xpath("//comment() | //processing-instruction()"):
+        parent = node.getparent()
+        if parent is not None:
+            if node.tail:
+                previous = node.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + node.tail
+                else:
+                    parent.text = (parent.text or "") + node.tail
+            parent.remove(node)
+    return clean

@@ -1,0 +1,143 @@
+"""Stored state: our serializer (the workflow without its spec), the restored-spec cache, and
+compaction of a long instance's finished history.
+
+The spec is not stored with each instance's state: it comes from our own immutable definitions,
+restored once per (definition id, content hash). State of any other serializer version is refused
+(older versions run ``eval`` in their migrations): upgrades go through SpiffWorkflow's migrations,
+on purpose."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+
+class _StateConverter(BpmnWorkflowConverter):
+    """Workflow state without the spec: the spec is ours, stored once per definition version."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+class StateRefused(Exception):
+    """Stored state we will not load (another serializer version, or not ours)."""
+
+
+def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+    """The JSON form of a parsed process, stored with its definition version."""
+    blob = {"spec": _SERIALIZER.to_dict(spec),
+            "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+            "serializer_version": SERIALIZER_VERSION}
+    return json.loads(json.dumps(blob))
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    spec: object
+    subprocess_specs: dict
+
+
+_SPECS: dict[tuple[int, str], ProcessSpec] = {}
+
+
+def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -> ProcessSpec:
+    """Definitions are immutable, so a restored spec is cached per (definition id, content hash);
+    ``blob`` is called only on a miss, so the stored JSON is not even read from the database then."""
+    key = (definition_id, content_hash)
+    spec = _SPECS.get(key)
+    if spec is None:
+        data = blob()
+        if data.get("serializer_version") != SERIALIZER_VERSION:
+            raise StateRefused(f"definition {definition_id} was stored by serializer {data.get('serializer_version')}")
+        spec = ProcessSpec(_SERIALIZER.from_dict(data["spec"]),
+                           {k: _SERIALIZER.from_dict(v) for k, v in data["subprocess_specs"].items()})
+        if len(_SPECS) > 512:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
+# -- a running workflow ------------------------------------------------------------------------------
+
+
+def load_workflow(spec: ProcessSpec, state: str) -> BpmnWorkflow:
+    """A workflow restored from stored state (ours: refused if another serializer wrote it)."""
+    dct = json.loads(state)
+    if dct.pop(_SERIALIZER.VERSION_KEY, None) != SERIALIZER_VERSION:
+        raise StateRefused("stored state has another serializer version")
+    dct["spec"], dct["subprocess_specs"] = spec.spec, spec.subprocess_specs
+    return _SERIALIZER.from_dict(dct)
+
+
+def dump_workflow(wf: BpmnWorkflow) -> str:
+    """The state to store: compacted, without the spec."""
+    compact(wf)
+    return _SERIALIZER.serialize_json(wf)
+
+
+def compact(wf: BpmnWorkflow, above: int = 80, keep_levels: int = 20) -> int:
+    """Drop finished history from the front of the task tree; returns how many tasks went.
+
+    SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
+    every load, step and save) grows with its age. Our event log is the history; the tree only
+    needs what is still alive plus enough ancestors for joins and gateways to find their splits.
+    So once the tree is large, the root moves down to a completed task ``keep_levels`` above the
+    deepest common ancestor of every unfinished task; everything outside its subtree is gone."""
+    if len(wf.tasks) <= above:
+        return 0
+    live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not live:
+        return 0
+    path = []
+    node = live[0]
+    while node is not None:
+        path.append(node)
+        node = node.parent
+    path.reverse()
+    position = {t.id: i for i, t in enumerate(path)}
+    deepest = len(path) - 1
+    for t in live[1:]:
+        while t is not None and t.id not in position:
+            t = t.parent
+        deepest = min(deepest, position[t.id] if t is not None else 0)
+    cut = deepest - keep_levels
+    if cut <= 0 or not path[cut].has_state(TaskState.COMPLETED):
+        return 0
+    root = path[cut]
+    keep, stack = set(), [root]
+    while stack:
+        t = stack.pop()
+        keep.add(t.id)
+        stack.extend(t.children)
+    dropped = [tid for tid in wf.tasks if tid not in keep]
+    for tid in dropped:
+        del wf.tasks[tid]
+    root._parent = None
+    wf.task_tree = root
+    if wf.last_task is not None and wf.last_task.id not in keep:
+        wf.last_task = root
+    return len(dropped)

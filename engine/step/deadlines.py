@@ -1,0 +1,72 @@
+"""Deadlines broken in a step: who is responsible and what it costs.
+
+A timer that carries a ``deadline`` property records a violation when it fires. Responsible, in
+this order:
+1. the assignee of the task it guards;
+2. the person who held the work when the deadline passed, for a guarded user task reached only
+   after its deadline (a deadline counted from receipt on a later step: C4, C11) — not who just got it;
+3. the person whose action reached an intermediate timer already overdue (it guards no task: a
+   result reported the day after it was done);
+4. else the ``responsible`` property, the guarded task's lane, or the timer's lane (a group)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.rules import penalties
+from engine.rules.permissions import SYSTEM, TIMER
+from engine.spiff import Change
+from engine.step.context import StepContext
+
+
+def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
+    props = el.get("properties") or {}
+    deadline = props.get("deadline")
+    if not deadline:
+        return
+    guarded = el.get("attached_to")
+    row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
+    responsible, kind = _responsible(ctx, el, props, guarded, row, change)
+    amount = penalties.amount_for(deadline, props)
+    ctx.uow.step_rows.add_violations([{
+        "instance_id": ctx.instance.id, "process_id": ctx.instance.process_id, "deadline_id": deadline,
+        "element_id": change.element_id, "task_id": row.id if row else None, "responsible": responsible,
+        "responsible_kind": kind, "amount": amount, "at": ctx.now,
+        "description": props.get("description") or penalties.describe(deadline) or el.get("name", "")}])
+    ctx.emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount)
+
+
+def _responsible(ctx: StepContext, el: dict[str, Any], props: dict[str, Any], guarded: str | None, row: Any,
+                 change: Change) -> tuple[str, str]:
+    if row is not None and row.assignee:
+        return row.assignee, "user"
+    person = ctx.actor not in (TIMER, SYSTEM)
+    if row is None and not props.get("responsible") and ctx.elements.get(guarded or "", {}).get("type") == "userTask":
+        holder = late_holder(ctx, ctx.run.timer_due(change.task_id)) if person else None
+        if holder:
+            return holder, "user"
+    elif guarded is None and not props.get("responsible") and person:
+        return ctx.actor.name, "user"
+    lane = (props.get("responsible") or (row.lane if row else None)
+            or ctx.elements.get(guarded or "", {}).get("lane") or el.get("lane"))
+    return lane or "unknown", "group"
+
+
+def late_holder(ctx: StepContext, due: datetime | None) -> str | None:
+    """Who held the work when a deadline passed that was already past as a person's action reached
+    its timer: the task this step completed, if it was open by then; else, going back, the task
+    whose completion opened it (a step completes one user task, and the tasks it opens are created
+    at that same instant). None when the chain leaves the recorded tasks (e.g. a timer opened it)."""
+    acted = ctx.acted_row
+    if acted is None or due is None:
+        return None
+    created, by = acted.created_at, ctx.actor.name
+    completed_at: dict[datetime | None, tuple[str | None, datetime]] | None = None
+    while created > due:
+        if completed_at is None:
+            completed_at = {at: (who, made) for at, who, made in ctx.uow.step_rows.completed_tasks(ctx.instance.id)}
+        previous = completed_at.get(created)
+        if previous is None or not previous[0]:
+            return None
+        by, created = previous[0], previous[1]
+    return by

@@ -1,0 +1,125 @@
+"""The rows a workflow step writes, through prepared Core statements.
+
+A step rewrites the task projection (open, update, close), the instance's row (state, status,
+projections, next timer) and appends violations. Through the ORM every such write costs a flush
+(change detection over the session, one statement per object, a version check per instance); here
+each kind of write is one statement built once, with bound values, executed for all its rows at once.
+
+The ORM objects the session already holds for these rows are kept consistent: an instance's new
+column values are set as its committed state (so a later flush neither writes them again nor trips on
+the version), and task objects the session holds are expired (read again if touched)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from storage.errors import ConcurrentUpdate
+from storage.models import Instance, Task, TaskCandidate, Violation
+
+_TASKS = Task.__table__
+_CANDIDATES = TaskCandidate.__table__
+_INSTANCES = Instance.__table__
+
+
+class StepRowRepository:
+    _OPEN = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                         _TASKS.c.state == "ready").order_by(_TASKS.c.created_at, _TASKS.c.id)
+    _COMPLETED = (select(_TASKS.c.completed_at, _TASKS.c.completed_by, _TASKS.c.created_at)
+                  .where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "completed"))
+    _INSERT_TASK = insert(_TASKS)
+    _INSERT_CANDIDATE = insert(_CANDIDATES)
+    _CLOSE = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+              .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")))
+    _UNOFFER = delete(_CANDIDATES).where(_CANDIDATES.c.task_id.in_(bindparam("task_ids", expanding=True)))
+    _REFRESH = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+                .values(assignee=bindparam("assignee"), due_at=bindparam("due_at"), values=bindparam("values")))
+    _INSERT_VIOLATION = insert(Violation.__table__)
+
+    def __init__(self, session: Session):
+        self.s = session
+
+    def open_tasks(self, instance_id: int) -> list[Task]:
+        """The instance's ready task rows, oldest first, as objects outside the session."""
+        rows = self.s.connection().execute(self._OPEN, {"instance_id": instance_id}).mappings()
+        return [Task(**row) for row in rows]
+
+    def completed_tasks(self, instance_id: int) -> list[tuple[datetime | None, str | None, datetime]]:
+        """(completed_at, completed_by, created_at) of the instance's completed tasks."""
+        rows = self.s.connection().execute(self._COMPLETED, {"instance_id": instance_id})
+        return [(r.completed_at, r.completed_by, r.created_at) for r in rows]
+
+    def open(self, tasks: Sequence[Task], groups: Sequence[Sequence[str]]) -> None:
+        """Newly ready tasks, each with the groups it is offered to."""
+        if not tasks:
+            return
+        connection = self.s.connection()
+        connection.execute(self._INSERT_TASK, [_row(t) for t in tasks])
+        offers = [{"task_id": t.id, "group_id": g} for t, gs in zip(tasks, groups, strict=True)
+                  for g in dict.fromkeys(gs)]
+        if offers:
+            connection.execute(self._INSERT_CANDIDATE, offers)
+
+    def close(self, closed: Sequence[tuple[str, str, datetime, str | None]]) -> None:
+        """(task id, 'completed'|'cancelled', at, by): the tasks left the ready state. They stay as
+        history, offered to no group any more."""
+        if not closed:
+            return
+        connection = self.s.connection()
+        connection.execute(self._CLOSE, [{"task_id": i, "state": s, "at": at, "by": by} for i, s, at, by in closed])
+        ids = [c[0] for c in closed]
+        connection.execute(self._UNOFFER, {"task_ids": ids})
+        self._expire(ids)
+
+    def refresh(self, tasks: Iterable[Task]) -> None:
+        """Write the assignee, deadline and form values of tasks that stay open."""
+        rows = [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at, "values": t.values} for t in tasks]
+        if rows:
+            self.s.connection().execute(self._REFRESH, rows)
+            self._expire([r["task_id"] for r in rows])
+
+    _ASSIGN = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("assignee"))
+
+    def assign(self, task: Task, user: str | None) -> None:
+        """A ready task's holder: claimed, given back or assigned (the row is the only record of it)."""
+        self.s.connection().execute(self._ASSIGN, {"task_id": task.id, "assignee": user})
+        set_committed_value(task, "assignee", user)
+
+    def add_violations(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.s.connection().execute(self._INSERT_VIOLATION, list(rows))
+
+    SAVED = ("status", "state", "serializer_version", "next_timer_at", "updated_at", "ended_at", "error", "room",
+             "data", "waiting", "diagram")
+    _SAVE = (update(_INSTANCES)
+             .where(_INSTANCES.c.id == bindparam("w_id"), _INSTANCES.c.version == bindparam("w_version"))
+             .values(version=bindparam("v_version"), **{k: bindparam(f"v_{k}") for k in SAVED}))
+
+    def save_instance(self, instance: Instance, values: dict[str, Any]) -> None:
+        """Write ``values`` (every column of SAVED) to the instance's row if it is still at the
+        version read, and raise that version; ConcurrentUpdate when another transaction changed the
+        row first. An instance added in this transaction is written (by the ORM) first."""
+        if inspect(instance).pending:
+            self.s.flush()
+        new_version = instance.version + 1
+        params = {"w_id": instance.id, "w_version": instance.version, "v_version": new_version,
+                  **{f"v_{k}": values[k] for k in self.SAVED}}
+        if self.s.connection().execute(self._SAVE, params).rowcount != 1:
+            raise ConcurrentUpdate(f"instance {instance.id} changed since version {instance.version}")
+        for key in self.SAVED:
+            set_committed_value(instance, key, values[key])
+        set_committed_value(instance, "version", new_version)
+
+    def _expire(self, task_ids: Iterable[str]) -> None:
+        for task_id in task_ids:
+            held = self.s.identity_map.get(self.s.identity_key(Task, task_id))
+            if held is not None:
+                self.s.expire(held)
+
+
+def _row(task: Task) -> dict[str, Any]:
+    return {c.name: getattr(task, c.key) for c in _TASKS.c}

@@ -1,0 +1,259 @@
+"""The deploy-time rules one by one (engine/deploy/: checks, people, forms, structure, timers,
+expressions, decision_tables), on XML trees in memory: each mistake is reported once, by its own
+rule, with its own message; a clean element passes every rule; no rule is left out of the table."""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from lxml import etree
+
+from engine.deploy import checks, expressions, forms, people, structure, timers
+from engine.deploy.build import parse_processes
+from engine.deploy.decision_tables import decision_table_problems
+from engine.deploy.meta import lane_of, process_meta
+from engine.deploy.problems import Context, Problems, Rule
+from engine.deploy.sources import load_source
+from engine.errors import BadInput
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+GROUPS = frozenset({"front_desk", "engineering"})
+FUNCTIONS = frozenset({"add_working_hours", "now"})
+CTX = Context(GROUPS, FUNCTIONS)
+
+
+def diagram(body: str, process_attrs: str = 'isExecutable="true"', lane_refs: str = "fill") -> etree._Element:
+    """A one-process diagram: a lane `front_desk` holding ``lane_refs``, a user task `fill`, and ``body``."""
+    refs = "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in lane_refs.split())
+    return etree.fromstring(
+        f'<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}" id="d">\n'
+        f'<bpmn:process id="p" {process_attrs}>\n'
+        f'<bpmn:laneSet id="ls"><bpmn:lane id="front_desk">{refs}</bpmn:lane></bpmn:laneSet>\n'
+        f'<bpmn:userTask id="fill"/>\n{body}\n</bpmn:process>\n</bpmn:definitions>'.encode())
+
+
+def lines(tree: etree._Element) -> list[str]:
+    problems = Problems()
+    problems.extend("t.bpmn", checks.bpmn_findings(tree, known_groups=GROUPS, function_names=FUNCTIONS))
+    return problems.lines
+
+
+# (case, BPMN inserted into the diagram, the rule that must report it, words of its message)
+MISTAKES = [
+    ("lane of an unknown group", "", people.lane_is_a_known_group, "lane id is not a known group"),
+    ("unknown starter group", "", people.starter_groups_are_known, "unknown candidateStarterGroups group"),
+    ("expression assignee", '<bpmn:userTask id="x" camunda:assignee="${initiator}"/>',
+     people.assignee_is_a_user_name, "expression assignee"),
+    ("manual task nobody sees", '<bpmn:manualTask id="x"/>', people.person_task_has_someone,
+     "manual task is in no lane"),
+    ("unknown candidate group", '<bpmn:task id="x" camunda:candidateGroups="front_desk, gardeners"/>',
+     people.candidate_groups_are_known, "unknown candidate group) gardeners"),
+    ("embedded form", '<bpmn:startEvent id="x" camunda:formKey="embedded:app:f.html"/>', forms.form_is_declared_here,
+     "camunda:formData"),
+    ("bad form field", '<bpmn:startEvent id="x"><bpmn:extensionElements><camunda:formData>'
+                       '<camunda:formField id="n" type="long" defaultValue="many"/></camunda:formData>'
+                       '</bpmn:extensionElements></bpmn:startEvent>', forms.form_fields_are_valid, "默认值 'many'"),
+    ("field named like a function", '<bpmn:startEvent id="x"><bpmn:extensionElements><camunda:formData>'
+                                    '<camunda:formField id="sorted"/></camunda:formData></bpmn:extensionElements>'
+                                    '</bpmn:startEvent>', forms.form_fields_are_not_named_like_functions, "'sorted'"),
+    ("label without a name to show", "", forms.data_labels_are_complete, "label:<variable>"),
+    ("no executable process", "", structure.has_an_executable_process, 'isExecutable="true"'),
+    ("send task", '<bpmn:sendTask id="x"/>', structure.element_is_supported, "发送任务 (send task)"),
+    ("Java decision without a table", '<bpmn:businessRuleTask id="x" camunda:class="a.B"/>',
+     structure.decision_is_not_java, "Java class"),
+    ("decision without a table", '<bpmn:businessRuleTask id="x"/>', structure.decision_has_a_table, "decisionRef"),
+    ("Java listener", '<bpmn:scriptTask id="x"><bpmn:extensionElements><camunda:executionListener '
+                      'delegateExpression="${audit}" event="start"/></bpmn:extensionElements>'
+                      '<bpmn:script>y = 1</bpmn:script></bpmn:scriptTask>', structure.listeners_are_runnable,
+     "execution listeners"),
+    ("cron cycle", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
+                   '<bpmn:timeCycle>0 0/5 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+     timers.timer_is_not_cron, "cron"),
+    ("empty timer", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
+                    '<bpmn:timeDate> </bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+     timers.timer_is_not_empty, "定时表达式 (timer)为空"),
+    ("timer calling an unknown function", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
+                                          '<bpmn:timeDuration>add_working_days(now(), 1)</bpmn:timeDuration>'
+                                          '</bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+     timers.timer_runs_in_the_sandbox, 'unknown function "add_working_days"'),
+    ("empty condition", '<bpmn:sequenceFlow id="x" sourceRef="fill" targetRef="fill"><bpmn:conditionExpression>'
+                        '</bpmn:conditionExpression></bpmn:sequenceFlow>', expressions.condition_is_not_empty,
+     "条件表达式 (condition)为空"),
+    ("JUEL condition with a bean", '<bpmn:sequenceFlow id="x" sourceRef="fill" targetRef="fill">'
+                                   '<bpmn:conditionExpression>${execution.getVariable("a")}</bpmn:conditionExpression>'
+                                   '</bpmn:sequenceFlow>', expressions.condition_runs_in_the_sandbox,
+     "'${execution.getVariable(\"a\")}'"),
+    ("groovy script without a script", '<bpmn:scriptTask id="x" scriptFormat="groovy"/>', expressions.script_is_python,
+     "groovy"),
+    ("script task without a script", '<bpmn:scriptTask id="x"><bpmn:script> </bpmn:script></bpmn:scriptTask>',
+     expressions.script_is_not_empty, "no script"),
+    ("script that imports", '<bpmn:scriptTask id="x"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>',
+     expressions.script_is_safe, "line 1: import is not allowed"),
+]
+# the diagram-level mistakes change the diagram itself, not its body
+DIAGRAM = {
+    "lane of an unknown group": lambda t: t.find(f".//{{{BPMN}}}lane").set("id", "plumbers"),
+    "unknown starter group": lambda t: t.find(f"{{{BPMN}}}process").set(f"{{{CAMUNDA}}}candidateStarterGroups",
+                                                                         "front_desk,tenants"),
+    "label without a name to show": lambda t: t.find(f"{{{BPMN}}}process").insert(0, etree.fromstring(
+        f'<bpmn:extensionElements xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}"><camunda:properties>'
+        '<camunda:property name="label:total" value=" "/></camunda:properties></bpmn:extensionElements>')),
+    "no executable process": lambda t: t.find(f"{{{BPMN}}}process").set("isExecutable", "false"),
+}
+
+
+def mistaken(case: str, body: str, rule: Rule) -> etree._Element:
+    tree = diagram(body, lane_refs="fill" if rule is people.person_task_has_someone else "fill x")
+    if case in DIAGRAM:
+        DIAGRAM[case](tree)
+    return tree
+
+
+def said_by(rule: Rule, tree: etree._Element) -> list[str]:
+    """What ``rule`` alone says about ``tree``, applied where the table applies it."""
+    if rule in checks.FILE_RULES:
+        nodes = [tree]
+    else:
+        tags = {tag for tag, rules in checks.ELEMENT_RULES.items() if rule in rules}
+        nodes = [n for n in tree.iter() if isinstance(n.tag, str)
+                 and (rule in checks.EVERY_ELEMENT or etree.QName(n).localname in tags)]
+    ctx = Context(GROUPS, FUNCTIONS, lane_of(tree.find(f"{{{BPMN}}}process")))
+    return [finding.message for n in nodes for finding in rule(ctx, n)]
+
+
+@pytest.mark.parametrize("case, body, rule, words", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_is_reported_once_by_its_own_rule(case, body, rule, words):
+    (line,) = lines(mistaken(case, body, rule))
+    assert words in line, line
+    assert said_by(rule, mistaken(case, body, rule)) == [line.split(": ", 2)[2]]
+
+
+@pytest.mark.parametrize("local", sorted(people.PERSON_TASKS))
+def test_every_kind_of_task_that_waits_for_a_person_is_held_to_the_same_rules(local):
+    (unknown,) = lines(diagram(f'<bpmn:{local} id="x" camunda:candidateGroups="gardeners"/>'))
+    (nobody,) = lines(diagram(f'<bpmn:{local} id="x"/>'))
+    (computed,) = lines(diagram(f'<bpmn:{local} id="x" camunda:assignee="${{boss}}"/>'))
+    assert "gardeners" in unknown and people.PERSON_TASKS[local][1] + " is in no lane" in nobody
+    assert "expression assignee" in computed
+
+
+def test_a_clean_diagram_passes_every_rule():
+    body = ('<bpmn:startEvent id="s"><bpmn:extensionElements><camunda:formData><camunda:formField id="amount" '
+            'type="long" defaultValue="1"/></camunda:formData></bpmn:extensionElements></bpmn:startEvent>'
+            '<bpmn:task id="t" camunda:candidateGroups="engineering"/>'
+            '<bpmn:manualTask id="m" camunda:assignee="li.si"/>'
+            '<bpmn:scriptTask id="calc"><bpmn:script>total = amount * 2</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:businessRuleTask id="b" camunda:decisionRef="fee"/>'
+            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="fill">'
+            '<bpmn:conditionExpression>${amount &gt; 1 &amp;&amp; '
+            '!done}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:boundaryEvent id="late" attachedToRef="fill"><bpmn:timerEventDefinition><bpmn:timeDate>'
+            'add_working_hours(now(), 8)</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
+    assert lines(diagram(body)) == []
+
+
+def test_the_rules_leave_the_tree_runnable_for_spiffworkflow():
+    """ISO literals are quoted (SpiffWorkflow evaluates timer text) and JUEL becomes Python."""
+    tree = diagram('<bpmn:boundaryEvent id="late" attachedToRef="fill"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+                   ' PT2H </bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+                   '<bpmn:sequenceFlow id="f" sourceRef="fill" targetRef="late"><bpmn:conditionExpression>'
+                   '${a eq 1 || !b}</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    assert lines(tree) == []
+    assert tree.findtext(f".//{{{BPMN}}}timeDuration") == '"PT2H"'
+    assert tree.findtext(f".//{{{BPMN}}}conditionExpression") == "a == 1 or not b"
+
+
+def test_a_refusal_lists_every_problem_in_the_order_of_the_file():
+    tree = diagram('<bpmn:scriptTask id="a" scriptFormat="js"/><bpmn:sendTask id="b"/>'
+                   '<bpmn:sequenceFlow id="c" sourceRef="a" targetRef="b"><bpmn:conditionExpression>__x__'
+                   '</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    tree.find(f".//{{{BPMN}}}lane").set("id", "plumbers")
+    found = lines(tree)
+    assert [ln.split(": ")[1] for ln in found] == ["plumbers", "a", "b", "c"]
+    assert [int(ln.split(":")[1]) for ln in found] == sorted(int(ln.split(":")[1]) for ln in found)
+
+
+def test_a_pool_that_never_runs_is_not_checked_but_a_called_one_is():
+    tree = diagram('<bpmn:callActivity id="call" calledElement="q"/>', lane_refs="fill call")
+    tree.append(etree.fromstring(f'<bpmn:process xmlns:bpmn="{BPMN}" id="q" isExecutable="false">'
+                                 '<bpmn:sendTask id="s"/></bpmn:process>'))
+    tree.append(etree.fromstring(f'<bpmn:process xmlns:bpmn="{BPMN}" id="drawing"><bpmn:sendTask id="d"/>'
+                                 '</bpmn:process>'))
+    assert [ln.split(": ")[1] for ln in lines(tree)] == ["s"]
+
+
+def test_every_rule_of_the_rule_modules_is_in_the_table():
+    """A rule is a function (ctx, element); one that is written but not listed would never run."""
+    listed = {*checks.FILE_RULES, *checks.EVERY_ELEMENT, *(r for rs in checks.ELEMENT_RULES.values() for r in rs)}
+    written = {f for m in (people, forms, structure, timers, expressions) for name in m.__all__
+               if callable(f := getattr(m, name)) and inspect.isfunction(f)
+               and list(inspect.signature(f).parameters)[:1] == ["ctx"] and len(inspect.signature(f).parameters) == 2}
+    assert written == listed
+    assert {m[2] for m in MISTAKES} == listed   # and each has its case above
+
+
+def test_a_problem_names_the_nearest_element_with_an_id_and_its_own_line():
+    tree = etree.fromstring(f'<bpmn:definitions xmlns:bpmn="{BPMN}">\n<bpmn:process id="p">\n'
+                            '<bpmn:timerEventDefinition>\n<bpmn:timeDate/></bpmn:timerEventDefinition>'
+                            '</bpmn:process></bpmn:definitions>'.encode())
+    problems = Problems()
+    problems.add("f.bpmn", tree.find(f".//{{{BPMN}}}timeDate"), "reason")
+    problems.add("f.bpmn", tree, "whole file")
+    assert problems.lines == ["f.bpmn:4: p: reason", "f.bpmn:1: whole file"]
+    with pytest.raises(BadInput, match="f.bpmn:4: p: reason\nf.bpmn:1: whole file"):
+        problems.raise_if_any()
+
+
+def test_a_process_property_without_a_name_does_not_break_the_metadata():
+    tree = diagram("")
+    process = tree.find(f"{{{BPMN}}}process")
+    process.insert(0, etree.fromstring(
+        f'<bpmn:extensionElements xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}"><camunda:properties>'
+        '<camunda:property value="orphan"/><camunda:property name="label:total" value="合计"/>'
+        '</camunda:properties></bpmn:extensionElements>'))
+    assert lines(tree) == []
+    assert process_meta(tree, process)["labels"] == {"total": {"label": "合计", "type": None, "options": {}}}
+
+
+DMN = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+
+
+def dmn_table(attrs: str, inputs: list[str], rules: list[tuple[list[str], str]]) -> etree._Element:
+    cols = "".join(f'<input id="in{i}"><inputExpression><text>{e}</text></inputExpression></input>'
+                   for i, e in enumerate(inputs))
+    rows = "".join(f'<rule id="r{n}">' + "".join(f"<inputEntry><text>{c}</text></inputEntry>" for c in cells)
+                   + f"<outputEntry><text>{out}</text></outputEntry></rule>" for n, (cells, out) in enumerate(rules))
+    return etree.fromstring(f'<definitions xmlns="{DMN}" id="d"><decision id="fee"><decisionTable id="t" {attrs}>'
+                            f'{cols}<output id="o" name="fee"/>{rows}</decisionTable></decision></definitions>')
+
+
+@pytest.mark.parametrize("attrs, inputs, rules, words", [
+    ('hitPolicy="ANY"', ["hours"], [([">= 2"], "200")], "命中策略 ANY"),
+    ('hitPolicy="COLLECT" aggregation="SUM"', ["hours"], [([">= 2"], "200")], "COLLECT aggregation"),
+    ("", [" "], [(["-"], "200")], "the input column has no expression"),
+    ("", ["hours.__class__"], [(["-"], "200")], "输入表达式 (input expression)"),
+    ("", ["hours"], [(["> shell(1)"], "200")], 'unknown function "shell"'),
+    ("", ["hours"], [(["? > 2 and open(1)"], "200")], 'unknown function "open"'),
+    ("", ["hours"], [(["-"], "__import__('os')")], "结果单元格 (output entry)"),
+])
+def test_each_decision_table_mistake_is_reported_once(attrs, inputs, rules, words):
+    (finding,) = decision_table_problems(dmn_table(attrs, inputs, rules), FUNCTIONS)
+    assert words in finding.message
+
+
+def test_a_decision_table_that_runs_passes():
+    table = dmn_table('hitPolicy="FIRST"', ["hours", "kind"],
+                      [([">= 2", '"water"'], "hours * 100"), (["-", "? in ('a', 'b')"], "add_working_hours(now(), 1)")])
+    assert decision_table_problems(table, FUNCTIONS) == []
+
+
+def test_what_spiffworkflow_refuses_is_reported_at_the_element_it_names():
+    """A missing decision table is only found by SpiffWorkflow's parser (engine/spiff/parser.py)."""
+    text = etree.tostring(diagram('<bpmn:startEvent id="s"/>\n<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="b"/>\n'
+                                  '<bpmn:businessRuleTask id="b" camunda:decisionRef="nowhere"/>'))
+    src = load_source("t.bpmn", text)
+    with pytest.raises(BadInput) as refused:
+        parse_processes([src], [], known_groups=GROUPS, function_names=FUNCTIONS)
+    line = next(n.sourceline for n in src.root.iter() if n.get("id") == "b")
+    assert refused.value.message.startswith(f"t.bpmn:{line}: b: ") and "nowhere" in refused.value.message
