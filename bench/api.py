@@ -4,11 +4,12 @@ raw SpiffWorkflow doing the same path with a JSON save and load around every ste
 The API side: gunicorn with one sync worker on 127.0.0.1 and one client (this process) signed in
 with a bearer token; per instance ``POST /api/instances`` (start), then for each of its 4 user tasks
 ``POST /api/tasks/<id>/claim`` and ``…/complete`` — 9 requests. The server's CPU time (user +
-system, /proc/<worker pid>/stat) is read before and after each instance; the client's own work is
-not counted. The raw side: the same path in this process on stock SpiffWorkflow (its default script
-engine, its own serializer, spec included) — start, then per task a claim (the assignee set) and a
-completion — with ``serialize_json`` after and ``deserialize_json`` before every step; its CPU time
-is this process's. Goal: api_ms <= 4 x raw_ms.
+system, /proc/<worker pid>/stat, in clock ticks) is read before and after each instance; the
+client's own work is not counted. The raw side: the same path in this thread on stock SpiffWorkflow
+(its default script engine, its own serializer, spec included) — start, then per task a claim (the
+assignee set) and a completion — with ``serialize_json`` after and ``deserialize_json`` before every
+step; its CPU time is this thread's. One API instance and one raw instance run in turn, so both
+meet the same load on a shared machine. Goal: api_ms <= 4 x raw_ms.
 
     python -m bench.api [--instances N] [--no-pg]
 """
@@ -22,6 +23,8 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -73,7 +76,8 @@ class Client:
         return payload
 
     def login(self, user: str) -> None:
-        self.headers["Authorization"] = f"Bearer {self.post('/api/login', {'username': user, 'password': user})['token']}"
+        token = self.post("/api/login", {"username": user, "password": user})["token"]
+        self.headers["Authorization"] = f"Bearer {token}"
 
     def instance(self) -> None:
         """start + 4 x (claim + complete) of one bench20 instance."""
@@ -84,8 +88,10 @@ class Client:
             ready = self.post(f"/api/tasks/{task['id']}/complete", {"data": _form(task["name"])})["ready"]
 
 
-def api_ms(url: str, instances: int, warmup: int = 5) -> dict:
-    """Server CPU per instance through the API (mean over ``instances``, after ``warmup`` unmeasured)."""
+@contextmanager
+def api_server(url: str) -> Iterator[tuple[Client, int]]:
+    """A fresh database (demo users, bench20) served by gunicorn with one sync worker; yields a
+    client signed in as front_desk and the worker's pid."""
     db = connect(url)
     workdir = Path(tempfile.mkdtemp(prefix="wuye-bench-api-"))
     try:
@@ -97,62 +103,53 @@ def api_ms(url: str, instances: int, warmup: int = 5) -> dict:
             (worker,) = server.worker_pids()
             client = Client(server.port)
             client.login("front_desk")
-            for _ in range(warmup):
-                client.instance()
-            samples = []
-            for _ in range(instances):
-                before = cpu_ms(worker)
-                client.instance()
-                samples.append(cpu_ms(worker) - before)
-            tracebacks = server.tracebacks()
+            yield client, worker
+            if server.tracebacks():
+                raise RuntimeError(f"the server logged tracebacks: {server.log.read_text()[-2000:]}")
         finally:
             server.stop()
     finally:
         db.dispose()
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"mean_ms": round(statistics.fmean(samples), 2), "median_ms": round(statistics.median(samples), 2),
-            "instances": instances, "requests_per_instance": 9, "clock_tick_ms": TICK_MS, "tracebacks": tracebacks}
 
 
-def raw_ms(instances: int, warmup: int = 5) -> dict:
-    """This process's CPU per instance on raw SpiffWorkflow with a JSON save/load around every step."""
-    parser = CamundaParser()
-    parser.add_bpmn_file(str(BENCH20))
-    spec, subprocesses = parser.get_spec("bench20"), parser.get_subprocess_specs("bench20")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
-    engine = PythonScriptEngine()
+class RawPath:
+    """bench20's path on stock SpiffWorkflow (its default script engine, its own serializer, the spec
+    included), with ``deserialize_json`` before and ``serialize_json`` after every step."""
 
-    def saved(wf: BpmnWorkflow) -> tuple[str, object]:
+    def __init__(self) -> None:
+        parser = CamundaParser()
+        parser.add_bpmn_file(str(BENCH20))
+        self.spec, self.subprocesses = parser.get_spec("bench20"), parser.get_subprocess_specs("bench20")
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+        self.engine = PythonScriptEngine()
+
+    def _saved(self, wf: BpmnWorkflow) -> tuple[str, object]:
         """The state as JSON, and the next ready user task (as the API's answer names it)."""
         ready = wf.get_tasks(state=TaskState.READY, manual=True)
-        return serializer.serialize_json(wf), (ready[0].id if ready else None)
+        return self.serializer.serialize_json(wf), (ready[0].id if ready else None)
 
-    def step(state: str, action) -> tuple[str, object]:
-        wf = serializer.deserialize_json(state)
-        wf.script_engine = engine
-        action(wf)
-        return saved(wf)
+    def _step(self, state: str, action: Callable[[BpmnWorkflow, object], None], task_id: object) -> tuple[str, object]:
+        wf = self.serializer.deserialize_json(state)
+        wf.script_engine = self.engine
+        action(wf, task_id)
+        return self._saved(wf)
 
-    def one() -> None:
-        wf = BpmnWorkflow(spec, subprocesses, script_engine=engine)
+    def instance(self) -> None:
+        """start, then per user task a claim (its assignee set) and a completion: 9 saved steps."""
+        wf = BpmnWorkflow(self.spec, self.subprocesses, script_engine=self.engine)
         wf.do_engine_steps()
-        state, task_id = saved(wf)
+        state, task_id = self._saved(wf)
         while task_id is not None:
-            state, _ = step(state, lambda wf: wf.get_task_from_id(task_id).internal_data.update(assignee="front_desk"))
-            state, task_id = step(state, lambda wf: _complete(wf, task_id))
-
-    for _ in range(warmup):
-        one()
-    samples = []
-    for _ in range(instances):
-        before = time.process_time()    # clock-ok: CPU stopwatch, not business time
-        one()
-        samples.append((time.process_time() - before) * 1000)   # clock-ok
-    return {"mean_ms": round(statistics.fmean(samples), 2), "median_ms": round(statistics.median(samples), 2),
-            "instances": instances}
+            state, _ = self._step(state, _claim, task_id)
+            state, task_id = self._step(state, _complete, task_id)
 
 
-def _complete(wf: BpmnWorkflow, task_id) -> None:
+def _claim(wf: BpmnWorkflow, task_id: object) -> None:
+    wf.get_task_from_id(task_id).internal_data["assignee"] = "front_desk"
+
+
+def _complete(wf: BpmnWorkflow, task_id: object) -> None:
     task = wf.get_task_from_id(task_id)
     name = task.task_spec.bpmn_id
     task.data.update({f"amount_{name}": 42, f"note_{name}": "备注", f"ok_{name}": True})
@@ -160,11 +157,32 @@ def _complete(wf: BpmnWorkflow, task_id) -> None:
     wf.do_engine_steps()
 
 
-def api_vs_raw_serialized(url: str, instances: int) -> dict:
-    raw = raw_ms(instances)
-    api = api_ms(url, instances)
-    return {"api_ms": api["mean_ms"], "raw_ms": raw["mean_ms"], "ratio": round(api["mean_ms"] / raw["mean_ms"], 2),
-            "goal_ratio": GOAL_RATIO, "api": api, "raw": raw}
+def _summary(samples: list[float]) -> dict:
+    return {"mean_ms": round(statistics.fmean(samples), 2), "median_ms": round(statistics.median(samples), 2)}
+
+
+def api_vs_raw_serialized(url: str, instances: int, warmup: int = 5) -> dict:
+    """One API instance and one raw instance in turn, so both meet the same load on a shared machine;
+    means over ``instances`` each, after ``warmup`` of each unmeasured."""
+    raw = RawPath()
+    api_samples: list[float] = []
+    raw_samples: list[float] = []
+    with api_server(url) as (client, worker):
+        for _ in range(warmup):
+            client.instance()
+            raw.instance()
+        for _ in range(instances):
+            before = cpu_ms(worker)
+            client.instance()
+            api_samples.append(cpu_ms(worker) - before)
+            began = time.thread_time()     # clock-ok: CPU stopwatch, not business time
+            raw.instance()
+            raw_samples.append((time.thread_time() - began) * 1000)   # clock-ok
+    api, raw_ms = _summary(api_samples), _summary(raw_samples)
+    return {"api_ms": api["mean_ms"], "raw_ms": raw_ms["mean_ms"],
+            "ratio": round(api["mean_ms"] / raw_ms["mean_ms"], 2),
+            "goal_ratio": GOAL_RATIO, "instances": instances, "requests_per_instance": 9,
+            "api": {**api, "clock_tick_ms": TICK_MS}, "raw": raw_ms}
 
 
 def run(pg: bool = True, quick: bool = False, instances: int | None = None) -> dict:
