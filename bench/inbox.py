@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -62,7 +62,7 @@ def percentiles(samples_s: list[float]) -> dict:
     xs = sorted(samples_s)
 
     def rank(p: float) -> float:
-        return round(xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs))) - 1))] * 1000, 2)
+        return round(xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))] * 1000, 2)
     return {"n": len(xs), "p50_ms": rank(50), "p95_ms": rank(95), "p99_ms": rank(99),
             "mean_ms": round(statistics.fmean(xs) * 1000, 2)}
 
@@ -115,7 +115,8 @@ def populate_postgres(db: Database, spec: dict, tasks: int) -> None:
             SELECT :base + j, s.definition_id, s.process_id,
                    CASE WHEN j % 8 = 0 THEN 'running' ELSE 'completed' END,
                    CASE WHEN j % 8 = 0 THEN :state ELSE '{}' END, :sv, 1,
-                   (j % 20 + 1) || '-' || (j / 20 % 4 + 1) || '-' || (j / 80 % 33 + 1) || lpad((j / 2640 % 4 + 1)::text, 2, '0'),
+                   (j % 20 + 1) || '-' || (j / 20 % 4 + 1) || '-' || (j / 80 % 33 + 1)
+                     || lpad((j / 2640 % 4 + 1)::text, 2, '0'),
                    0, 'dispatcher', st, st + interval '2 days',
                    CASE WHEN j % 8 = 0 THEN NULL ELSE st + interval '2 days' END
             FROM generate_series(0, :n - 1) j
@@ -193,7 +194,7 @@ def populate_sqlite(db: Database, spec: dict, tasks: int) -> None:
 
 def _db_time(dt) -> str | None:
     """How storage.models.UtcDateTime stores an instant on SQLite (naive UTC, microseconds)."""
-    return None if dt is None else dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def composition(db: Database) -> dict:

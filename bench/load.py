@@ -43,8 +43,8 @@ from engine.rules.permissions import SYSTEM
 from engine.usecases.audit import verify_audit
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
-from engine.usecases.start_instance import start_instance
 from engine.usecases.runner import Database, connect, handle
+from engine.usecases.start_instance import start_instance
 from engine.usecases.users import add_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,8 @@ class Staff:
         return resp.status, (json.loads(payload) if payload else None)
 
     def login(self) -> None:
-        status, body = self.call("POST", "/api/login", "POST /api/login", {"username": self.name, "password": self.name})
+        status, body = self.call("POST", "/api/login", "POST /api/login",
+                                 {"username": self.name, "password": self.name})
         if status != 200:
             raise RuntimeError(f"login of {self.name} failed: {status} {body}")
         self.headers["Authorization"] = f"Bearer {body['token']}"

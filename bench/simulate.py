@@ -12,11 +12,12 @@ it a little later and to complete it later still, answering its form through the
 (bench/policies). The delay is drawn against the task's own due time: with probability ``on_time``
 the work is done at 5–85 % of the time allowed, otherwise after the due time. Tasks with no due
 time take 1–40 minutes, or 1–3 days when late (a slow step with no deadline of its own
-may breach a deadline of a later task that counts from the start of the case, e.g. C4). Fee cases also get the owner's payments,
-delivered as the ``payment_received`` message at the times the policy drew. At the end of the month
-the KPIs are computed from the stored data (the product's own reports, engine/usecases/reports.py)
-and the invariants are checked; the exit status is 0 only when they hold. Every step goes through
-the runner (engine.usecases.runner.handle), as the CLI and the web app do.
+may breach a deadline of a later task that counts from the start of the case, e.g. C4). Fee cases
+also get the owner's payments, delivered as the ``payment_received`` message at the times the
+policy drew. At the end of the month the KPIs are computed from the stored data (the product's own
+reports, engine/usecases/reports.py) and the invariants are checked; the exit status is 0 only when
+they hold. Every step goes through the runner (engine.usecases.runner.handle), as the CLI and the
+web app do.
 
 Nothing here reads the wall clock for business time; the stopwatch only reports how long it took."""
 from __future__ import annotations
@@ -28,9 +29,11 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.kpis import check_invariants
 from bench.policies import Policy, policy_for
@@ -113,7 +116,7 @@ class Simulation:
                 if policy.start_hours is not None:
                     local = at.astimezone(SHANGHAI)
                     at = local.replace(hour=self.rng.randint(*policy.start_hours), minute=self.rng.randint(0, 59),
-                                       second=0, microsecond=0).astimezone(timezone.utc)
+                                       second=0, microsecond=0).astimezone(UTC)
                 self._plan(at, "start", {"process": process, "n": n})
 
     # -- the loop -----------------------------------------------------------------------------------
@@ -169,7 +172,7 @@ class Simulation:
         low, high = ON_TIME_WITHOUT_DUE if on_time else LATE_WITHOUT_DUE
         return low + (high - low) * self.rng.random()
 
-    def _call(self, fn, user: str | None, **kw):
+    def _call(self, fn: Callable[..., Any], user: str | None, **kw: Any) -> Any:
         return handle(self.db, fn, actor=user or SYSTEM, clock=self.clock, **kw)
 
     def _ready_of(self, instance: int) -> list[dict]:

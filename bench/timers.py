@@ -39,7 +39,7 @@ from engine.usecases.init import initialize
 from engine.usecases.runner import Database, connect, handle, writes
 from engine.usecases.start_instance import start_instance
 from engine.usecases.timers import fire_due_timers
-from storage.models import Event, Instance     # the bulk clones and the lateness read below, not use cases
+from storage.models import Event, Instance  # the bulk clones and the lateness read below, not use cases
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "bpmn" / "timers" / "loop_deadline.bpmn"
@@ -54,7 +54,7 @@ def ms_percentiles(samples_s: list[float]) -> dict:
     xs = sorted(samples_s)
 
     def rank(p: float) -> float:
-        return round(xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs))) - 1))] * 1000, 3)
+        return round(xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))] * 1000, 3)
     return {"p50_ms": rank(50), "p95_ms": rank(95), "max_ms": round(xs[-1] * 1000, 3), "runs": len(xs)}
 
 
@@ -210,7 +210,7 @@ def lateness(db: Database, timers: int, spread: float, lead: float = 45.0) -> di
         ids = start_many(db, clock, dues)
         created_by = clock.now()
         creation = stopwatch() - t
-        due_of = dict(zip(ids, dues))
+        due_of = dict(zip(ids, dues, strict=True))
         deadline = stopwatch() + lead + spread + 120
         fired: dict[int, object] = {}
         while len(fired) < timers and stopwatch() < deadline:
@@ -226,7 +226,7 @@ def lateness(db: Database, timers: int, spread: float, lead: float = 45.0) -> di
     late = sorted((fired[i] - due_of[i]).total_seconds() for i in fired)
 
     def rank(p: float) -> float:
-        return round(late[min(len(late) - 1, max(0, int(round(p / 100 * len(late))) - 1))], 3)
+        return round(late[min(len(late) - 1, max(0, round(p / 100 * len(late)) - 1))], 3)
     return {"process": f"wuye {command[0]} (SystemClock)", "timers": timers, "spread_s": spread,
             "fired": len(fired), "p50_s": rank(50), "p99_s": rank(99), "max_s": round(late[-1], 3),
             "over_1s": sum(1 for x in late if x > 1.0), "min_s": round(late[0], 3),
@@ -246,8 +246,8 @@ def bench_database(url: str, *, waiting: int, due: int, runs: int, timers: int, 
 
 
 def run(pg: bool = True, quick: bool = False, with_lateness: bool = True) -> dict:
-    sizes = dict(waiting=10_000, due=100, runs=50, timers=200) if quick else \
-        dict(waiting=100_000, due=1_000, runs=200, timers=1_000)
+    sizes = ({"waiting": 10_000, "due": 100, "runs": 50, "timers": 200} if quick else
+             {"waiting": 100_000, "due": 1_000, "runs": 200, "timers": 1_000})
     out: dict = {"machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in os.getloadavg()]},
                  "data": "waiting instances are SQL clones of one engine-started instance; due and lateness "
                          "instances are started through start_instance"}

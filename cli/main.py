@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp, required=False)
     sp = cmd("start", "start an instance of the latest version")
     sp.add_argument("process_id")
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     sp = cmd("tasks", "ready tasks this user may complete")
     as_user(sp)
     sp.add_argument("--instance", type=_row_id)
@@ -74,11 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp)
     sp = cmd("complete", "validate form data and complete a task")
     sp.add_argument("task_id")
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     sp = cmd("message", "deliver a BPMN message to a waiting instance")
     sp.add_argument("name")
     sp.add_argument("--instance", type=_row_id, required=True)
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
     for name in ("show", "history"):
         sp = cmd(name, f"{name} an instance")
@@ -159,7 +162,7 @@ COMMANDS: dict[str, Command] = {
 def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
     """The command's use case through the runner, or (serve, worker) the long-running processes."""
     if args.command in ("serve", "worker"):
-        from cli.serve import serve, worker   # the web layer is loaded only for these two
+        from cli.serve import serve, worker  # the web layer is loaded only for these two
         return serve(db, args.host, args.port, clock=clock) if args.command == "serve" else worker(db, clock=clock)
     command = COMMANDS[" ".join(filter(None, (args.command, getattr(args, "sub", None))))]
     actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None

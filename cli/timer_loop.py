@@ -52,7 +52,7 @@ CONTENDED = 0.05            # the earliest due instance is held by another sweep
 BATCH = 50                  # instances per fire_due_timers call; stop requests are honoured between
 ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)   # after a sweep failed (database down, ...)
 
-_loops: "weakref.WeakSet[TimerLoop]" = weakref.WeakSet()
+_loops: weakref.WeakSet[TimerLoop] = weakref.WeakSet()
 _loops_lock = threading.Lock()
 
 
@@ -136,7 +136,7 @@ class TimerLoop:
                     self.sweep()
                     timeout = self.plan()
                     failures = 0
-                except Exception:  # noqa: BLE001 -- the loop outlives a database outage
+                except Exception:
                     timeout = ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF) - 1)]
                     failures += 1
                     log.exception("%s: sweep failed; next attempt in %.0f s", self.name, timeout)

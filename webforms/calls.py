@@ -50,7 +50,7 @@ def asking() -> Actor | str:
     return actor if actor is not None else current_user.get_id()
 
 
-def call(use_case: Callable[..., Any], *, actor: Actor | None = None, **args: Any) -> Any:
+def call(use_case: Callable[..., Any], *, actor: Actor | str | None = None, **args: Any) -> Any:
     w = wuye()
     return handle(w.db, use_case, actor=actor, clock=w.clock, **args)
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.errors import BadInput
@@ -28,7 +29,7 @@ def widget(field: dict[str, Any]) -> str:
     characters or more; a `date` field is a date picker when its label says 日期 or the BPMN asks
     for one (widget="date"), otherwise date and time (most deadlines in the procedures are to the
     minute)."""
-    kind, props = field.get("type"), field.get("properties") or {}
+    kind, props = str(field.get("type") or ""), field.get("properties") or {}
     if props.get("widget"):
         return str(props["widget"])
     if kind == "string":
@@ -47,7 +48,7 @@ def shown_values(fields: list[dict[str, Any]], values: Mapping[str, Any], posted
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
-def task(task_id: str):
+def task(task_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         try:
             act(submit_task_form, task_id=task_id, posted=request.form.to_dict())
@@ -64,19 +65,19 @@ def task(task_id: str):
 
 @bp.route("/tasks/<task_id>/done")
 @login_required
-def done(task_id: str):
+def done(task_id: str) -> ResponseReturnValue:
     return render_template("done.html", **show(task_done, task_id=task_id))
 
 
 @bp.route("/start")
 @login_required
-def processes():
+def processes() -> ResponseReturnValue:
     return render_template("start_list.html", processes=show(startable_processes))
 
 
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
 @login_required
-def start(process_id: str):
+def start(process_id: str) -> ResponseReturnValue:
     process = show(start_form, process_id=process_id)
     fields = process["start_form"]
     defaults = {f["id"]: f.get("default") for f in fields}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.errors import BadInput
@@ -19,7 +20,7 @@ bp = Blueprint("instances", __name__)
 
 @bp.route("/instances")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     a = request.args
     found = show(search_instances, process_id=a.get("process"), status=a.get("status"), room=a.get("room"))
     return render_template("instances.html", instances=found, args=a, statuses=STATUSES)
@@ -27,7 +28,7 @@ def index():
 
 @bp.route("/instances/<int:instance_id>", endpoint="show")
 @login_required
-def instance(instance_id: int):
+def instance(instance_id: int) -> ResponseReturnValue:
     overview = show(instance_overview, instance_id=instance_id)
     markers = json.dumps(overview["diagram"], ensure_ascii=False)
     return render_template("instance.html", i=overview, markers=markers, letters=overview["letters"])
@@ -39,26 +40,27 @@ LETTER_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data
 
 @bp.route("/letters/<letter>")
 @login_required
-def letter(letter: str):
+def letter(letter: str) -> ResponseReturnValue:
     found = read(get_letter, letter=letter)
     return Response(found["html"], mimetype="text/html", headers={"Content-Security-Policy": LETTER_CSP})
 
 
 @bp.route("/instances/<int:instance_id>/diagram.bpmn")
 @login_required
-def diagram(instance_id: int):
+def diagram(instance_id: int) -> ResponseReturnValue:
     xml = read(instance_diagram_source, instance_id=instance_id)
     return Response(xml, mimetype="application/xml")
 
 
 @bp.route("/instances/<int:instance_id>/messages", methods=["POST"])
 @login_required
-def message(instance_id: int):
+def message(instance_id: int) -> ResponseReturnValue:
     name, text = request.form.get("name", ""), request.form.get("data", "").strip()
     try:
         data = json.loads(text) if text else {}
     except json.JSONDecodeError as e:
-        raise BadInput(f"消息内容不是有效的 JSON (invalid JSON: {e.msg})", fields={"data": {"key": "form.data"}}) from None
+        raise BadInput(f"消息内容不是有效的 JSON (invalid JSON: {e.msg})",
+                       fields={"data": {"key": "form.data"}}) from None
     act(deliver_message, instance_id=instance_id, name=name, data=data)
     flash(f"已发送消息 {name}", "success")
     return redirect(url_for("instances.show", instance_id=instance_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import Clock
-from engine.rules.fields import data_labels
+from engine.rules.fields import DataLabel, data_labels
 from engine.rules.permissions import Actor, may_view
 from engine.step import runtime
 from engine.usecases.instances import instance_json, projected
@@ -16,11 +16,11 @@ from engine.usecases.runner import reads
 from storage.uow import UnitOfWork
 
 
-def data_labels_of(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def data_labels_of(meta: dict[str, Any]) -> dict[str, DataLabel]:
     """The definition's one map of data labels (deploy puts it in the meta). A version deployed before
     the map existed has only its forms: the same map is built from them, without process labels."""
     if "labels" in meta:
-        labels: dict[str, dict[str, Any]] = meta["labels"]
+        labels: dict[str, DataLabel] = meta["labels"]
         return labels
     forms = [meta.get("start_form", [])] + [el.get("form", []) for el in meta.get("elements", {}).values()]
     return data_labels(forms, {})
@@ -35,7 +35,8 @@ def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_i
     events = [event_json(e) for e in uow.events.for_instance(instance.id)]
     return {**instance_json(uow, instance, now), "events": events, "labels": data_labels_of(meta),
             "lanes": meta.get("lanes", {}),
-            "elements": {k: {"name": v.get("name"), "type": v.get("type")} for k, v in meta.get("elements", {}).items()},
+            "elements": {k: {"name": v.get("name"), "type": v.get("type")}
+                         for k, v in meta.get("elements", {}).items()},
             "diagram": _diagram_states(now.diagram, events)}
 
 

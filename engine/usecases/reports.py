@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -44,10 +44,10 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         first = datetime.strptime(month or "", "%Y-%m").replace(tzinfo=SHANGHAI)
     except ValueError:
-        raise BadInput(f"月份应为 YYYY-MM (month must be YYYY-MM, got {month!r})",
-                       fields={"month": {"key": "report.month", "message": "月份格式：2026-11", "en": "YYYY-MM"}}) from None
+        raise BadInput(f"月份应为 YYYY-MM (month must be YYYY-MM, got {month!r})", fields={
+            "month": {"key": "report.month", "message": "月份格式：2026-11", "en": "YYYY-MM"}}) from None
     following = (first + timedelta(days=32)).replace(day=1)
-    return first.astimezone(timezone.utc), following.astimezone(timezone.utc)
+    return first.astimezone(UTC), following.astimezone(UTC)
 
 
 def _session(uow: UnitOfWork) -> Session:
@@ -78,8 +78,8 @@ def kpis(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str,
     instances = list(s.scalars(select(Instance).where(Instance.id.in_(started))))
     tasks = list(s.scalars(select(Task).where(Task.instance_id.in_(started))))
     violations = list(s.scalars(select(Violation).where(Violation.instance_id.in_(started))))
-    events = list(s.scalars(select(Event).where(Event.instance_id.in_(started),
-                                                Event.type.in_(("instance_started", "message_delivered", "task_ready")))))
+    kinds = ("instance_started", "message_delivered", "task_ready")
+    events = list(s.scalars(select(Event).where(Event.instance_id.in_(started), Event.type.in_(kinds))))
     first_due = {e.task_id: parse_instant(e.data["due_at"]) for e in events
                  if e.type == "task_ready" and (e.data or {}).get("due_at")}
     follow_up = _follow_ups(instances, follow_up_tasks)

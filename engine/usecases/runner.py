@@ -28,8 +28,9 @@ from engine.clock import Clock
 from engine.errors import Conflict, NotPermitted
 from engine.rules.permissions import Actor
 from engine.step.runtime import TIMERS_CHANNEL
+from storage.errors import ConcurrentUpdate
 from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
-from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+from storage.uow import Database, UnitOfWork
 
 __all__ = ["Database", "UnknownActor", "actor_for", "connect", "handle", "on_timer_commits", "reads",
            "timer_commits_elsewhere", "transactions", "writes"]

@@ -10,10 +10,10 @@ from datetime import timedelta
 from engine.clock import Clock, to_iso
 from engine.errors import NotPermitted
 from engine.rules.permissions import Actor
+from engine.usecases.runner import reads, writes
 from engine.usecases.users import authenticate
 from storage.models import ApiToken
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads, writes
 
 TOKEN_LIFETIME = timedelta(hours=12)     # one working shift and a bit; then log in again
 

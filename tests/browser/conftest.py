@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
-from tests.conftest import ROOT
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import Database, connect, handle
+from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -156,13 +156,13 @@ def watch(context) -> Watch:
 
 
 @pytest.fixture
-def web(page: Page, live_app: LiveApp, watch: Watch) -> "Web":
+def web(page: Page, live_app: LiveApp, watch: Watch) -> Web:
     page.set_default_timeout(10_000)
     return Web(page, live_app)
 
 
 @pytest.fixture
-def phone_web(browser, browser_context_args, live_app: LiveApp) -> "Web":
+def phone_web(browser, browser_context_args, live_app: LiveApp) -> Web:
     """A 375x812 touch screen (an iPhone X's CSS pixels), watched like the default page."""
     context = browser.new_context(**{**browser_context_args, "viewport": PHONE, "is_mobile": True,
                                      "has_touch": True})

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
 from engine.clock import SystemClock
 from engine.usecases.browse import startable_processes
 from engine.usecases.runner import connect, handle
 from engine.usecases.sessions import log_in
+from tests.conftest import BPMN_DIR, ROOT, Wuye
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
 T0 = "2026-11-20T09:00:00+08:00"          # a Friday, working time
@@ -159,11 +159,11 @@ def test_start_prints_the_instance_and_ready_tasks_with_forms(wuye):
     out = started.json
     assert isinstance(out["instance"], int) and out["status"] == "running"
     (task,) = out["ready"]
-    assert TASK_KEYS <= set(task)
+    assert set(task) >= TASK_KEYS
     assert (task["process"], task["name"], task["title"], task["lane"], task["assignee"], task["due_at"]) == \
         ("visit_request", "register", "登记报修", "front_desk", None, None)
     form = {f["id"]: f for f in task["form"]}
-    assert all(FIELD_KEYS <= set(f) for f in form.values())
+    assert all(set(f) >= FIELD_KEYS for f in form.values())
     assert form["content"]["type"] == "string" and form["content"]["required"] is True
     assert form["urgent"]["type"] == "boolean" and form["urgent"]["default"] is False
     assert form["location"]["options"] == [{"id": "indoor", "name": "户内"}, {"id": "corridor", "name": "楼道"}]

@@ -23,16 +23,18 @@ TYPES = [("valid", "有效投诉"), ("assist", "协助处理投诉"), ("invalid"
 SEVERITIES = [("general", "一般"), ("important", "重要"), ("major", "重大")]
 CATEGORIES = [("parking_occupied", "车位被占"), ("vehicle_info", "车辆信息未更新"), ("garage_equipment", "车库设备"),
               ("parking_ticket", "违停贴条"), ("ev_charger", "充电桩"), ("parking_fee", "停车费调整"),
-              ("access_control", "单元门禁"), ("elevator_trapped", "电梯困人/滑梯"), ("elevator_repair", "电梯报修未处理"),
-              ("pipe_burst", "管道爆漏"), ("intercom", "可视对讲"), ("smoke_detector", "烟感"), ("pipe_shaft", "管井锁闭"),
+              ("access_control", "单元门禁"), ("elevator_trapped", "电梯困人/滑梯"),
+              ("elevator_repair", "电梯报修未处理"), ("pipe_burst", "管道爆漏"), ("intercom", "可视对讲"),
+              ("smoke_detector", "烟感"), ("pipe_shaft", "管井锁闭"),
               ("corridor_light", "楼道灯"), ("noise", "噪音"), ("cleaning", "环境卫生"), ("security", "安全秩序"),
               ("fees", "收费"), ("decoration", "装修"), ("other", "其他")]
 DEPARTMENTS = [("engineering", "工程部"), ("security", "保安部"), ("cleaning", "环境/保洁"), ("front_desk", "前台"),
                ("finance", "财务")]
-RESPONSIBLE = DEPARTMENTS + [("developer", "地产公司"), ("external", "外部单位")]
+RESPONSIBLE = [*DEPARTMENTS, ("developer", "地产公司"), ("external", "外部单位")]
 LANES = [("dispatcher", "调度中心当班人员", 2), ("front_desk", "前台 / 大堂管家", 2), ("butler", "亲情管家", 3),
          ("cs_supervisor", "客服主管", 3), ("cs_manager", "客服经理", 2), ("dispatch_supervisor", "调度主管", 2),
-         ("engineering", "工程部", 2), ("security", "保安部", 2), ("cleaning", "环境 / 保洁", 2), ("finance", "财务", 2),
+         ("engineering", "工程部", 2), ("security", "保安部", 2), ("cleaning", "环境 / 保洁", 2),
+         ("finance", "财务", 2),
          ("developer_cs", "地产客服", 1)]
 
 # -- deadline expressions (procedures §3 table; functions of engine/rules/functions.py) ------------------------
@@ -190,10 +192,12 @@ def build() -> None:
     flow("apply_rules", "fork")
 
     # category rules of M4, alongside the handling
-    node("gw_category", "xor", "类别规则？", "butler", 4, 2, "M4 案例集中值得强制执行的类别规则。", default="f_gw_category__cat_end")
+    node("gw_category", "xor", "类别规则？", "butler", 4, 2, "M4 案例集中值得强制执行的类别规则。",
+         default="f_gw_category__cat_end")
     node("cat_end", "end", "", "butler", 5, 2)
     node("elevator_record", "user", "记录被困时间与维保到达时间", "butler", 5, 1,
-         "M4 电梯困人/滑梯 风险提示：客服管家注意采集客户被困时间、维保公司到达时间及业主受影响程度，避免日后发生纠纷。",
+         "M4 电梯困人/滑梯 风险提示：客服管家注意采集客户被困时间、维保公司到达时间及业主受影响程度，"
+         "避免日后发生纠纷。",
          form=[F("trapped_at", "被困时间", "date", required=True),
                F("maintenance_arrived_at", "维保单位到达时间", "date", required=True),
                F("impact", "业主受影响程度", maxlength=2000)])
@@ -226,7 +230,8 @@ def build() -> None:
     flow("smoke_call", "smoke_end")
 
     # by type
-    node("gw_type", "xor", "投诉类型？", "butler", 5, 0, "M2 四(一)、M0 4.2.1 立刻做出行动3。", default="f_gw_type__merge_route")
+    node("gw_type", "xor", "投诉类型？", "butler", 5, 0, "M2 四(一)、M0 4.2.1 立刻做出行动3。",
+         default="f_gw_type__merge_route")
     flow("fork", "gw_type")
     node("collective_manager", "user", "集体投诉：经理决定", "cs_manager", 6, 0,
          "M2 四(五)1：集体投诉立即报告服务中心经理；经理了解情况，判断是否立即通报公司总经理和地产公司客户服务中心，"
@@ -263,7 +268,7 @@ def build() -> None:
     flow("merge_route", "gw_route")
 
     # handling by the responsible department: one accept/handle/feedback block per department lane
-    for i, (dept, label) in enumerate(DEPARTMENTS):
+    for dept, label in DEPARTMENTS:
         accept, handle, feedback = f"accept_{dept}", f"handle_{dept}", f"feedback_{dept}"
         node(accept, "user", f"接单并联系业主（{label}）", dept, 9, 0,
              "M2 四(四)1：投诉处理人应在2小时内与业户联系，约定回复时间。M0 4.3：责任部门回复整改完成期限。"
@@ -303,7 +308,8 @@ def build() -> None:
             flow(t, target)
     flow("invalid_c3", "alert_c3")
     flow("invalid_c4", "alert_c4")
-    alert("alert_c2", "转责任部门超时（C2）", "cs_supervisor", 12, 0, "M0 4.3：二十分钟内未转至责任部门。客服主管跟进。")
+    alert("alert_c2", "转责任部门超时（C2）", "cs_supervisor", 12, 0,
+          "M0 4.3：二十分钟内未转至责任部门。客服主管跟进。")
     alert("alert_c3", "首次回应超时（C3）", "cs_supervisor", 12, 1, "M0 4.1：未在8个工作小时/24小时内回应业主。")
     alert("alert_c4", "联系业主超时（C4）", "cs_supervisor", 12, 2, "M2 四(四)1、四(十)：未在2小时内联系/答复业主。")
     node("escalate_supervisor", "user", "24小时未完成：主管跟进（C7）", "cs_supervisor", 14, 0,
@@ -385,7 +391,8 @@ def build() -> None:
     node("merge_transfer", "xor", "", "butler", 19, 0)
     node("gw_written", "xor", "书面投诉？", "butler", 20, 0, "M2 四(八)：业户的书面投诉必须以书面方式回复。",
          default="f_gw_written__merge_written")
-    node("written_reply", "user", "书面回复业主", "butler", 21, 1, "M2 四(八)：对业户的书面投诉必须以书面方式回复业户。",
+    node("written_reply", "user", "书面回复业主", "butler", 21, 1,
+         "M2 四(八)：对业户的书面投诉必须以书面方式回复业户。",
          form=[F("written_reply_text", "书面回复内容", required=True, maxlength=4000)])
     node("merge_written", "xor", "", "butler", 22, 0)
     flow("merge_c8", "gw_transfer")
@@ -440,7 +447,8 @@ def build() -> None:
          "M1 第十条：每24小时反馈处理进度。", form=[F("progress", "处理进度", required=True, maxlength=2000)])
     node("feedback_repeat_end", "end", "", "cs_supervisor", 31, 1)
     node("close", "user", "结案归档", "butler", 29, 1,
-         "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；《投诉处理书》放入业主档案存档。",
+         "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；"
+         "《投诉处理书》放入业主档案存档。",
          form=[F("owner_opinion", "业主意见", required=True, maxlength=2000),
                F("archived", "已放入业主档案", "boolean", required=True, default="true")])
     node("end", "end", "投诉结案", "butler", 30, 1)
@@ -561,7 +569,7 @@ class Layout:
 
     def route(self, f: Flow) -> list[tuple[float, float]]:
         sx, sy, sw, sh = self.box[f.src]
-        tx, ty, tw, th = self.box[f.tgt]
+        tx, ty, _tw, th = self.box[f.tgt]
         s_lane, s_row, s_col = self.cell[f.src]
         t_lane, t_row, t_col = self.cell[f.tgt]
         t_in = (tx, ty + th / 2)
@@ -666,7 +674,8 @@ def process_xml() -> str:
                      f'cancelActivity="false">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
                      f"</bpmn:boundaryEvent>")
     for f in flows:
-        attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"' + (f" name={quoteattr(f.name)}" if f.name else "")
+        attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"'
+        attrs += f" name={quoteattr(f.name)}" if f.name else ""
         if f.cond:
             lines.append(f'<bpmn:sequenceFlow {attrs}><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
                          f"{escape(f.cond)}</bpmn:conditionExpression></bpmn:sequenceFlow>")
@@ -701,12 +710,15 @@ def diagram_xml(lay: Layout) -> str:
         wps = "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in pts)
         label = ""
         if f.name:
-            (x1, y1), (x2, y2) = pts[-2], pts[-1]          # beside the target: branches stay apart
+            (x1, _), (x2, y2) = pts[-2], pts[-1]           # beside the target: branches stay apart
             lx = (x1 + x2) / 2 - 29 if len(pts) == 2 else x2 - 62
             ly = y2 - 16
             label = f'<bpmndi:BPMNLabel><dc:Bounds x="{lx}" y="{ly}" width="58" height="14"/></bpmndi:BPMNLabel>'
         out.append(f'<bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">{wps}{label}</bpmndi:BPMNEdge>')
     return "\n      ".join(out)
+
+
+STARTERS = 'camunda:candidateStarterGroups="dispatcher,front_desk"'
 
 
 def render() -> str:
@@ -724,7 +736,7 @@ def render() -> str:
   <bpmn:collaboration id="collab_complaint">
     <bpmn:participant id="p_complaint" name="客户投诉处理" processRef="complaint"/>
   </bpmn:collaboration>
-  <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" camunda:candidateStarterGroups="dispatcher,front_desk">
+  <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" {STARTERS}>
     {process_xml()}
   </bpmn:process>
   <bpmndi:BPMNDiagram id="complaint_diagram">

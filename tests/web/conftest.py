@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BPMN_DIR
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import connect, handle
+from tests.conftest import BPMN_DIR
 from webforms import create_app
 
 START = "2026-11-20T09:00:00+08:00"        # a Friday, working time
@@ -62,7 +62,8 @@ def client(app):
 
 def csrf_token(client, path: str = "/login") -> str:
     html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = (re.search(r'name="csrf-token" content="([^"]+)"', html)
+             or re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import handle
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.conftest import ROOT
+from tests.web.conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
