@@ -272,7 +272,7 @@ class EventRepository:
     def _lock_head(self) -> tuple[int, str]:
         """Take the chain's single head row for update, once per transaction."""
         if self._head is None:
-            row = self.s.execute(self._LOCK_HEAD).first()
+            row = self.s.connection().execute(self._LOCK_HEAD).first()
             self._head_stored = row is not None
             self._head = (row.seq, row.hash) if row is not None else (0, GENESIS)
         return self._head

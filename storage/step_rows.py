@@ -11,6 +11,7 @@ the version), and task objects the session holds are expired (read again if touc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,32 @@ from storage.models import Instance, Task, TaskCandidate, Violation
 _TASKS = Task.__table__
 _CANDIDATES = TaskCandidate.__table__
 _INSTANCES = Instance.__table__
+
+
+@dataclass(slots=True)
+class TaskRow:
+    """One row of the task projection as a step reads and writes it: the columns of ``Task``, as a
+    plain object (an ORM object costs several times more to make, and a step makes one per open task)."""
+    id: str
+    instance_id: int
+    process_id: str
+    name: str
+    title: str
+    lane: str | None
+    candidate_groups: str
+    assignee: str | None
+    state: str
+    room: str | None
+    priority: int
+    due_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    values: dict[str, Any] | None = None
+
+
+_COLUMNS = [f.name for f in fields(TaskRow)]
+assert [c.name for c in _TASKS.c] == _COLUMNS, "TaskRow must have Task's columns, in order"
 
 
 class StepRowRepository:
@@ -43,17 +70,16 @@ class StepRowRepository:
     def __init__(self, session: Session):
         self.s = session
 
-    def open_tasks(self, instance_id: int) -> list[Task]:
-        """The instance's ready task rows, oldest first, as objects outside the session."""
-        rows = self.s.connection().execute(self._OPEN, {"instance_id": instance_id}).mappings()
-        return [Task(**row) for row in rows]
+    def open_tasks(self, instance_id: int) -> list[TaskRow]:
+        """The instance's ready task rows, oldest first."""
+        return [TaskRow(*row) for row in self.s.connection().execute(self._OPEN, {"instance_id": instance_id})]
 
     def completed_tasks(self, instance_id: int) -> list[tuple[datetime | None, str | None, datetime]]:
         """(completed_at, completed_by, created_at) of the instance's completed tasks."""
         rows = self.s.connection().execute(self._COMPLETED, {"instance_id": instance_id})
         return [(r.completed_at, r.completed_by, r.created_at) for r in rows]
 
-    def open(self, tasks: Sequence[Task], groups: Sequence[Sequence[str]]) -> None:
+    def open(self, tasks: Sequence[TaskRow], groups: Sequence[Sequence[str]]) -> None:
         """Newly ready tasks, each with the groups it is offered to."""
         if not tasks:
             return
@@ -75,7 +101,7 @@ class StepRowRepository:
         connection.execute(self._UNOFFER, {"task_ids": ids})
         self._expire(ids)
 
-    def refresh(self, tasks: Iterable[Task]) -> None:
+    def refresh(self, tasks: Iterable[TaskRow]) -> None:
         """Write the assignee, deadline and form values of tasks that stay open."""
         rows = [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at, "values": t.values} for t in tasks]
         if rows:
@@ -84,10 +110,11 @@ class StepRowRepository:
 
     _ASSIGN = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("assignee"))
 
-    def assign(self, task: Task, user: str | None) -> None:
+    def assign(self, task: TaskRow, user: str | None) -> None:
         """A ready task's holder: claimed, given back or assigned (the row is the only record of it)."""
         self.s.connection().execute(self._ASSIGN, {"task_id": task.id, "assignee": user})
-        set_committed_value(task, "assignee", user)
+        task.assignee = user
+        self._expire([task.id])
 
     def add_violations(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -121,5 +148,5 @@ class StepRowRepository:
                 self.s.expire(held)
 
 
-def _row(task: Task) -> dict[str, Any]:
-    return {c.name: getattr(task, c.key) for c in _TASKS.c}
+def _row(task: TaskRow) -> dict[str, Any]:
+    return {name: getattr(task, name) for name in _COLUMNS}

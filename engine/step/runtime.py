@@ -29,7 +29,8 @@ from engine.step import documents, history, projection, state
 from engine.step.cache import workflows
 from engine.step.context import StepContext
 from engine.step.state import TIMERS_CHANNEL
-from storage.models import Event, Instance, Task
+from storage.models import Event, Instance
+from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
 __all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run", "spec_of",
@@ -48,7 +49,7 @@ class ProcessFailed(WuyeError):
 class StepResult(list[Event]):
     """The events a step wrote (a list, oldest first), and the instance's ready task rows after it."""
 
-    def __init__(self, events: list[Event], ready: list[Task]):
+    def __init__(self, events: list[Event], ready: list[TaskRow]):
         super().__init__(events)
         self.ready = ready
 
@@ -96,7 +97,7 @@ def _checkout(instance: Instance, clock: Clock) -> Run:
 
 def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action: Callable[[Run], None], *,
          run: Run | None = None, acted_task: str | None = None, submitted: dict[str, Any] | None = None,
-         catch_up: bool = True, open_rows: list[Task] | None = None) -> StepResult:
+         catch_up: bool = True, open_rows: list[TaskRow] | None = None) -> StepResult:
     """Load (unless ``run`` is given: a new instance's), fire what fell due, act, settle, record;
     returns the events written and the ready rows. Raises ProcessFailed, with nothing written, when
     the process itself fails. The caller holds the instance's row lock; ``open_rows``: the
@@ -133,7 +134,7 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
 
 def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict[str, Any], actor: Actor, clock: Clock, *,
            after: dict[str, Any] | None = None, acted_task: str | None = None,
-           submitted: dict[str, Any] | None = None, open_rows: list[Task] | None = None) -> StepContext:
+           submitted: dict[str, Any] | None = None, open_rows: list[TaskRow] | None = None) -> StepContext:
     """Events, projections and state for what changed from snapshot ``before`` to ``after`` (the
     workflow as it is; taken here if not given)."""
     ctx = StepContext(uow=uow, instance=instance, run=run, actor=actor, now=clock.now(),

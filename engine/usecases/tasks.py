@@ -14,6 +14,7 @@ from engine.usecases.results import task_json
 from engine.usecases.runner import actor_for, reads, writes
 from storage.models import Instance, Task
 from storage.repositories import InboxKey
+from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
 
@@ -110,7 +111,7 @@ def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict]:
     return out
 
 
-def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, Instance, list[Task]]:
+def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[TaskRow, Instance, list[TaskRow]]:
     """The task's row, its instance (row-locked) and the instance's ready rows (the step's starting
     point, read once); Conflict if the task is no longer ready. The lock comes first and the rows
     are read under it: the lock may have waited for someone else's commit, and the rows must be the
@@ -129,7 +130,7 @@ def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, Instance, l
     return row, instance, ready
 
 
-def _groups(row: Task) -> list[str]:
+def _groups(row: Task | TaskRow) -> list[str]:
     return [g for g in row.candidate_groups.split(",") if g]
 
 
@@ -178,7 +179,7 @@ def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, as
     return _set_assignee(uow, actor, clock, row, instance, assignee or None, "task_assigned")
 
 
-def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: Task, instance: Instance, user: str | None,
+def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: TaskRow, instance: Instance, user: str | None,
                   event_type: str) -> dict:
     """Who holds a task is the task row's (the projection's): a claim changes the row and writes its
     event, without loading the workflow. Only when a timer of the instance is already due does the
