@@ -41,6 +41,12 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
 
     @property
+    def database(self) -> str:
+        """Which database this unit of work talks to (its URL without the password): what is kept
+        per process about stored rows (the workflow cache) is kept per database."""
+        return self._factory.key
+
+    @property
     def dialect(self) -> str:
         return self._factory.engine.dialect.name
 
@@ -111,6 +117,7 @@ class Database:
 
     def __init__(self, url: str | None = None, engine: Engine | None = None):
         self.engine = engine or make_engine(url)
+        self.key = self.engine.url.render_as_string(hide_password=True)
         self.write_sessions: sessionmaker = session_factory(self.engine)
         self.read_sessions: sessionmaker = session_factory(self.engine.execution_options(wuye_write=False))
 

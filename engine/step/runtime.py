@@ -87,8 +87,8 @@ def timers_due(instance: Instance, clock: Clock) -> bool:
     return instance.error is not None or (instance.next_timer_at is not None and instance.next_timer_at <= clock.now())
 
 
-def _checkout(instance: Instance, clock: Clock) -> Run:
-    run = workflows.take(instance.id, instance.version)
+def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
+    run = workflows.take((uow.database, instance.id), instance.version)
     if run is None:
         return Run.load(spec_of(instance), instance.state, script_engine(clock))
     run.attach(script_engine(clock))
@@ -110,7 +110,7 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     written: list[Event] = []
     try:
         with clock_context(clock):
-            run = run or _checkout(instance, clock)
+            run = run or _checkout(uow, instance, clock)
             before = run.snapshot()
             if catch_up and timers_due(instance, clock):
                 caught_up = run.settle(before)
@@ -127,8 +127,8 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
         raise Conflict("任务已不在待办状态（可能已到期转交）(the task is no longer ready)") from None
     ctx = record(uow, instance, run, before, actor, clock, after=after, acted_task=acted_task, submitted=submitted,
                  open_rows=open_rows)
-    kept = run
-    uow.after_commit(lambda: workflows.put(instance.id, instance.version, kept))
+    kept, key = run, (uow.database, instance.id)
+    uow.after_commit(lambda: workflows.put(key, instance.version, kept))   # the version as committed
     return StepResult(written + ctx.written, ctx.ready)
 
 
