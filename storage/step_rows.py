@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import ConcurrentUpdate
-from storage.models import Instance, Task, TaskCandidate, Violation
+from storage.models import Base, Instance, Task, TaskCandidate, Violation
 
-_TASKS = Task.__table__
-_CANDIDATES = TaskCandidate.__table__
-_INSTANCES = Instance.__table__
+_TASKS = Base.metadata.tables[Task.__tablename__]
+_CANDIDATES = Base.metadata.tables[TaskCandidate.__tablename__]
+_INSTANCES = Base.metadata.tables[Instance.__tablename__]
+_VIOLATIONS = Base.metadata.tables[Violation.__tablename__]
 
 
 @dataclass(slots=True)
@@ -65,7 +66,7 @@ class StepRowRepository:
     _UNOFFER = delete(_CANDIDATES).where(_CANDIDATES.c.task_id.in_(bindparam("task_ids", expanding=True)))
     _REFRESH = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
                 .values(assignee=bindparam("assignee"), due_at=bindparam("due_at"), values=bindparam("values")))
-    _INSERT_VIOLATION = insert(Violation.__table__)
+    _INSERT_VIOLATION = insert(_VIOLATIONS)
 
     def __init__(self, session: Session):
         self.s = session
@@ -97,16 +98,17 @@ class StepRowRepository:
             return
         connection = self.s.connection()
         connection.execute(self._CLOSE, [{"task_id": i, "state": s, "at": at, "by": by} for i, s, at, by in closed])
-        ids = [c[0] for c in closed]
+        ids = [task_id for task_id, _, _, _ in closed]
         connection.execute(self._UNOFFER, {"task_ids": ids})
         self._expire(ids)
 
     def refresh(self, tasks: Iterable[TaskRow]) -> None:
         """Write the assignee, deadline and form values of tasks that stay open."""
-        rows = [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at, "values": t.values} for t in tasks]
-        if rows:
-            self.s.connection().execute(self._REFRESH, rows)
-            self._expire([r["task_id"] for r in rows])
+        kept = list(tasks)
+        if kept:
+            self.s.connection().execute(self._REFRESH, [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at,
+                                                         "values": t.values} for t in kept])
+            self._expire([t.id for t in kept])
 
     _ASSIGN = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("assignee"))
 

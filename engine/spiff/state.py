@@ -99,7 +99,7 @@ def dump_workflow(wf: BpmnWorkflow) -> str:
     return _SERIALIZER.serialize_json(wf)
 
 
-def compact(wf: BpmnWorkflow, above: int = 80, keep_levels: int = 20) -> int:
+def compact(wf: BpmnWorkflow, above: int = 40, keep_levels: int = 12) -> int:
     """Drop finished history from the front of the task tree; returns how many tasks went.
 
     SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
