@@ -21,16 +21,29 @@ from typing import Any, cast
 
 from RestrictedPython.compile import CompileResult, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
-                                     safe_builtins, safer_getattr)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safe_builtins,
+    safer_getattr,
+)
 from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from engine.spiff.expressions import static_problems
-from engine.spiff.limits import (AST_OPS, DENIED_ATTRS, SandboxError, ScriptTimeout, bounded_binop, bounded_format,
-                                 bounded_method, is_bounded_op)
+from engine.spiff.limits import (
+    AST_OPS,
+    DENIED_ATTRS,
+    SandboxError,
+    ScriptTimeout,
+    bounded_binop,
+    bounded_format,
+    bounded_method,
+    is_bounded_op,
+)
 
-__all__ = ["SCRIPT_FILENAME", "MAX_LINES", "MAX_SECONDS", "ScriptRunner", "check_script"]
+__all__ = ["MAX_LINES", "MAX_SECONDS", "SCRIPT_FILENAME", "ScriptRunner", "check_script"]
 
 # '<string>': PythonScriptEngine finds the failing line of a script through frames of that name.
 SCRIPT_FILENAME = "<string>"
