@@ -33,7 +33,7 @@ _METHODS = frozenset({"lower", "upper", "strip", "startswith", "endswith", "get"
                       "items", "split", "join", "replace", "count", "index"})
 
 
-class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]  # simpleeval is untyped
+class _Evaluator(simpleeval.EvalWithCompoundTypes):  # untyped library: an Any base, allowed in the seam
     """simpleeval, with the size-guarded operators and no allocating str methods."""
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
@@ -65,7 +65,8 @@ _OPERATORS = {**simpleeval.DEFAULT_OPERATORS, **{k: functools.partial(bounded_bi
 
 
 def evaluate(expression: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
-    """The value of ``expression`` over ``names`` (task data), calling only ``functions``."""
+    """The value of ``expression`` over ``names`` (task data), calling only ``functions``: values of
+    any type in and out, as BPMN text computes them."""
     ev = _Evaluator(operators=_OPERATORS, functions=dict(functions), names=names)
     return ev.eval(expression, previously_parsed=_parse(expression))
 

@@ -47,14 +47,16 @@ class ResourceLimit(SandboxError):
     """An operation would build a huge value (memory/CPU bomb)."""
 
 
-class IterableTooLong(ResourceLimit, simpleeval.IterableTooLong):  # type: ignore[misc]  # simpleeval is untyped
+class IterableTooLong(ResourceLimit, simpleeval.IterableTooLong):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
-class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # type: ignore[misc]  # simpleeval is untyped
+class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
+# Operands, values and results below are whatever BPMN text computes from task data and literals:
+# `Any` is their honest type (the guards check them at run time, by isinstance).
 _SEQ = (str, bytes, bytearray, list, tuple)
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod}
