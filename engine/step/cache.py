@@ -4,9 +4,9 @@ Loading a workflow (JSON parse, SpiffWorkflow's from_dict, attaching the script 
 what a step costs beyond SpiffWorkflow's own work, and a desk works one instance several times in a
 row. An entry is keyed by the database and the instance id (one process may talk to several
 databases — the tests, the benchmarks — where instance 1 exists in each), and holds the instance's
-``version`` column as it was committed together with that workflow state, and it is put here only after that commit succeeded. A step
-checks the version under the instance's row lock, so a stale entry can never be used: another
-process's commit raised the version, and the entry's key no longer matches.
+``version`` column as it was committed together with that workflow state; it is put here only
+after that commit succeeded. A step checks the version under the instance's row lock, so a stale
+entry can never be used: another process's commit raised the version, and it no longer matches.
 
 An entry is *taken* (removed) when a step starts: a step mutates its workflow, and a step that fails
 or rolls back must not leave a half-run workflow behind. Bounded (least recently used goes first);

@@ -35,7 +35,8 @@ class StepContext:
 
     @property
     def elements(self) -> dict[str, dict[str, Any]]:
-        return self.meta.get("elements", {})
+        elements: dict[str, dict[str, Any]] = self.meta.get("elements", {})
+        return elements
 
     def emit(self, type_: str, task_id: str | None = None, **data: Any) -> None:
         """Append one event of this step to the hash-chained log."""

@@ -23,7 +23,7 @@ from engine.errors import Conflict, NotFound, WuyeError
 from engine.rules.calendar import BusinessCalendar
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import TIMER, Actor
-from engine.spiff import ProcessSpec, Run, StepFailed, TaskNotReady, clock_context, load_spec
+from engine.spiff import ProcessSpec, Run, Snapshot, StepFailed, TaskNotReady, clock_context, load_spec
 from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, history, projection, state
 from engine.step.cache import workflows
@@ -132,8 +132,8 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     return StepResult(written + ctx.written, ctx.ready)
 
 
-def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict[str, Any], actor: Actor, clock: Clock, *,
-           after: dict[str, Any] | None = None, acted_task: str | None = None,
+def record(uow: UnitOfWork, instance: Instance, run: Run, before: Snapshot, actor: Actor, clock: Clock, *,
+           after: Snapshot | None = None, acted_task: str | None = None,
            submitted: dict[str, Any] | None = None, open_rows: list[TaskRow] | None = None) -> StepContext:
     """Events, projections and state for what changed from snapshot ``before`` to ``after`` (the
     workflow as it is; taken here if not given)."""
