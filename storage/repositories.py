@@ -35,6 +35,7 @@ from storage.models import (
     UserGroup,
     Violation,
 )
+from storage.prepared import Prepared
 
 
 class DefinitionRepository:
@@ -235,10 +236,10 @@ class EventRepository:
     when the unit of work flushes or commits (or before this repository reads events): a step
     appends several, and one ORM flush per event wrote the head once per flush."""
 
-    _LOCK_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
-    _INSERT = insert(Base.metadata.tables[Event.__tablename__])
     _HEAD = Base.metadata.tables[ChainHead.__tablename__]
-    _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+    _LOCK_HEAD = Prepared(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update())
+    _INSERT = Prepared(insert(Base.metadata.tables[Event.__tablename__]))
+    _MOVE_HEAD = Prepared(update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("v_seq"), hash=bindparam("v_hash")))
 
     def __init__(self, session: Session):
         self.s = session
@@ -265,22 +266,21 @@ class EventRepository:
         if not self._unwritten:
             return
         rows, self._unwritten = self._unwritten, []
-        connection = self.s.connection()
-        connection.execute(self._INSERT, rows)
+        self._INSERT.execute_many(self.s, rows)
         assert self._head is not None     # set by the appends just written
         seq, digest = self._head
         if self._head_stored:
-            connection.execute(self._MOVE_HEAD, {"seq": seq, "hash": digest})
+            self._MOVE_HEAD.execute(self.s, {"v_seq": seq, "v_hash": digest})
         else:
-            connection.execute(insert(self._HEAD), {"id": 1, "seq": seq, "hash": digest})
+            self.s.connection().execute(insert(self._HEAD), {"id": 1, "seq": seq, "hash": digest})
             self._head_stored = True
 
     def _lock_head(self) -> tuple[int, str]:
         """Take the chain's single head row for update, once per transaction."""
         if self._head is None:
-            row = self.s.connection().execute(self._LOCK_HEAD).first()
-            self._head_stored = row is not None
-            self._head = (row.seq, row.hash) if row is not None else (0, GENESIS)
+            rows = self._LOCK_HEAD.rows(self.s, {})
+            self._head_stored = bool(rows)
+            self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
         return self._head
 
     def head(self) -> ChainHead | None:
