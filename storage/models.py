@@ -8,7 +8,7 @@ that the inbox and the timer sweep can query by index instead of loading workflo
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -31,13 +32,13 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on SQLite (which keeps no offset) and PostgreSQL alike."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -45,7 +46,7 @@ class UtcDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -71,19 +72,19 @@ class Definition(Base):
     file_name: Mapped[str] = mapped_column(String(300))
     # large and rarely needed (the spec is cached once restored): loaded on first access only
     source: Mapped[str] = mapped_column(Text, deferred=True)            # the file exactly as deployed
-    spec: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)  # serialized Spiff spec
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)  # serialized Spiff spec
     # lanes, groups, forms, properties: read through ``meta`` (below), decoded once per process
-    stored_meta: Mapped[dict] = mapped_column("meta", JSON, default=dict, deferred=True)
+    stored_meta: Mapped[dict[str, Any]] = mapped_column("meta", JSON, default=dict, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    def __init__(self, *, meta: dict | None = None, **kwargs: object) -> None:
+    def __init__(self, *, meta: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if meta is not None:
             self.stored_meta = meta
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         """The definition's metadata. A version is immutable, so its decoded metadata is kept per
         process, keyed by (id, content hash): a complaint's is ~90 KB of JSON, and every step and page
         of one of its instances reads it. The dict is shared: read it, never change it."""
@@ -98,7 +99,7 @@ class Definition(Base):
         return meta
 
 
-_METAS: dict[tuple[int, str], dict] = {}
+_METAS: dict[tuple[int, str], dict[str, Any]] = {}
 
 
 class Instance(Base):
@@ -128,13 +129,13 @@ class Instance(Base):
     # read projections the step rewrites with the state, so pages show an instance without loading
     # its workflow: the process data (JSON-safe), what it waits for (timers with due times,
     # messages), and each diagram element's state ('completed' / 'active' / 'waiting')
-    data: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
-    waiting: Mapped[list | None] = mapped_column(JSON, nullable=True, deferred=True)
-    diagram: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    waiting: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    diagram: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
     definition: Mapped[Definition] = relationship(lazy="joined")
 
-    __mapper_args__: ClassVar[dict[str, object]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 -- SQLAlchemy's declarative hook, read once
 
 
 class Task(Base):
@@ -166,7 +167,7 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # the task's own data while it is ready (JSON-safe): the form page's current values
-    values: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
+    values: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class TaskCandidate(Base):
@@ -192,7 +193,7 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

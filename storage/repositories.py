@@ -3,15 +3,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import (Select, bindparam, case, delete, func, insert, inspect, literal_column, or_, select,
-                        tuple_, update)
+from sqlalchemy import (
+    Select,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, undefer
 
 from storage.chain import GENESIS, event_hash
-from storage.models import (ApiToken, ChainHead, Definition, Event, Group, Instance, Letter, Task,
-                            TaskCandidate, User, UserGroup, Violation)
+from storage.models import (
+    ApiToken,
+    Base,
+    ChainHead,
+    Definition,
+    Event,
+    Group,
+    Instance,
+    Letter,
+    Task,
+    TaskCandidate,
+    User,
+    UserGroup,
+    Violation,
+)
+from storage.prepared import Prepared
 
 
 class DefinitionRepository:
@@ -136,25 +160,6 @@ class TaskRepository:
                                        {"instance_id": instance_id, "states": list(states)}))
         return list(self.s.scalars(self._FOR_INSTANCE, {"instance_id": instance_id}))
 
-    def add(self, task: Task, groups: Iterable[str]) -> None:
-        """A newly ready task and the groups it is offered to."""
-        self.s.add(task)
-        self.s.add_all(TaskCandidate(task_id=task.id, group_id=g) for g in dict.fromkeys(groups))
-
-    _UNOFFER = delete(TaskCandidate.__table__).where(TaskCandidate.task_id == bindparam("task_id"))
-
-    def close(self, task: Task, *, state: str, at: datetime, by: str | None) -> None:
-        """The task left the ready state; it stays as history, but is offered to no group any more.
-
-        The candidates go by a plain (Core) DELETE, which neither autoflushes, i.e. starts writing
-        the step's changes halfway through the step, nor searches the session for what it deleted.
-        They are only ever written together with the task itself (``add``), so a task added in this
-        transaction and not yet written is flushed first, or its candidates would outlive it."""
-        task.state, task.completed_at, task.completed_by = state, at, by
-        if inspect(task).pending:
-            self.s.flush()
-        self.s.connection().execute(self._UNOFFER, {"task_id": task.id})
-
     def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
               instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
               room: str | None = None, overdue_at: datetime | None = None, limit: int = 500,
@@ -204,7 +209,7 @@ class TaskRepository:
 
     _ORDER = (Task.due_at, Task.created_at, Task.id)
 
-    def _chosen(self, ids: Select, limit: int) -> list[Task]:
+    def _chosen(self, ids: Select[str], limit: int) -> list[Task]:
         chosen = ids.order_by(*self._ORDER).limit(limit).scalar_subquery()
         return list(self.s.scalars(select(Task).where(Task.id.in_(chosen)).order_by(*self._ORDER)))
 
@@ -231,26 +236,27 @@ class EventRepository:
     when the unit of work flushes or commits (or before this repository reads events): a step
     appends several, and one ORM flush per event wrote the head once per flush."""
 
-    _LOCK_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()
-    _INSERT = insert(Event.__table__)
-    _MOVE_HEAD = update(ChainHead.__table__).where(ChainHead.id == 1)
+    _HEAD = Base.metadata.tables[ChainHead.__tablename__]
+    _LOCK_HEAD = Prepared(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update())
+    _INSERT = Prepared(insert(Base.metadata.tables[Event.__tablename__]))
+    _MOVE_HEAD = Prepared(update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("v_seq"), hash=bindparam("v_hash")))
 
     def __init__(self, session: Session):
         self.s = session
         self._head: tuple[int, str] | None = None    # (seq, hash) of the last event, ours included
         self._head_stored = True                     # False until the genesis head row is written
-        self._unwritten: list[dict] = []
+        self._unwritten: list[dict[str, Any]] = []
 
     def append(self, *, type: str, actor: str, at: datetime, instance_id: int | None = None,
-               task_id: str | None = None, data: dict | None = None) -> Event:
+               task_id: str | None = None, data: dict[str, Any] | None = None) -> Event:
         """The next event of the chain (written by ``write``; the object returned is not in the session)."""
         last_seq, prev_hash = self._lock_head()
         data = data or {}
         seq = last_seq + 1
         digest = event_hash(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at,
                             task_id=task_id, data=data, prev_hash=prev_hash)
-        row = dict(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at, task_id=task_id,
-                   data=data, prev_hash=prev_hash, hash=digest)
+        row = {"seq": seq, "instance_id": instance_id, "type": type, "actor": actor, "at": at, "task_id": task_id,
+               "data": data, "prev_hash": prev_hash, "hash": digest}
         self._unwritten.append(row)
         self._head = (seq, digest)
         return Event(**row)
@@ -260,21 +266,21 @@ class EventRepository:
         if not self._unwritten:
             return
         rows, self._unwritten = self._unwritten, []
-        connection = self.s.connection()
-        connection.execute(self._INSERT, rows)
+        self._INSERT.execute_many(self.s, rows)
+        assert self._head is not None     # set by the appends just written
         seq, digest = self._head
         if self._head_stored:
-            connection.execute(self._MOVE_HEAD, {"seq": seq, "hash": digest})
+            self._MOVE_HEAD.execute(self.s, {"v_seq": seq, "v_hash": digest})
         else:
-            connection.execute(insert(ChainHead.__table__), {"id": 1, "seq": seq, "hash": digest})
+            self.s.connection().execute(insert(self._HEAD), {"id": 1, "seq": seq, "hash": digest})
             self._head_stored = True
 
     def _lock_head(self) -> tuple[int, str]:
         """Take the chain's single head row for update, once per transaction."""
         if self._head is None:
-            row = self.s.execute(self._LOCK_HEAD).first()
-            self._head_stored = row is not None
-            self._head = (row.seq, row.hash) if row is not None else (0, GENESIS)
+            rows = self._LOCK_HEAD.rows(self.s, {})
+            self._head_stored = bool(rows)
+            self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
         return self._head
 
     def head(self) -> ChainHead | None:

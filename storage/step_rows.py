@@ -1,4 +1,4 @@
-"""The rows a workflow step writes, through prepared Core statements.
+"""The rows a workflow step reads and writes, through prepared statements (storage/prepared.py).
 
 A step rewrites the task projection (open, update, close), the instance's row (state, status,
 projections, next timer) and appends violations. Through the ORM every such write costs a flush
@@ -11,6 +11,7 @@ the version), and task objects the session holds are expired (read again if touc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -19,75 +20,99 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.errors import ConcurrentUpdate
-from storage.models import Instance, Task, TaskCandidate, Violation
+from storage.models import Base, Instance, Task, TaskCandidate, Violation
+from storage.prepared import Prepared
 
-_TASKS = Task.__table__
-_CANDIDATES = TaskCandidate.__table__
-_INSTANCES = Instance.__table__
+_TASKS = Base.metadata.tables[Task.__tablename__]
+_CANDIDATES = Base.metadata.tables[TaskCandidate.__tablename__]
+_INSTANCES = Base.metadata.tables[Instance.__tablename__]
+_VIOLATIONS = Base.metadata.tables[Violation.__tablename__]
+
+
+@dataclass(slots=True)
+class TaskRow:
+    """One row of the task projection as a step reads and writes it: the columns of ``Task``, as a
+    plain object (an ORM object costs several times more to make, and a step makes one per open task)."""
+    id: str
+    instance_id: int
+    process_id: str
+    name: str
+    title: str
+    lane: str | None
+    candidate_groups: str
+    assignee: str | None
+    state: str
+    room: str | None
+    priority: int
+    due_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    values: dict[str, Any] | None = None
+
+
+_COLUMNS = [f.name for f in fields(TaskRow)]
+assert [c.name for c in _TASKS.c] == _COLUMNS, "TaskRow must have Task's columns, in order"
 
 
 class StepRowRepository:
-    _OPEN = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"),
-                                         _TASKS.c.state == "ready").order_by(_TASKS.c.created_at, _TASKS.c.id)
-    _COMPLETED = (select(_TASKS.c.completed_at, _TASKS.c.completed_by, _TASKS.c.created_at)
-                  .where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "completed"))
-    _INSERT_TASK = insert(_TASKS)
-    _INSERT_CANDIDATE = insert(_CANDIDATES)
-    _CLOSE = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
-              .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")))
-    _UNOFFER = delete(_CANDIDATES).where(_CANDIDATES.c.task_id.in_(bindparam("task_ids", expanding=True)))
-    _REFRESH = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
-                .values(assignee=bindparam("assignee"), due_at=bindparam("due_at"), values=bindparam("values")))
-    _INSERT_VIOLATION = insert(Violation.__table__)
+    _OPEN = Prepared(select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "ready")
+                     .order_by(_TASKS.c.created_at, _TASKS.c.id))
+    _COMPLETED = Prepared(select(_TASKS.c.completed_at, _TASKS.c.completed_by, _TASKS.c.created_at)
+                          .where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "completed"))
+    _INSERT_TASK = Prepared(insert(_TASKS))
+    _INSERT_CANDIDATE = Prepared(insert(_CANDIDATES))
+    _CLOSE = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+                      .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")))
+    _UNOFFER = Prepared(delete(_CANDIDATES).where(_CANDIDATES.c.task_id == bindparam("task_id")))
+    _REFRESH = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(
+        assignee=bindparam("assignee"), due_at=bindparam("due_at"), values=bindparam("values")))
+    _ASSIGN = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("assignee")))
+    _INSERT_VIOLATION = insert(_VIOLATIONS)    # rare (a deadline broken): plain Core
 
     def __init__(self, session: Session):
         self.s = session
 
-    def open_tasks(self, instance_id: int) -> list[Task]:
-        """The instance's ready task rows, oldest first, as objects outside the session."""
-        rows = self.s.connection().execute(self._OPEN, {"instance_id": instance_id}).mappings()
-        return [Task(**row) for row in rows]
+    def open_tasks(self, instance_id: int) -> list[TaskRow]:
+        """The instance's ready task rows, oldest first."""
+        return [TaskRow(*row) for row in self._OPEN.rows(self.s, {"instance_id": instance_id})]
 
     def completed_tasks(self, instance_id: int) -> list[tuple[datetime | None, str | None, datetime]]:
         """(completed_at, completed_by, created_at) of the instance's completed tasks."""
-        rows = self.s.connection().execute(self._COMPLETED, {"instance_id": instance_id})
-        return [(r.completed_at, r.completed_by, r.created_at) for r in rows]
+        return [(at, by, created) for at, by, created in self._COMPLETED.rows(self.s, {"instance_id": instance_id})]
 
-    def open(self, tasks: Sequence[Task], groups: Sequence[Sequence[str]]) -> None:
+    def open(self, tasks: Sequence[TaskRow], groups: Sequence[Sequence[str]]) -> None:
         """Newly ready tasks, each with the groups it is offered to."""
         if not tasks:
             return
-        connection = self.s.connection()
-        connection.execute(self._INSERT_TASK, [_row(t) for t in tasks])
-        offers = [{"task_id": t.id, "group_id": g} for t, gs in zip(tasks, groups, strict=True)
-                  for g in dict.fromkeys(gs)]
-        if offers:
-            connection.execute(self._INSERT_CANDIDATE, offers)
+        self._INSERT_TASK.execute_many(self.s, [_row(t) for t in tasks])
+        self._INSERT_CANDIDATE.execute_many(self.s, [{"task_id": t.id, "group_id": g}
+                                                     for t, gs in zip(tasks, groups, strict=True)
+                                                     for g in dict.fromkeys(gs)])
 
     def close(self, closed: Sequence[tuple[str, str, datetime, str | None]]) -> None:
         """(task id, 'completed'|'cancelled', at, by): the tasks left the ready state. They stay as
         history, offered to no group any more."""
         if not closed:
             return
-        connection = self.s.connection()
-        connection.execute(self._CLOSE, [{"task_id": i, "state": s, "at": at, "by": by} for i, s, at, by in closed])
-        ids = [c[0] for c in closed]
-        connection.execute(self._UNOFFER, {"task_ids": ids})
+        self._CLOSE.execute_many(self.s, [{"task_id": i, "state": s, "at": at, "by": by} for i, s, at, by in closed])
+        ids = [task_id for task_id, _, _, _ in closed]
+        self._UNOFFER.execute_many(self.s, [{"task_id": task_id} for task_id in ids])
         self._expire(ids)
 
-    def refresh(self, tasks: Iterable[Task]) -> None:
+    def refresh(self, tasks: Iterable[TaskRow]) -> None:
         """Write the assignee, deadline and form values of tasks that stay open."""
-        rows = [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at, "values": t.values} for t in tasks]
-        if rows:
-            self.s.connection().execute(self._REFRESH, rows)
-            self._expire([r["task_id"] for r in rows])
+        kept = list(tasks)
+        if kept:
+            self._REFRESH.execute_many(self.s, [{"task_id": t.id, "assignee": t.assignee, "due_at": t.due_at,
+                                                 "values": t.values} for t in kept])
+            self._expire([t.id for t in kept])
 
-    _ASSIGN = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(assignee=bindparam("assignee"))
-
-    def assign(self, task: Task, user: str | None) -> None:
+    def assign(self, task: TaskRow, user: str | None) -> None:
         """A ready task's holder: claimed, given back or assigned (the row is the only record of it)."""
-        self.s.connection().execute(self._ASSIGN, {"task_id": task.id, "assignee": user})
-        set_committed_value(task, "assignee", user)
+        self._ASSIGN.execute(self.s, {"task_id": task.id, "assignee": user})
+        task.assignee = user
+        self._expire([task.id])
 
     def add_violations(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -95,9 +120,9 @@ class StepRowRepository:
 
     SAVED = ("status", "state", "serializer_version", "next_timer_at", "updated_at", "ended_at", "error", "room",
              "data", "waiting", "diagram")
-    _SAVE = (update(_INSTANCES)
-             .where(_INSTANCES.c.id == bindparam("w_id"), _INSTANCES.c.version == bindparam("w_version"))
-             .values(version=bindparam("v_version"), **{k: bindparam(f"v_{k}") for k in SAVED}))
+    _SAVE = Prepared(update(_INSTANCES)
+                     .where(_INSTANCES.c.id == bindparam("w_id"), _INSTANCES.c.version == bindparam("w_version"))
+                     .values(version=bindparam("v_version"), **{k: bindparam(f"v_{k}") for k in SAVED}))
 
     def save_instance(self, instance: Instance, values: dict[str, Any]) -> None:
         """Write ``values`` (every column of SAVED) to the instance's row if it is still at the
@@ -108,7 +133,7 @@ class StepRowRepository:
         new_version = instance.version + 1
         params = {"w_id": instance.id, "w_version": instance.version, "v_version": new_version,
                   **{f"v_{k}": values[k] for k in self.SAVED}}
-        if self.s.connection().execute(self._SAVE, params).rowcount != 1:
+        if self._SAVE.execute(self.s, params) != 1:
             raise ConcurrentUpdate(f"instance {instance.id} changed since version {instance.version}")
         for key in self.SAVED:
             set_committed_value(instance, key, values[key])
@@ -121,5 +146,5 @@ class StepRowRepository:
                 self.s.expire(held)
 
 
-def _row(task: Task) -> dict[str, Any]:
-    return {c.name: getattr(task, c.key) for c in _TASKS.c}
+def _row(task: TaskRow) -> dict[str, Any]:
+    return {name: getattr(task, name) for name in _COLUMNS}

@@ -6,6 +6,7 @@ timer earlier): only if it commits are the channel's listeners told (see storage
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import TracebackType
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
-from storage.errors import ConcurrentUpdate
+from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
 from storage.repositories import (
     DefinitionRepository,
     EventRepository,
@@ -36,17 +37,29 @@ class UnitOfWork:
     def __init__(self, factory: Database, readonly: bool = False):
         self._factory = factory
         self.readonly = readonly
-        self.session: Session | None = None
+        self._session: Session | None = None
         self._signals: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> Session:
+        """The transaction's session (only inside ``with``)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._session
+
+    @property
+    def database(self) -> str:
+        """Which database this unit of work talks to (its URL without the password): what is kept
+        per process about stored rows (the workflow cache) is kept per database."""
+        return self._factory.key
 
     @property
     def dialect(self) -> str:
         return self._factory.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self.session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
-        s = self.session
+        self._session = s = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         self._signals = set()
         self._after_commit = []
         self.definitions = DefinitionRepository(s)
@@ -59,12 +72,13 @@ class UnitOfWork:
         self.step_rows = StepRowRepository(s)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             self.session.rollback()
         finally:
             self.session.close()
-            self.session = None
+            self._session = None
         if isinstance(exc, StaleDataError):
             # an autoflush inside any query met a stale version: the same conflict as at commit
             raise ConcurrentUpdate(str(exc)) from exc
@@ -111,8 +125,9 @@ class Database:
 
     def __init__(self, url: str | None = None, engine: Engine | None = None):
         self.engine = engine or make_engine(url)
-        self.write_sessions: sessionmaker = session_factory(self.engine)
-        self.read_sessions: sessionmaker = session_factory(self.engine.execution_options(wuye_write=False))
+        self.key = self.engine.url.render_as_string(hide_password=True)
+        self.write_sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.read_sessions: sessionmaker[Session] = session_factory(self.engine.execution_options(wuye_write=False))
 
     @property
     def url(self) -> str:

@@ -16,7 +16,7 @@ from lxml import etree
 
 from engine.deploy.checks import bpmn_findings
 from engine.deploy.decision_tables import decision_table_problems
-from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, process_meta
+from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, ProcessMetaJson, process_meta
 from engine.deploy.problems import Problems
 from engine.deploy.sources import SourceFile, decision_ids
 from engine.deploy.structure import executable_processes
@@ -30,8 +30,8 @@ class ParsedProcess:
     process_id: str
     name: str
     file: SourceFile
-    spec: dict[str, Any]
-    meta: dict[str, Any]
+    spec: dict[str, Any]        # SpiffWorkflow's serialized spec: its JSON, stored as it is
+    meta: ProcessMetaJson
     decisions: dict[str, str] = field(default_factory=dict)   # decision id -> content hash used
 
     @property

@@ -15,7 +15,7 @@ from engine.deploy import expressions, forms, people, structure, timers
 from engine.deploy.meta import BPMN_NS, lane_of
 from engine.deploy.problems import Context, Finding, Rule
 
-__all__ = ["FILE_RULES", "ELEMENT_RULES", "EVERY_ELEMENT", "bpmn_findings"]
+__all__ = ["ELEMENT_RULES", "EVERY_ELEMENT", "FILE_RULES", "bpmn_findings"]
 
 _PERSON: tuple[Rule, ...] = (people.assignee_is_a_user_name, people.person_task_has_someone,
                              people.candidate_groups_are_known)
@@ -42,7 +42,7 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "completionCondition": _CONDITION,
     "scriptTask": (expressions.script_is_python, expressions.script_is_not_empty, expressions.script_is_safe),
     "businessRuleTask": (structure.decision_is_not_java, structure.decision_has_a_table),
-    **{local: _UNSUPPORTED for local in structure.UNSUPPORTED},
+    **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),
 }
 # Every BPMN element of a runnable process, after its own rules.
 EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)

@@ -19,8 +19,8 @@ from engine.deploy.problems import Finding
 from engine.spiff.expressions import check_expression
 from engine.spiff.limits import SandboxError
 
-__all__ = ["HIT_POLICIES", "decision_table_problems", "hit_policy_is_supported", "aggregation_is_not_used",
-           "input_column_has_an_expression", "input_expression_runs", "input_entries_run", "output_entries_run"]
+__all__ = ["HIT_POLICIES", "aggregation_is_not_used", "decision_table_problems", "hit_policy_is_supported",
+           "input_column_has_an_expression", "input_entries_run", "input_expression_runs", "output_entries_run"]
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
 # SpiffWorkflow's DMNEngine: a `?` outside quotes stands for the input value.
@@ -71,7 +71,7 @@ def input_expression_runs(column: etree._Element, function_names: Collection[str
 def input_entries_run(rule: etree._Element, inputs: Sequence[str],
                       function_names: Collection[str]) -> Iterator[Finding]:
     """Each condition cell, combined with its column's input as SpiffWorkflow will evaluate it."""
-    for expression, entry in zip(inputs, rule.findall(_sibling(rule, "inputEntry"))):
+    for expression, entry in zip(inputs, rule.findall(_sibling(rule, "inputEntry")), strict=False):
         cell = entry.findtext(_sibling(rule, "text"))
         if expression and cell is not None and cell.strip() not in ("", "-"):
             for combined in _as_evaluated(expression, cell.strip()):

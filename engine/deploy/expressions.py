@@ -17,8 +17,8 @@ from engine.spiff.juel import translate_expression
 from engine.spiff.limits import SandboxError
 from engine.spiff.scripts import check_script
 
-__all__ = ["CONDITION", "text_of", "not_empty", "runs_in_the_sandbox", "condition_is_not_empty",
-           "condition_runs_in_the_sandbox", "script_is_python", "script_is_not_empty", "script_is_safe"]
+__all__ = ["CONDITION", "condition_is_not_empty", "condition_runs_in_the_sandbox", "not_empty", "runs_in_the_sandbox",
+           "script_is_not_empty", "script_is_python", "script_is_safe", "text_of"]
 
 CONDITION = "条件表达式 (condition)"
 _PYTHON = ("python", "py")

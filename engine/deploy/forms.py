@@ -14,8 +14,8 @@ from engine.deploy.problems import Context, Finding
 from engine.rules.fields import LABEL_PROPERTY
 from engine.spiff.limits import SAFE_FUNCTIONS
 
-__all__ = ["form_is_declared_here", "form_fields_are_valid", "form_fields_are_not_named_like_functions",
-           "data_labels_are_complete"]
+__all__ = ["data_labels_are_complete", "form_fields_are_not_named_like_functions", "form_fields_are_valid",
+           "form_is_declared_here"]
 
 _FIELDS = "bpmn:extensionElements/camunda:formData/camunda:formField"
 

@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from lxml import etree
 
-from engine.rules.fields import CONSTRAINTS, FIELD_TYPES, NOW, FieldInvalid, FormField, Option, data_labels
+from engine.rules.fields import (
+    CONSTRAINTS,
+    FIELD_TYPES,
+    NOW,
+    DataLabel,
+    FieldInvalid,
+    FieldJson,
+    FormField,
+    Option,
+    data_labels,
+)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -21,6 +31,33 @@ IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # the widgets a field may ask for with camunda:property id="widget": a paragraph of text
 # (textarea), a day with or without its time; every other type has one widget of its own
 WIDGETS = {"string": ("text", "textarea"), "date": ("date", "datetime")}
+
+
+# Ids and names come from lxml's ``get``, hence ``str | None`` wherever no rule has required them.
+class ElementJson(TypedDict):
+    """One flow element of a deployed process as its meta stores it (``process_meta``)."""
+    type: str                                   # BPMN local name: userTask, boundaryEvent, ...
+    name: str                                   # its name, else its id
+    lane: str | None                            # innermost lane id
+    groups: list[str]                           # candidate groups and the lane, sorted
+    assignee: str | None
+    properties: dict[str | None, str | None]    # camunda:property name -> value
+    documentation: str
+    form: NotRequired[list[FieldJson]]          # camunda:formData, when it has fields
+    attached_to: NotRequired[str | None]        # boundary events only
+    interrupting: NotRequired[bool]             # boundary events only
+
+
+class ProcessMetaJson(TypedDict):
+    """What deploy stores as a process's meta (the deploy use case adds ``decisions``: decision id ->
+    content hash of the table it was built with). Readers get it back as JSON from the definition."""
+    name: str | None
+    lanes: dict[str | None, str | None]         # lane id -> its name, else its id
+    start_groups: list[str]
+    start_form: list[FieldJson]
+    elements: dict[str, ElementJson]            # element id -> element
+    messages: list[str]                         # the names of the messages it waits for
+    labels: dict[str, DataLabel]                # variable -> what people read for it
 
 
 def split_names(value: str | None) -> set[str]:
@@ -36,14 +73,14 @@ def lane_of(proc: etree._Element) -> dict[str, str | None]:
     return out
 
 
-def read_field(ff) -> FormField:
+def read_field(ff: etree._Element) -> FormField:
     """One camunda:formField -> FormField, with its default converted; ValueError names the problem."""
     fid, ftype = ff.get("id"), ff.get("type") or "string"
     if not fid or not IDENTIFIER.fullmatch(fid):
         raise ValueError(f"字段 id {fid!r} 必须是字母开头的标识符 (field id must be an identifier)")
     if ftype not in FIELD_TYPES:
         raise ValueError(f"{fid}: 未知类型 {ftype!r} (unknown type; allowed: {', '.join(FIELD_TYPES)})")
-    limits: dict = {}
+    limits: dict[str, Any] = {}     # FormField's keywords of three types (int lengths, float bounds, flags)
     for c in ff.iterfind("camunda:validation/camunda:constraint", NS):
         name, config = c.get("name"), c.get("config")
         if name not in CONSTRAINTS:
@@ -54,10 +91,11 @@ def read_field(ff) -> FormField:
             limits[name] = _number(fid, name, config, float)
         else:
             limits[name] = True
-    options = tuple(Option(v.get("id"), v.get("name") or v.get("id")) for v in ff.iterfind("camunda:value", NS))
+    options = tuple(Option(oid, v.get("name") or oid) for v in ff.iterfind("camunda:value", NS) if (oid := v.get("id")))
     if ftype == "enum" and not options:
         raise ValueError(f"{fid}: 枚举字段没有选项 (an enum needs camunda:value options)")
-    props = {p.get("id"): p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)}
+    props = {pid: p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)
+             if (pid := p.get("id"))}
     if "widget" in props and props["widget"] not in WIDGETS.get(ftype, ()):
         allowed = ", ".join(WIDGETS.get(ftype, ())) or "none"
         raise ValueError(f"{fid}: 控件 {props['widget']!r} 不适用于 {ftype} 字段 "
@@ -77,17 +115,18 @@ def read_field(ff) -> FormField:
 
 
 def _number(fid: str, name: str, config: str | None, kind: Callable[[Any], float]) -> float:
+    """``kind`` (int or float) is given ``config`` as it is, None too: it refuses that with TypeError."""
     try:
         return kind(config)
     except (TypeError, ValueError):
         raise ValueError(f"{fid}: 约束 {name} 需要数字 (constraint {name} needs a number, got {config!r})") from None
 
 
-def process_meta(tree: etree._Element, proc: etree._Element) -> dict[str, Any]:
+def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     lanes = lane_of(proc)
     lane_names = {lane.get("id"): (lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}
-    elements: dict[str, dict[str, Any]] = {}
-    start_form: list[dict[str, Any]] = []
+    elements: dict[str, ElementJson] = {}
+    start_form: list[FieldJson] = []
     messages = {m.get("id"): m.get("name") for m in tree.findall("bpmn:message", NS)}
     caught = []
     for node in proc.iter():
@@ -103,10 +142,10 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> dict[str, Any]:
         lane = lanes.get(ident)
         groups = sorted(split_names(node.get(f"{{{CAMUNDA_NS}}}candidateGroups")) | ({lane} if lane else set()))
         doc = node.find("bpmn:documentation", NS)
-        el: dict[str, Any] = {"type": local, "name": node.get("name") or ident, "lane": lane, "groups": groups,
-                              "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
-                              "properties": {p.get("name"): p.get("value") for p in node.iterfind(PROPERTIES, NS)},
-                              "documentation": (doc.text or "").strip() if doc is not None else ""}
+        el: ElementJson = {"type": local, "name": node.get("name") or ident, "lane": lane, "groups": groups,
+                           "assignee": node.get(f"{{{CAMUNDA_NS}}}assignee"),
+                           "properties": {p.get("name"): p.get("value") for p in node.iterfind(PROPERTIES, NS)},
+                           "documentation": (doc.text or "").strip() if doc is not None else ""}
         if form:
             el["form"] = form
         if local == "boundaryEvent":

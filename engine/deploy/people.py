@@ -13,8 +13,8 @@ from lxml import etree
 from engine.deploy.meta import CAMUNDA_NS, split_names
 from engine.deploy.problems import Context, Finding
 
-__all__ = ["PERSON_TASKS", "lane_is_a_known_group", "starter_groups_are_known", "assignee_is_a_user_name",
-           "person_task_has_someone", "candidate_groups_are_known"]
+__all__ = ["PERSON_TASKS", "assignee_is_a_user_name", "candidate_groups_are_known", "lane_is_a_known_group",
+           "person_task_has_someone", "starter_groups_are_known"]
 
 # SpiffWorkflow runs all three as tasks that wait for a person (a plain bpmn:task too, unlike
 # Camunda's pass-through): each needs someone who can see it.

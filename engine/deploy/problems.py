@@ -14,7 +14,7 @@ from lxml import etree
 
 from engine.errors import BadInput
 
-__all__ = ["Finding", "Context", "Rule", "Problems"]
+__all__ = ["Context", "Finding", "Problems", "Rule"]
 
 
 class Finding(NamedTuple):

@@ -14,7 +14,7 @@ from engine.deploy.meta import BPMN_NS
 from engine.deploy.safe_xml import parse_xml
 from engine.errors import BadInput
 
-__all__ = ["DMN_NAMESPACES", "SourceFile", "load_source", "decision_ids"]
+__all__ = ["DMN_NAMESPACES", "SourceFile", "decision_ids", "load_source"]
 
 DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "https://www.omg.org/spec/DMN/20191111/MODEL/", "https://www.omg.org/spec/DMN/20230324/MODEL/")
@@ -46,4 +46,4 @@ def load_source(name: str, data: bytes) -> SourceFile:
 
 def decision_ids(source: SourceFile) -> list[str | None]:
     """The decisions a DMN file defines: a process that calls one is rebuilt when the file changes."""
-    return [d.get("id") for d in source.root.iter("{%s}decision" % etree.QName(source.root).namespace)]
+    return [d.get("id") for d in source.root.iter(f"{{{etree.QName(source.root).namespace}}}decision")]

@@ -13,8 +13,8 @@ from lxml import etree
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS
 from engine.deploy.problems import Context, Finding
 
-__all__ = ["UNSUPPORTED", "executable_processes", "runnable_processes", "has_an_executable_process",
-           "element_is_supported", "decision_is_not_java", "decision_has_a_table", "listeners_are_runnable"]
+__all__ = ["UNSUPPORTED", "decision_has_a_table", "decision_is_not_java", "element_is_supported",
+           "executable_processes", "has_an_executable_process", "listeners_are_runnable", "runnable_processes"]
 
 UNSUPPORTED = {"serviceTask": "服务任务 (service task)", "sendTask": "发送任务 (send task)",
                "complexGateway": "复杂网关 (complex gateway)"}

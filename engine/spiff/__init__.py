@@ -8,8 +8,8 @@
 
 Everything else imports the names below from ``engine.spiff``."""
 from engine.spiff.clock import clock_context
-from engine.spiff.run import Change, NotWaiting, Run, StepFailed, TaskNotReady, TimerView, UserTaskView
+from engine.spiff.run import Change, NotWaiting, Run, Snapshot, StepFailed, TaskNotReady, TimerView, UserTaskView
 from engine.spiff.state import SERIALIZER_VERSION, ProcessSpec, StateRefused, load_spec, spec_to_dict
 
-__all__ = ["SERIALIZER_VERSION", "Change", "NotWaiting", "ProcessSpec", "Run", "StateRefused", "StepFailed",
+__all__ = ["SERIALIZER_VERSION", "Change", "NotWaiting", "ProcessSpec", "Run", "Snapshot", "StateRefused", "StepFailed",
            "TaskNotReady", "TimerView", "UserTaskView", "clock_context", "load_spec", "spec_to_dict"]

@@ -13,17 +13,27 @@ from typing import Any
 
 import simpleeval
 
-from engine.spiff.limits import (AST_OPS, DENIED_ATTRS, SAFE_FUNCTIONS, WIDE_SPEC, ResourceLimit, SandboxError,
-                                 bounded_binop, bounded_format, bounded_method, bounded_range)
+from engine.spiff.limits import (
+    AST_OPS,
+    DENIED_ATTRS,
+    SAFE_FUNCTIONS,
+    WIDE_SPEC,
+    ResourceLimit,
+    SandboxError,
+    bounded_binop,
+    bounded_format,
+    bounded_method,
+    bounded_range,
+)
 
-__all__ = ["evaluate", "check_expression", "static_problems"]
+__all__ = ["check_expression", "evaluate", "static_problems"]
 
 # The methods an expression may call (deploy-time check; the evaluator itself bounds what they build).
 _METHODS = frozenset({"lower", "upper", "strip", "startswith", "endswith", "get", "keys", "values",
                       "items", "split", "join", "replace", "count", "index"})
 
 
-class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]  # simpleeval is untyped
+class _Evaluator(simpleeval.EvalWithCompoundTypes):  # untyped library: an Any base, allowed in the seam
     """simpleeval, with the size-guarded operators and no allocating str methods."""
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
@@ -55,7 +65,8 @@ _OPERATORS = {**simpleeval.DEFAULT_OPERATORS, **{k: functools.partial(bounded_bi
 
 
 def evaluate(expression: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
-    """The value of ``expression`` over ``names`` (task data), calling only ``functions``."""
+    """The value of ``expression`` over ``names`` (task data), calling only ``functions``: values of
+    any type in and out, as BPMN text computes them."""
     ev = _Evaluator(operators=_OPERATORS, functions=dict(functions), names=names)
     return ev.eval(expression, previously_parsed=_parse(expression))
 
@@ -79,13 +90,13 @@ def static_problems(tree: ast.AST) -> list[tuple[int, str]]:
     problems: set[tuple[int, str]] = set()
     folder = _Evaluator(operators=_OPERATORS, functions={"range": bounded_range}, names={})
     for n in ast.walk(tree):
-        if (isinstance(n, ast.BinOp) or isinstance(n, ast.Call) and getattr(n.func, "id", None) == "range") \
+        if (isinstance(n, ast.BinOp) or (isinstance(n, ast.Call) and getattr(n.func, "id", None) == "range")) \
                 and all(isinstance(m, _FOLDABLE) or m is n for m in ast.walk(n)):
             try:
                 folder.eval("", previously_parsed=n)
             except ResourceLimit as e:
                 problems.add((n.lineno, e.message))
-            except Exception:  # a name, a type error...: a run-time matter
+            except Exception:  # noqa: BLE001 -- a name, a type error...: a run-time matter
                 pass
         elif isinstance(n, ast.While) and isinstance(n.test, ast.Constant) and n.test.value and not any(
                 isinstance(m, (ast.Break, ast.Return, ast.Raise)) for b in n.body for m in ast.walk(b)):

@@ -16,9 +16,9 @@ from typing import Any
 import simpleeval
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-__all__ = ["MAX_ITEMS", "MAX_EXPONENT", "MAX_INT_BITS", "MAX_SHIFT", "DENIED_ATTRS", "AST_OPS", "WIDE_SPEC",
-           "SandboxError", "ScriptTimeout", "ResourceLimit", "IterableTooLong", "NumberTooHigh",
-           "bounded_binop", "is_bounded_op", "bounded_format", "bounded_method", "bounded_range", "SAFE_FUNCTIONS"]
+__all__ = ["AST_OPS", "DENIED_ATTRS", "MAX_EXPONENT", "MAX_INT_BITS", "MAX_ITEMS", "MAX_SHIFT", "SAFE_FUNCTIONS",
+           "WIDE_SPEC", "IterableTooLong", "NumberTooHigh", "ResourceLimit", "SandboxError", "ScriptTimeout",
+           "bounded_binop", "bounded_format", "bounded_method", "bounded_range", "is_bounded_op"]
 
 MAX_ITEMS, MAX_EXPONENT, MAX_INT_BITS, MAX_SHIFT = 100_000, 1000, 10_000, 10_000
 # Methods that allocate as much as their argument asks for; `'a'.ljust(10**9)` is a memory bomb.
@@ -47,14 +47,16 @@ class ResourceLimit(SandboxError):
     """An operation would build a huge value (memory/CPU bomb)."""
 
 
-class IterableTooLong(ResourceLimit, simpleeval.IterableTooLong):  # type: ignore[misc]  # simpleeval is untyped
+class IterableTooLong(ResourceLimit, simpleeval.IterableTooLong):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
-class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # type: ignore[misc]  # simpleeval is untyped
+class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
+# Operands, values and results below are whatever BPMN text computes from task data and literals:
+# `Any` is their honest type (the guards check them at run time, by isinstance).
 _SEQ = (str, bytes, bytearray, list, tuple)
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod}
@@ -74,9 +76,9 @@ def bounded_binop(op: str, a: Any, b: Any) -> Any:
             raise IterableTooLong(f"repetition longer than {MAX_ITEMS} items")
         if _is_int(a) and _is_int(b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
             raise NumberTooHigh(f"product larger than {MAX_INT_BITS} bits")
-    if op == "**" and _is_int(a) and _is_int(b) and b > 0:
-        if b > MAX_EXPONENT or abs(a).bit_length() * b > MAX_INT_BITS:
-            raise NumberTooHigh(f"power too large (exponent <= {MAX_EXPONENT}, result <= {MAX_INT_BITS} bits)")
+    if op == "**" and _is_int(a) and _is_int(b) and b > 0 and (
+            b > MAX_EXPONENT or abs(a).bit_length() * b > MAX_INT_BITS):
+        raise NumberTooHigh(f"power too large (exponent <= {MAX_EXPONENT}, result <= {MAX_INT_BITS} bits)")
     if op == "%" and isinstance(a, str) and _WIDE_PERCENT.search(a):
         raise IterableTooLong("'%' formatting with a huge or `*` width is not allowed")
     if op == "<<" and _is_int(a) and _is_int(b) and (b > MAX_SHIFT or a.bit_length() + b > MAX_INT_BITS):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -23,7 +23,7 @@ from engine.spiff.state import spec_to_dict
 __all__ = ["ParseProblem", "SpecParser"]
 
 
-def _resolve_data_object_ref(self: Any, ref: etree._Element | None) -> Any:
+def _resolve_data_object_ref(self: Any, ref: etree._Element | None) -> Any:  # SpiffWorkflow's (untyped) objects
     """SpiffWorkflow 3.2's version steps to ``self.process_parser.parent`` on every turn instead of
     ``current.parent``, so a data object defined two or more levels up hangs the deploy forever.
     The same search, walking up correctly (one documented patch, like the clock in engine/spiff/run.py)."""
@@ -79,7 +79,7 @@ class SpecParser:
         return True
 
     def process_spec(self, file: str, tree: etree._Element, process: etree._Element) -> dict[str, Any] | None:
-        """The stored (JSON) form of ``process`` of a diagram added before, with its subprocesses and
+        """The stored (JSON, hence ``Any``) form of ``process`` of a diagram added before, with its subprocesses and
         the decision tables it calls; None, with a problem, when SpiffWorkflow cannot build it."""
         try:
             spec = self._parser.get_spec(process.get("id"))

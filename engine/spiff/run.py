@@ -5,10 +5,12 @@ our sandboxed script engine attached (after every construction, including a load
 rest of wuye reads from a workflow comes out as the small frozen views below."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime as _datetime
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -23,13 +25,20 @@ from SpiffWorkflow.util.task import TaskState
 from engine.spiff.clock import current_now
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
 
+# SpiffWorkflow is untyped: inside this module its objects are Any, and nothing of theirs leaves it.
+SpiffTask = Any          # SpiffWorkflow.task.Task
+SpiffSpec = Any          # SpiffWorkflow.specs.base.TaskSpec
+ScriptEngine = Any       # SpiffWorkflow.bpmn.script_engine.PythonScriptEngine (ours: engine.spiff.sandbox)
+# task id -> (its spec, its state, cycles left for a cycle timer): what ``changes_since`` compares
+Snapshot = dict[UUID, tuple[SpiffSpec, int, int | None]]
+
 
 @dataclass(frozen=True)
 class UserTaskView:
     id: str
     name: str            # BPMN element id
     title: str
-    data: dict
+    data: dict[str, Any]
     within: tuple[str, ...] = ()   # ids of the subprocess tasks it runs inside, innermost first
 
 
@@ -69,7 +78,7 @@ class StepFailed(Exception):
 
 
 @contextmanager
-def _reported(what: str):
+def _reported(what: str) -> Iterator[None]:
     """SpiffWorkflow raises its own exceptions, and sometimes a bare Exception ('Invalid duration')."""
     try:
         yield
@@ -88,24 +97,24 @@ class Run:
     """One workflow loaded for one step. Every method that may touch timers must run inside
     ``clock_context``; the script engine given here is attached after every construction."""
 
-    def __init__(self, workflow: BpmnWorkflow, script_engine):
+    def __init__(self, workflow: BpmnWorkflow, script_engine: ScriptEngine):
         self.wf = workflow
         self.attach(script_engine)
 
-    def attach(self, script_engine) -> None:
+    def attach(self, script_engine: ScriptEngine) -> None:
         """Our sandboxed script engine, bound to this step's clock (a cached workflow is given the
         engine of each step that takes it)."""
         self.wf.script_engine = script_engine
 
     @classmethod
-    def start(cls, spec: ProcessSpec, data: dict, script_engine) -> Run:
+    def start(cls, spec: ProcessSpec, data: dict[str, Any], script_engine: ScriptEngine) -> Run:
         wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=script_engine)
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(data)
         return cls(wf, script_engine)
 
     @classmethod
-    def load(cls, spec: ProcessSpec, state: str, script_engine) -> Run:
+    def load(cls, spec: ProcessSpec, state: str, script_engine: ScriptEngine) -> Run:
         return cls(load_workflow(spec, state), script_engine)
 
     def dump(self) -> str:
@@ -114,7 +123,7 @@ class Run:
 
     # -- stepping ---------------------------------------------------------------------------------
 
-    def settle(self, now: dict | None = None, max_rounds: int = 100) -> dict:
+    def settle(self, now: Snapshot | None = None, max_rounds: int = 100) -> Snapshot:
         """Run engine tasks and fire due timers until nothing more can happen without a person, a
         message or the clock moving on. (do_engine_steps ends with refresh_timers, so a timer that
         just became due is only run by the next round.)
@@ -150,13 +159,13 @@ class Run:
                     pending = "timer"
         return pending
 
-    def complete(self, task_id: str, data: dict) -> None:
+    def complete(self, task_id: str, data: dict[str, Any]) -> None:
         task = self._ready_user_task(task_id)
         task.data.update(data)
         with _reported("流程执行出错 (the process failed)"):
             task.run()
 
-    def send_message(self, name: str, payload: dict) -> None:
+    def send_message(self, name: str, payload: dict[str, Any]) -> None:
         event = BpmnEvent(MessageEventDefinition(name), payload={"payload": dict(payload), "result_var": name})
         try:
             with _reported("消息处理出错 (the message failed)"):
@@ -166,7 +175,7 @@ class Run:
                 raise NotWaiting(str(e.__cause__)) from None
             raise
 
-    def _ready_user_task(self, task_id: str):
+    def _ready_user_task(self, task_id: str) -> SpiffTask:
         try:
             task = self.wf.get_task_from_id(UUID(task_id))
         except (TaskNotFoundException, ValueError):
@@ -186,7 +195,7 @@ class Run:
         return "running"
 
     @property
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         """The last task's data (the workflow's once completed), with the process variables. While
         the path runs inside an embedded subprocess, its last task is the one that moved: the top
         workflow's ``last_task`` stays at the subprocess's parent until the subprocess ends."""
@@ -200,7 +209,7 @@ class Run:
         return {**data, **self.variables}
 
     @property
-    def variables(self) -> dict:
+    def variables(self) -> dict[str, Any]:
         """The process's BPMN data objects (``bpmn:dataObject``): the one place a value is shared by
         every path and every event subprocess (fee_collection's ``balance``), since each task
         otherwise holds its own copy of the data. Tasks read and write them only through data
@@ -213,7 +222,7 @@ class Run:
                 for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
 
     def waiting_timers(self) -> list[TimerView]:
-        out = []
+        out: list[TimerView] = []
         for t in self._tasks():
             if t.state != TaskState.WAITING:
                 continue
@@ -257,29 +266,29 @@ class Run:
                 out[element] = state
         return out
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Snapshot:
         """task id -> (spec, state, cycles left): a cycle timer fires without changing state (it
         stays WAITING and spawns a branch), so its remaining-cycles counter is part of the picture."""
         return {t.id: (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
 
-    def _tasks(self):
+    def _tasks(self) -> Iterator[SpiffTask]:
         """Every task of the workflow and its subprocesses, straight from the task dicts: a tree walk
         through SpiffWorkflow's filtering iterator costs several times more, and we do it often."""
         yield from self.wf.tasks.values()
         for sub in self.wf.subprocesses.values():
             yield from sub.tasks.values()
 
-    def changes_since(self, before: dict, now: dict | None = None) -> list[Change]:
+    def changes_since(self, before: Snapshot, now: Snapshot | None = None) -> list[Change]:
         """State changes since ``before`` (up to ``now``, a snapshot of the workflow as it is, taken
         here if not given). A cycle timer's firings are reported as changes to the pseudo-state
         ``FIRED`` (one per cycle used); its own end, when all cycles are used, is kind
         ``timer_cycle_end`` so nobody mistakes it for one more firing."""
         after = self.snapshot() if now is None else now
-        out = []
+        out: list[Change] = []
         # in the order the tasks were created (the tree's), then those that left it: deterministic
         for key in [*after, *(k for k in before if k not in after)]:
             tid = str(key)
-            spec = (before.get(key) or after.get(key))[0]
+            spec = (after[key] if key in after else before[key])[0]
             old = before[key][1] if key in before else None
             new = after[key][1] if key in after else None
             cycle = isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
@@ -290,7 +299,7 @@ class Run:
                     out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
             if old != new:
                 out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else _kind(spec),
-                                  old and TaskState.get_name(old), new and TaskState.get_name(new)))
+                                  _state_name(old), _state_name(new)))
         return out
 
     def timer_due(self, task_id: str) -> _datetime | None:
@@ -302,7 +311,7 @@ class Run:
             return None
         return _due_of(task.internal_data.get("event_value")) if task is not None else None
 
-    def task_data(self, task_id: str) -> dict:
+    def task_data(self, task_id: str) -> dict[str, Any]:
         try:
             task = self.wf.get_task_from_id(UUID(task_id))
         except (TaskNotFoundException, ValueError):
@@ -310,15 +319,19 @@ class Run:
         return dict(task.data) if task is not None else {}
 
 
-def _cycles_left(task) -> int | None:
+def _state_name(state: int | None) -> str | None:
+    return None if state is None else str(TaskState.get_name(state))
+
+
+def _cycles_left(task: SpiffTask) -> int | None:
     value = task.internal_data.get("event_value")
     return value.get("cycles") if isinstance(value, dict) and isinstance(value.get("cycles"), int) else None
 
 
-def _enclosing(task) -> tuple[str, ...]:
+def _enclosing(task: SpiffTask) -> tuple[str, ...]:
     """The subprocess tasks ``task`` runs inside, innermost first: a boundary timer on a subprocess
     (move_in's MI1 on 建立业主档案) is the deadline of every user task within it."""
-    out = []
+    out: list[str] = []
     wf = task.workflow
     while isinstance(wf, BpmnSubWorkflow):
         out.append(str(wf.parent_task_id))
@@ -326,7 +339,7 @@ def _enclosing(task) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _kind(spec) -> str:
+def _kind(spec: SpiffSpec) -> str:
     """What a task is, in the words events use: userTask, timer, message, endEvent, or the class."""
     if getattr(spec, "manual", False):
         return "userTask"
@@ -338,7 +351,7 @@ def _kind(spec) -> str:
     return type(spec).__name__
 
 
-def _due_of(value) -> _datetime | None:
+def _due_of(value: Any) -> _datetime | None:
     if isinstance(value, dict):           # cycle timers: {'cycles', 'next', 'duration'}
         value = value.get("next") if value.get("cycles") else None
     if not value:

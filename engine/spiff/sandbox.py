@@ -30,7 +30,7 @@ from engine.spiff.scripts import ScriptRunner
 __all__ = ["SandboxEnvironment", "sandbox_script_engine"]
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # untyped library: an Any base, allowed in the seam
     """Expressions (conditions, timers, DMN cells, correlations) -> simpleeval; scripts -> RestrictedPython."""
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
@@ -38,6 +38,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         self.functions = {**SAFE_FUNCTIONS, **(functions or {})}
         self._scripts = ScriptRunner(self.functions)
 
+    # SpiffWorkflow's signatures: task data (JSON-like values) in, whatever the expression computes out.
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
         """DMN passes `dmninputexpr` (the `?` of a cell) in external_context; task data wins."""

@@ -21,16 +21,29 @@ from typing import Any, cast
 
 from RestrictedPython.compile import CompileResult, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
-                                     safe_builtins, safer_getattr)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safe_builtins,
+    safer_getattr,
+)
 from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from engine.spiff.expressions import static_problems
-from engine.spiff.limits import (AST_OPS, DENIED_ATTRS, SandboxError, ScriptTimeout, bounded_binop, bounded_format,
-                                 bounded_method, is_bounded_op)
+from engine.spiff.limits import (
+    AST_OPS,
+    DENIED_ATTRS,
+    SandboxError,
+    ScriptTimeout,
+    bounded_binop,
+    bounded_format,
+    bounded_method,
+    is_bounded_op,
+)
 
-__all__ = ["SCRIPT_FILENAME", "MAX_LINES", "MAX_SECONDS", "ScriptRunner", "check_script"]
+__all__ = ["MAX_LINES", "MAX_SECONDS", "SCRIPT_FILENAME", "ScriptRunner", "check_script"]
 
 # '<string>': PythonScriptEngine finds the failing line of a script through frames of that name.
 SCRIPT_FILENAME = "<string>"
@@ -44,6 +57,9 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor}
 # What RestrictedPython's visit_* methods return (a node, several, or None to drop it).
 _Visited = ast.AST | Iterable[ast.AST] | None
+# sys.settrace's protocol: called with the frame, the event and its argument (anything: a return
+# value, an exception triple), it returns the tracer for the frame's lines, or None for none.
+_Tracer = Callable[[types.FrameType, str, Any], "_Tracer | None"]
 _EXCEPTIONS = {k: v for k, v in safe_builtins.items() if isinstance(v, type) and issubclass(v, Exception)}
 
 
@@ -120,10 +136,10 @@ class _Budget:
         if self.spent:
             raise ScriptTimeout(f"script exceeded its budget ({MAX_LINES} lines or {MAX_SECONDS} s)")
 
-    def on_call(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+    def on_call(self, frame: types.FrameType, event: str, arg: Any) -> _Tracer | None:
         return self.on_line if frame.f_code.co_filename == SCRIPT_FILENAME else None
 
-    def on_line(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+    def on_line(self, frame: types.FrameType, event: str, arg: Any) -> _Tracer:
         if event == "line":
             self.lines += 1
             if self.lines > MAX_LINES or time.monotonic() > self.deadline:  # clock-ok: CPU budget, not business time
@@ -133,9 +149,10 @@ class _Budget:
 
 
 def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    """`obj.name` in a script (RestrictedPython rewrites it to this call); any value of the script's."""
     if name in DENIED_ATTRS:
         raise AttributeError(f'attribute ".{name}" is not allowed')
-    return bounded_method(obj, name, safer_getattr(obj, name, default))  # type: ignore[no-untyped-call]
+    return bounded_method(obj, name, safer_getattr(obj, name, default))  # type: ignore[no-untyped-call]  # RestrictedPython leaves it unannotated
 
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
@@ -149,6 +166,7 @@ class ScriptRunner:
     and `_`-names the script made up never reach the task data."""
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        # A script's globals besides its data: RestrictedPython's guards, each with its own signature.
         self.guards: dict[str, Any] = {
             "__builtins__": {**_EXCEPTIONS, **functions},
             "_getattr_": _guarded_getattr, "_getitem_": default_guarded_getitem,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,17 +19,21 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+# SpiffWorkflow is untyped: its specs and workflows are Any here, JSON-shaped dicts are dict[str, Any].
+Spec = Any
+Json = dict[str, Any]
 
-class _StateConverter(BpmnWorkflowConverter):
+
+class _StateConverter(BpmnWorkflowConverter):  # the untyped library's class, subclassed: its hooks are ours
     """Workflow state without the spec: the spec is ours, stored once per definition version."""
 
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: BpmnWorkflow) -> Json:
+        dct: Json = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct):
+    def from_dict(self, dct: Json) -> BpmnWorkflow:
         workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -47,30 +52,31 @@ class StateRefused(Exception):
     """Stored state we will not load (another serializer version, or not ours)."""
 
 
-def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+def spec_to_dict(spec: Spec, subprocess_specs: dict[str, Spec]) -> Json:
     """The JSON form of a parsed process, stored with its definition version."""
     blob = {"spec": _SERIALIZER.to_dict(spec),
             "subprocess_specs": {k: _SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
             "serializer_version": SERIALIZER_VERSION}
-    return json.loads(json.dumps(blob))
+    stored: Json = json.loads(json.dumps(blob))
+    return stored
 
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    spec: object
-    subprocess_specs: dict
+    spec: Spec
+    subprocess_specs: dict[str, Spec]
 
 
 _SPECS: dict[tuple[int, str], ProcessSpec] = {}
 
 
-def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -> ProcessSpec:
+def load_spec(definition_id: int, content_hash: str, blob: Callable[[], Json | None]) -> ProcessSpec:
     """Definitions are immutable, so a restored spec is cached per (definition id, content hash);
     ``blob`` is called only on a miss, so the stored JSON is not even read from the database then."""
     key = (definition_id, content_hash)
     spec = _SPECS.get(key)
     if spec is None:
-        data = blob()
+        data = blob() or {}
         if data.get("serializer_version") != SERIALIZER_VERSION:
             raise StateRefused(f"definition {definition_id} was stored by serializer {data.get('serializer_version')}")
         spec = ProcessSpec(_SERIALIZER.from_dict(data["spec"]),
@@ -80,8 +86,6 @@ def load_spec(definition_id: int, content_hash: str, blob: Callable[[], dict]) -
         _SPECS[key] = spec
     return spec
 
-
-# -- a running workflow ------------------------------------------------------------------------------
 
 
 def load_workflow(spec: ProcessSpec, state: str) -> BpmnWorkflow:
@@ -96,10 +100,11 @@ def load_workflow(spec: ProcessSpec, state: str) -> BpmnWorkflow:
 def dump_workflow(wf: BpmnWorkflow) -> str:
     """The state to store: compacted, without the spec."""
     compact(wf)
-    return _SERIALIZER.serialize_json(wf)
+    state: str = _SERIALIZER.serialize_json(wf)
+    return state
 
 
-def compact(wf: BpmnWorkflow, above: int = 80, keep_levels: int = 20) -> int:
+def compact(wf: BpmnWorkflow, above: int = 40, keep_levels: int = 12) -> int:
     """Drop finished history from the front of the task tree; returns how many tasks went.
 
     SpiffWorkflow keeps every task ever created, so a looping instance's state (and the cost of
@@ -112,7 +117,7 @@ def compact(wf: BpmnWorkflow, above: int = 80, keep_levels: int = 20) -> int:
     live = [t for t in wf.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0
-    path = []
+    path: list[Any] = []
     node = live[0]
     while node is not None:
         path.append(node)
@@ -128,7 +133,8 @@ def compact(wf: BpmnWorkflow, above: int = 80, keep_levels: int = 20) -> int:
     if cut <= 0 or not path[cut].has_state(TaskState.COMPLETED):
         return 0
     root = path[cut]
-    keep, stack = set(), [root]
+    keep: set[UUID] = set()
+    stack = [root]
     while stack:
         t = stack.pop()
         keep.add(t.id)

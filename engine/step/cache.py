@@ -2,10 +2,11 @@
 
 Loading a workflow (JSON parse, SpiffWorkflow's from_dict, attaching the script engine) is most of
 what a step costs beyond SpiffWorkflow's own work, and a desk works one instance several times in a
-row. An entry is keyed by the instance id and the instance's ``version`` column as it was committed
-together with that workflow state, and it is put here only after that commit succeeded. A step
-checks the version under the instance's row lock, so a stale entry can never be used: another
-process's commit raised the version, and the entry's key no longer matches.
+row. An entry is keyed by the database and the instance id (one process may talk to several
+databases — the tests, the benchmarks — where instance 1 exists in each), and holds the instance's
+``version`` column as it was committed together with that workflow state; it is put here only
+after that commit succeeded. A step checks the version under the instance's row lock, so a stale
+entry can never be used: another process's commit raised the version, and it no longer matches.
 
 An entry is *taken* (removed) when a step starts: a step mutates its workflow, and a step that fails
 or rolls back must not leave a half-run workflow behind. Bounded (least recently used goes first);
@@ -25,7 +26,7 @@ DEFAULT_SIZE = 256
 class WorkflowCache:
     def __init__(self, size: int = DEFAULT_SIZE):
         self._size = max(0, size)
-        self._entries: OrderedDict[int, tuple[int, Run]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[int, Run]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -35,19 +36,20 @@ class WorkflowCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def take(self, instance_id: int, version: int) -> Run | None:
-        """The workflow of ``instance_id`` as committed at ``version``, removed from the cache;
-        None on a miss (an entry of another version is dropped too: it can never match again)."""
+    def take(self, key: tuple[str, int], version: int) -> Run | None:
+        """The workflow of instance ``key`` (database, instance id) as committed at ``version``,
+        removed from the cache; None on a miss (an entry of another version is dropped too: it can
+        never match again)."""
         with self._lock:
-            entry = self._entries.pop(instance_id, None)
+            entry = self._entries.pop(key, None)
         return entry[1] if entry is not None and entry[0] == version else None
 
-    def put(self, instance_id: int, version: int, run: Run) -> None:
+    def put(self, key: tuple[str, int], version: int, run: Run) -> None:
         if self._size == 0:
             return
         with self._lock:
-            self._entries[instance_id] = (version, run)
-            self._entries.move_to_end(instance_id)
+            self._entries[key] = (version, run)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.rules.permissions import Actor
 from engine.spiff import Change, Run, TimerView
-from storage.models import Event, Instance, Task
+from storage.models import Event, Instance
+from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
 
@@ -20,13 +21,13 @@ class StepContext:
     actor: Actor
     now: datetime
     changes: list[Change]
-    open_rows: dict[str, Task]           # task id -> its ready row, as the step found it
+    open_rows: dict[str, TaskRow]           # task id -> its ready row, as the step found it
     timers: list[TimerView]              # the waiting timers after the step
     acted_task: str | None = None        # the user task the actor completed, if any
     submitted: dict[str, Any] | None = None
-    acted_row: Task | None = None        # its row, once the completion is recorded
+    acted_row: TaskRow | None = None        # its row, once the completion is recorded
     written: list[Event] = field(default_factory=list)
-    ready: list[Task] = field(default_factory=list)   # the ready rows after the step
+    ready: list[TaskRow] = field(default_factory=list)   # the ready rows after the step
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -34,7 +35,8 @@ class StepContext:
 
     @property
     def elements(self) -> dict[str, dict[str, Any]]:
-        return self.meta.get("elements", {})
+        elements: dict[str, dict[str, Any]] = self.meta.get("elements", {})
+        return elements
 
     def emit(self, type_: str, task_id: str | None = None, **data: Any) -> None:
         """Append one event of this step to the hash-chained log."""

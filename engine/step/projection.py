@@ -9,7 +9,7 @@ from typing import Any
 from engine.clock import to_iso
 from engine.spiff import Run
 from engine.step.context import StepContext
-from storage.models import Task
+from storage.step_rows import TaskRow
 
 
 def jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def open_ready(ctx: StepContext) -> None:
         values = form_values(view.data, el.get("form", []))
         row = ctx.open_rows.pop(view.id, None)
         if row is None:
-            row = Task(id=view.id, instance_id=ctx.instance.id, process_id=ctx.instance.process_id, name=view.name,
+            row = TaskRow(id=view.id, instance_id=ctx.instance.id, process_id=ctx.instance.process_id, name=view.name,
                        title=el.get("name") or view.title, lane=el.get("lane"),
                        candidate_groups=",".join(el.get("groups", [])), state="ready", room=ctx.instance.room,
                        priority=PRIORITY.get(str(view.data.get("severity")), 0), created_at=ctx.now,

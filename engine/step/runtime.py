@@ -23,13 +23,14 @@ from engine.errors import Conflict, NotFound, WuyeError
 from engine.rules.calendar import BusinessCalendar
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import TIMER, Actor
-from engine.spiff import ProcessSpec, Run, StepFailed, TaskNotReady, clock_context, load_spec
+from engine.spiff import ProcessSpec, Run, Snapshot, StepFailed, TaskNotReady, clock_context, load_spec
 from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, history, projection, state
 from engine.step.cache import workflows
 from engine.step.context import StepContext
 from engine.step.state import TIMERS_CHANNEL
-from storage.models import Event, Instance, Task
+from storage.models import Event, Instance
+from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
 __all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run", "spec_of",
@@ -48,7 +49,7 @@ class ProcessFailed(WuyeError):
 class StepResult(list[Event]):
     """The events a step wrote (a list, oldest first), and the instance's ready task rows after it."""
 
-    def __init__(self, events: list[Event], ready: list[Task]):
+    def __init__(self, events: list[Event], ready: list[TaskRow]):
         super().__init__(events)
         self.ready = ready
 
@@ -86,8 +87,8 @@ def timers_due(instance: Instance, clock: Clock) -> bool:
     return instance.error is not None or (instance.next_timer_at is not None and instance.next_timer_at <= clock.now())
 
 
-def _checkout(instance: Instance, clock: Clock) -> Run:
-    run = workflows.take(instance.id, instance.version)
+def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
+    run = workflows.take((uow.database, instance.id), instance.version)
     if run is None:
         return Run.load(spec_of(instance), instance.state, script_engine(clock))
     run.attach(script_engine(clock))
@@ -96,7 +97,7 @@ def _checkout(instance: Instance, clock: Clock) -> Run:
 
 def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action: Callable[[Run], None], *,
          run: Run | None = None, acted_task: str | None = None, submitted: dict[str, Any] | None = None,
-         catch_up: bool = True, open_rows: list[Task] | None = None) -> StepResult:
+         catch_up: bool = True, open_rows: list[TaskRow] | None = None) -> StepResult:
     """Load (unless ``run`` is given: a new instance's), fire what fell due, act, settle, record;
     returns the events written and the ready rows. Raises ProcessFailed, with nothing written, when
     the process itself fails. The caller holds the instance's row lock; ``open_rows``: the
@@ -109,7 +110,7 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     written: list[Event] = []
     try:
         with clock_context(clock):
-            run = run or _checkout(instance, clock)
+            run = run or _checkout(uow, instance, clock)
             before = run.snapshot()
             if catch_up and timers_due(instance, clock):
                 caught_up = run.settle(before)
@@ -126,14 +127,14 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
         raise Conflict("任务已不在待办状态（可能已到期转交）(the task is no longer ready)") from None
     ctx = record(uow, instance, run, before, actor, clock, after=after, acted_task=acted_task, submitted=submitted,
                  open_rows=open_rows)
-    kept = run
-    uow.after_commit(lambda: workflows.put(instance.id, instance.version, kept))
+    kept, key = run, (uow.database, instance.id)
+    uow.after_commit(lambda: workflows.put(key, instance.version, kept))   # the version as committed
     return StepResult(written + ctx.written, ctx.ready)
 
 
-def record(uow: UnitOfWork, instance: Instance, run: Run, before: dict[str, Any], actor: Actor, clock: Clock, *,
-           after: dict[str, Any] | None = None, acted_task: str | None = None,
-           submitted: dict[str, Any] | None = None, open_rows: list[Task] | None = None) -> StepContext:
+def record(uow: UnitOfWork, instance: Instance, run: Run, before: Snapshot, actor: Actor, clock: Clock, *,
+           after: Snapshot | None = None, acted_task: str | None = None,
+           submitted: dict[str, Any] | None = None, open_rows: list[TaskRow] | None = None) -> StepContext:
     """Events, projections and state for what changed from snapshot ``before`` to ``after`` (the
     workflow as it is; taken here if not given)."""
     ctx = StepContext(uow=uow, instance=instance, run=run, actor=actor, now=clock.now(),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from engine.clock import Clock
 from engine.deploy.build import parse_processes
@@ -14,6 +14,15 @@ from engine.step.runtime import CALENDAR
 from engine.usecases.runner import writes
 from storage.models import Definition
 from storage.uow import UnitOfWork
+
+
+class DeployedVersion(TypedDict):
+    """One file's outcome in the result: its kind, id and version, and whether the version is new."""
+    kind: str           # 'bpmn' | 'dmn'
+    id: str
+    version: int
+    new: bool
+    hash: str
 
 
 @writes
@@ -47,7 +56,7 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
     functions = set(expression_functions(clock, CALENDAR))
     processes = parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups, function_names=functions)
     now = clock.now()
-    result = []
+    result: list[DeployedVersion] = []
     for src in new_dmn:
         key = _dmn_key(src)
         result.append(_store(uow, actor, now, kind="dmn", key=key, name=src.root.get("name") or key,
@@ -57,7 +66,7 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         meta = {**p.meta, "decisions": p.decisions}
         result.append(_store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
                              source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta))
-    return {"deployed": result}
+    return {"deployed": result}     # the use cases' JSON result, as the CLI and the web app pass it on
 
 
 def _dmn_key(src: SourceFile) -> str:
@@ -66,7 +75,8 @@ def _dmn_key(src: SourceFile) -> str:
 
 
 def _store(uow: UnitOfWork, actor: Actor, now: datetime, *, kind: str, key: str, name: str, file_name: str,
-           source: bytes, content_hash: str, spec: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
+           source: bytes, content_hash: str, spec: dict[str, Any] | None, meta: dict[str, Any]) -> DeployedVersion:
+    """``spec`` and ``meta`` are stored as JSON, as they are."""
     latest = uow.definitions.latest(kind, key)
     if latest is not None and latest.content_hash == content_hash:
         return {"kind": kind, "id": key, "version": latest.version, "new": False, "hash": content_hash}

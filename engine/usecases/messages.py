@@ -1,6 +1,8 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance."""
 from __future__ import annotations
 
+from typing import Any
+
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound, NotPermitted
 from engine.rules.groups import SUPERVISORS
@@ -14,7 +16,7 @@ from storage.uow import UnitOfWork
 
 @writes
 def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int, name: str,
-                    data: dict | None) -> dict:
+                    data: dict[str, Any] | None) -> dict[str, Any]:
     if data is not None and not isinstance(data, dict):
         raise BadInput("data 必须是 JSON 对象 (data must be a JSON object)", fields={"data": {"key": "form.data"}})
     instance = runtime.get_instance(uow, instance_id, for_update=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from engine.clock import Clock
 from engine.errors import BadInput, NotFound
@@ -17,7 +18,8 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 @writes
-def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str, data: dict | None) -> dict:
+def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str,
+                   data: dict[str, Any] | None) -> dict[str, Any]:
     definition = uow.definitions.latest("bpmn", process_id)
     if definition is None:
         raise NotFound(f"没有此流程 (no process {process_id!r})")
@@ -39,7 +41,7 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
             "status": instance.status, "ready": ready}
 
 
-def _free_data(data) -> dict:
+def _free_data(data: object) -> dict[str, Any]:
     """A process without a start form takes any JSON object whose keys are plain names."""
     if data is None:
         return {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
@@ -14,13 +15,14 @@ from engine.usecases.results import task_json
 from engine.usecases.runner import actor_for, reads, writes
 from storage.models import Instance, Task
 from storage.repositories import InboxKey
+from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
 
 @reads
 def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int | None = None,
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
-               overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict]:
+               overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page)."""
     rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
                                            "process_id": process_id, "lane": lane, "overdue": overdue,
@@ -40,7 +42,7 @@ class BadCursor(BadInput):
 @reads
 def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, after: str | None = None,
               instance_id: int | None = None, every_group: bool = False, process_id: str | None = None,
-              lane: str | None = None, overdue: bool = False, room: str | None = None) -> dict:
+              lane: str | None = None, overdue: bool = False, room: str | None = None) -> dict[str, Any]:
     """One page of the inbox: ``{"tasks": [...], "next": cursor of the next page, or None on the last}``.
 
     ``after`` is the opaque ``next`` of the previous page: the inbox order key of its last row, not
@@ -87,7 +89,7 @@ def _aware(text: str) -> datetime:
     return instant
 
 
-def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict, *, limit: int,
+def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict[str, Any], *, limit: int,
                 after: InboxKey | None) -> list[Task]:
     if filters["every_group"]:
         may_see_all_tasks(actor)
@@ -97,20 +99,22 @@ def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict, *, l
                            overdue_at=clock.now() if filters["overdue"] else None, limit=limit, after=after)
 
 
-def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict]:
+def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict[str, Any]]:
     # the few definitions' metadata, not each instance row (its state and a decoded meta per instance)
     definition_of = uow.instances.definition_ids(row.instance_id for row in rows)
-    metas: dict[int, dict] = {}
+    metas: dict[int, dict[str, Any]] = {}
     out = []
     for row in rows:
         definition_id = definition_of[row.instance_id]
         if definition_id not in metas:
-            metas[definition_id] = uow.definitions.get(definition_id).meta
+            definition = uow.definitions.get(definition_id)
+            assert definition is not None     # an instance's definition is never deleted (foreign key)
+            metas[definition_id] = definition.meta
         out.append(task_json(row, metas[definition_id]))
     return out
 
 
-def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, Instance, list[Task]]:
+def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[TaskRow, Instance, list[TaskRow]]:
     """The task's row, its instance (row-locked) and the instance's ready rows (the step's starting
     point, read once); Conflict if the task is no longer ready. The lock comes first and the rows
     are read under it: the lock may have waited for someone else's commit, and the rows must be the
@@ -129,12 +133,13 @@ def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[Task, Instance, l
     return row, instance, ready
 
 
-def _groups(row: Task) -> list[str]:
+def _groups(row: Task | TaskRow) -> list[str]:
     return [g for g in row.candidate_groups.split(",") if g]
 
 
 @writes
-def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, data: dict | None) -> dict:
+def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
+                  data: dict[str, Any] | None) -> dict[str, Any]:
     row, instance, ready_rows = _locked_ready_task(uow, task_id)
     may_work_on(actor, assignee=row.assignee, groups=_groups(row))
     meta = instance.definition.meta
@@ -147,7 +152,7 @@ def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, 
 
 
 @writes
-def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
+def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee == actor.name:
         return task_json(row, instance.definition.meta)
@@ -158,7 +163,7 @@ def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> 
 
 
 @writes
-def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
+def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee is None:
         return task_json(row, instance.definition.meta)
@@ -168,7 +173,7 @@ def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -
 
 
 @writes
-def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, assignee: str) -> dict:
+def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, assignee: str) -> dict[str, Any]:
     may_assign(actor)
     row, instance, _ = _locked_ready_task(uow, task_id)
     target = actor_for(uow, assignee) if assignee else None
@@ -178,8 +183,8 @@ def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, as
     return _set_assignee(uow, actor, clock, row, instance, assignee or None, "task_assigned")
 
 
-def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: Task, instance: Instance, user: str | None,
-                  event_type: str) -> dict:
+def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: TaskRow, instance: Instance, user: str | None,
+                  event_type: str) -> dict[str, Any]:
     """Who holds a task is the task row's (the projection's): a claim changes the row and writes its
     event, without loading the workflow. Only when a timer of the instance is already due does the
     workflow step first, so that a deadline that passed is recorded (and a task an interrupting

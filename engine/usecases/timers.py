@@ -16,7 +16,9 @@ later. The first success after incidents writes ``incident_resolved``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -33,14 +35,14 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 @transactions
-def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict]:
+def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict[str, Any]]:
     """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
     and any incidents. Each instance needs a transaction of its own."""
     uows = db.uow
     with uows(readonly=True) as uow:           # nothing due (the usual case): one index probe, no write lock
         if not uow.instances.due_ids(clock.now(), 1):
             return []
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     handled = 0
     while limit is None or handled < limit:
         result = _fire_next(uows, clock)
@@ -56,7 +58,7 @@ def backoff(retries: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(max(retries, 1) - 1, 10)), MAX_BACKOFF)
 
 
-def _fire_next(uows, clock: Clock) -> list[dict] | None:
+def _fire_next(uows: Callable[..., UnitOfWork], clock: Clock) -> list[dict[str, Any]] | None:
     """Claim the earliest due instance and fire it; None when no unclaimed instance is due."""
     with uows() as uow:
         now = clock.now()
@@ -100,7 +102,7 @@ def _fire_next(uows, clock: Clock) -> list[dict] | None:
     return _incident_after_crash(uows, instance_id, clock, failure_text)
 
 
-def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) -> dict:
+def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) -> dict[str, Any]:
     """Keep the process state as it was; record the failure; retry later with exponential backoff."""
     instance.retries = (instance.retries or 0) + 1
     retry_at = now + backoff(instance.retries)
@@ -115,7 +117,8 @@ def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) 
     return {"instance": instance.id, "incident": message, "retries": instance.retries, "retry_at": to_iso(retry_at)}
 
 
-def _incident_after_crash(uows, instance_id: int, clock: Clock, message: str) -> list[dict]:
+def _incident_after_crash(uows: Callable[..., UnitOfWork], instance_id: int, clock: Clock,
+                          message: str) -> list[dict[str, Any]]:
     """The step raised something unexpected, so its transaction was thrown away whole; record the
     incident in a new one, unless another sweeper has taken or fired the instance meanwhile."""
     with uows() as uow:

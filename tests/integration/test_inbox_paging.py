@@ -87,8 +87,7 @@ def test_a_task_completed_between_two_pages_neither_skips_nor_repeats_a_row(db):
     first = _page(db, 3)
     assert [t["id"] for t in first["tasks"]] == ORDER[:3] and first["next"]
     with db.uow() as uow:                     # someone completes a task of the first page, and the last one
-        for task_id in ("t-due20-b", "t-due20-a"):
-            uow.tasks.close(uow.tasks.get(task_id), state="completed", at=T0, by="butler")
+        uow.step_rows.close([(task_id, "completed", T0, "butler") for task_id in ("t-due20-b", "t-due20-a")])
         uow.commit()
     second = _page(db, 3, first["next"])
     assert [t["id"] for t in second["tasks"]] == ORDER[3:6]

@@ -88,13 +88,14 @@ def test_an_entry_another_process_has_moved_past_is_never_used(divide, loads):
     instance, fill = _start(divide)
     with divide.uow(readonly=True) as uow:
         version = uow.instances.get(instance).version
-    ours = workflows.take(instance, version)        # this process's entry, as of the start
+        key = (uow.database, instance)
+    ours = workflows.take(key, version)             # this process's entry, as of the start
     assert ours is not None
     # another process (its own cache: none here) completes the task and commits
     done = handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 6})
     check = done["ready"][0]["id"]
     workflows.clear()
-    workflows.put(instance, version, ours)           # our entry is still the old version's
+    workflows.put(key, version, ours)                # our entry is still the old version's
     assert loads == [1]
     finished = handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=check, data={"ok": True})
     assert loads == [1, 1]                           # the old entry did not match: loaded from the row

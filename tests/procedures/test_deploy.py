@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
 from storage.models import Definition, Event
+from tests.conftest import BPMN_DIR, ROOT, Wuye
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 T0 = "2026-11-20T09:00:00+08:00"
@@ -49,7 +49,9 @@ BASE = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:incoming>f1</bpmn:incoming>
       <bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:exclusiveGateway id="gw" default="f_small"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f_big</bpmn:outgoing><bpmn:outgoing>f_small</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:exclusiveGateway id="gw" default="f_small">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f_big</bpmn:outgoing><bpmn:outgoing>f_small</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fill"/>
     <bpmn:sequenceFlow id="f2" sourceRef="fill" targetRef="gw"/>
     <bpmn:sequenceFlow id="f_big" sourceRef="gw" targetRef="end_a">
@@ -153,7 +155,8 @@ REFUSALS = {
         '<bpmn:boundaryEvent id="late"', "late", "timer"),
     "cron timer": (
         [("<!--extra-->", '<bpmn:boundaryEvent id="tick" attachedToRef="fill"><bpmn:timerEventDefinition>'
-                          '<bpmn:timeCycle>0 0/5 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>')],
+                          '<bpmn:timeCycle>0 0/5 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>'
+                          '</bpmn:boundaryEvent>')],
         '<bpmn:boundaryEvent id="tick"', "tick", "cron"),
     "script importing os": (
         [("<!--extra-->", INTRO_SCRIPT.format("import os"))],
@@ -163,7 +166,7 @@ REFUSALS = {
                           '</bpmn:scriptTask>')],
         '<bpmn:scriptTask id="calc"', "calc", "groovy"),
     "service task with a Java class": (
-        [("<!--extra-->", f'<bpmn:serviceTask id="charge" camunda:class="com.example.Charge"/>')],
+        [("<!--extra-->", '<bpmn:serviceTask id="charge" camunda:class="com.example.Charge"/>')],
         '<bpmn:serviceTask id="charge"', "charge", "service task"),
     "Camunda embedded form": (
         [('<bpmn:userTask id="fill" name="填写">', '<bpmn:userTask id="fill" name="填写" '
@@ -258,7 +261,7 @@ def test_every_problem_of_a_file_is_listed_at_once(cli, tmp_path):
     assert len(lines) >= 3 and all(":" in ln and "probe.bpmn:" in ln for ln in lines)
 
 
-@pytest.mark.parametrize("content, words", [
+@pytest.mark.parametrize(("content", "words"), [
     (b"<html><body>not a process</body></html>", "not a BPMN 2.0 or DMN file"),
     (b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>\n<bpmn:process id='p'>",
      "not well-formed"),

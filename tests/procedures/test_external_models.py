@@ -13,14 +13,14 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, Wuye, _initialized
-from engine.rules.functions import expression_functions
-from engine.spiff.juel import translate_expression
-from engine.step.runtime import CALENDAR, load_run
-from engine.spiff.expressions import check_expression
-from engine.spiff.limits import SandboxError
 from engine.clock import FixedClock, parse_instant
+from engine.rules.functions import expression_functions
+from engine.spiff.expressions import check_expression
+from engine.spiff.juel import translate_expression
+from engine.spiff.limits import SandboxError
+from engine.step.runtime import CALENDAR, load_run
 from storage.models import Definition, Event
+from tests.conftest import ROOT, Wuye, _initialized
 
 EXTERNAL = ROOT.parent / "shared" / "external"
 MIWG = sorted((EXTERNAL / "bpmn-miwg").glob("*.bpmn"))
@@ -127,7 +127,7 @@ def test_every_expressible_juel_condition_of_the_camunda_examples_translates():
     assert all("numberValue" in reason for reason in refused.values())
 
 
-@pytest.mark.parametrize("juel, python", [
+@pytest.mark.parametrize(("juel", "python"), [
     ("${amount > 1000 && approved}", "amount > 1000 and approved"),
     ("${a || !b}", "a or not b"),
     ("${x eq 'a && b'}", "x == 'a && b'"),                     # operators inside strings stay

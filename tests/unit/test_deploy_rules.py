@@ -122,7 +122,7 @@ def said_by(rule: Rule, tree: etree._Element) -> list[str]:
     return [finding.message for n in nodes for finding in rule(ctx, n)]
 
 
-@pytest.mark.parametrize("case, body, rule, words", MISTAKES, ids=[m[0] for m in MISTAKES])
+@pytest.mark.parametrize(("case", "body", "rule", "words"), MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_each_mistake_is_reported_once_by_its_own_rule(case, body, rule, words):
     (line,) = lines(mistaken(case, body, rule))
     assert words in line, line
@@ -201,7 +201,7 @@ def test_a_problem_names_the_nearest_element_with_an_id_and_its_own_line():
     problems.add("f.bpmn", tree.find(f".//{{{BPMN}}}timeDate"), "reason")
     problems.add("f.bpmn", tree, "whole file")
     assert problems.lines == ["f.bpmn:4: p: reason", "f.bpmn:1: whole file"]
-    with pytest.raises(BadInput, match="f.bpmn:4: p: reason\nf.bpmn:1: whole file"):
+    with pytest.raises(BadInput, match=r"f\.bpmn:4: p: reason\nf\.bpmn:1: whole file"):
         problems.raise_if_any()
 
 
@@ -228,7 +228,7 @@ def dmn_table(attrs: str, inputs: list[str], rules: list[tuple[list[str], str]])
                             f'{cols}<output id="o" name="fee"/>{rows}</decisionTable></decision></definitions>')
 
 
-@pytest.mark.parametrize("attrs, inputs, rules, words", [
+@pytest.mark.parametrize(("attrs", "inputs", "rules", "words"), [
     ('hitPolicy="ANY"', ["hours"], [([">= 2"], "200")], "命中策略 ANY"),
     ('hitPolicy="COLLECT" aggregation="SUM"', ["hours"], [([">= 2"], "200")], "COLLECT aggregation"),
     ("", [" "], [(["-"], "200")], "the input column has no expression"),
