@@ -26,18 +26,18 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, text
 
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import Actor
-from engine.usecases.runner import actor_for
 from engine.usecases.init import initialize
+from engine.usecases.runner import Database, connect, handle
+from engine.usecases.sessions import whoami
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import list_tasks
-from storage.uow import Database
 
 NOW = parse_instant("2026-11-23T09:00:00+08:00")
 CLOCK = FixedClock(NOW)
@@ -62,7 +62,7 @@ def percentiles(samples_s: list[float]) -> dict:
     xs = sorted(samples_s)
 
     def rank(p: float) -> float:
-        return round(xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs))) - 1))] * 1000, 2)
+        return round(xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))] * 1000, 2)
     return {"n": len(xs), "p50_ms": rank(50), "p95_ms": rank(95), "p99_ms": rank(99),
             "mean_ms": round(statistics.fmean(xs) * 1000, 2)}
 
@@ -70,13 +70,11 @@ def percentiles(samples_s: list[float]) -> dict:
 # --- the data -------------------------------------------------------------------------------------
 
 def prepare(url: str) -> tuple[Database, dict]:
-    """Schema, groups, demo users, the real processes, and one really started complaint."""
-    db = Database(url)
-    initialize(db, clock=CLOCK, demo=True)
-    with db.uow() as uow:
-        started = start_instance(uow, actor=actor_for(uow, "dispatcher"), clock=CLOCK,
-                                 process_id="complaint", data=COMPLAINT)
-        uow.commit()
+    """Schema, groups, demo users, the real processes, and one really started complaint (whose stored
+    rows the synthetic instances below copy: read straight from its unit of work, no use case shows them)."""
+    db = connect(url)
+    handle(db, initialize, actor=None, clock=CLOCK, demo=True)
+    started = handle(db, start_instance, actor="dispatcher", clock=CLOCK, process_id="complaint", data=COMPLAINT)
     with db.uow(readonly=True) as uow:
         state = uow.instances.get(started["instance"]).state
         definitions = {key: uow.definitions.latest("bpmn", key) for key in sorted(set(PROCESS_MIX))}
@@ -117,7 +115,8 @@ def populate_postgres(db: Database, spec: dict, tasks: int) -> None:
             SELECT :base + j, s.definition_id, s.process_id,
                    CASE WHEN j % 8 = 0 THEN 'running' ELSE 'completed' END,
                    CASE WHEN j % 8 = 0 THEN :state ELSE '{}' END, :sv, 1,
-                   (j % 20 + 1) || '-' || (j / 20 % 4 + 1) || '-' || (j / 80 % 33 + 1) || lpad((j / 2640 % 4 + 1)::text, 2, '0'),
+                   (j % 20 + 1) || '-' || (j / 20 % 4 + 1) || '-' || (j / 80 % 33 + 1)
+                     || lpad((j / 2640 % 4 + 1)::text, 2, '0'),
                    0, 'dispatcher', st, st + interval '2 days',
                    CASE WHEN j % 8 = 0 THEN NULL ELSE st + interval '2 days' END
             FROM generate_series(0, :n - 1) j
@@ -195,7 +194,7 @@ def populate_sqlite(db: Database, spec: dict, tasks: int) -> None:
 
 def _db_time(dt) -> str | None:
     """How storage.models.UtcDateTime stores an instant on SQLite (naive UTC, microseconds)."""
-    return None if dt is None else dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def composition(db: Database) -> dict:
@@ -217,8 +216,7 @@ def composition(db: Database) -> dict:
 def time_inbox(db: Database, calls: int) -> dict:
     """``calls`` inbox reads, round-robin over users x filters, each in its own read-only unit of
     work as a web request would; percentiles per filter, per user and overall."""
-    with db.uow(readonly=True) as uow:
-        actors = {name: actor_for(uow, name) for name in USERS}
+    actors = {name: handle(db, whoami, actor=name, clock=CLOCK) for name in USERS}
     cases = [(u, f) for f in FILTERS for u in USERS]
     by_filter: dict[str, list[float]] = {f: [] for f in FILTERS}
     by_user: dict[str, list[float]] = {u: [] for u in USERS}
@@ -245,8 +243,7 @@ PAGE = int(os.environ.get("WUYE_BENCH_INBOX_PAGE", "500"))
 
 
 def _list(db: Database, actor: Actor, filters: dict) -> list[dict]:
-    with db.uow(readonly=True) as uow:
-        return list_tasks(uow, actor=actor, clock=CLOCK, limit=PAGE, **filters)
+    return handle(db, list_tasks, actor=actor, clock=CLOCK, limit=PAGE, **filters)
 
 
 def explain(db: Database, user: str, filters: dict) -> list[str]:
@@ -257,8 +254,7 @@ def explain(db: Database, user: str, filters: dict) -> list[str]:
     def catch(conn, cursor, statement, parameters, context, executemany):
         if "FROM tasks" in statement and "ORDER BY" in statement and not caught:
             caught.append((statement, parameters))
-    with db.uow(readonly=True) as uow:
-        actor = actor_for(uow, user)
+    actor = handle(db, whoami, actor=user, clock=CLOCK)
     event.listen(db.engine, "before_cursor_execute", catch)
     try:
         _list(db, actor, filters)

@@ -43,10 +43,9 @@ from engine.rules.permissions import SYSTEM
 from engine.usecases.audit import verify_audit
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
+from engine.usecases.runner import Database, connect, handle
 from engine.usecases.start_instance import start_instance
 from engine.usecases.users import add_user
-from engine.usecases.runner import actor_for
-from storage.uow import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "bpmn" / "leave_request.bpmn"
@@ -66,34 +65,30 @@ def _free_port() -> int:
 def seed(url: str, instances: int) -> Database:
     """Schema, groups, demo users, the test process, the 20 load users and ``instances`` started cases."""
     clock = SystemClock()
-    db = Database(url)
+    db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-noproc-"))
-    initialize(db, clock=clock, demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty)
     empty.rmdir()
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
-        for n, role in enumerate(ROLES, 1):
-            add_user(uow, actor=SYSTEM, clock=clock, name=f"load{n:02d}", groups=[role], password=f"load{n:02d}")
-        uow.commit()
+    handle(db, deploy, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
+    for n, role in enumerate(ROLES, 1):
+        handle(db, add_user, actor=SYSTEM, clock=clock, name=f"load{n:02d}", groups=[role], password=f"load{n:02d}")
     for n in range(instances):
-        with db.uow() as uow:
-            start_instance(uow, actor=actor_for(uow, "front_desk"), clock=clock, process_id="visit_request",
-                           data={"room": f"{n % 20 + 1}-{n % 4 + 1}-{n % 30 + 1}01"})
-            uow.commit()
+        handle(db, start_instance, actor="front_desk", clock=clock, process_id="visit_request",
+               data={"room": f"{n % 20 + 1}-{n % 4 + 1}-{n % 30 + 1}01"})
     return db
 
 
 class Server:
     """gunicorn serving ``webforms:create_app`` on 127.0.0.1; its error log is kept to count tracebacks."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, workers: int = WORKERS):
         self.port = _free_port()
         self.log = workdir / "gunicorn.log"
         config = {"DATABASE_URL": url, "INSTANCE_PATH": str(workdir / "instance"), "SECRET_KEY": "bench-load"}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
-             f"webforms:create_app({config!r})"],
+            [str(gunicorn), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
+             "--error-logfile", str(self.log), f"webforms:create_app({config!r})"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             self._wait_ready()
@@ -117,6 +112,13 @@ class Server:
                 conn.close()
             threading.Event().wait(0.2)
         raise RuntimeError("gunicorn did not answer within a minute")
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes gunicorn forked (the children of its master, from /proc)."""
+        children: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        return children
 
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback") if self.log.exists() else 0
@@ -196,7 +198,8 @@ class Staff:
         return resp.status, (json.loads(payload) if payload else None)
 
     def login(self) -> None:
-        status, body = self.call("POST", "/api/login", "POST /api/login", {"username": self.name, "password": self.name})
+        status, body = self.call("POST", "/api/login", "POST /api/login",
+                                 {"username": self.name, "password": self.name})
         if status != 200:
             raise RuntimeError(f"login of {self.name} failed: {status} {body}")
         self.headers["Authorization"] = f"Bearer {body['token']}"
@@ -257,8 +260,7 @@ def load_run(url: str, seconds: float, instances: int) -> dict:
             tracebacks = server.tracebacks()
         finally:
             server.stop()
-        with db.uow(readonly=True) as uow:
-            audit = verify_audit(uow, actor=SYSTEM, clock=SystemClock())
+        audit = handle(db, verify_audit, actor=SYSTEM, clock=SystemClock())
         db.dispose()
         return summarize(tally, elapsed, seeded, instances, tracebacks, audit)
     finally:

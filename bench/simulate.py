@@ -12,10 +12,12 @@ it a little later and to complete it later still, answering its form through the
 (bench/policies). The delay is drawn against the task's own due time: with probability ``on_time``
 the work is done at 5–85 % of the time allowed, otherwise after the due time. Tasks with no due
 time take 1–40 minutes, or 1–3 days when late (a slow step with no deadline of its own
-may breach a deadline of a later task that counts from the start of the case, e.g. C4). Fee cases also get the owner's payments,
-delivered as the ``payment_received`` message at the times the policy drew. At the end of the month
-the KPIs are computed from the stored data (bench/kpis.py) and the invariants are checked; the exit
-status is 0 only when they hold.
+may breach a deadline of a later task that counts from the start of the case, e.g. C4). Fee cases
+also get the owner's payments, delivered as the ``payment_received`` message at the times the
+policy drew. At the end of the month the KPIs are computed from the stored data (the product's own
+reports, engine/usecases/reports.py) and the invariants are checked; the exit status is 0 only when
+they hold. Every step goes through the runner (engine.usecases.runner.handle), as the CLI and the
+web app do.
 
 Nothing here reads the wall clock for business time; the stopwatch only reports how long it took."""
 from __future__ import annotations
@@ -27,40 +29,31 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from bench.kpis import check_invariants, compute_kpis
+from bench.kpis import check_invariants
 from bench.policies import Policy, policy_for
 from engine.clock import SHANGHAI, FixedClock, to_iso
-from engine.errors import BadInput, Conflict, NotFound, NotPermitted
+from engine.errors import BadInput, Conflict, NotFound, WuyeError
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
-from engine.step.runtime import ProcessFailed
-from engine.usecases.runner import actor_for
+from engine.usecases.browse import startable_processes
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
 from engine.usecases.instances import show_instance
 from engine.usecases.messages import deliver_message
+from engine.usecases.reports import kpis, month_bounds
+from engine.usecases.runner import Database, connect, handle
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task
 from engine.usecases.timers import fire_due_timers
-from engine.usecases.results import task_json
-from storage.uow import Database
 
 LATE_WITHOUT_DUE = (timedelta(days=1), timedelta(days=3))
 ON_TIME_WITHOUT_DUE = (timedelta(minutes=1), timedelta(minutes=40))
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """[first instant, first instant of the next month) of 'YYYY-MM' in Shanghai time, as UTC."""
-    try:
-        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise SystemExit(f"--month must be YYYY-MM, got {month!r}") from None
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first.astimezone(timezone.utc), following.astimezone(timezone.utc)
 
 
 def _stopwatch() -> float:
@@ -92,6 +85,7 @@ class Simulation:
         self.counts = {"started": 0, "claimed": 0, "completed": 0, "superseded": 0, "messages": 0,
                        "messages_not_waiting": 0, "timers_fired": 0, "steps": 0}
         self.policies: dict[str, Policy] = {}
+        self.startable: dict[str, dict] = {}         # process id -> its start form and start groups
         self.deploy_failures: dict[str, str] = {}
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -103,14 +97,14 @@ class Simulation:
         deployed = []
         for path in sorted(directory.glob("*.bpmn")):
             try:
-                with self.db.uow() as uow:
-                    out = deploy(uow, actor=SYSTEM, clock=self.clock, files=[(path.name, path.read_bytes()), *dmn])
-                    uow.commit()
+                out = handle(self.db, deploy, actor=SYSTEM, clock=self.clock,
+                             files=[(path.name, path.read_bytes()), *dmn])
                 deployed += [d["id"] for d in out["deployed"] if d["kind"] == "bpmn"]
             except (BadInput, ValueError) as e:
                 self.deploy_failures[path.name] = str(e)[:500]
         chosen = [p for p in dict.fromkeys(deployed) if not self.only or p in self.only]
         self.policies = {p: policy_for(p) for p in chosen}
+        self.startable = {p["process"]: p for p in handle(self.db, startable_processes, actor="demo", clock=self.clock)}
         return chosen
 
     def plan_starts(self) -> None:
@@ -122,7 +116,7 @@ class Simulation:
                 if policy.start_hours is not None:
                     local = at.astimezone(SHANGHAI)
                     at = local.replace(hour=self.rng.randint(*policy.start_hours), minute=self.rng.randint(0, 59),
-                                       second=0, microsecond=0).astimezone(timezone.utc)
+                                       second=0, microsecond=0).astimezone(UTC)
                 self._plan(at, "start", {"process": process, "n": n})
 
     # -- the loop -----------------------------------------------------------------------------------
@@ -141,7 +135,7 @@ class Simulation:
         """Move the clock and fire what fell due, as the timer worker does."""
         self.clock.set(when)
         self.counts["steps"] += 1
-        fired = fire_due_timers(self.db, clock=self.clock)
+        fired = handle(self.db, fire_due_timers, actor=None, clock=self.clock)
         self.counts["timers_fired"] += sum(1 for f in fired if f.get("timer"))
         for instance in {f["instance"] for f in fired}:
             self._plan_ready(self._ready_of(instance))
@@ -178,29 +172,22 @@ class Simulation:
         low, high = ON_TIME_WITHOUT_DUE if on_time else LATE_WITHOUT_DUE
         return low + (high - low) * self.rng.random()
 
-    def _call(self, fn, user: str | None, **kw):
-        with self.db.uow() as uow:
-            actor = actor_for(uow, user) if user else SYSTEM
-            out = fn(uow, actor=actor, clock=self.clock, **kw)
-            uow.commit()
-            return out
+    def _call(self, fn: Callable[..., Any], user: str | None, **kw: Any) -> Any:
+        return handle(self.db, fn, actor=user or SYSTEM, clock=self.clock, **kw)
 
     def _ready_of(self, instance: int) -> list[dict]:
-        with self.db.uow(readonly=True) as uow:
-            meta = uow.instances.get(instance).definition.meta
-            return [task_json(t, meta) for t in uow.tasks.for_instance(instance, states=["ready"])]
+        return self._call(show_instance, None, instance_id=instance)["ready"]
 
     # -- actions ------------------------------------------------------------------------------------
 
     def _do_start(self, p: dict) -> None:
         policy = self.policies[p["process"]]
-        with self.db.uow(readonly=True) as uow:
-            meta = uow.definitions.latest("bpmn", p["process"]).meta
-        starter = next(iter(meta.get("start_groups") or []), "demo")
-        data = policy.start_data(meta.get("start_form", []), self.rng, self.clock.now(), p["n"])
+        process = self.startable[p["process"]]
+        starter = next(iter(process["start_groups"] or []), "demo")
+        data = policy.start_data(process["start_form"], self.rng, self.clock.now(), p["n"])
         try:
             out = self._call(start_instance, starter, process_id=p["process"], data=data)
-        except (BadInput, ProcessFailed, NotPermitted) as e:
+        except WuyeError as e:
             self.refused.append({"kind": "start", "process": p["process"], "data": data, "error": str(e)[:300]})
             return
         self.counts["started"] += 1
@@ -216,7 +203,7 @@ class Simulation:
             self.counts["claimed"] += 1
         except (Conflict, NotFound):
             pass                              # cancelled meanwhile; the completion will notice
-        except NotPermitted as e:
+        except WuyeError as e:
             self.refused.append({"kind": "claim", "task": p["task"]["name"], "user": p["user"], "error": str(e)})
 
     def _do_complete(self, p: dict) -> None:
@@ -230,7 +217,7 @@ class Simulation:
         except (Conflict, NotFound):
             self.counts["superseded"] += 1    # an interrupting timer or message took it away
             return
-        except (BadInput, ProcessFailed, NotPermitted) as e:
+        except WuyeError as e:
             self.refused.append({"kind": "complete", "process": task["process"], "task": task["name"],
                                  "instance": task["instance"], "data": answer, "error": str(e)[:300]})
             return
@@ -243,7 +230,7 @@ class Simulation:
         except NotFound:
             self.counts["messages_not_waiting"] += 1   # already paid off, ended, or between waits
             return
-        except (BadInput, ProcessFailed) as e:
+        except WuyeError as e:
             self.refused.append({"kind": "message", "instance": p["instance"], "error": str(e)[:300]})
             return
         self.counts["messages"] += 1
@@ -252,13 +239,12 @@ class Simulation:
     # -- the report ---------------------------------------------------------------------------------
 
     def report(self, seconds: float) -> dict:
-        follow_up = {p: pol.follow_up_tasks for p, pol in self.policies.items()}
         return {"month": self.month, "seed": self.seed, "cases_per_process": self.cases, "on_time": self.on_time,
                 "processes": list(self.policies), "deploy_failures": self.deploy_failures,
                 "clock": {"from": to_iso(self.start), "to": to_iso(self.clock.now()),
                           "step_minutes": self.step.total_seconds() / 60},
                 "activity": self.counts,
-                "kpis": compute_kpis(self.db, start=self.start, end=self.end, follow_up_tasks=follow_up),
+                "kpis": handle(self.db, kpis, actor=SYSTEM, clock=self.clock, month=self.month),
                 "invariants": check_invariants(self.db, clock=self.clock, refused=self.refused),
                 "seconds": round(seconds, 1)}
 
@@ -288,11 +274,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 0 <= args.on_time <= 1 or args.cases < 1 or args.step <= 0:
         p.error("--on-time must be within 0..1, --cases at least 1, --step positive")
+    try:
+        start, _ = month_bounds(args.month)
+    except BadInput as e:
+        p.error(f"--month: {e.message}")
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='wuye-sim-')}/sim.sqlite3"
-    db = Database(url)
+    db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-sim-none-"))
-    start, _ = month_bounds(args.month)
-    initialize(db, clock=FixedClock(start - timedelta(days=1)), demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=FixedClock(start - timedelta(days=1)), demo=True, processes_dir=empty)
     report = simulate(db, month=args.month, cases=args.cases, seed=args.seed, on_time=args.on_time,
                       step_minutes=args.step, processes=args.processes.split(",") if args.processes else None)
     report["database"] = url if args.db is None else "(given)"

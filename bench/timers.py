@@ -31,16 +31,15 @@ from pathlib import Path
 
 from sqlalchemy import event, func, insert, select
 
-from engine.clock import FixedClock, SystemClock, parse_instant, to_iso
-from engine.rules.permissions import SYSTEM
-from engine.usecases.runner import actor_for
 from cli.timer_loop import TimerLoop
+from engine.clock import Clock, FixedClock, SystemClock, parse_instant, to_iso
+from engine.rules.permissions import SYSTEM, Actor
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
+from engine.usecases.runner import Database, connect, handle, writes
 from engine.usecases.start_instance import start_instance
 from engine.usecases.timers import fire_due_timers
-from storage.models import Event, Instance
-from storage.uow import Database
+from storage.models import Event, Instance  # the bulk clones and the lateness read below, not use cases
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "bpmn" / "timers" / "loop_deadline.bpmn"
@@ -55,31 +54,31 @@ def ms_percentiles(samples_s: list[float]) -> dict:
     xs = sorted(samples_s)
 
     def rank(p: float) -> float:
-        return round(xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs))) - 1))] * 1000, 3)
+        return round(xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))] * 1000, 3)
     return {"p50_ms": rank(50), "p95_ms": rank(95), "max_ms": round(xs[-1] * 1000, 3), "runs": len(xs)}
+
+
+@writes
+def _start_batch(uow, *, actor: Actor, clock: Clock, dues: list) -> list[int]:
+    """Several loop_deadline instances in one transaction (creating 1,000 must not outlast the lead time)."""
+    return [start_instance(uow, actor=actor, clock=clock, process_id="loop_deadline",
+                           data={"due": to_iso(d), "recover_at": "2000-01-01"})["instance"] for d in dues]
 
 
 def start_many(db: Database, clock, dues, per_transaction: int = 25) -> list[int]:
     ids: list[int] = []
     dues = list(dues)
     for i in range(0, len(dues), per_transaction):
-        with db.uow() as uow:
-            actor = actor_for(uow, "dispatcher")
-            ids += [start_instance(uow, actor=actor, clock=clock, process_id="loop_deadline",
-                                   data={"due": to_iso(d), "recover_at": "2000-01-01"})["instance"]
-                    for d in dues[i:i + per_transaction]]
-            uow.commit()
+        ids += handle(db, _start_batch, actor="dispatcher", clock=clock, dues=dues[i:i + per_transaction])
     return ids
 
 
 def setup(url: str) -> Database:
-    db = Database(url)
+    db = connect(url)
     clock = FixedClock(T0)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-"))
-    initialize(db, clock=clock, demo=True, processes_dir=empty)
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
-        uow.commit()
+    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty)
+    handle(db, deploy, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
     return db
 
 
@@ -125,7 +124,7 @@ def explain(db: Database) -> dict:
         with db.uow() as uow:
             uow.instances.claim_due(clock.now())      # rolled back: nothing claimed
     plans = {}
-    for name, work in (("due_probe", lambda: fire_due_timers(db, clock=clock)), ("claim", claim),
+    for name, work in (("due_probe", lambda: handle(db, fire_due_timers, actor=None, clock=clock)), ("claim", claim),
                        ("next_due", loop.plan)):
         statement, params = captured_statements(db, work)[0]
         raw = db.engine.raw_connection()
@@ -151,11 +150,11 @@ def sweep_figures(db: Database, waiting: int, due: int, runs: int) -> dict:
     out["setup"] = {"waiting_clones": waiting, "clone_seconds": round(stopwatch() - t, 1)}
     clock = FixedClock(T0 + timedelta(hours=2))
     for _ in range(5):                                  # warm the pool and caches
-        fire_due_timers(db, clock=clock)
+        handle(db, fire_due_timers, actor=None, clock=clock)
     samples = []
     for _ in range(runs):
         t = stopwatch()
-        assert fire_due_timers(db, clock=clock) == []
+        assert handle(db, fire_due_timers, actor=None, clock=clock) == []
         samples.append(stopwatch() - t)
     out["sweep_none_due"] = {"waiting": waiting, **ms_percentiles(samples)}
     loop, samples = TimerLoop(db, clock), []
@@ -170,7 +169,7 @@ def sweep_figures(db: Database, waiting: int, due: int, runs: int) -> dict:
     ids = start_many(db, FixedClock(T0), [T0 + timedelta(hours=1)] * due)
     created = stopwatch() - t
     t = stopwatch()
-    fired = fire_due_timers(db, clock=clock)
+    fired = handle(db, fire_due_timers, actor=None, clock=clock)
     took = stopwatch() - t
     assert sorted(r["instance"] for r in fired) == sorted(ids), "not every due timer fired"
     out["sweep_due"] = {"due": due, "waiting_besides": waiting, "seconds": round(took, 2),
@@ -211,7 +210,7 @@ def lateness(db: Database, timers: int, spread: float, lead: float = 45.0) -> di
         ids = start_many(db, clock, dues)
         created_by = clock.now()
         creation = stopwatch() - t
-        due_of = dict(zip(ids, dues))
+        due_of = dict(zip(ids, dues, strict=True))
         deadline = stopwatch() + lead + spread + 120
         fired: dict[int, object] = {}
         while len(fired) < timers and stopwatch() < deadline:
@@ -227,7 +226,7 @@ def lateness(db: Database, timers: int, spread: float, lead: float = 45.0) -> di
     late = sorted((fired[i] - due_of[i]).total_seconds() for i in fired)
 
     def rank(p: float) -> float:
-        return round(late[min(len(late) - 1, max(0, int(round(p / 100 * len(late))) - 1))], 3)
+        return round(late[min(len(late) - 1, max(0, round(p / 100 * len(late)) - 1))], 3)
     return {"process": f"wuye {command[0]} (SystemClock)", "timers": timers, "spread_s": spread,
             "fired": len(fired), "p50_s": rank(50), "p99_s": rank(99), "max_s": round(late[-1], 3),
             "over_1s": sum(1 for x in late if x > 1.0), "min_s": round(late[0], 3),
@@ -247,8 +246,8 @@ def bench_database(url: str, *, waiting: int, due: int, runs: int, timers: int, 
 
 
 def run(pg: bool = True, quick: bool = False, with_lateness: bool = True) -> dict:
-    sizes = dict(waiting=10_000, due=100, runs=50, timers=200) if quick else \
-        dict(waiting=100_000, due=1_000, runs=200, timers=1_000)
+    sizes = ({"waiting": 10_000, "due": 100, "runs": 50, "timers": 200} if quick else
+             {"waiting": 100_000, "due": 1_000, "runs": 200, "timers": 1_000})
     out: dict = {"machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in os.getloadavg()]},
                  "data": "waiting instances are SQL clones of one engine-started instance; due and lateness "
                          "instances are started through start_instance"}

@@ -1,20 +1,23 @@
 """The `wuye` command line: the contract of design.md (names, flags, JSON on stdout, exit codes:
 2 bad input, 3 not permitted, 4 not found, 5 conflict; one line on stderr, never a traceback for a
-user's mistake). Each command parses its arguments, calls one engine use case, prints JSON."""
+user's mistake). Each command is a row of COMMANDS: the use case it runs through the runner and
+its arguments read from the command line; the result is printed as JSON."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine.clock import FixedClock, SystemClock, parse_instant
-from engine.errors import BadInput, Conflict, WuyeError
+from engine.clock import Clock, FixedClock, SystemClock, parse_instant
+from engine.errors import BadInput, WuyeError
 from engine.rules.permissions import SYSTEM
-from engine.usecases.runner import actor_for
-from engine.usecases import audit, deploy, init, instances, messages, start_instance, tasks, timers, users
-from storage.uow import ConcurrentUpdate, Database
+from engine.usecases import audit, deploy, init, instances, messages, reports, start_instance, tasks, timers, users
+from engine.usecases.runner import Database, connect, handle
 
 
 def _row_id(text: str) -> int:
@@ -43,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd("init", "create or upgrade the schema and deploy processes/")
     sp.add_argument("--demo", action="store_true", help="one user per group (password = name) and `demo`")
     sp = cmd("user", "manage users")
-    usub = sp.add_subparsers(dest="user_command", required=True)
+    usub = sp.add_subparsers(dest="sub", required=True)
     ua = usub.add_parser("add", parents=[common], help="create a user (password from stdin, else random)")
     ua.add_argument("name")
     ua.add_argument("--groups", required=True, metavar="G1,G2")
@@ -53,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp, required=False)
     sp = cmd("start", "start an instance of the latest version")
     sp.add_argument("process_id")
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     sp = cmd("tasks", "ready tasks this user may complete")
     as_user(sp)
     sp.add_argument("--instance", type=_row_id)
@@ -71,19 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp)
     sp = cmd("complete", "validate form data and complete a task")
     sp.add_argument("task_id")
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     sp = cmd("message", "deliver a BPMN message to a waiting instance")
     sp.add_argument("name")
     sp.add_argument("--instance", type=_row_id, required=True)
-    as_user(sp); data(sp)
+    as_user(sp)
+    data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
     for name in ("show", "history"):
         sp = cmd(name, f"{name} an instance")
         sp.add_argument("instance", type=_row_id)
         as_user(sp, required=False)
     sp = cmd("audit", "audit the event log")
-    asub = sp.add_subparsers(dest="audit_command", required=True)
+    asub = sp.add_subparsers(dest="sub", required=True)
     asub.add_parser("verify", parents=[common], help="check the hash chain; names the first broken event")
+    sp = cmd("report", "the KPIs and violations of procedures.md for a month")
+    rsub = sp.add_subparsers(dest="sub", required=True)
+    for name, help_ in (("kpi", "投诉处理及时率, follow-up rates, 收缴率, violations by deadline"),
+                        ("violations", "every violation of the month, per responsible person")):
+        rp = rsub.add_parser(name, parents=[common], help=help_)
+        rp.add_argument("--month", required=True, metavar="YYYY-MM")
+        as_user(rp, required=False)
     sp = cmd("serve", "the web app with the timer loop")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=5000)
@@ -100,7 +113,7 @@ def _json_arg(text: str | None, flag: str = "--data"):
         raise BadInput(f"{flag}: 不是有效的 JSON (invalid JSON: {e.msg} at line {e.lineno} column {e.colno})") from None
 
 
-def _clock(args):
+def _clock(args: argparse.Namespace) -> Clock:
     if getattr(args, "now", None) is None:
         return SystemClock()
     try:
@@ -109,52 +122,51 @@ def _clock(args):
         raise BadInput(f"--now: {e}") from None
 
 
-def run(args, db: Database, clock) -> object:
-    c = args.command
-    if c == "init":
-        return init.initialize(db, clock=clock, demo=args.demo)
-    if c == "timers":
-        return timers.fire_due_timers(db, clock=clock)
-    if c == "serve" or c == "worker":
-        from cli.serve import serve, worker   # the web layer is loaded only for these two
-        return serve(db, args.host, args.port, clock=clock) if c == "serve" else worker(db, clock=clock)
-    readonly = c in ("tasks", "show", "history", "audit")
-    with db.uow(readonly=readonly) as uow:
-        actor = actor_for(uow, args.as_user) if getattr(args, "as_user", None) else SYSTEM
-        if c == "user":
-            password = _stdin_password()
-            result = users.add_user(uow, actor=actor, clock=clock, name=args.name, password=password,
-                                    groups=[g.strip() for g in args.groups.split(",") if g.strip()],
-                                    display_name=args.display_name)
-        elif c == "deploy":
-            result = deploy.deploy(uow, actor=actor, clock=clock, files=[_read(f) for f in args.files])
-        elif c == "start":
-            result = start_instance.start_instance(uow, actor=actor, clock=clock, process_id=args.process_id,
-                                                   data=_json_arg(args.data))
-        elif c == "tasks":
-            return tasks.list_tasks(uow, actor=actor, clock=clock, instance_id=args.instance, every_group=args.all,
-                                    process_id=args.process, overdue=args.overdue, room=args.room)
-        elif c in ("claim", "unclaim"):
-            fn = tasks.claim_task if c == "claim" else tasks.unclaim_task
-            result = fn(uow, actor=actor, clock=clock, task_id=args.task_id)
-        elif c == "assign":
-            result = tasks.assign_task(uow, actor=actor, clock=clock, task_id=args.task_id, assignee=args.to)
-        elif c == "complete":
-            result = tasks.complete_task(uow, actor=actor, clock=clock, task_id=args.task_id,
-                                         data=_json_arg(args.data))
-        elif c == "message":
-            result = messages.deliver_message(uow, actor=actor, clock=clock, instance_id=args.instance,
-                                              name=args.name, data=_json_arg(args.data))
-        elif c == "show":
-            return instances.show_instance(uow, actor=actor, clock=clock, instance_id=args.instance)
-        elif c == "history":
-            return instances.history(uow, actor=actor, clock=clock, instance_id=args.instance)
-        elif c == "audit":
-            return audit.verify_audit(uow, actor=actor, clock=clock)
-        else:  # pragma: no cover - argparse refuses unknown commands
-            raise BadInput(f"unknown command {c}")
-        uow.commit()
-        return result
+@dataclass(frozen=True)
+class Command:
+    """One `wuye` command: the use case it runs and its arguments read from the command line.
+    ``actor``: "user" runs it as ``--as USER`` (the system when that is optional and absent);
+    "none" for the use cases that take no actor (the schema and the timer sweep)."""
+    use_case: Callable[..., Any]
+    args: Callable[[argparse.Namespace], dict[str, Any]] = field(default=lambda a: {})
+    actor: str = "user"
+
+
+def _groups(text: str) -> list[str]:
+    return [g.strip() for g in text.split(",") if g.strip()]
+
+
+COMMANDS: dict[str, Command] = {
+    "init": Command(init.initialize, lambda a: {"demo": a.demo}, actor="none"),
+    "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
+                                                    "password": _stdin_password(), "display_name": a.display_name}),
+    "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
+    "start": Command(start_instance.start_instance, lambda a: {"process_id": a.process_id, "data": _json_arg(a.data)}),
+    "tasks": Command(tasks.list_tasks, lambda a: {"instance_id": a.instance, "every_group": a.all,
+                                                  "process_id": a.process, "overdue": a.overdue, "room": a.room}),
+    "claim": Command(tasks.claim_task, lambda a: {"task_id": a.task_id}),
+    "unclaim": Command(tasks.unclaim_task, lambda a: {"task_id": a.task_id}),
+    "assign": Command(tasks.assign_task, lambda a: {"task_id": a.task_id, "assignee": a.to}),
+    "complete": Command(tasks.complete_task, lambda a: {"task_id": a.task_id, "data": _json_arg(a.data)}),
+    "message": Command(messages.deliver_message, lambda a: {"instance_id": a.instance, "name": a.name,
+                                                            "data": _json_arg(a.data)}),
+    "timers": Command(timers.fire_due_timers, actor="none"),
+    "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
+    "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
+    "audit verify": Command(audit.verify_audit),
+    "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
+    "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
+}
+
+
+def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
+    """The command's use case through the runner, or (serve, worker) the long-running processes."""
+    if args.command in ("serve", "worker"):
+        from cli.serve import serve, worker  # the web layer is loaded only for these two
+        return serve(db, args.host, args.port, clock=clock) if args.command == "serve" else worker(db, clock=clock)
+    command = COMMANDS[" ".join(filter(None, (args.command, getattr(args, "sub", None))))]
+    actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None
+    return handle(db, command.use_case, actor=actor, clock=clock, **command.args(args))
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024   # the largest procedure is ~200 KB; the web upload limit is 2 MiB
@@ -185,15 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     db = None
     try:
         clock = _clock(args)
-        db = Database()
+        db = connect()
         result = run(args, db, clock)
     except WuyeError as e:
         print(f"wuye: {e.message}{_field_details(e.fields)}", file=sys.stderr)
         return e.exit_code
-    except ConcurrentUpdate:
-        print("wuye: 数据已被他人修改，请刷新后重试 (someone else changed it first: reload and try again)",
-              file=sys.stderr)
-        return Conflict.exit_code
     except (OperationalError, ProgrammingError) as e:
         text = str(e.orig) if getattr(e, "orig", None) else str(e)
         if "no such table" in text or "does not exist" in text:

@@ -17,10 +17,10 @@ import os
 import signal
 import threading
 
+from cli.timer_loop import TimerLoop
 from engine.clock import Clock, SystemClock
 from engine.errors import WuyeError
-from cli.timer_loop import TimerLoop
-from storage.uow import Database
+from engine.usecases.runner import Database
 
 log = logging.getLogger("wuye")
 

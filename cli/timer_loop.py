@@ -39,10 +39,9 @@ import weakref
 from datetime import datetime
 
 from engine.clock import Clock, SystemClock, to_iso
-from engine.step.runtime import TIMERS_CHANNEL
+from engine.usecases.browse import next_timer_due
+from engine.usecases.runner import Database, handle, on_timer_commits, timer_commits_elsewhere
 from engine.usecases.timers import fire_due_timers
-from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
-from storage.uow import Database
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ CONTENDED = 0.05            # the earliest due instance is held by another sweep
 BATCH = 50                  # instances per fire_due_timers call; stop requests are honoured between
 ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)   # after a sweep failed (database down, ...)
 
-_loops: "weakref.WeakSet[TimerLoop]" = weakref.WeakSet()
+_loops: weakref.WeakSet[TimerLoop] = weakref.WeakSet()
 _loops_lock = threading.Lock()
 
 
@@ -122,11 +121,9 @@ class TimerLoop:
     def run(self) -> None:
         with _loops_lock:
             _loops.add(self)
-        add_commit_listener(TIMERS_CHANNEL, self.wake)
-        listener = None
-        if self.postgres:
-            listener = PostgresListener(self.db.url, TIMERS_CHANNEL, self.wake, self._stopping)
-            listener.start()
+        stop_listening = on_timer_commits(self.wake)
+        listener = timer_commits_elsewhere(self.db, self.wake, self._stopping)
+        if listener is not None:
             listener.listening.wait(10)
         self.ready.set()
         log.info("%s: timer loop running (%s, max sleep %.1f s)", self.name, self.db.engine.dialect.name,
@@ -139,14 +136,14 @@ class TimerLoop:
                     self.sweep()
                     timeout = self.plan()
                     failures = 0
-                except Exception:  # noqa: BLE001 -- the loop outlives a database outage
+                except Exception:
                     timeout = ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF) - 1)]
                     failures += 1
                     log.exception("%s: sweep failed; next attempt in %.0f s", self.name, timeout)
                 self.sleeps += 1
                 self._wake.wait(timeout)
         finally:
-            remove_commit_listener(TIMERS_CHANNEL, self.wake)
+            stop_listening()
             with _loops_lock:
                 _loops.discard(self)
             if listener is not None:
@@ -159,7 +156,7 @@ class TimerLoop:
         self.sweeps += 1
         results: list[dict] = []
         while not self._stopping.is_set():
-            batch = fire_due_timers(self.db, clock=self.clock, limit=BATCH)
+            batch = handle(self.db, fire_due_timers, actor=None, clock=self.clock, limit=BATCH)
             if not batch:
                 break
             results.extend(batch)
@@ -174,8 +171,7 @@ class TimerLoop:
 
     def plan(self) -> float:
         """Seconds to sleep: until just past the earliest next_timer_at (one index probe)."""
-        with self.db.uow(readonly=True) as uow:
-            self.next_due = uow.instances.next_timer_at()
+        self.next_due = handle(self.db, next_timer_due, actor=None, clock=self.clock)
         seconds = sleep_seconds(self.clock.now(), self.next_due, self.max_sleep)
         log.debug("%s: next timer %s; sleeping %.3f s", self.name,
                   to_iso(self.next_due) if self.next_due else "none", seconds)

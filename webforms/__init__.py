@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from engine.clock import SystemClock
-from storage.uow import Database
+from engine.usecases.runner import connect
 
 _DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
@@ -36,18 +36,20 @@ _DEFAULTS = {
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Config keys (besides Flask's): INSTANCE_PATH (default ./instance); DATABASE (a storage Database) or DATABASE_URL (else
-    WUYE_DATABASE_URL, else the SQLite file under instance/); CLOCK (default SystemClock; tests pass a
-    FixedClock); SECRET_KEY (else SECRET_KEY / WUYE_SECRET_KEY from the environment, else a key
-    generated once and kept in instance/secret_key); SESSION_COOKIE_SECURE behind HTTPS; TRUSTED_PROXIES (or WUYE_TRUSTED_PROXIES):
-    how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust none)."""
+    """Config keys (besides Flask's): INSTANCE_PATH (default ./instance); DATABASE (a Database from
+    engine.usecases.runner.connect) or DATABASE_URL (else WUYE_DATABASE_URL, else the SQLite file
+    under instance/); CLOCK (default SystemClock; tests pass a FixedClock); SECRET_KEY (else
+    SECRET_KEY / WUYE_SECRET_KEY from the environment, else a key generated once and kept in
+    instance/secret_key); SESSION_COOKIE_SECURE behind HTTPS; TRUSTED_PROXIES (or
+    WUYE_TRUSTED_PROXIES): how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0:
+    trust none)."""
     config = dict(config or {})
     app = Flask(__name__, instance_relative_config=True, instance_path=config.get("INSTANCE_PATH"))
     app.config.update(_DEFAULTS)
     app.config.update(config)
     app.config["SECRET_KEY"] = (app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
                                 or os.environ.get("WUYE_SECRET_KEY") or _stored_secret(Path(app.instance_path)))
-    database = app.config.get("DATABASE") or Database(app.config.get("DATABASE_URL"))
+    database = app.config.get("DATABASE") or connect(app.config.get("DATABASE_URL"))
     clock = app.config.get("CLOCK") or SystemClock()
 
     app.url_map.converters["int"] = RowId

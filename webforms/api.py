@@ -15,7 +15,7 @@ from engine.usecases.sessions import actor_for_token, issue_api_token
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
 from webforms.auth import attempt_login
-from webforms.calls import act, in_uow, read
+from webforms.calls import act, call, read
 from webforms.errors import error_response
 from webforms.security import csrf
 
@@ -31,16 +31,15 @@ class MalformedRequest(WuyeError):
 def _authenticate():
     """A Bearer header decides alone (a wrong token is 401 even with a session cookie); without one
     the session must be signed in, and a cookie-authenticated POST must carry the CSRF token."""
-    g.token_actor = None
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
         actor = None
         if scheme.lower() == "bearer" and token.strip():
-            actor = in_uow(lambda uow, clock: actor_for_token(uow, clock=clock, token=token.strip()), commit=False)
+            actor = call(actor_for_token, token=token.strip())
         if actor is None:
             return error_response(401, "令牌无效或已过期，请重新登录 (invalid or expired Bearer token)")
-        g.token_actor = actor
+        g.actor = actor               # every call of this request is made as the token's actor
         return None
     if request.endpoint == "api.login":
         return None
@@ -74,7 +73,7 @@ def _int_arg(name: str) -> int | None:
 def login():
     body = _body()
     actor = attempt_login(str(body.get("username") or ""), str(body.get("password") or ""), via="api")
-    return jsonify(in_uow(lambda uow, clock: issue_api_token(uow, clock=clock, actor=actor), commit=True))
+    return jsonify(call(issue_api_token, actor=actor))
 
 
 @bp.route("/processes")

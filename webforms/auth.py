@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine.errors import NotPermitted, WuyeError
+from engine.errors import WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.runner import actor_for
 from engine.usecases.sessions import log_in
-from webforms.calls import in_uow, wuye
+from webforms.calls import call, current_actor, wuye
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 
 class WebUser(UserMixin):
-    """The signed-in person as Flask-Login sees them; the engine sees ``.actor``."""
+    """The signed-in person as Flask-Login sees them: only the name the session carries. Who they
+    are now (active, which groups) is resolved by the runner inside each use case's own unit of
+    work, so loading the user costs no transaction; ``.actor`` is that resolved person."""
 
-    def __init__(self, actor: Actor):
-        self.actor = actor
+    def __init__(self, name: str):
+        self.name = name
 
     def get_id(self) -> str:
-        return self.actor.name
+        return self.name
+
+    @property
+    def actor(self) -> Actor:
+        return current_actor()
 
 
 class TooManyAttempts(WuyeError):
@@ -38,7 +43,7 @@ class LoginRefused(WuyeError):
     http_status = 401
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录 (please log in)"
@@ -46,11 +51,10 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def _load_user(name: str) -> WebUser | None:
-    try:
-        return WebUser(in_uow(lambda uow, clock: actor_for(uow, name), commit=False))
-    except NotPermitted:             # deleted or deactivated since the session began
-        return None
+def _load_user(name: str) -> WebUser:
+    """No database here: a user deleted or deactivated since the session began is refused by the
+    first use case the request calls (UnknownActor), and webforms.errors then signs them out."""
+    return WebUser(name)
 
 
 def attempt_login(name: str, password: str, *, via: str) -> Actor:
@@ -61,8 +65,7 @@ def attempt_login(name: str, password: str, *, via: str) -> Actor:
     if wait is not None:
         raise TooManyAttempts(f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试 "
                               f"(too many failed logins; try again in {wait} s)")
-    actor = in_uow(lambda uow, clock: log_in(uow, clock=clock, name=name, password=password, via=via,
-                                             address=address), commit=True)
+    actor = call(log_in, name=name, password=password, via=via, address=address)
     if actor is None:
         limiter.failed(name, address, now)
         raise LoginRefused("用户名或密码错误 (wrong user name or password)")
@@ -94,7 +97,7 @@ def login():
         try:
             actor = attempt_login(form.username.data, form.password.data, via="web")
             session.clear()          # nothing from before sign-in (a planted CSRF token) survives it
-            login_user(WebUser(actor))
+            login_user(WebUser(actor.name))
             return redirect(safe_next(request.args.get("next")))
         except (TooManyAttempts, LoginRefused) as e:
             status, error = (429 if isinstance(e, TooManyAttempts) else 200), e.message.split(" (")[0]

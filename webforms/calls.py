@@ -1,6 +1,17 @@
-"""How a view calls the engine: one use case in one unit of work, as the signed-in actor, on the
-app's clock. ``read`` never commits; ``act`` commits once (a step that moves a timer earlier wakes
-the timer loop through the unit of work's own commit signal, not from here)."""
+"""How a view calls the engine: one use case through the runner (``engine.usecases.runner.handle``),
+as the person asking, on the app's clock. The runner opens the unit of work, resolves the user,
+commits once (a step that moves a timer earlier wakes the timer loop through the unit of work's
+own commit signal, not from here) and maps conflicts.
+
+Who is asking costs no transaction of its own: the session carries only the user's name, which the
+runner resolves inside the call's unit of work (a user deactivated since sign-in is refused there,
+and webforms.errors signs the session out); a bearer token's actor is resolved once per request.
+
+- ``show`` is a page's read: what the page shows, who asked and the navigation's counts, in one
+  read; the actor and the counts are kept for the rest of the request (``current_actor``, the
+  templates' navigation).
+- ``read`` / ``act`` run a reading / writing use case as the person asking (the JSON API, actions).
+- ``call`` runs one as nobody in particular, or as an actor given explicitly (signing in)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,9 +22,10 @@ from flask import Flask, current_app, g
 from flask_login import current_user
 
 from engine.clock import Clock
-from engine.errors import Conflict
 from engine.rules.permissions import Actor
-from storage.uow import ConcurrentUpdate, Database
+from engine.usecases.browse import Page, page
+from engine.usecases.runner import Database, handle
+from engine.usecases.sessions import whoami
 
 
 @dataclass
@@ -31,34 +43,40 @@ def wuye() -> Wuye:
     return current_app.extensions["wuye"]
 
 
+def asking() -> Actor | str:
+    """The actor already resolved in this request (a bearer token's, or a page read's), else the
+    signed-in user's name for the runner to resolve."""
+    actor = g.get("actor")
+    return actor if actor is not None else current_user.get_id()
+
+
+def call(use_case: Callable[..., Any], *, actor: Actor | str | None = None, **args: Any) -> Any:
+    w = wuye()
+    return handle(w.db, use_case, actor=actor, clock=w.clock, **args)
+
+
+def read(use_case: Callable[..., Any], **args: Any) -> Any:
+    return call(use_case, actor=asking(), **args)
+
+
+act = read     # the runner commits a @writes use case and never a @reads one: the same call
+
+
+def show(use_case: Callable[..., Any], **args: Any) -> Any:
+    shown: Page = call(page, actor=asking(), show=use_case, **args)
+    g.actor, g.nav_counts = shown.actor, shown.counts
+    return shown.shown
+
+
 def current_actor() -> Actor:
-    """The bearer token's actor on API calls that carry one, else the session's user."""
-    actor = g.get("token_actor")
-    return actor if actor is not None else current_user.actor
+    """The person asking, with their groups (one read if nothing in this request resolved them yet)."""
+    if g.get("actor") is None:
+        show(whoami)
+    return g.actor
 
 
-def read(use_case: Callable[..., Any], *, actor: Actor | None = None, **kwargs) -> Any:
-    w = wuye()
-    with w.db.uow(readonly=True) as uow:
-        return use_case(uow, actor=actor or current_actor(), clock=w.clock, **kwargs)
-
-
-def act(use_case: Callable[..., Any], *, actor: Actor | None = None, **kwargs) -> Any:
-    w = wuye()
-    try:
-        with w.db.uow() as uow:
-            result = use_case(uow, actor=actor or current_actor(), clock=w.clock, **kwargs)
-            uow.commit()
-    except ConcurrentUpdate:
-        raise Conflict("别人刚刚修改了同一个流程实例，请刷新后重试 (someone else changed it first; reload and retry)") from None
-    return result
-
-
-def in_uow(work: Callable[..., Any], *, commit: bool) -> Any:
-    """For the sign-in use cases, which take no actor: ``work(uow, clock)``."""
-    w = wuye()
-    with w.db.uow(readonly=not commit) as uow:
-        result = work(uow, w.clock)
-        if commit:
-            uow.commit()
-    return result
+def navigation_counts() -> dict[str, int]:
+    """The inbox counts the navigation shows: those read with the page, else one read for them."""
+    if g.get("nav_counts") is None:
+        show(whoami)
+    return g.nav_counts

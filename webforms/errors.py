@@ -4,10 +4,12 @@ status code (403 not permitted, 404 not found, 409 someone else was first, 422 b
 from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import WuyeError
+from engine.usecases.runner import UnknownActor
 from webforms.auth import login_manager
 
 TITLES = {400: "请求无效", 401: "请先登录", 403: "无权操作", 404: "找不到", 405: "不支持的操作",
@@ -39,6 +41,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(WuyeError)
     def _engine_error(e: WuyeError):
         return error_response(e.http_status, e.message, e.fields)
+
+    @app.errorhandler(UnknownActor)
+    def _signed_out(e: UnknownActor):
+        """The session's user was deleted or deactivated since signing in: the session ends here."""
+        logout_user()
+        return _unauthorized()
 
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError):

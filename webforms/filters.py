@@ -10,9 +10,8 @@ from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
-from engine.usecases.browse import inbox_counts
-from webforms.calls import read, wuye
-from webforms.formdata import widget
+from webforms.calls import current_actor, navigation_counts, wuye
+from webforms.forms import widget
 
 DUE_SOON_MINUTES = 60
 
@@ -113,7 +112,7 @@ def init_app(app: Flask) -> None:
     def _navigation():
         if not current_user.is_authenticated:
             return {}
-        actor = current_user.actor
+        actor = current_actor()          # read with the page's own use case, as are the counts
         return {"actor": actor, "read_only": not actor.working_groups,
-                "nav_counts": read(inbox_counts, actor=actor), "now_input": input_datetime(wuye().clock.now()),
+                "nav_counts": navigation_counts(), "now_input": input_datetime(wuye().clock.now()),
                 "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

@@ -11,28 +11,24 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.rules.groups import GROUPS
-from engine.usecases.browse import inbox_counts
-from engine.usecases.tasks import assign_task, claim_task, task_page, unclaim_task
+from engine.usecases.browse import inbox_page
+from engine.usecases.tasks import assign_task, claim_task, unclaim_task
 from webforms.auth import safe_next
-from webforms.calls import act, current_actor, read
+from webforms.calls import act, navigation_counts, show
 
 bp = Blueprint("inbox", __name__)
 
 
-def _filters() -> dict:
+def _page() -> dict:
+    """The page the URL asks for (its filters; ``after``: where it starts), read with the
+    navigation, and the query arguments (filters) its "更多" link must keep."""
     a = request.args
-    actor = current_actor()
-    every = (a.get("all") == "1" or not actor.working_groups) and bool(actor.is_supervisor or actor.is_auditor)
-    return {"process_id": a.get("process") or None, "lane": a.get("lane") or None, "room": a.get("room") or None,
-            "overdue": a.get("overdue") == "1", "every_group": every}
-
-
-def _page(filters: dict) -> dict:
-    """The page the URL asks for, and the query arguments (filters) its "更多" link must keep."""
-    page = read(task_page, limit=current_app.config["INBOX_PAGE_SIZE"], after=request.args.get("after") or None,
-                **filters)
-    page["filter_args"] = {k: v for k, v in request.args.items() if k != "after"}
+    page = show(inbox_page, ask_all=a.get("all") == "1", limit=current_app.config["INBOX_PAGE_SIZE"],
+                after=a.get("after") or None, process_id=a.get("process") or None, lane=a.get("lane") or None,
+                room=a.get("room") or None, overdue=a.get("overdue") == "1")
+    page["filters"] = {"process_id": a.get("process") or None, "overdue": a.get("overdue") == "1",
+                       "every_group": page["every_group"]}
+    page["filter_args"] = {k: v for k, v in a.items() if k != "after"}
     return page
 
 
@@ -45,16 +41,13 @@ def home():
 @bp.route("/inbox")
 @login_required
 def index():
-    filters = _filters()
-    page = _page(filters)
-    tasks = page["tasks"]
-    actor = current_actor()
+    page = _page()
+    tasks, filters = page["tasks"], page["filters"]
     processes = {t["process"]: t["process_name"] for t in tasks}
     if filters["process_id"]:
         processes.setdefault(filters["process_id"], filters["process_id"])
-    lanes = sorted(GROUPS if filters["every_group"] else actor.working_groups)
     return render_template("inbox.html", tasks=tasks, filters=filters, args=request.args,
-                           process_choices=processes, lane_choices=lanes, next_cursor=page["next"],
+                           process_choices=processes, lane_choices=page["lanes"], next_cursor=page["next"],
                            filter_args=page["filter_args"])
 
 
@@ -62,8 +55,8 @@ def index():
 @login_required
 def fragment():
     """The task list alone, polled by static/app.js; the counts ride along in headers."""
-    page = _page(_filters())
-    counts = read(inbox_counts)
+    page = _page()
+    counts = navigation_counts()
     resp = render_template("_task_list.html", tasks=page["tasks"], args=request.args, next_cursor=page["next"],
                            filter_args=page["filter_args"])
     return resp, 200, {"X-Inbox-Count": str(counts["inbox"]), "X-Inbox-Overdue": str(counts["overdue"])}

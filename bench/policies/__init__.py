@@ -101,15 +101,14 @@ class Policy:
     ``start``: start-form answers by field id (constants or functions of (rng, ctx)), applied over
     the generic ones; ``answers``: per task name (BPMN element id), per field id; ``payments``: for
     processes that wait for BPMN messages, a function (rng, start data, start time) -> list of
-    (delay after the start, message name, payload); ``follow_up_tasks``: the task names that are a
-    follow-up visit, for the follow-up-rate KPI; ``start_hours``: (first, last) hour of day cases
+    (delay after the start, message name, payload) (the follow-up-rate KPI finds the follow-up
+    tasks in the BPMN itself); ``start_hours``: (first, last) hour of day cases
     are started in, or None for round the clock; ``optional_fill``: the chance an optional field
     is filled in."""
     process: str
     start: dict[str, Answer] = field(default_factory=dict)
     answers: dict[str, dict[str, Answer]] = field(default_factory=dict)
     payments: Callable[[random.Random, dict, datetime], list[tuple[timedelta, str, dict]]] | None = None
-    follow_up_tasks: tuple[str, ...] = ()
     start_hours: tuple[int, int] | None = (9, 16)
     start_days: tuple[float, float] = (0.0, 0.8)       # share of the month in which cases start
     optional_fill: float = 0.6

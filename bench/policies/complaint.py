@@ -36,6 +36,5 @@ POLICY = Policy(
         "door_visit": {"satisfied": chance(0.95)},
         "close": {"archived": True},
     },
-    follow_up_tasks=("followup",),
     start_hours=None,                    # the dispatch centre takes complaints round the clock
 )

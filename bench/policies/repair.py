@@ -37,6 +37,5 @@ POLICY = Policy(
         "follow_up": {"satisfied": chance(0.9)},
         "follow_up_hot_water": {"satisfied": chance(0.9)},
     },
-    follow_up_tasks=("follow_up", "follow_up_hot_water"),
     start_hours=(8, 20),
 )

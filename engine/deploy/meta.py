@@ -28,6 +28,9 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 PROPERTIES = "bpmn:extensionElements/camunda:properties/camunda:property"
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# the widgets a field may ask for with camunda:property id="widget": a paragraph of text
+# (textarea), a day with or without its time; every other type has one widget of its own
+WIDGETS = {"string": ("text", "textarea"), "date": ("date", "datetime")}
 
 
 # Ids and names come from lxml's ``get``, hence ``str | None`` wherever no rule has required them.
@@ -93,6 +96,10 @@ def read_field(ff: etree._Element) -> FormField:
         raise ValueError(f"{fid}: 枚举字段没有选项 (an enum needs camunda:value options)")
     props = {pid: p.get("value") for p in ff.iterfind("camunda:properties/camunda:property", NS)
              if (pid := p.get("id"))}
+    if "widget" in props and props["widget"] not in WIDGETS.get(ftype, ()):
+        allowed = ", ".join(WIDGETS.get(ftype, ())) or "none"
+        raise ValueError(f"{fid}: 控件 {props['widget']!r} 不适用于 {ftype} 字段 "
+                         f"(widget property for a {ftype} field; allowed: {allowed})")
     field = FormField(id=fid, type=ftype, label=ff.get("label") or fid, options=options, properties=props,
                       required=limits.pop("required", False), readonly=limits.pop("readonly", False), **limits)
     raw = ff.get("defaultValue")

@@ -4,12 +4,13 @@ follow-up call. Every step goes through the real use cases as the demo user whos
 so the history, deadlines and audit chain are exactly what real work leaves behind."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from engine.clock import Clock, to_iso
-from engine.usecases.runner import actor_for
+from engine.usecases.runner import Database, handle, transactions
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
-from storage.uow import Database
-from engine.usecases.runner import transactions
 
 _OWNERS = [
     ({"complainant": "张先生", "room": "3-2-1102", "phone": "13800000001", "channel": "phone",
@@ -48,12 +49,10 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
     return made
 
 
-def _as(db: Database, clock: Clock, user: str, use_case, **kwargs) -> dict:
-    with db.uow() as uow:
-        result = use_case(uow, actor=actor_for(uow, user), clock=clock, **kwargs)
-        uow.commit()
+def _as(db: Database, clock: Clock, user: str, use_case: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    result: dict[str, Any] = handle(db, use_case, actor=user, clock=clock, **kwargs)
     return result
 
 
-def _task(result: dict, name: str) -> str:
-    return next(t["id"] for t in result["ready"] if t["name"] == name)
+def _task(result: dict[str, Any], name: str) -> str:
+    return str(next(t["id"] for t in result["ready"] if t["name"] == name))

@@ -1,38 +1,46 @@
 """instance_overview: everything the instance page shows in one read — the instance as `wuye show`
 has it, its history, the label of every data variable (the definition's label map), and the state of
-each diagram element so the viewer can mark what is done, active and waiting."""
+each diagram element so the viewer can mark what is done, active and waiting. All of it comes from
+the read projections (see engine/usecases/instances.py); no workflow is loaded."""
 from __future__ import annotations
 
-from engine.step import runtime
+from typing import Any
+
 from engine.clock import Clock
-from engine.rules.fields import data_labels
+from engine.rules.fields import DataLabel, data_labels
 from engine.rules.permissions import Actor, may_view
-from engine.usecases.instances import history, show_instance
-from storage.uow import UnitOfWork
+from engine.step import runtime
+from engine.usecases.instances import instance_json, projected
+from engine.usecases.results import event_json
 from engine.usecases.runner import reads
+from storage.uow import UnitOfWork
 
 
-def data_labels_of(meta: dict) -> dict[str, dict]:
+def data_labels_of(meta: dict[str, Any]) -> dict[str, DataLabel]:
     """The definition's one map of data labels (deploy puts it in the meta). A version deployed before
     the map existed has only its forms: the same map is built from them, without process labels."""
     if "labels" in meta:
-        return meta["labels"]
+        labels: dict[str, DataLabel] = meta["labels"]
+        return labels
     forms = [meta.get("start_form", [])] + [el.get("form", []) for el in meta.get("elements", {}).values()]
     return data_labels(forms, {})
 
 
 @reads
-def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict:
-    shown = show_instance(uow, actor=actor, clock=clock, instance_id=instance_id)
+def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict[str, Any]:
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
-    events = history(uow, actor=actor, clock=clock, instance_id=instance_id)
-    return {**shown, "events": events, "labels": data_labels_of(meta), "lanes": meta.get("lanes", {}),
-            "elements": {k: {"name": v.get("name"), "type": v.get("type")} for k, v in meta.get("elements", {}).items()},
-            "diagram": _diagram_states(runtime.load_run(instance, clock).element_states(), events)}
+    may_view(actor, meta)
+    now = projected(instance, clock)
+    events = [event_json(e) for e in uow.events.for_instance(instance.id)]
+    return {**instance_json(uow, instance, now), "events": events, "labels": data_labels_of(meta),
+            "lanes": meta.get("lanes", {}),
+            "elements": {k: {"name": v.get("name"), "type": v.get("type")}
+                         for k, v in meta.get("elements", {}).items()},
+            "diagram": _diagram_states(now.diagram, events)}
 
 
-def _diagram_states(live: dict[str, str], events: list[dict]) -> dict[str, str]:
+def _diagram_states(live: dict[str, str], events: list[dict[str, Any]]) -> dict[str, str]:
     """The run's own view, plus every element the history says was completed: a long instance's
     finished history is compacted out of the SpiffWorkflow tree, never out of the event log."""
     done = {e["data"].get("name") for e in events if e["type"] in DONE_EVENTS}

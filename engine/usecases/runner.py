@@ -3,7 +3,8 @@
 It opens the unit of work, resolves the actor, runs the use case, commits once (never for a reader,
 never when the use case raised), and turns a storage conflict into :class:`Conflict`. The CLI, the
 web app, the demo loader, the benchmarks and the tests all call use cases through it, so none of
-them opens a transaction, resolves a user or imports ``storage`` itself.
+them opens a transaction, resolves a user or imports ``storage`` itself: ``connect`` gives them the
+database, and the timer loop hears about commits through ``on_timer_commits`` / ``timer_commits_elsewhere``.
 
 A use case says what kind it is with one of three decorators:
 
@@ -14,21 +15,34 @@ A use case says what kind it is with one of three decorators:
   commits each of its own units of work.
 
 ``actor`` is an :class:`Actor` already resolved in this request, a user name (resolved here, inside
-the same unit of work: an unknown or inactive user is ``NotPermitted``), or ``None`` for the few
-use cases that take no actor (signing in, resolving a bearer token)."""
+the same unit of work, so a request that names its user costs no transaction of its own; an unknown
+or inactive user is :class:`UnknownActor`), or ``None`` for the few use cases that take no actor
+(signing in, resolving a bearer token, the sweep)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from engine.clock import Clock
 from engine.errors import Conflict, NotPermitted
 from engine.rules.permissions import Actor
-from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+from engine.step.runtime import TIMERS_CHANNEL
+from storage.errors import ConcurrentUpdate
+from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
+from storage.uow import Database, UnitOfWork
+
+__all__ = ["Database", "UnknownActor", "actor_for", "connect", "handle", "on_timer_commits", "reads",
+           "timer_commits_elsewhere", "transactions", "writes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 KIND = "__wuye_use_case__"
 CONFLICT = "别人刚刚修改了同一个流程实例，请刷新后重试 (someone else changed it first; reload and retry)"
+
+
+class UnknownActor(NotPermitted):
+    """The user a call is made as does not exist or was deactivated (e.g. since their session
+    began): the web signs such a session out; the CLI exits 3 like any refusal."""
 
 
 def reads(fn: F) -> F:
@@ -46,6 +60,13 @@ def transactions(fn: F) -> F:
     return fn
 
 
+def kind_of(use_case: Callable[..., Any]) -> str:
+    kind = getattr(use_case, KIND, None)
+    if kind is None:
+        raise TypeError(f"{use_case.__qualname__} is not a use case (no @reads/@writes/@transactions)")
+    return str(kind)
+
+
 def connect(url: str | None = None) -> Database:
     """The database the use cases run against: ``url``, else WUYE_DATABASE_URL, else the SQLite file."""
     return Database(url)
@@ -59,25 +80,51 @@ def actor_for(uow: UnitOfWork, name: str) -> Actor:
     return Actor(name, groups)
 
 
+def _caller(uow: UnitOfWork, name: str) -> Actor:
+    try:
+        return actor_for(uow, name)
+    except NotPermitted as e:
+        raise UnknownActor(e.message) from None
+
+
 def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | None, clock: Clock,
            **args: Any) -> Any:
     """Run ``use_case`` as ``actor`` on ``clock`` in the transaction(s) its kind says."""
-    kind = getattr(use_case, KIND, None)
-    if kind is None:
-        raise TypeError(f"{use_case.__qualname__} is not a use case (no @reads/@writes/@transactions)")
+    kind = kind_of(use_case)
     who = {} if actor is None else {"actor": actor}
     try:
         if kind == "transactions":
             if isinstance(actor, str):
                 with db.uow(readonly=True) as uow:
-                    who = {"actor": actor_for(uow, actor)}
+                    who = {"actor": _caller(uow, actor)}
             return use_case(db, clock=clock, **who, **args)
         with db.uow(readonly=kind == "reads") as uow:
             if isinstance(actor, str):
-                who = {"actor": actor_for(uow, actor)}
+                who = {"actor": _caller(uow, actor)}
             result = use_case(uow, clock=clock, **who, **args)
             if kind == "writes":
                 uow.commit()
             return result
     except ConcurrentUpdate:
         raise Conflict(CONFLICT) from None
+
+
+# -- commit signals for the timer loop ------------------------------------------------------------------
+
+def on_timer_commits(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback()`` after every commit in this process that may have armed a timer earlier
+    than any before it; returns the function that stops that."""
+    add_commit_listener(TIMERS_CHANNEL, callback)
+    return lambda: remove_commit_listener(TIMERS_CHANNEL, callback)
+
+
+def timer_commits_elsewhere(db: Database, callback: Callable[[], None],
+                            stopping: threading.Event) -> PostgresListener | None:
+    """On PostgreSQL, a started thread that calls ``callback()`` when another process commits such
+    a step (LISTEN; also once after every reconnect), until ``stopping`` is set; its ``listening``
+    event is set while it listens. None on SQLite, which cannot tell other processes anything."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    listener = PostgresListener(db.url, TIMERS_CHANNEL, callback, stopping)
+    listener.start()
+    return listener

@@ -10,10 +10,10 @@ from datetime import timedelta
 from engine.clock import Clock, to_iso
 from engine.errors import NotPermitted
 from engine.rules.permissions import Actor
+from engine.usecases.runner import reads, writes
 from engine.usecases.users import authenticate
 from storage.models import ApiToken
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads, writes
 
 TOKEN_LIFETIME = timedelta(hours=12)     # one working shift and a bit; then log in again
 
@@ -35,7 +35,7 @@ def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
 
 @writes
 def issue_api_token(uow: UnitOfWork, *, clock: Clock, actor: Actor,
-                    lifetime: timedelta = TOKEN_LIFETIME) -> dict:
+                    lifetime: timedelta = TOKEN_LIFETIME) -> dict[str, str]:
     """A new random token for an actor who has just logged in; the token itself is shown only once."""
     user = uow.users.get(actor.name)
     if user is None or not user.active:
@@ -52,5 +52,12 @@ def actor_for_token(uow: UnitOfWork, *, clock: Clock, token: str) -> Actor | Non
     """The actor a bearer token stands for; None when it is unknown, expired or its user inactive."""
     if not token or len(token) > 200:
         return None
-    user = uow.users.by_token(_digest(token), clock.now())
-    return Actor(user.name, frozenset(user.group_ids)) if user is not None else None
+    found = uow.users.by_token(_digest(token), clock.now())
+    return Actor(*found) if found is not None else None
+
+
+@reads
+def whoami(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> Actor:
+    """The signed-in person with their groups as they are now: the runner resolves the name given
+    as the actor in this read, so a deleted or deactivated user is refused (UnknownActor)."""
+    return actor

@@ -1,30 +1,45 @@
-"""show_task: one task with what its form page needs — the fields with their current values, what
-the actor may do with it, and the case-library guide for a complaint. Read-only."""
+"""One task as its page needs it: ``show_task`` (the fields with their current values, what the
+actor may do with it, the case-library guide for a complaint), ``submit_task_form`` (a posted form
+validated and completed in one transaction) and ``task_done`` (the confirmation page: the task as
+completed and the actor's next tasks in that instance).
+
+Nothing here loads a workflow to show a form: the fields come from the definition's metadata, the
+current values from the task's projection, the process data from the instance's (see
+engine/usecases/instances.py for instances stepped before those projections existed)."""
 from __future__ import annotations
 
-from engine.step import runtime
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.permissions import Actor, may_view, may_work_on
+from engine.step import runtime
 from engine.usecases.guides import guide_for_data
-from engine.usecases.instances import _jsonable
+from engine.usecases.instances import projected
 from engine.usecases.results import instance_summary, task_json
+from engine.usecases.runner import reads, writes
+from engine.usecases.tasks import complete_task, list_tasks
+from storage.models import Task
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads
 
 
-@reads
-def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict:
+def _task_row(uow: UnitOfWork, task_id: str) -> Task:
     row = uow.tasks.get(str(task_id))
     if row is None:
         raise NotFound(f"没有此任务 (no task {task_id})")
+    return row
+
+
+@reads
+def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
+    row = _task_row(uow, task_id)
     instance = runtime.get_instance(uow, row.instance_id)
     meta = instance.definition.meta
     may_view(actor, meta)
     task = task_json(row, meta)
-    run = runtime.load_run(instance, clock)
-    data = _jsonable(run.data)
-    current = _jsonable(run.task_data(row.id)) if row.state == "ready" else {}
+    now = projected(instance, clock, task=row)
+    current = now.task_values(row, task["form"]) if row.state == "ready" else {}
     groups = set(task["candidate_groups"])
     ready = row.state == "ready"
     return {"task": task, "instance": instance_summary(instance),
@@ -33,10 +48,50 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
             "may_claim": ready and row.assignee is None and bool(actor.working_groups & groups),
             "may_unclaim": ready and row.assignee is not None and (row.assignee == actor.name or actor.is_supervisor),
             "may_assign": ready and actor.is_supervisor,
-            "guide": guide_for_data(data)}
+            "guide": guide_for_data(now.data)}
 
 
-def _allowed(check) -> bool:
+def posted_values(fields: list[dict[str, Any]], posted: Mapping[str, str]) -> dict[str, str]:
+    """What a posted HTML form submits, where every value is text: only declared, writable fields,
+    and an empty non-text input is left out so the field's default applies (``required`` is judged
+    by the validation, which names the field)."""
+    out: dict[str, str] = {}
+    for f in fields:
+        if f.get("readonly") or f["id"] not in posted:
+            continue
+        value = posted.get(f["id"], "")
+        if f["type"] != "string" and not value.strip():
+            continue
+        out[f["id"]] = value
+    return out
+
+
+@writes
+def submit_task_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
+                     posted: Mapping[str, str]) -> dict[str, Any]:
+    """A task's posted form, validated and completed (``complete_task``) in this one transaction;
+    the fields are read from the definition's metadata, not from the workflow."""
+    row = _task_row(uow, task_id)
+    definition = uow.definitions.get(uow.instances.definition_ids([row.instance_id])[row.instance_id])
+    fields = (definition.meta if definition is not None else {}).get("elements", {}).get(row.name, {}).get("form", [])
+    return complete_task(uow, actor=actor, clock=clock, task_id=task_id, data=posted_values(fields, posted))
+
+
+def workable(actor: Actor, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ready tasks the actor can go on with right away: theirs, or offered to their groups."""
+    return [t for t in tasks if t["assignee"] == actor.name
+            or (t["assignee"] is None and actor.working_groups & set(t["candidate_groups"]))]
+
+
+@reads
+def task_done(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
+    """The confirmation after a submission: the task as it is now, and what comes next for the actor."""
+    shown = show_task(uow, actor=actor, clock=clock, task_id=task_id)
+    following = list_tasks(uow, actor=actor, clock=clock, instance_id=shown["task"]["instance"])
+    return {**shown, "following": workable(actor, following)}
+
+
+def _allowed(check: Callable[[], None]) -> bool:
     try:
         check()
         return True

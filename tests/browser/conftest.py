@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
-from tests.conftest import ROOT
 from engine.clock import FixedClock, parse_instant
-from engine.usecases.runner import actor_for
-from storage.uow import Database
+from engine.usecases.runner import Database, connect, handle
+from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,10 +63,7 @@ class LiveApp:
     def call(self, use_case, user: str | None, **kwargs):
         """Set a scene through the engine's use cases (as ``user``) rather than the pages."""
         from engine.rules.permissions import SYSTEM
-        with self.db.uow() as uow:
-            result = use_case(uow, actor=actor_for(uow, user) if user else SYSTEM, clock=self.clock, **kwargs)
-            uow.commit()
-        return result
+        return handle(self.db, use_case, actor=user or SYSTEM, clock=self.clock, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +77,8 @@ def live_app(tmp_path_factory) -> LiveApp:
 
     base = tmp_path_factory.mktemp("browser")
     clock = FixedClock(parse_instant(START))
-    db = Database(f"sqlite:///{base / 'wuye.sqlite3'}")
-    initialize(db, clock=clock, demo=True)
+    db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
+    handle(db, initialize, actor=None, clock=clock, demo=True)
     app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "browser-tests",
                       "INSTANCE_PATH": str(base / "instance")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -160,13 +156,13 @@ def watch(context) -> Watch:
 
 
 @pytest.fixture
-def web(page: Page, live_app: LiveApp, watch: Watch) -> "Web":
+def web(page: Page, live_app: LiveApp, watch: Watch) -> Web:
     page.set_default_timeout(10_000)
     return Web(page, live_app)
 
 
 @pytest.fixture
-def phone_web(browser, browser_context_args, live_app: LiveApp) -> "Web":
+def phone_web(browser, browser_context_args, live_app: LiveApp) -> Web:
     """A 375x812 touch screen (an iPhone X's CSS pixels), watched like the default page."""
     context = browser.new_context(**{**browser_context_args, "viewport": PHONE, "is_mobile": True,
                                      "has_touch": True})

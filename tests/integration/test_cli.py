@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.clock import SystemClock
+from engine.usecases.browse import startable_processes
+from engine.usecases.runner import connect, handle
+from engine.usecases.sessions import log_in
 from tests.conftest import BPMN_DIR, ROOT, Wuye
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
@@ -74,22 +78,23 @@ def test_init_demo_creates_schema_processes_and_users_and_a_second_run_changes_n
     assert [(d["id"], d["version"], d["new"]) for d in out2["deployed"]] == [("visit_request", 1, False)]
     assert out2["demo_users"] == []
 
-    from engine.usecases.users import authenticate
-    from storage.uow import Database
-    db = Database(url)
+    db = connect(url)
     try:
-        with db.uow(readonly=True) as uow:
-            demo = authenticate(uow, name="demo", password="demo")
-            assert demo is not None and {"front_desk", "cs_supervisor", "quality"} <= demo.groups
-            assert authenticate(uow, name="dispatcher", password="dispatcher").groups == {"dispatcher"}
-            assert authenticate(uow, name="dispatcher", password="wrong") is None
-            assert len(uow.definitions.versions("bpmn", "visit_request")) == 1
+        demo = signed_in(db, "demo", "demo")
+        assert demo is not None and {"front_desk", "cs_supervisor", "quality"} <= demo.groups
+        assert signed_in(db, "dispatcher", "dispatcher").groups == {"dispatcher"}
+        assert signed_in(db, "dispatcher", "wrong") is None
+        assert handle(db, startable_processes, actor="demo", clock=SystemClock())[0]["version"] == 1
     finally:
         db.dispose()
 
 
+def signed_in(db, name: str, password: str):
+    """The actor a password signs in as (None when refused), through the sign-in use case."""
+    return handle(db, log_in, actor=None, clock=SystemClock(), name=name, password=password, via="test")
+
+
 def test_user_add_reads_the_password_from_stdin_or_prints_a_random_one(cli, sqlite_db):
-    from engine.usecases.users import authenticate
     given = cli("user", "add", "wang_wei", "--groups", "butler,front_desk", stdin="s3cret-pw\n")
     assert given.code == 0, given.err
     assert given.json == {"name": "wang_wei", "groups": ["butler", "front_desk"]}     # no password echoed
@@ -97,9 +102,8 @@ def test_user_add_reads_the_password_from_stdin_or_prints_a_random_one(cli, sqli
     assert generated.code == 0, generated.err
     password = generated.json["password"]
     assert len(password) >= 12
-    with sqlite_db.uow(readonly=True) as uow:
-        assert authenticate(uow, name="wang_wei", password="s3cret-pw").groups == {"butler", "front_desk"}
-        assert authenticate(uow, name="li_na", password=password) is not None
+    assert signed_in(sqlite_db, "wang_wei", "s3cret-pw").groups == {"butler", "front_desk"}
+    assert signed_in(sqlite_db, "li_na", password) is not None
 
     dup = cli("user", "add", "li_na", "--groups", "finance", stdin="another\n")
     assert dup.code == 5 and "li_na" in one_line(dup.err)
@@ -155,11 +159,11 @@ def test_start_prints_the_instance_and_ready_tasks_with_forms(wuye):
     out = started.json
     assert isinstance(out["instance"], int) and out["status"] == "running"
     (task,) = out["ready"]
-    assert TASK_KEYS <= set(task)
+    assert set(task) >= TASK_KEYS
     assert (task["process"], task["name"], task["title"], task["lane"], task["assignee"], task["due_at"]) == \
         ("visit_request", "register", "登记报修", "front_desk", None, None)
     form = {f["id"]: f for f in task["form"]}
-    assert all(FIELD_KEYS <= set(f) for f in form.values())
+    assert all(set(f) >= FIELD_KEYS for f in form.values())
     assert form["content"]["type"] == "string" and form["content"]["required"] is True
     assert form["urgent"]["type"] == "boolean" and form["urgent"]["default"] is False
     assert form["location"]["options"] == [{"id": "indoor", "name": "户内"}, {"id": "corridor", "name": "楼道"}]
@@ -300,6 +304,37 @@ def test_timers_show_and_history(cli):
     assert cli("show", instance, "--as", "cleaning").code == 3
     ok = cli("audit", "verify")
     assert ok.code == 0 and ok.json["ok"] is True and ok.json["events"] == max(e["seq"] for e in history)
+
+
+def test_report_kpi_and_violations_for_a_month(cli):
+    late = start(cli)
+    cli("complete", late["ready"][0]["id"], "--as", "front_desk", "--data", '{"content": "漏水"}',
+        now="2026-11-20T09:05:00+08:00")
+    start(cli, room="5-1-0801", now="2026-11-20T09:30:00+08:00")
+    assert len(cli("timers", now="2026-11-20T11:00:01+08:00").json) == 1          # T1 of the first
+
+    kpi = cli("report", "kpi", "--month", "2026-11")
+    assert kpi.code == 0, kpi.err
+    k = kpi.json
+    assert k["month"] == "2026-11" and k["status"] == {"visit_request": {"running": 2}}
+    assert k["within_deadlines_by_process"]["visit_request"] == {"value": 0.0, "closed_within_deadlines": 0, "all": 2}
+    assert k["violations"]["by_deadline"] == {"T1": {"count": 1, "amount": 30.0, "process": "visit_request"}}
+    assert k["complaint_timeliness"]["value"] is None and k["complaint_timeliness"]["target"] == 0.9
+
+    report = cli("report", "violations", "--month", "2026-11", "--as", "quality")
+    assert report.code == 0, report.err
+    v = report.json
+    assert (v["count"], v["amount"]) == (1, 30.0)
+    assert v["by_responsible"] == {"engineering": {"kind": "group", "count": 1, "amount": 30.0, "deadlines": {"T1": 1}}}
+    assert v["violations"][0]["instance"] == late["instance"] and v["violations"][0]["deadline"] == "T1"
+    assert cli("report", "violations", "--month", "2026-10").json["count"] == 0
+    assert cli("report", "kpi", "--month", "2026-10").json["status"] == {}
+
+    bad = cli("report", "kpi", "--month", "November")
+    assert bad.code == 2 and "month" in one_line(bad.err)
+    refused = cli("report", "violations", "--month", "2026-11", "--as", "front_desk")
+    assert refused.code == 3
+    one_line(refused.err)
 
 
 # -- one readable line, never a traceback -----------------------------------------------------------

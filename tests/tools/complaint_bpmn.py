@@ -23,16 +23,18 @@ TYPES = [("valid", "有效投诉"), ("assist", "协助处理投诉"), ("invalid"
 SEVERITIES = [("general", "一般"), ("important", "重要"), ("major", "重大")]
 CATEGORIES = [("parking_occupied", "车位被占"), ("vehicle_info", "车辆信息未更新"), ("garage_equipment", "车库设备"),
               ("parking_ticket", "违停贴条"), ("ev_charger", "充电桩"), ("parking_fee", "停车费调整"),
-              ("access_control", "单元门禁"), ("elevator_trapped", "电梯困人/滑梯"), ("elevator_repair", "电梯报修未处理"),
-              ("pipe_burst", "管道爆漏"), ("intercom", "可视对讲"), ("smoke_detector", "烟感"), ("pipe_shaft", "管井锁闭"),
+              ("access_control", "单元门禁"), ("elevator_trapped", "电梯困人/滑梯"),
+              ("elevator_repair", "电梯报修未处理"), ("pipe_burst", "管道爆漏"), ("intercom", "可视对讲"),
+              ("smoke_detector", "烟感"), ("pipe_shaft", "管井锁闭"),
               ("corridor_light", "楼道灯"), ("noise", "噪音"), ("cleaning", "环境卫生"), ("security", "安全秩序"),
               ("fees", "收费"), ("decoration", "装修"), ("other", "其他")]
 DEPARTMENTS = [("engineering", "工程部"), ("security", "保安部"), ("cleaning", "环境/保洁"), ("front_desk", "前台"),
                ("finance", "财务")]
-RESPONSIBLE = DEPARTMENTS + [("developer", "地产公司"), ("external", "外部单位")]
+RESPONSIBLE = [*DEPARTMENTS, ("developer", "地产公司"), ("external", "外部单位")]
 LANES = [("dispatcher", "调度中心当班人员", 2), ("front_desk", "前台 / 大堂管家", 2), ("butler", "亲情管家", 3),
          ("cs_supervisor", "客服主管", 3), ("cs_manager", "客服经理", 2), ("dispatch_supervisor", "调度主管", 2),
-         ("engineering", "工程部", 2), ("security", "保安部", 2), ("cleaning", "环境 / 保洁", 2), ("finance", "财务", 2),
+         ("engineering", "工程部", 2), ("security", "保安部", 2), ("cleaning", "环境 / 保洁", 2),
+         ("finance", "财务", 2),
          ("developer_cs", "地产客服", 1)]
 
 # -- deadline expressions (procedures §3 table; functions of engine/rules/functions.py) ------------------------
@@ -58,12 +60,15 @@ class F:
     minlength: int | None = None
     maxlength: int | None = None
     min: int | None = None
+    long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
 
     def xml(self) -> str:
         attrs = f'id="{self.id}" label={quoteattr(self.label)} type="{self.type}"'
         if self.default is not None:
             attrs += f' defaultValue={quoteattr(self.default)}'
-        inner = "".join(f'<camunda:value id="{i}" name={quoteattr(n)}/>' for i, n in (self.options or []))
+        inner = ('<camunda:properties><camunda:property id="widget" value="textarea"/></camunda:properties>'
+                 if self.long else "")
+        inner += "".join(f'<camunda:value id="{i}" name={quoteattr(n)}/>' for i, n in (self.options or []))
         cons = []
         if self.required:
             cons.append('<camunda:constraint name="required"/>')
@@ -131,7 +136,7 @@ def flow(src, tgt, name=None, cond=None, id_=None):
     flows.append(Flow(id_ or f"f_{src}__{tgt}", src, tgt, name, cond))
 
 
-NOTE = F("note", "处理意见")
+NOTE = F("note", "处理意见", long=True)
 
 
 def alert(id_, name, lane, col, row, doc):
@@ -150,7 +155,7 @@ def build() -> None:
                F("room", "房号（楼-单元-房）", required=True, maxlength=32),
                F("phone", "联系电话", required=True, maxlength=32),
                F("channel", "投诉渠道", "enum", required=True, default="phone", options=CHANNELS),
-               F("content", "投诉内容", required=True, minlength=2, maxlength=2000),
+               F("content", "投诉内容", required=True, minlength=2, maxlength=2000, long=True),
                F("received_at", "受理时间", "date", required=True, default="now"),
                F("households", "涉及户数", "long", required=True, default="1", min=1)])
     node("intake", "user", "登记投诉并调度", "dispatcher", 1, 0,
@@ -187,10 +192,12 @@ def build() -> None:
     flow("apply_rules", "fork")
 
     # category rules of M4, alongside the handling
-    node("gw_category", "xor", "类别规则？", "butler", 4, 2, "M4 案例集中值得强制执行的类别规则。", default="f_gw_category__cat_end")
+    node("gw_category", "xor", "类别规则？", "butler", 4, 2, "M4 案例集中值得强制执行的类别规则。",
+         default="f_gw_category__cat_end")
     node("cat_end", "end", "", "butler", 5, 2)
     node("elevator_record", "user", "记录被困时间与维保到达时间", "butler", 5, 1,
-         "M4 电梯困人/滑梯 风险提示：客服管家注意采集客户被困时间、维保公司到达时间及业主受影响程度，避免日后发生纠纷。",
+         "M4 电梯困人/滑梯 风险提示：客服管家注意采集客户被困时间、维保公司到达时间及业主受影响程度，"
+         "避免日后发生纠纷。",
          form=[F("trapped_at", "被困时间", "date", required=True),
                F("maintenance_arrived_at", "维保单位到达时间", "date", required=True),
                F("impact", "业主受影响程度", maxlength=2000)])
@@ -223,12 +230,13 @@ def build() -> None:
     flow("smoke_call", "smoke_end")
 
     # by type
-    node("gw_type", "xor", "投诉类型？", "butler", 5, 0, "M2 四(一)、M0 4.2.1 立刻做出行动3。", default="f_gw_type__merge_route")
+    node("gw_type", "xor", "投诉类型？", "butler", 5, 0, "M2 四(一)、M0 4.2.1 立刻做出行动3。",
+         default="f_gw_type__merge_route")
     flow("fork", "gw_type")
     node("collective_manager", "user", "集体投诉：经理决定", "cs_manager", 6, 0,
          "M2 四(五)1：集体投诉立即报告服务中心经理；经理了解情况，判断是否立即通报公司总经理和地产公司客户服务中心，"
          "与相关业户联系约定回复时间，直接组织处理，并填写《特别事件报告》。回复须上门拜访（M2 四(八)）。",
-         form=[F("manager_decision", "经理决定", required=True, maxlength=2000),
+         form=[F("manager_decision", "经理决定", required=True, maxlength=2000, long=True),
                F("inform_general_manager", "通报公司总经理", "boolean", default="false"),
                F("inform_developer", "通报地产公司客户服务中心", "boolean", default="false"),
                F("special_event_report", "特别事件报告", required=True, maxlength=4000)])
@@ -239,10 +247,10 @@ def build() -> None:
     node("major_decision", "user", "重大投诉：经理决定", "cs_manager", 6, 1,
          "M0 4.2.1 立刻做出行动3：涉及业主利益受损、要求赔偿的重大投诉，在未明确责任界定、没有明确处理意见时，"
          "不做承诺也不拒绝处理，表明“会就此事与有关部门协调，给业主答复”。由经理决定后再处理（M4 篇4 3.1、4.6）。",
-         form=[F("manager_decision", "经理决定", required=True, maxlength=2000)])
+         form=[F("manager_decision", "经理决定", required=True, maxlength=2000, long=True)])
     node("explain_invalid", "user", "解释答复（无效投诉）", "butler", 6, 0,
          "M2 四(四)4、四(十)：对无效投诉给予业户合理、耐心的解释，并在2小时内回复业户。",
-         form=[F("result", "解释答复内容", required=True, maxlength=2000)])
+         form=[F("result", "解释答复内容", required=True, maxlength=2000, long=True)])
     timer("invalid_c3", "C3 首次回应", "explain_invalid", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
     timer("invalid_c4", "C4 2小时", "explain_invalid", "timeDate", "add_hours(received_at, 2)",
@@ -260,7 +268,7 @@ def build() -> None:
     flow("merge_route", "gw_route")
 
     # handling by the responsible department: one accept/handle/feedback block per department lane
-    for i, (dept, label) in enumerate(DEPARTMENTS):
+    for dept, label in DEPARTMENTS:
         accept, handle, feedback = f"accept_{dept}", f"handle_{dept}", f"feedback_{dept}"
         node(accept, "user", f"接单并联系业主（{label}）", dept, 9, 0,
              "M2 四(四)1：投诉处理人应在2小时内与业户联系，约定回复时间。M0 4.3：责任部门回复整改完成期限。"
@@ -270,7 +278,7 @@ def build() -> None:
         node(handle, "user", f"处理投诉（{label}）", dept, 10, 0,
              "M1 第九、十条：接单后12小时内完成处理，有约定时间的以约定时间为准（楼道灯当日关单，M4）。"
              "完成当天将结果反馈调度中心（M1 第十三条）：实际完成时间如实填写。",
-             form=[F("result", "处理结果", required=True, maxlength=4000),
+             form=[F("result", "处理结果", required=True, maxlength=4000, long=True),
                    F("finished_at", "实际完成时间", "date", required=True, default="now")])
         node(feedback, "user", f"进度反馈（{label}）", dept, 11, 1,
              "M1 第十条：12小时内未完成的，必须每24小时将处理情况和进度反馈至调度中心。",
@@ -300,7 +308,8 @@ def build() -> None:
             flow(t, target)
     flow("invalid_c3", "alert_c3")
     flow("invalid_c4", "alert_c4")
-    alert("alert_c2", "转责任部门超时（C2）", "cs_supervisor", 12, 0, "M0 4.3：二十分钟内未转至责任部门。客服主管跟进。")
+    alert("alert_c2", "转责任部门超时（C2）", "cs_supervisor", 12, 0,
+          "M0 4.3：二十分钟内未转至责任部门。客服主管跟进。")
     alert("alert_c3", "首次回应超时（C3）", "cs_supervisor", 12, 1, "M0 4.1：未在8个工作小时/24小时内回应业主。")
     alert("alert_c4", "联系业主超时（C4）", "cs_supervisor", 12, 2, "M2 四(四)1、四(十)：未在2小时内联系/答复业主。")
     node("escalate_supervisor", "user", "24小时未完成：主管跟进（C7）", "cs_supervisor", 14, 0,
@@ -326,7 +335,7 @@ def build() -> None:
     flow("report_developer_c3", "alert_c3")
     node("developer_solution", "user", "地产客服提交解决方案", "developer_cs", 10, 0,
          "M0 4.3：转至地产客服处理的投诉，提交处理方案不能超过一周时间。",
-         form=[F("result", "解决方案及处理结果", required=True, maxlength=4000),
+         form=[F("result", "解决方案及处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("developer_c10", "C10 7天", "developer_solution", "timeDuration", "P7D",
           "M0 4.3：提交处理方案不能超过一周。超时提醒客服主管。", "C10")
@@ -346,7 +355,7 @@ def build() -> None:
          "M2 四(四)3、6：外部环境、非管辖范围内公共配套设施原因的投诉，书面报告有关部门并协商解决，跟进处理过程，"
          "及时通报进程（M2 四(九)）。",
          form=[F("written_report", "书面报告内容", required=True, maxlength=4000),
-               F("result", "处理结果", required=True, maxlength=4000),
+               F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("report_external_c3", "C3 首次回应", "report_external", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
@@ -382,7 +391,8 @@ def build() -> None:
     node("merge_transfer", "xor", "", "butler", 19, 0)
     node("gw_written", "xor", "书面投诉？", "butler", 20, 0, "M2 四(八)：业户的书面投诉必须以书面方式回复。",
          default="f_gw_written__merge_written")
-    node("written_reply", "user", "书面回复业主", "butler", 21, 1, "M2 四(八)：对业户的书面投诉必须以书面方式回复业户。",
+    node("written_reply", "user", "书面回复业主", "butler", 21, 1,
+         "M2 四(八)：对业户的书面投诉必须以书面方式回复业户。",
          form=[F("written_reply_text", "书面回复内容", required=True, maxlength=4000)])
     node("merge_written", "xor", "", "butler", 22, 0)
     flow("merge_c8", "gw_transfer")
@@ -427,7 +437,7 @@ def build() -> None:
     node("handle_repeat", "user", "重复投诉处理", "cs_supervisor", 29, 0,
          "M2 四(十一)：业户对投诉处理意见不满，由客户服务主管了解前期处理的情况后及时处理。",
          form=[F("review", "前期处理情况", required=True, maxlength=2000),
-               F("result", "处理结果", required=True, maxlength=4000),
+               F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
           "M1 第十条：接单后12小时内完成。", "C5")
@@ -437,7 +447,8 @@ def build() -> None:
          "M1 第十条：每24小时反馈处理进度。", form=[F("progress", "处理进度", required=True, maxlength=2000)])
     node("feedback_repeat_end", "end", "", "cs_supervisor", 31, 1)
     node("close", "user", "结案归档", "butler", 29, 1,
-         "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；《投诉处理书》放入业主档案存档。",
+         "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；"
+         "《投诉处理书》放入业主档案存档。",
          form=[F("owner_opinion", "业主意见", required=True, maxlength=2000),
                F("archived", "已放入业主档案", "boolean", required=True, default="true")])
     node("end", "end", "投诉结案", "butler", 30, 1)
@@ -558,7 +569,7 @@ class Layout:
 
     def route(self, f: Flow) -> list[tuple[float, float]]:
         sx, sy, sw, sh = self.box[f.src]
-        tx, ty, tw, th = self.box[f.tgt]
+        tx, ty, _tw, th = self.box[f.tgt]
         s_lane, s_row, s_col = self.cell[f.src]
         t_lane, t_row, t_col = self.cell[f.tgt]
         t_in = (tx, ty + th / 2)
@@ -663,7 +674,8 @@ def process_xml() -> str:
                      f'cancelActivity="false">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
                      f"</bpmn:boundaryEvent>")
     for f in flows:
-        attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"' + (f" name={quoteattr(f.name)}" if f.name else "")
+        attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"'
+        attrs += f" name={quoteattr(f.name)}" if f.name else ""
         if f.cond:
             lines.append(f'<bpmn:sequenceFlow {attrs}><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
                          f"{escape(f.cond)}</bpmn:conditionExpression></bpmn:sequenceFlow>")
@@ -698,12 +710,15 @@ def diagram_xml(lay: Layout) -> str:
         wps = "".join(f'<di:waypoint x="{x}" y="{y}"/>' for x, y in pts)
         label = ""
         if f.name:
-            (x1, y1), (x2, y2) = pts[-2], pts[-1]          # beside the target: branches stay apart
+            (x1, _), (x2, y2) = pts[-2], pts[-1]           # beside the target: branches stay apart
             lx = (x1 + x2) / 2 - 29 if len(pts) == 2 else x2 - 62
             ly = y2 - 16
             label = f'<bpmndi:BPMNLabel><dc:Bounds x="{lx}" y="{ly}" width="58" height="14"/></bpmndi:BPMNLabel>'
         out.append(f'<bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">{wps}{label}</bpmndi:BPMNEdge>')
     return "\n      ".join(out)
+
+
+STARTERS = 'camunda:candidateStarterGroups="dispatcher,front_desk"'
 
 
 def render() -> str:
@@ -721,7 +736,7 @@ def render() -> str:
   <bpmn:collaboration id="collab_complaint">
     <bpmn:participant id="p_complaint" name="客户投诉处理" processRef="complaint"/>
   </bpmn:collaboration>
-  <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" camunda:candidateStarterGroups="dispatcher,front_desk">
+  <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" {STARTERS}>
     {process_xml()}
   </bpmn:process>
   <bpmndi:BPMNDiagram id="complaint_diagram">

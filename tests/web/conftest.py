@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BPMN_DIR
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
-from storage.uow import Database
+from engine.usecases.runner import connect, handle
+from tests.conftest import BPMN_DIR
 from webforms import create_app
 
 START = "2026-11-20T09:00:00+08:00"        # a Friday, working time
@@ -34,10 +34,8 @@ def seeded_sqlite(tmp_path_factory) -> Path:
     empty = base / "no-processes"
     empty.mkdir()
     database = _initialized(f"sqlite:///{base / 'seed.sqlite3'}", empty)
-    with database.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=FixedClock(parse_instant(START)),
-               files=[("leave_request.bpmn", (BPMN_DIR / "leave_request.bpmn").read_bytes())])
-        uow.commit()
+    handle(database, deploy, actor=SYSTEM, clock=FixedClock(parse_instant(START)),
+           files=[("leave_request.bpmn", (BPMN_DIR / "leave_request.bpmn").read_bytes())])
     database.dispose()
     return base / "seed.sqlite3"
 
@@ -46,7 +44,7 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 def web_db(seeded_sqlite, tmp_path):
     target = tmp_path / "wuye.sqlite3"
     shutil.copyfile(seeded_sqlite, target)
-    database = Database(f"sqlite:///{target}")
+    database = connect(f"sqlite:///{target}")
     yield database
     database.dispose()
 
@@ -64,7 +62,8 @@ def client(app):
 
 def csrf_token(client, path: str = "/login") -> str:
     html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = (re.search(r'name="csrf-token" content="([^"]+)"', html)
+             or re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
@@ -99,12 +98,7 @@ class Steps:
         self.db, self.clock = db, clock
 
     def call(self, fn, user: str | None, **kwargs):
-        from engine.usecases.runner import actor_for
-        with self.db.uow() as uow:
-            actor = actor_for(uow, user) if user else SYSTEM
-            result = fn(uow, actor=actor, clock=self.clock, **kwargs)
-            uow.commit()
-        return result
+        return handle(self.db, fn, actor=user or SYSTEM, clock=self.clock, **kwargs)
 
     def start_visit(self, room: str = "3-2-1102", user: str = "front_desk") -> dict:
         from engine.usecases.start_instance import start_instance

@@ -4,17 +4,17 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
-from tests.web.conftest import csrf_token  # noqa: F401
+from engine.usecases.runner import handle
+from tests.conftest import ROOT
+from tests.web.conftest import csrf_token
 
 
 @pytest.fixture(autouse=True)
 def complaint_deployed(web_db, clock):
-    with web_db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[("complaint.bpmn", (ROOT / "processes/complaint.bpmn").read_bytes())])
-        uow.commit()
+    handle(web_db, deploy, actor=SYSTEM, clock=clock,
+           files=[("complaint.bpmn", (ROOT / "processes/complaint.bpmn").read_bytes())])
 
 
 def _open_task(client, name: str) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 field and the typed values kept, conflicts, the confirmation with the next task, permissions."""
 import re
 
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.web.conftest import csrf_token
 
 
 def _field(html: str, field_id: str) -> str:
@@ -132,7 +132,8 @@ def test_the_start_form_prefills_now_for_a_time_field_that_defaults_to_now(clien
     auth.login_as("front_desk")
     html = client.get("/start/visit_request").get_data(as_text=True)
     assert "房号" in _field(html, "room")
-    assert 'type="datetime-local"' in _field(html, "received_at") and 'value="2026-11-20T09:00"' in _field(html, "received_at")
+    received = _field(html, "received_at")
+    assert 'type="datetime-local"' in received and 'value="2026-11-20T09:00"' in received
 
 
 def test_starting_an_instance_leads_straight_to_my_first_task(client, auth):
@@ -165,3 +166,20 @@ def test_starting_a_process_outside_my_start_groups_is_forbidden(client, auth):
 def test_starting_without_a_csrf_token_is_refused(client, auth):
     auth.login_as("front_desk")
     assert client.post("/start/visit_request", data={"room": "1-1-1"}).status_code == 400
+
+
+def test_a_widget_the_field_type_cannot_have_is_refused_at_deploy_naming_field_and_line(steps):
+    import pytest
+
+    from engine.errors import BadInput
+    from engine.usecases.deploy import deploy
+    from tests.conftest import BPMN_DIR
+    source = (BPMN_DIR / "leave_request.bpmn").read_text(encoding="utf-8")
+    broken = source.replace('<camunda:property id="widget" value="textarea"/>',
+                            '<camunda:property id="widget" value="select"/>')
+    assert broken != source
+    with pytest.raises(BadInput) as refused:
+        steps.call(deploy, None, files=[("leave_request.bpmn", broken.encode())])
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if 'formField id="content"' in text)
+    assert "content" in refused.value.message and "select" in refused.value.message
+    assert f"leave_request.bpmn:{line}" in refused.value.message, refused.value.message

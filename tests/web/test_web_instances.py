@@ -3,7 +3,7 @@ diagram markers, the diagram's source, and messages sent from the page."""
 import json
 import re
 
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.web.conftest import csrf_token
 
 
 def _markers(html: str) -> dict:
@@ -15,7 +15,7 @@ def test_the_instance_page_shows_status_data_with_labels_tasks_and_events(client
     instance, repair = steps.to_repair(room="3-2-1102")
     auth.login_as("engineering")
     html = client.get(f"/instances/{instance}").get_data(as_text=True)
-    assert 'data-status="running"' in html and "上门维修预约 #%d" % instance in html
+    assert 'data-status="running"' in html and f"上门维修预约 #{instance}" in html
     assert re.search(r'data-key="content">报修内容</dt>\s*<dd>厨房水管漏水</dd>', html)
     assert re.search(r'data-key="location">位置</dt>\s*<dd>户内</dd>', html)            # option name, not id
     assert re.search(r'data-key="urgent">是否紧急</dt>\s*<dd>否</dd>', html)
@@ -33,7 +33,7 @@ def test_the_diagram_marks_completed_active_and_waiting_elements(client, auth, s
     assert markers["start"] == "completed" and markers["register"] == "completed"
     assert markers["repair"] == "active" and markers["repair_late"] == "waiting"
     assert "approve" not in markers
-    assert 'data-xml-url="/instances/%d/diagram.bpmn"' % instance in html
+    assert f'data-xml-url="/instances/{instance}/diagram.bpmn"' in html
     assert "bpmn-navigated-viewer.production.min.js" in html and "diagram.js" in html
 
 
@@ -80,7 +80,8 @@ def test_the_search_lists_only_instances_i_may_view_and_filters_by_room_and_stat
     auth.login_as("engineering")
     html = client.get("/instances").get_data(as_text=True)
     assert re.findall(r'data-instance="(\d+)"', html) == [str(b), str(a)]
-    assert re.findall(r'data-instance="(\d+)"', client.get("/instances?room=5-5-0505").get_data(as_text=True)) == [str(b)]
+    found = client.get("/instances?room=5-5-0505").get_data(as_text=True)
+    assert re.findall(r'data-instance="(\d+)"', found) == [str(b)]
     assert 'data-testid="no-instances"' in client.get("/instances?status=completed").get_data(as_text=True)
     auth.logout()
     auth.login_as("cleaning")
@@ -122,17 +123,13 @@ def test_an_unknown_letter_is_404_and_letters_need_a_session(client, auth):
     assert client.get("/letters/999").status_code == 404
 
 
-def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps, web_db, clock):
+def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps):
     """fee_collection's 建立欠费台账 script sets `balance` and `paid_total`, which no form declares: the
     process names them with `label:<variable>` properties, and the page reads those, not the ids."""
-    from tests.conftest import ROOT
-    from engine.rules.permissions import SYSTEM
     from engine.usecases.deploy import deploy
     from engine.usecases.start_instance import start_instance
-    with web_db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock,
-               files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
-        uow.commit()
+    from tests.conftest import ROOT
+    steps.call(deploy, None, files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
     started = steps.call(start_instance, "finance", process_id="fee_collection",
                          data={"owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月",
                                "amount_due": 1200, "due_date": "2026-11-30"})
