@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
-from engine.clock import SHANGHAI, to_iso
+from engine.clock import to_iso
 from engine.errors import WuyeError
 from storage.models import Letter
 

@@ -1,22 +1,25 @@
 """verify_audit: walk the whole event log and name the first event that was edited, deleted or moved."""
 from __future__ import annotations
 
+from typing import Any
+
 from engine.clock import Clock
 from engine.rules.permissions import SYSTEM, Actor, may_audit
+from engine.usecases.runner import reads
 from storage.chain import GENESIS, event_hash
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads
 
 
 @reads
-def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
+def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     if actor is not SYSTEM:
         may_audit(actor)
     prev_hash, expected_seq, count = GENESIS, 1, 0
     for ev in uow.events.all():
         count += 1
         if ev.seq != expected_seq:
-            return _broken(count - 1, expected_seq, f"event {expected_seq} is missing (deleted); next found is {ev.seq}")
+            return _broken(count - 1, expected_seq,
+                           f"event {expected_seq} is missing (deleted); next found is {ev.seq}")
         if ev.prev_hash != prev_hash:
             return _broken(count - 1, ev.seq, "prev_hash does not match the event before it (an event before it was "
                                               "deleted, reordered, or edited and re-hashed)")
@@ -36,5 +39,5 @@ def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict:
     return {"ok": True, "events": count, "head": prev_hash}
 
 
-def _broken(checked: int, seq: int, reason: str) -> dict:
+def _broken(checked: int, seq: int, reason: str) -> dict[str, Any]:
     return {"ok": False, "events": checked, "first_broken": {"seq": seq, "reason": reason}}

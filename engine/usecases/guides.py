@@ -8,6 +8,6 @@ from __future__ import annotations
 from engine.rules import case_library
 
 
-def guide_for_data(data: dict) -> dict | None:
+def guide_for_data(data: object) -> case_library.CaseGuide | None:
     category = data.get("category") if isinstance(data, dict) else None
     return case_library.guide_for(str(category)) if category else None

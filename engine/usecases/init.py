@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from engine.clock import Clock
 from engine.rules.groups import GROUPS
@@ -9,14 +10,14 @@ from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
 from engine.usecases.demo import seed_demo_complaints
 from engine.usecases.deploy import deploy
+from engine.usecases.runner import transactions
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
 from storage.uow import Database
-from engine.usecases.runner import transactions
 
 
 @transactions
-def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir: Path | None = None) -> dict:
+def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir: Path | None = None) -> dict[str, Any]:
     before, after = schema.upgrade(db)
     with db.uow() as uow:
         ensure_groups(uow)
@@ -25,7 +26,8 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
     deployed = []
     if files:
         with db.uow() as uow:
-            deployed = deploy(uow, actor=SYSTEM, clock=clock, files=[(p.name, p.read_bytes()) for p in files])["deployed"]
+            sources = [(p.name, p.read_bytes()) for p in files]
+            deployed = deploy(uow, actor=SYSTEM, clock=clock, files=sources)["deployed"]
             uow.commit()
     users = []
     if demo:
@@ -33,7 +35,8 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
             for gid in [*GROUPS, "demo"]:
                 if uow.users.get(gid) is None:
                     groups = list(GROUPS) if gid == "demo" else [gid]
-                    users.append(add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)["name"])
+                    added = add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)
+                    users.append(added["name"])
             uow.commit()
     instances = seed_demo_complaints(db, clock=clock) if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users,

@@ -4,18 +4,18 @@ when the row no longer matches the hash it was issued with (also carried by its 
 event in the hash-chained log), i.e. when someone edited a letter after it was sent."""
 from __future__ import annotations
 
-from engine.step import runtime
 from engine.clock import Clock
 from engine.errors import NotFound
-from engine.rules.letters import letter_json
+from engine.rules.letters import LetterJson, letter_json
 from engine.rules.permissions import SYSTEM, Actor, may_view
+from engine.step import runtime
+from engine.usecases.runner import reads
 from storage.models import Letter
 from storage.uow import UnitOfWork
-from engine.usecases.runner import reads
 
 
 @reads
-def list_letters(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict]:
+def list_letters(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[LetterJson]:
     instance = runtime.get_instance(uow, instance_id)
     if actor is not SYSTEM:
         may_view(actor, instance.definition.meta)
@@ -23,7 +23,7 @@ def list_letters(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: in
 
 
 @reads
-def get_letter(uow: UnitOfWork, *, actor: Actor, clock: Clock, letter: int | str) -> dict:
+def get_letter(uow: UnitOfWork, *, actor: Actor, clock: Clock, letter: int | str) -> LetterJson:
     """One letter with its HTML, by id or by number (e.g. CJ-2026-000123)."""
     row = _find(uow, letter)
     if row is None:

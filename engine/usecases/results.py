@@ -1,15 +1,19 @@
 """The JSON shapes of design.md's CLI contract (the API returns the same)."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from engine.clock import to_iso
 from storage.models import Event, Instance, Task, Violation
+from storage.step_rows import TaskRow
 
 
-def _iso(dt):
+def _iso(dt: datetime | None) -> str | None:
     return to_iso(dt) if dt is not None else None
 
 
-def task_json(row: Task, meta: dict) -> dict:
+def task_json(row: Task | TaskRow, meta: dict[str, Any]) -> dict[str, Any]:
     el = meta.get("elements", {}).get(row.name, {})
     return {"id": row.id, "instance": row.instance_id, "process": row.process_id,
             "process_name": meta.get("name") or row.process_id, "name": row.name,
@@ -21,18 +25,18 @@ def task_json(row: Task, meta: dict) -> dict:
             "documentation": el.get("documentation", ""), "form": el.get("form", [])}
 
 
-def event_json(ev: Event) -> dict:
+def event_json(ev: Event) -> dict[str, Any]:
     return {"seq": ev.seq, "type": ev.type, "at": _iso(ev.at), "actor": ev.actor, "task": ev.task_id,
             "instance": ev.instance_id, "data": ev.data}
 
 
-def violation_json(v: Violation) -> dict:
+def violation_json(v: Violation) -> dict[str, Any]:
     return {"id": v.id, "deadline": v.deadline_id, "element": v.element_id, "task": v.task_id,
             "responsible": v.responsible, "responsible_kind": v.responsible_kind, "amount": float(v.amount),
             "at": _iso(v.at), "description": v.description, "instance": v.instance_id, "process": v.process_id}
 
 
-def instance_summary(inst: Instance) -> dict:
+def instance_summary(inst: Instance) -> dict[str, Any]:
     return {"instance": inst.id, "process": inst.process_id, "name": inst.definition.meta.get("name"),
             "version": inst.definition.version, "status": inst.status, "room": inst.room,
             "started_at": _iso(inst.started_at), "started_by": inst.started_by, "ended_at": _iso(inst.ended_at),

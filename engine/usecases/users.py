@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -11,9 +12,9 @@ from engine.clock import Clock
 from engine.errors import BadInput, Conflict
 from engine.rules.groups import GROUPS
 from engine.rules.permissions import Actor
+from engine.usecases.runner import writes
 from storage.models import User
 from storage.uow import UnitOfWork
-from engine.usecases.runner import writes
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
 
@@ -25,7 +26,7 @@ def ensure_groups(uow: UnitOfWork) -> None:
 
 @writes
 def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: list[str],
-             password: str | None, display_name: str = "") -> dict:
+             password: str | None, display_name: str = "") -> dict[str, Any]:
     """Returns the user; ``password`` is included only when it was generated here."""
     if not _USERNAME.match(name or ""):
         raise BadInput(f"用户名无效 (user name must be 2-64 letters, digits, _ . -): {name!r}",
@@ -37,15 +38,15 @@ def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: 
         raise BadInput(f"未知的用户组 (unknown groups): {', '.join(unknown)}; known: {', '.join(sorted(GROUPS))}",
                        fields={"groups": {"key": "user.groups"}})
     generated = password is None
-    if generated:
+    if password is None:
         password = secrets.token_urlsafe(12)
     if len(password) < 4:
         raise BadInput("密码至少 4 个字符 (password too short)", fields={"password": {"key": "user.password"}})
     user = uow.users.add(User(name=name, display_name=display_name or name,
                               password_hash=generate_password_hash(password), active=True, created_at=clock.now()))
-    user.groups = [uow.users.group(g) for g in dict.fromkeys(groups)]
+    user.groups = [group for g in dict.fromkeys(groups) if (group := uow.users.group(g)) is not None]
     uow.events.append(type="user_added", actor=actor.name, at=clock.now(), data={"name": name, "groups": groups})
-    out = {"name": name, "groups": sorted(groups)}
+    out: dict[str, Any] = {"name": name, "groups": sorted(groups)}
     if generated:
         out["password"] = password
     return out
