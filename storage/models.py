@@ -129,9 +129,13 @@ class Instance(Base):
     # read projections the step rewrites with the state, so pages show an instance without loading
     # its workflow: the process data (JSON-safe), what it waits for (timers with due times,
     # messages), and each diagram element's state ('completed' / 'active' / 'waiting')
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
-    waiting: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True, deferred=True)
-    diagram: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    # (one deferred group: a page that shows one reads all three in one statement)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True,
+                                                        deferred_group="projections")
+    waiting: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True, deferred=True,
+                                                                 deferred_group="projections")
+    diagram: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True,
+                                                           deferred_group="projections")
 
     definition: Mapped[Definition] = relationship(lazy="joined")
 
