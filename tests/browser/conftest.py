@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import actor_for
 from storage.uow import Database

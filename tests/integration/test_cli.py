@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
 T0 = "2026-11-20T09:00:00+08:00"          # a Friday, working time

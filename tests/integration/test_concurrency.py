@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 from engine.clock import FixedClock, parse_instant
 from engine.errors import Conflict, NotPermitted
 from engine.usecases.runner import actor_for
@@ -178,7 +178,7 @@ def test_a_stale_write_to_an_instance_is_refused_by_its_version_column(pg_url, t
     """The optimistic guard under the row lock, on PostgreSQL (SQLite serialises writers at BEGIN,
     so two writers cannot both hold a snapshot there): the later of two writers that read the same
     version loses, and nothing of its transaction is kept."""
-    from tests.conftest import _initialized
+    from tests.support import initialized as _initialized
     (tmp_path / "np").mkdir()
     db = _initialized(pg_url, tmp_path / "np")
     try:

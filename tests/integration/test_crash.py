@@ -16,7 +16,7 @@ import textwrap
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 from storage.models import Event, Instance, Task, Violation
 
 T0 = "2026-11-20T09:00:00+08:00"

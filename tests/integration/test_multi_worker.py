@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, _initialized
+from tests.support import ROOT, initialized as _initialized
 from engine.clock import FixedClock, to_iso
 from cli.timer_loop import TimerLoop
 from storage.models import Event, Instance

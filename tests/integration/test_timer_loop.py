@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye, _initialized
+from tests.support import BPMN_DIR, ROOT, Wuye, initialized as _initialized
 from engine.clock import FixedClock, parse_instant, to_iso
 from engine.rules.permissions import SYSTEM
 from engine.step.runtime import TIMERS_CHANNEL

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from tests.conftest import BPMN_DIR, Wuye
+from tests.support import BPMN_DIR, Wuye
 from storage.chain import event_hash
 from storage.models import Event
 from storage.uow import Database
@@ -32,7 +32,7 @@ def _history(w: Wuye) -> None:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> Path:
     """A SQLite file with a short, intact history, built once; each test tampers with a copy."""
-    from tests.conftest import _initialized
+    from tests.support import initialized as _initialized
     base = tmp_path_factory.mktemp("audit")
     (base / "no-processes").mkdir()
     db = _initialized(f"sqlite:///{base / 'template.sqlite3'}", base / "no-processes")

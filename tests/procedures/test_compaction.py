@@ -3,7 +3,7 @@
 hundreds of rounds."""
 from datetime import timedelta
 
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.conftest import ROOT, _initialized
+from tests.support import ROOT, initialized as _initialized
 
 from engine.rules import case_library
 from engine.clock import FixedClock, parse_instant, to_iso

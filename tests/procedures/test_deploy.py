@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 from storage.models import Definition, Event
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"

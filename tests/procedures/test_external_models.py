@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, Wuye, _initialized
+from tests.support import ROOT, Wuye, initialized as _initialized
 from engine.rules.functions import expression_functions
 from engine.spiff.juel import translate_expression
 from engine.step.runtime import CALENDAR, load_run

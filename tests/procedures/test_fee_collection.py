@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ROOT, Wuye
+from tests.support import ROOT, Wuye
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM
 from engine.usecases.letters import get_letter, list_letters

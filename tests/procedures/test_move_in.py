@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
-from tests.conftest import BPMN_DIR, ROOT
+from tests.support import BPMN_DIR, ROOT
 from engine.rules import desks
 from engine.clock import FixedClock, parse_instant, to_iso
 from engine.rules.permissions import SYSTEM

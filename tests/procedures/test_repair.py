@@ -10,7 +10,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 from engine.rules import penalties
 from engine.clock import FixedClock, parse_instant, to_iso

@@ -1,7 +1,7 @@
 """Settling a workflow: a sweep that comes late fires every period a cycle timer owes, in one step."""
 from datetime import timedelta
 
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM

@@ -13,7 +13,7 @@ import pytest
 from bench.kpis import compute_kpis
 from bench.policies import Policy, generic_value, policy_for
 from bench.simulate import main, month_bounds, simulate
-from tests.conftest import BPMN_DIR, ROOT
+from tests.support import BPMN_DIR, ROOT
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import actor_for
 from engine.usecases.deploy import deploy
@@ -28,7 +28,7 @@ MONTH = "2026-11"
 @pytest.fixture(scope="module")
 def month_run(tmp_path_factory):
     """20 cases of every process in processes/, seed 7, 90 % of work on time (run once)."""
-    from tests.conftest import _initialized
+    from tests.support import initialized as _initialized
     path = tmp_path_factory.mktemp("sim")
     empty = path / "none"
     empty.mkdir()
@@ -73,7 +73,7 @@ def test_the_month_report_has_the_kpis_of_the_procedures(month_run):
 @pytest.mark.parametrize("processes", [["move_in", "complaint"]])
 def test_kpis_follow_the_work_all_late_gives_zero_and_all_on_time_meets_every_due_time(sqlite_db, tmp_path,
                                                                                        processes):
-    from tests.conftest import _initialized
+    from tests.support import initialized as _initialized
     empty = tmp_path / "none"
     empty.mkdir(exist_ok=True)
     late = simulate(sqlite_db, month=MONTH, cases=8, seed=3, on_time=0.0, processes=processes)

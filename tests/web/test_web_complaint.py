@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from tests.web.conftest import csrf_token  # noqa: F401

@@ -1,7 +1,7 @@
 """`wuye init --demo` leaves work in the inbox when the complaint process is deployed."""
 import shutil
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.init import initialize
 from storage.uow import Database

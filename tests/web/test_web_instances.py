@@ -125,7 +125,7 @@ def test_an_unknown_letter_is_404_and_letters_need_a_session(client, auth):
 def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(client, auth, steps, web_db, clock):
     """fee_collection's 建立欠费台账 script sets `balance` and `paid_total`, which no form declares: the
     process names them with `label:<variable>` properties, and the page reads those, not the ids."""
-    from tests.conftest import ROOT
+    from tests.support import ROOT
     from engine.rules.permissions import SYSTEM
     from engine.usecases.deploy import deploy
     from engine.usecases.start_instance import start_instance
