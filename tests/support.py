@@ -4,7 +4,7 @@
 - time: ``at("2026-11-20T09:00:00+08:00")`` is a FixedClock there;
 - use cases: ``act(db, use_case, as_="dispatcher", at=..., **args)`` runs one through the runner, the one
   way into them (the CLI and the web app use it too); ``deploy_files`` deploys files as the system;
-- databases: ``initialized(url, processes_dir)`` makes an initialized database (schema, groups, demo
+- databases: ``database(url)`` opens one as it is; ``initialized(url, processes_dir)`` makes an initialized database (schema, groups, demo
   users) from a template built once per session; ``new_pg_database`` a fresh one on a server;
 - the CLI: ``Wuye(url)("start", ...)`` runs `wuye` in-process (or ``.subprocess(...)``)."""
 from __future__ import annotations
@@ -48,10 +48,13 @@ def act(db, use_case: Callable[..., Any], *, as_: Actor | str | None = SYSTEM,
     return handle(db, use_case, actor=as_, clock=clock, **args)
 
 
-def deploy_files(db, *paths: Path, at: Clock | str = INITIALIZED_AT) -> dict[str, dict]:
-    """Deploy ``paths`` as the system; the versions deployed, by process or decision id."""
+def deploy_files(db, *files: Path | tuple[str, bytes], as_: Actor | str = SYSTEM,
+                 at: Clock | str = INITIALIZED_AT) -> dict[str, dict]:
+    """Deploy ``files`` (paths, or (name, content) pairs) in one call, as the system unless ``as_``
+    says who; the versions deployed (``version``, ``new``, ...), by process or decision id."""
     from engine.usecases.deploy import deploy
-    out = act(db, deploy, at=at, files=[(p.name, p.read_bytes()) for p in paths])
+    pairs = [f if isinstance(f, tuple) else (f.name, f.read_bytes()) for f in files]
+    out = act(db, deploy, as_=as_, at=at, files=pairs)
     return {d["id"]: d for d in out["deployed"]}
 
 
@@ -61,10 +64,22 @@ def deployed_meta(db, process_id: str) -> dict:
         return uow.definitions.latest("bpmn", process_id).meta
 
 
+def stored_state_size(db, instance_id: int) -> int:
+    """How long the workflow JSON the last step of ``instance_id`` stored is (in characters)."""
+    with db.uow(readonly=True) as uow:
+        return len(uow.instances.get(instance_id).state)
+
+
 # -- databases ------------------------------------------------------------------------------------
 
 _SQLITE_TEMPLATE: list[Path] = []
 _PG_TEMPLATES: dict[str, str] = {}
+
+
+def database(url: str):
+    """A Database for ``url`` as it is (the one place the tests open one; dispose() it after)."""
+    from storage.uow import Database
+    return Database(url)
 
 
 def new_pg_database(server_url: str) -> str:
@@ -75,10 +90,9 @@ def new_pg_database(server_url: str) -> str:
 
 def _initialize(url: str, processes_dir: Path | None):
     from engine.usecases.init import initialize
-    from storage.uow import Database
-    database = Database(url)
-    act(database, initialize, as_=None, demo=True, processes_dir=processes_dir)
-    return database
+    db = database(url)
+    act(db, initialize, as_=None, demo=True, processes_dir=processes_dir)
+    return db
 
 
 def _pg_from_template(url: str, processes_dir: Path) -> str:
@@ -101,7 +115,6 @@ def initialized(url: str, processes_dir: Path | None):
     ``processes_dir``). An empty SQLite file or PostgreSQL database with no processes to deploy is a
     copy of one template initialized once per session: `initialize` hashes 19 demo passwords with
     scrypt (~5 s), which every test paid before; the copy is byte-for-byte what `initialize` writes."""
-    from storage.uow import Database
     target = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
     nothing_to_deploy = processes_dir is not None and not any(
         p.suffix in (".bpmn", ".dmn") for p in processes_dir.glob("*"))
@@ -111,9 +124,9 @@ def initialized(url: str, processes_dir: Path | None):
             _initialize(f"sqlite:///{template}", processes_dir).dispose()   # the WAL is checkpointed
             _SQLITE_TEMPLATE.append(template)
         shutil.copyfile(_SQLITE_TEMPLATE[0], target)
-        return Database(url)
+        return database(url)
     if url.startswith("postgresql") and nothing_to_deploy:
-        return Database(_pg_from_template(url, processes_dir))
+        return database(_pg_from_template(url, processes_dir))
     return _initialize(url, processes_dir)
 
 
