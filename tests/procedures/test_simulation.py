@@ -25,8 +25,9 @@ MONTH = "2026-11"
 @pytest.fixture(scope="module")
 def month_run(tmp_path_factory):
     """20 cases of every process in processes/, seed 7, 90 % of work on time: run once, as a server
-    runs (the workflow cache on); the tests that read it are marked once. The simulations inside the
-    other tests run [cached] and [reloaded]."""
+    runs (the workflow cache on); the tests that read it are marked once, and grouped so that one
+    pytest-xdist worker runs both (`--dist loadgroup`). The simulations inside the other tests run
+    [cached] and [reloaded]."""
     db = initialized_sqlite(tmp_path_factory.mktemp("sim"))
     report = simulate(db, month=MONTH, cases=20, seed=7)
     yield db, report
@@ -34,6 +35,7 @@ def month_run(tmp_path_factory):
 
 
 @pytest.mark.once
+@pytest.mark.xdist_group("month_run")
 def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(month_run):
     db, report = month_run
     assert report["deploy_failures"] == {}
@@ -52,6 +54,7 @@ def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(m
 
 
 @pytest.mark.once
+@pytest.mark.xdist_group("month_run")
 def test_the_month_report_has_the_kpis_of_the_procedures(month_run):
     _, report = month_run
     kpis = report["kpis"]
@@ -136,10 +139,11 @@ def test_generic_answers_respect_the_form_constraints(field, check):
 
 
 def test_the_command_line_prints_the_report_and_exits_zero_when_the_invariants_hold(tmp_path):
+    given = initialized_sqlite(tmp_path, "cli.sqlite3")        # the demo users exist: none to hash again
+    given.dispose()
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["--cases", "2", "--month", MONTH, "--seed", "2", "--processes", "move_in",
-                     "--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"])
+        code = main(["--cases", "2", "--month", MONTH, "--seed", "2", "--processes", "move_in", "--db", given.url])
     report = json.loads(out.getvalue())
     assert code == 0 and report["processes"] == ["move_in"] and report["invariants"]["ok"]
     assert report["kpis"]["status"]["move_in"] and report["seed"] == 2
