@@ -2,10 +2,12 @@
 
 - paths: ``ROOT``, ``BPMN_DIR`` (tests/bpmn), ``PROCESSES`` (processes/);
 - time: ``at("2026-11-20T09:00:00+08:00")`` is a FixedClock there;
-- use cases: ``act(db, use_case, as_="dispatcher", at=..., **args)`` runs one through the runner, the one
-  way into them (the CLI and the web app use it too); ``deploy_files`` deploys files as the system;
-- databases: ``database(url)`` opens one as it is; ``initialized(url, processes_dir)`` makes an initialized database (schema, groups, demo
-  users) from a template built once per session; ``new_pg_database`` a fresh one on a server;
+- use cases: ``act(db, use_case, as_="dispatcher", at=..., **args)`` runs one through the runner,
+  the one way into them (the CLI and the web app use it too); ``deploy_files`` deploys files;
+  ``deployed_meta`` and ``stored_state_size`` read what deploying and stepping stored;
+- databases: ``database(url)`` opens one as it is; ``initialized(url, processes_dir)`` makes an
+  initialized one (schema, groups, demo users) from a template built once per session;
+  ``new_pg_database`` a fresh, empty one on a PostgreSQL server;
 - the CLI: ``Wuye(url)("start", ...)`` runs `wuye` in-process (or ``.subprocess(...)``)."""
 from __future__ import annotations
 

@@ -12,6 +12,12 @@ from engine.usecases.users import add_user
 from tests.support import act
 
 
+@pytest.fixture(scope="module")
+def hashed() -> dict[str, str]:
+    """Password hashes of users named after their password (scrypt is slow: made once)."""
+    return {name: generate_password_hash(name) for name in ("butler", "retired")}
+
+
 @pytest.fixture
 def admin_db(fake_db):
     fake_db.add_user("admin", ["admin"])
@@ -73,8 +79,8 @@ def test_without_a_password_one_is_made_shown_once_and_works(admin_db, clock):
     assert "password" not in adding(admin_db, clock, name="han_meimei")
 
 
-def test_signing_in_with_the_right_password_leaves_a_login_event_with_the_address(fake_db, clock):
-    fake_db.add_user("butler", ["butler", "quality"], password_hash=generate_password_hash("butler"))
+def test_signing_in_with_the_right_password_leaves_a_login_event_with_the_address(fake_db, clock, hashed):
+    fake_db.add_user("butler", ["butler", "quality"], password_hash=hashed["butler"])
     actor = act(fake_db, log_in, as_=None, at=clock, name="butler", password="butler", via="web",
                 address="10.0.0.7")
     assert actor.name == "butler" and actor.groups == {"butler", "quality"}
@@ -86,8 +92,8 @@ def test_signing_in_with_the_right_password_leaves_a_login_event_with_the_addres
 @pytest.mark.parametrize("name, password", [("butler", "wrong"), ("butler", ""), ("nobody", "butler"),
                                             ("retired", "retired")])
 def test_a_wrong_password_an_unknown_or_a_deactivated_user_does_not_sign_in_and_leaves_no_event(fake_db, clock,
-                                                                                             name, password):
-    fake_db.add_user("butler", ["butler"], password_hash=generate_password_hash("butler"))
-    fake_db.add_user("retired", ["butler"], password_hash=generate_password_hash("retired"), active=False)
+                                                                                             hashed, name, password):
+    fake_db.add_user("butler", ["butler"], password_hash=hashed["butler"])
+    fake_db.add_user("retired", ["butler"], password_hash=hashed["retired"], active=False)
     assert act(fake_db, log_in, as_=None, at=clock, name=name, password=password, via="web") is None
     assert fake_db.events == []
