@@ -52,7 +52,7 @@ case "${1:-}" in
     install_assets
     lint
     set +e
-    .venv/bin/python -m pytest "${@:2}"
+    .venv/bin/python -m pytest -n auto "${@:2}"     # every tier (testpaths = tests), one worker per core
     rc=$?
     set -e
     if [ $rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi

@@ -23,7 +23,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, R
 
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import Database, connect, handle
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -15,8 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.clock import parse_instant
-
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Web, watch_context  # noqa: F401
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Web, watch_context
 
 pytestmark = pytest.mark.browser
 

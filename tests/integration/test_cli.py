@@ -17,7 +17,7 @@ from engine.clock import SystemClock
 from engine.usecases.browse import startable_processes
 from engine.usecases.runner import connect, handle
 from engine.usecases.sessions import log_in
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
 T0 = "2026-11-20T09:00:00+08:00"          # a Friday, working time

@@ -1,5 +1,5 @@
 """The CLI drives a process with forms, a boundary timer, a gateway and a message from start to end."""
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 
 
 def test_a_visit_request_runs_from_start_to_end_through_the_cli(wuye):

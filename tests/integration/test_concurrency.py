@@ -3,25 +3,22 @@ of a race for one instance gets a Conflict (exit 5), never a lost or doubled ste
 different instances all succeed; the hash chain stays contiguous and valid."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-import os
 import threading
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
-from engine.clock import FixedClock, parse_instant
 from engine.errors import Conflict, NotPermitted
-from engine.usecases.runner import actor_for
 from engine.usecases.audit import verify_audit
 from engine.usecases.tasks import claim_task, complete_task
-from engine.rules.permissions import SYSTEM
 from storage.models import Event, Instance
 from storage.uow import ConcurrentUpdate
+from tests.support import BPMN_DIR, ROOT, Wuye, act, at, initialized
 
-CLOCK = FixedClock(parse_instant("2026-11-20T09:30:00+08:00"))
+CLOCK = at("2026-11-20T09:30:00+08:00")
 
 
 def _started(db, n: int) -> list[dict]:
@@ -58,26 +55,16 @@ def _race(fns) -> list:
 
 
 def _complete(db, user: str, task_id: str, data: dict):
-    def go():
-        with db.uow() as uow:
-            result = complete_task(uow, actor=actor_for(uow, user), clock=CLOCK, task_id=task_id, data=data)
-            uow.commit()
-            return result
-    return go
+    return lambda: act(db, complete_task, as_=user, at=CLOCK, task_id=task_id, data=data)
 
 
 def _claim(db, user: str, task_id: str):
-    def go():
-        with db.uow() as uow:
-            result = claim_task(uow, actor=actor_for(uow, user), clock=CLOCK, task_id=task_id)
-            uow.commit()
-            return result
-    return go
+    return lambda: act(db, claim_task, as_=user, at=CLOCK, task_id=task_id)
 
 
 def _chain_ok(db) -> int:
+    report = act(db, verify_audit, at=CLOCK)
     with db.uow(readonly=True) as uow:
-        report = verify_audit(uow, actor=SYSTEM, clock=CLOCK)
         seqs = list(uow.session.scalars(select(Event.seq).order_by(Event.seq)))
     assert report["ok"] is True, report
     assert seqs == list(range(1, len(seqs) + 1))
@@ -101,7 +88,7 @@ def test_two_users_completing_the_same_task_at_once_one_wins_the_other_conflicts
     results = _race([_complete(db, "front_desk", task, {"content": "甲报修内容"}),
                      _complete(db, "demo", task, {"content": "乙报修内容"})])
     wins = [r for r in results if isinstance(r, dict)]
-    losses = [r for r in results if isinstance(r, (Conflict, ConcurrentUpdate))]
+    losses = [r for r in results if isinstance(r, Conflict)]          # through the runner: never storage's error
     assert len(wins) == 1 and len(losses) == 1, results
     (completed,) = _events(db, started["instance"], "task_completed")
     assert completed["actor"] in ("front_desk", "demo")
@@ -148,7 +135,7 @@ def test_mixed_writers_keep_the_hash_chain_valid_and_contiguous(db):
         fns.append(_complete(db, "front_desk", task, {"content": f"并发{i}"}))
         fns.append(_claim(db, "demo", task))           # races its own instance's completion
     results = _race(fns)
-    assert all(isinstance(r, (dict, Conflict, ConcurrentUpdate, NotPermitted)) for r in results), results
+    assert all(isinstance(r, (dict, Conflict, NotPermitted)) for r in results), results
     for s in started:
         assert len(_events(db, s["instance"], "task_completed")) <= 1
     before = _chain_ok(db)
@@ -178,23 +165,21 @@ def test_a_stale_write_to_an_instance_is_refused_by_its_version_column(pg_url, t
     """The optimistic guard under the row lock, on PostgreSQL (SQLite serialises writers at BEGIN,
     so two writers cannot both hold a snapshot there): the later of two writers that read the same
     version loses, and nothing of its transaction is kept."""
-    from tests.conftest import _initialized
     (tmp_path / "np").mkdir()
-    db = _initialized(pg_url, tmp_path / "np")
+    db = initialized(pg_url, tmp_path / "np")
     try:
         (started,) = _started(db, 1)
         iid = started["instance"]
-        with pytest.raises(ConcurrentUpdate):
-            with db.uow() as second:
-                b = second.session.scalars(select(Instance).where(Instance.id == iid)).one()
-                with db.uow() as first:
-                    a = first.session.scalars(select(Instance).where(Instance.id == iid)).one()
-                    assert a.version == b.version
-                    a.error = "first writer"
-                    first.commit()
-                b.error = "second writer"
-                second.events.append(type="probe", actor="test", at=CLOCK.now(), instance_id=iid)
-                second.commit()
+        with pytest.raises(ConcurrentUpdate), db.uow() as second:
+            b = second.session.scalars(select(Instance).where(Instance.id == iid)).one()
+            with db.uow() as first:
+                a = first.session.scalars(select(Instance).where(Instance.id == iid)).one()
+                assert a.version == b.version
+                a.error = "first writer"
+                first.commit()
+            b.error = "second writer"
+            second.events.append(type="probe", actor="test", at=CLOCK.now(), instance_id=iid)
+            second.commit()
         with db.uow(readonly=True) as uow:
             inst = uow.instances.get(iid)
             assert inst.error == "first writer"

@@ -13,11 +13,10 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 from sqlalchemy import select
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye
 from storage.models import Event, Instance, Task, Violation
+from tests.support import BPMN_DIR, ROOT, Wuye
 
 T0 = "2026-11-20T09:00:00+08:00"
 
@@ -26,7 +25,7 @@ CHILD = textwrap.dedent("""
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
     from engine.clock import FixedClock, parse_instant
-    from engine.usecases.runner import actor_for
+    from engine.usecases.runner import handle
     from engine.usecases import tasks, timers
     from storage.models import Event, Instance
     from storage.uow import Database
@@ -44,12 +43,9 @@ CHILD = textwrap.dedent("""
     db = Database(url)
     clock = FixedClock(parse_instant(now))
     if action == "complete":
-        with db.uow() as uow:
-            tasks.complete_task(uow, actor=actor_for(uow, "front_desk"), clock=clock, task_id=arg,
-                                data={"content": "崩溃前提交的内容"})
-            uow.commit()
+        handle(db, tasks.complete_task, actor="front_desk", clock=clock, task_id=arg, data={"content": "崩溃前提交的内容"})
     else:
-        timers.fire_due_timers(db, clock=clock)
+        handle(db, timers.fire_due_timers, actor=None, clock=clock)
     print("COMMITTED", flush=True)
 """)
 

@@ -13,12 +13,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, _initialized
-from engine.clock import FixedClock, to_iso
 from cli.timer_loop import TimerLoop
+from engine.clock import FixedClock, to_iso
 from storage.models import Event, Instance
-from storage.uow import Database
-from tests.integration.test_timer_loop import T0, audit_ok, deploy_loop_process, start_instances, timer_fired_counts, wait_until
+from tests.integration.loops import T0, audit_ok, deploy_loop_process, start_instances, timer_fired_counts, wait_until
+from tests.support import ROOT, database, initialized
 
 N = 1000
 DUE = T0 + timedelta(hours=1)
@@ -55,7 +54,7 @@ def _assert_each_fired_once(db, ids: list[int]) -> None:
 def test_four_worker_processes_on_postgres_fire_each_of_1000_timers_exactly_once(pg_url, tmp_path):
     empty = tmp_path / "no-processes"
     empty.mkdir()
-    db = _initialized(pg_url, empty)
+    db = initialized(pg_url, empty)
     try:
         ids = _prepare(db)
         env = {**os.environ, "WUYE_DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
@@ -89,7 +88,7 @@ def test_four_worker_processes_on_postgres_fire_each_of_1000_timers_exactly_once
 def test_two_loop_threads_on_sqlite_fire_each_of_1000_timers_exactly_once(sqlite_db):
     ids = _prepare(sqlite_db)
     clock = FixedClock(FIRE_AT)
-    second = Database(sqlite_db.url)                  # its own engine and connection pool, as a process would
+    second = database(sqlite_db.url)                  # its own engine and connection pool, as a process would
     loops = [TimerLoop(sqlite_db, clock, name="one"), TimerLoop(second, clock, name="two")]
     try:
         for loop in loops:

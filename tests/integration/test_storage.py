@@ -3,7 +3,7 @@ one unit of work is one transaction (nothing without commit, everything with it)
 in UTC; the event chain's head follows every append; SQLite runs in WAL with foreign keys on."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -32,6 +32,7 @@ def test_the_migrations_build_exactly_the_schema_the_models_declare(db):
     """A column or index added to storage/models.py without its Alembic revision (or the reverse)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     from storage.models import Base
     with db.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -88,7 +89,7 @@ def test_times_are_stored_in_utc_and_read_back_aware(db):
     if isinstance(raw, str):                                      # SQLite keeps text
         assert raw.startswith("2026-11-20 01:00:00") or raw.startswith("2026-11-20T01:00:00")
     else:
-        assert raw.astimezone(timezone.utc).replace(tzinfo=None) == datetime(2026, 11, 20, 1, 0)
+        assert raw.astimezone(UTC).replace(tzinfo=None) == datetime(2026, 11, 20, 1, 0)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
@@ -98,10 +99,9 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_db):
 
 
 def test_an_instance_needs_an_existing_definition(db):
-    with pytest.raises(IntegrityError):
-        with db.uow() as uow:
-            uow.instances.add(Instance(definition_id=424242, process_id="ghost", status="running", state="",
-                                       serializer_version="", started_by="t", started_at=AT, updated_at=AT,
-                                       retries=0))
+    with pytest.raises(IntegrityError), db.uow() as uow:
+        uow.instances.add(Instance(definition_id=424242, process_id="ghost", status="running", state="",
+                                   serializer_version="", started_by="t", started_at=AT, updated_at=AT,
+                                   retries=0))
     with db.uow(readonly=True) as uow:
         assert uow.instances.search(process_id="ghost") == []

@@ -11,91 +11,30 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from tests.conftest import BPMN_DIR, ROOT, Wuye, _initialized
+from cli.timer_loop import CONTENDED, PAST_DUE, TimerLoop, notify, sleep_seconds
 from engine.clock import FixedClock, parse_instant, to_iso
-from engine.rules.permissions import SYSTEM
 from engine.step.cache import workflows
 from engine.step.runtime import TIMERS_CHANNEL
-from engine.usecases.runner import actor_for
-from cli.timer_loop import CONTENDED, PAST_DUE, TimerLoop, notify, sleep_seconds
-from engine.usecases.audit import verify_audit
-from engine.usecases.deploy import deploy
-from engine.usecases.start_instance import start_instance
-from storage.models import Event
 from storage.signals import add_commit_listener, remove_commit_listener
-
-T0 = parse_instant("2031-03-03T09:00:00+08:00")
-PROCESS_FILE = BPMN_DIR / "timers" / "loop_deadline.bpmn"
-HEALTHY = "2000-01-01"      # recover_at in the past: the escalation script never fails
-
-
-# -- helpers (test_multi_worker.py uses them too) ------------------------------------------------------
-
-def deploy_loop_process(db, clock) -> None:
-    with db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
-        uow.commit()
-
-
-def start_instances(db, clock, dues: list[datetime], recover_at: str = HEALTHY) -> list[int]:
-    """One instance per due time, all in one transaction (through the start use case)."""
-    with db.uow() as uow:
-        actor = actor_for(uow, "dispatcher")
-        ids = [start_instance(uow, actor=actor, clock=clock, process_id="loop_deadline",
-                              data={"due": to_iso(due), "recover_at": recover_at})["instance"] for due in dues]
-        uow.commit()
-    return ids
-
-
-def timer_fired_counts(db) -> dict[int, int]:
-    with db.uow(readonly=True) as uow:
-        rows = uow.session.execute(select(Event.instance_id, func.count()).where(Event.type == "timer_fired")
-                                   .group_by(Event.instance_id)).all()
-    return dict(rows)
-
-
-def event_types(db, instance_id: int) -> list[str]:
-    with db.uow(readonly=True) as uow:
-        return [e.type for e in uow.events.for_instance(instance_id)]
-
-
-def instance_row(db, instance_id: int) -> SimpleNamespace:
-    with db.uow(readonly=True) as uow:
-        i = uow.instances.get(instance_id)
-        return SimpleNamespace(status=i.status, error=i.error, retries=i.retries, next_timer_at=i.next_timer_at)
-
-
-def audit_ok(db) -> bool:
-    with db.uow(readonly=True) as uow:
-        return verify_audit(uow, actor=SYSTEM, clock=FixedClock(T0))["ok"]
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:
-    """Real waiting, for the loop's wake-up mechanics only; fails after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
-@pytest.fixture
-def running_loops():
-    """Loops started by a test, stopped (and joined) whatever happens."""
-    loops: list[TimerLoop] = []
-    yield loops
-    for loop in loops:
-        loop.stop(timeout=30)
-
+from tests.integration.loops import (
+    HEALTHY,
+    T0,
+    audit_ok,
+    deploy_loop_process,
+    event_types,
+    instance_row,
+    start_instances,
+    timer_fired_counts,
+    wait_until,
+)
+from tests.support import ROOT, Wuye, initialized
 
 # -- sleeping ------------------------------------------------------------------------------------------
 
@@ -180,7 +119,7 @@ def test_a_commit_that_arms_an_earlier_timer_wakes_the_sleeping_loop(db, running
 def test_a_commit_in_another_process_wakes_the_loop_through_postgres_notify(pg_url, tmp_path, running_loops):
     empty = tmp_path / "no-processes"
     empty.mkdir()
-    db = _initialized(pg_url, empty)
+    db = initialized(pg_url, empty)
     try:
         clock = FixedClock(T0)
         deploy_loop_process(db, clock)

@@ -17,7 +17,7 @@ from engine.usecases.instances import history, show_instance
 from engine.usecases.runner import handle
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, unclaim_task
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 
 CLOCK = FixedClock(parse_instant("2026-11-23T09:00:00+08:00"))
 

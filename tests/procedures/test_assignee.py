@@ -1,5 +1,5 @@
 """A user task with a named camunda:assignee (Camunda 7's habit) goes to that one user."""
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 
 
 def test_a_task_with_a_named_assignee_is_that_users_alone(wuye):

@@ -1,6 +1,7 @@
 """Tampering with the stored event log is found: `wuye audit verify` exits non-zero, says so in one
 line on stderr, and names the first broken event by its seq. The tampering is done the way an
-attacker with database access would: plain SQL on the events table, bypassing the repositories."""
+attacker with database access would: plain SQL on the events table, bypassing the repositories.
+The tampering tests check a history recorded once, with no step of their own: they run once."""
 from __future__ import annotations
 
 import shutil
@@ -10,10 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from tests.conftest import BPMN_DIR, Wuye
 from storage.chain import event_hash
 from storage.models import Event
-from storage.uow import Database
+from tests.support import BPMN_DIR, Wuye, database, initialized_sqlite
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
 
@@ -32,10 +32,8 @@ def _history(w: Wuye) -> None:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> Path:
     """A SQLite file with a short, intact history, built once; each test tampers with a copy."""
-    from tests.conftest import _initialized
     base = tmp_path_factory.mktemp("audit")
-    (base / "no-processes").mkdir()
-    db = _initialized(f"sqlite:///{base / 'template.sqlite3'}", base / "no-processes")
+    db = initialized_sqlite(base, "template.sqlite3")
     _history(Wuye(db.url))
     db.dispose()                     # the last connection closed: the WAL is checkpointed into the file
     return base / "template.sqlite3"
@@ -45,7 +43,7 @@ def recorded(tmp_path_factory) -> Path:
 def chain(recorded, tmp_path):
     path = tmp_path / "wuye.sqlite3"
     shutil.copy(recorded, path)
-    db = Database(f"sqlite:///{path}")
+    db = database(f"sqlite:///{path}")
     w = Wuye(db.url)
     with db.engine.connect() as conn:
         seqs = list(conn.scalars(select(Event.seq).order_by(Event.seq)))
@@ -79,6 +77,7 @@ def _row(db, seq: int):
         return conn.execute(select(Event).where(Event.seq == seq)).one()
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("column", ["data", "actor", "type", "at", "task_id", "instance_id"])
 def test_editing_any_field_of_an_event_names_that_event(chain, column):
     db, w, seqs = chain
@@ -91,6 +90,7 @@ def test_editing_any_field_of_an_event_names_that_event(chain, column):
     assert _broken(w) == k
 
 
+@pytest.mark.once
 def test_editing_the_submitted_data_of_a_completed_task_is_found(chain):
     db, w, seqs = chain
     with db.engine.connect() as conn:
@@ -101,6 +101,7 @@ def test_editing_the_submitted_data_of_a_completed_task_is_found(chain):
     assert _broken(w) == k
 
 
+@pytest.mark.once
 def test_deleting_a_middle_event_names_the_missing_seq(chain):
     db, w, seqs = chain
     k = seqs[3]
@@ -108,12 +109,14 @@ def test_deleting_a_middle_event_names_the_missing_seq(chain):
     assert _broken(w) == k
 
 
+@pytest.mark.once
 def test_deleting_the_last_event_is_found_through_the_chain_head(chain):
     db, w, seqs = chain
     _sql(db, delete(Event).where(Event.seq == seqs[-1]))
     assert _broken(w) == seqs[-1]
 
 
+@pytest.mark.once
 def test_swapping_two_events_seq_names_the_first_of_them(chain):
     db, w, seqs = chain
     a, b = seqs[4], seqs[5]
@@ -132,6 +135,7 @@ def _rehash(db, seq: int, **changes) -> None:
     _sql(db, update(Event).where(Event.seq == seq).values(**changes, hash=event_hash(**fields)))
 
 
+@pytest.mark.once
 def test_an_edited_event_with_a_recomputed_hash_breaks_the_link_to_the_next_one(chain):
     db, w, seqs = chain
     k = seqs[2]
@@ -139,6 +143,7 @@ def test_an_edited_event_with_a_recomputed_hash_breaks_the_link_to_the_next_one(
     assert _broken(w) == k + 1
 
 
+@pytest.mark.once
 def test_the_last_event_edited_and_rehashed_is_named_not_a_seq_past_the_end(chain):
     """Only the chain head remembers the last hash: the report must name the last event itself."""
     db, w, seqs = chain
@@ -147,6 +152,7 @@ def test_the_last_event_edited_and_rehashed_is_named_not_a_seq_past_the_end(chai
     assert "edited" in w("audit", "verify").json["first_broken"]["reason"]
 
 
+@pytest.mark.once
 def test_rewriting_the_whole_tail_consistently_is_still_caught_by_the_head(chain):
     """An attacker who re-hashes every event after the edited one still cannot match the head."""
     db, w, seqs = chain

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from tests.conftest import ROOT, _initialized
 
+from engine.clock import parse_instant, to_iso
 from engine.rules import case_library
-from engine.clock import FixedClock, parse_instant, to_iso
-from engine.rules.permissions import SYSTEM
-from engine.usecases.runner import actor_for
-from engine.usecases import deploy, instances, start_instance, tasks, timers
+from engine.usecases import instances, start_instance, tasks, timers
+from tests.support import PROCESSES, act, deploy_files, deployed_meta, initialized_sqlite
 
-BPMN = ROOT / "processes" / "complaint.bpmn"
+BPMN = PROCESSES / "complaint.bpmn"
 FRIDAY = "2026-11-20"        # a Friday; Monday 2026-11-23 is a working day
 DEADLINES = [f"C{i}" for i in range(1, 14)]
-
-
-def at(text: str) -> FixedClock:
-    return FixedClock(parse_instant(text))
 
 
 def later(text: str, **delta) -> str:
@@ -40,8 +33,7 @@ class Case:
         self.db, self.id = db, instance_id
 
     def show(self, now: str = "2026-11-20T00:00:00+08:00") -> dict:
-        with self.db.uow(readonly=True) as uow:
-            return instances.show_instance(uow, actor=SYSTEM, clock=at(now), instance_id=self.id)
+        return act(self.db, instances.show_instance, at=now, instance_id=self.id)
 
     def ready(self) -> list[dict]:
         return self.show()["ready"]
@@ -56,20 +48,14 @@ class Case:
 
     def complete(self, name: str, now: str, as_: str | None = None, **data) -> dict:
         task = self.task(name)
-        with self.db.uow() as uow:
-            result = tasks.complete_task(uow, actor=actor_for(uow, as_ or task["lane"]), clock=at(now),
-                                         task_id=task["id"], data=data)
-            uow.commit()
-        return result
+        return act(self.db, tasks.complete_task, as_=as_ or task["lane"], at=now, task_id=task["id"], data=data)
 
     def claim(self, name: str, now: str, as_: str) -> None:
-        with self.db.uow() as uow:
-            tasks.claim_task(uow, actor=actor_for(uow, as_), clock=at(now), task_id=self.task(name)["id"])
-            uow.commit()
+        act(self.db, tasks.claim_task, as_=as_, at=now, task_id=self.task(name)["id"])
 
     def fire(self, now: str) -> list[str]:
         """Run the timer sweep at ``now``; the timers of this instance that fired."""
-        return [f["timer"] for f in timers.fire_due_timers(self.db, clock=at(now))
+        return [f["timer"] for f in act(self.db, timers.fire_due_timers, as_=None, at=now)
                 if f.get("instance") == self.id and "timer" in f]
 
     def due(self, timer: str) -> str:
@@ -94,10 +80,8 @@ class Desk:
     def start(self, received_at: str, as_: str = "dispatcher", **data) -> Case:
         values = {"complainant": "张先生", "room": "3-2-1102", "phone": "13800000000", "channel": "phone",
                   "content": "楼道灯不亮", "received_at": received_at, **data}
-        with self.db.uow() as uow:
-            result = start_instance.start_instance(uow, actor=actor_for(uow, as_), clock=at(received_at),
-                                                   process_id="complaint", data=values)
-            uow.commit()
+        result = act(self.db, start_instance.start_instance, as_=as_, at=received_at, process_id="complaint",
+                     data=values)
         return Case(self.db, result["instance"])
 
     def classified(self, received_at: str, *, complaint_type="valid", severity="general", category="noise",
@@ -118,19 +102,10 @@ class Desk:
         return case
 
 
-def _deploy(database) -> None:
-    with database.uow() as uow:
-        deploy.deploy(uow, actor=SYSTEM, clock=at("2026-11-02T08:00:00+08:00"),
-                      files=[("complaint.bpmn", BPMN.read_bytes())])
-        uow.commit()
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    base = tmp_path_factory.mktemp("complaint")
-    (base / "none").mkdir()
-    database = _initialized(f"sqlite:///{base / 'wuye.sqlite3'}", base / "none")
-    _deploy(database)
+    database = initialized_sqlite(tmp_path_factory.mktemp("complaint"))
+    deploy_files(database, BPMN)
     yield Desk(database)
     database.dispose()
 
@@ -142,12 +117,12 @@ def satisfied_and_closed(case: Case, now: str) -> None:
 
 # -- deploy and the model ----------------------------------------------------------------------------
 
+@pytest.mark.once
 def test_the_cli_deploys_complaint_bpmn_and_the_model_carries_procedures_section_3(wuye, db):
     deployed = wuye("deploy", str(BPMN))
     assert deployed.code == 0, deployed.err
     assert deployed.json["deployed"][0]["id"] == "complaint"
-    with db.uow(readonly=True) as uow:
-        meta = uow.definitions.latest("bpmn", "complaint").meta
+    meta = deployed_meta(db, "complaint")
     assert meta["name"] == "客户投诉处理" and meta["start_groups"] == ["dispatcher", "front_desk"]
     assert {"dispatcher", "front_desk", "butler", "cs_supervisor", "cs_manager", "dispatch_supervisor",
             "engineering", "security", "cleaning", "finance", "developer_cs"} == set(meta["lanes"])
@@ -171,12 +146,13 @@ def test_the_cli_deploys_complaint_bpmn_and_the_model_carries_procedures_section
         assert name in fields
     deadlines = {el["properties"].get("deadline") for el in elements.values()} - {None}
     assert deadlines == set(DEADLINES)
-    table = json.loads((ROOT / "processes" / "penalties.json").read_text(encoding="utf-8"))
+    table = json.loads((PROCESSES / "penalties.json").read_text(encoding="utf-8"))
     assert set(DEADLINES) | {f"R{i}" for i in range(1, 6)} | {f"F{i}" for i in range(1, 7)} | {"MI1", "MI2"} \
         <= set(table)
     assert (table["C1"]["amount"], table["C7"]["amount"], table["C12"]["amount"]) == (30, 100, 50)
 
 
+@pytest.mark.once
 def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_shapes():
     from lxml import etree
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -237,7 +213,7 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
 # -- the main path, on SQLite and PostgreSQL ---------------------------------------------------------
 
 def test_a_valid_complaint_runs_from_intake_to_the_archive_on_time_with_no_violation(db):
-    _deploy(db)
+    deploy_files(db, BPMN)
     case = Desk(db).start(f"{FRIDAY}T09:00:00+08:00", as_="front_desk", channel="visit")
     assert case.task("intake")["candidate_groups"] == ["dispatcher", "front_desk"]
     case.complete("intake", f"{FRIDAY}T09:02:00+08:00", receiver="前台小李")
@@ -415,7 +391,7 @@ def test_c1_dispatch_within_5_minutes_charges_the_person_on_duty_30_yuan(desk, w
 
 
 def test_the_violation_shows_in_wuye_show_with_amount_and_responsible_person(wuye, db):
-    _deploy(db)
+    deploy_files(db, BPMN)
     case = Desk(db).start(f"{FRIDAY}T09:00:00+08:00")
     case.claim("intake", f"{FRIDAY}T09:00:30+08:00", "demo")
     assert wuye("timers", now=f"{FRIDAY}T09:05:01+08:00").code == 0
@@ -579,6 +555,7 @@ def test_smoke_detector_gets_a_progress_call_after_2_days(desk):
 
 # -- the case library --------------------------------------------------------------------------------
 
+@pytest.mark.once
 def test_the_case_library_guides_every_category_of_the_bpmn_in_chinese():
     from lxml import etree
     root = etree.parse(str(BPMN)).getroot()
@@ -596,6 +573,7 @@ def test_the_case_library_guides_every_category_of_the_bpmn_in_chinese():
     assert case_library.guide_for("elevator_trapped")["guide"]                    # callers get copies
 
 
+@pytest.mark.once
 def test_a_broken_case_library_is_refused_with_the_entry_named(tmp_path, monkeypatch):
     bad = tmp_path / "cases.json"
     bad.write_text(json.dumps({"noise": {"name": "噪音", "guide": "not a list"}}), encoding="utf-8")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Definition, Event
-from tests.conftest import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 T0 = "2026-11-20T09:00:00+08:00"

@@ -20,7 +20,8 @@ from engine.spiff.juel import translate_expression
 from engine.spiff.limits import SandboxError
 from engine.step.runtime import CALENDAR, load_run
 from storage.models import Definition, Event
-from tests.conftest import ROOT, Wuye, _initialized
+from tests.support import ROOT, Wuye
+from tests.support import initialized as _initialized
 
 EXTERNAL = ROOT.parent / "shared" / "external"
 MIWG = sorted((EXTERNAL / "bpmn-miwg").glob("*.bpmn"))

@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ROOT, Wuye
-from engine.clock import FixedClock, parse_instant
-from engine.rules.permissions import SYSTEM
+from engine.clock import parse_instant
 from engine.usecases.letters import get_letter, list_letters
+from tests.support import PROCESSES, Wuye, act, database
 
-BPMN = ROOT / "processes" / "fee_collection.bpmn"
+BPMN = PROCESSES / "fee_collection.bpmn"
 START = "2026-11-20T09:00:00+08:00"
 BILL = {"owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月", "amount_due": 1200, "due_date": "2026-11-30"}
 MINUTE = timedelta(minutes=1)
@@ -81,7 +80,7 @@ def deployed(wuye) -> Wuye:
 @pytest.fixture
 def fast(sqlite_db) -> Wuye:
     """SQLite only, for the many branch tests (the main path runs on both databases)."""
-    w = Wuye(sqlite_db.engine.url.render_as_string(hide_password=False))
+    w = Wuye(sqlite_db.url)
     assert w("deploy", str(BPMN)).code == 0
     return w
 
@@ -183,9 +182,28 @@ def test_the_whole_path_from_notice_to_recovery_with_every_deadline(deployed):
 
 # -- letters -------------------------------------------------------------------------------------
 
-def _db_of(wuye: Wuye):
-    from storage.uow import Database
-    return Database(wuye.url)
+class Letters:
+    """The letters of the database ``wuye`` works on, read through their use cases."""
+
+    def __init__(self, wuye: Wuye, now: datetime):
+        self.db, self.now = database(wuye.url), now
+
+    def of(self, instance: int) -> list[dict]:
+        return act(self.db, list_letters, at=self.now, instance_id=instance)
+
+    def get(self, number: str) -> dict:
+        return act(self.db, get_letter, at=self.now, letter=number)
+
+    def tamper(self, sql: str) -> None:
+        """Plain SQL on the letters table, as someone with database access would."""
+        with self.db.engine.begin() as conn:
+            conn.execute(text(sql))
+
+    def __enter__(self) -> Letters:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.db.dispose()
 
 
 def test_each_letter_names_the_debt_and_is_bound_to_its_event_by_hash(fast):
@@ -193,20 +211,18 @@ def test_each_letter_names_the_debt_and_is_bound_to_its_event_by_hash(fast):
     to_lawyer(fee)
     fee.complete("issue_lawyer", "legal", {**LAWYER, "delivery": "mail"}, "2026-12-22T14:00:00+08:00")
     issued = {e["data"]["number"]: e for e in fee.history() if e["type"] == "letter_issued"}
-    database = _db_of(fast)
-    clock = FixedClock(at("2026-12-23T09:00:00+08:00"))
     expected = {  # kind: (number, issued on, days overdue, late fee), 1200 × 0.0003 × days
         "reminder": ("TS-2026-000001", "2026年12月1日", 1, "0.36"),
         "demand": ("CJ-2026-000001", "2026年12月8日", 8, "2.88"),
         "urgent": ("JJ-2026-000001", "2026年12月15日", 15, "5.40"),
         "lawyer": ("LS-2026-000001", "2026年12月22日", 22, "7.92"),
     }
-    with database.uow(readonly=True) as uow:
-        listed = list_letters(uow, actor=SYSTEM, clock=clock, instance_id=fee.id)
+    with Letters(fast, at("2026-12-23T09:00:00+08:00")) as letters:
+        listed = letters.of(fee.id)
         assert [x["kind"] for x in listed] == list(expected)
         for summary in listed:
             number, day, days, late = expected[summary["kind"]]
-            letter = get_letter(uow, actor=SYSTEM, clock=clock, letter=summary["number"])
+            letter = letters.get(summary["number"])
             html = letter["html"]
             assert letter["number"] == number and number in html
             for needle in ("张三", "3-2-1102", "2026年1月–12月", "1,200.00", day, f"<td class=\"num\">{days}</td>",
@@ -215,28 +231,22 @@ def test_each_letter_names_the_debt_and_is_bound_to_its_event_by_hash(fast):
             digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
             assert letter["sha256"] == digest == issued[number]["data"]["sha256"]
             assert issued[number]["data"]["kind"] == summary["kind"] and letter["intact"] is True
-        lawyer = get_letter(uow, actor=SYSTEM, clock=clock, letter="LS-2026-000001")["html"]
+        lawyer = letters.get("LS-2026-000001")["html"]
         assert "北京某某律师事务所" in lawyer and "李四" in lawyer and "2026年12月25日" in lawyer   # 3 days to reply
-    database.dispose()
 
 
 def test_a_tampered_letter_no_longer_matches_its_hash(fast):
     fee = Fee(fast)
     to_reminder(fee)
     fee.complete("issue_reminder", "front_desk", {"delivery": "posted"}, REMINDER_AT)
-    database = _db_of(fast)
-    clock = FixedClock(REMINDER_AT)
-    with database.uow() as uow:
-        uow.session.execute(text("UPDATE letters SET html = replace(html, '1,200.00', '120.00')"))
-        uow.commit()
-    with database.uow(readonly=True) as uow:
-        letter = get_letter(uow, actor=SYSTEM, clock=clock, letter="TS-2026-000001")
+    with Letters(fast, REMINDER_AT) as letters:
+        letters.tamper("UPDATE letters SET html = replace(html, '1,200.00', '120.00')")
+        letter = letters.get("TS-2026-000001")
         assert "120.00" in letter["html"] and letter["intact"] is False
         assert hashlib.sha256(letter["html"].encode()).hexdigest() != letter["sha256"]
     event = next(e for e in fee.history() if e["type"] == "letter_issued")
     assert event["data"]["sha256"] == letter["sha256"]               # the chain keeps the original hash
     assert fee.show()["letters"][0]["intact"] is False
-    database.dispose()
 
 
 def test_letters_escape_what_people_typed_and_number_sequentially(fast):
@@ -246,14 +256,12 @@ def test_letters_escape_what_people_typed_and_number_sequentially(fast):
     other = Fee(fast, {"owner": "王五", "room": "1-1-101"})
     to_reminder(other)
     other.complete("issue_reminder", "front_desk", {"delivery": "in_person"}, REMINDER_AT + MINUTE)
-    database = _db_of(fast)
-    with database.uow(readonly=True) as uow:
-        html = get_letter(uow, actor=SYSTEM, clock=FixedClock(REMINDER_AT), letter="TS-2026-000001")["html"]
+    with Letters(fast, REMINDER_AT) as letters:
+        html = letters.get("TS-2026-000001")["html"]
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
         assert "2026 &amp; &lt;b&gt;2027&lt;/b&gt;" in html
-        second = get_letter(uow, actor=SYSTEM, clock=FixedClock(REMINDER_AT), letter="TS-2026-000002")
+        second = letters.get("TS-2026-000002")
         assert second["instance"] == other.id and "王五" in second["html"]
-    database.dispose()
 
 
 # -- the objection branch (F1) ---------------------------------------------------------------------
@@ -357,10 +365,8 @@ def test_a_partial_payment_is_what_the_next_letter_demands(fast):
     assert fee.pay(200, REMINDER_AT - timedelta(hours=1)).code == 0
     fee.complete("issue_reminder", "front_desk", {"delivery": "in_person"}, REMINDER_AT)
     (letter,) = fee.show()["letters"]
-    database = _db_of(fast)
-    with database.uow(readonly=True) as uow:
-        html = get_letter(uow, actor=SYSTEM, clock=FixedClock(REMINDER_AT), letter=letter["number"])["html"]
-    database.dispose()
+    with Letters(fast, REMINDER_AT) as letters:
+        html = letters.get(letter["number"])["html"]
     assert "<td class=\"num\">1,000.00</td>" in html and "<td class=\"num\">200.00</td>" in html   # owed / paid
     assert "<td class=\"num\">0.30</td>" in html              # 1000 × 0.0003 × 1 day
 
@@ -376,8 +382,9 @@ def test_overpayment_settles_and_bad_amounts_are_refused(fast):
 
 
 def test_the_process_is_deployed_with_its_lanes_deadlines_and_message(fast):
-    from engine.deploy.sources import load_source
     from lxml import etree
+
+    from engine.deploy.sources import load_source
     src = load_source("fee_collection.bpmn", BPMN.read_bytes())
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn",
           "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC"}

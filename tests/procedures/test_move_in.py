@@ -8,21 +8,21 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
-from tests.conftest import BPMN_DIR, ROOT
+from engine.clock import parse_instant, to_iso
+from engine.errors import WuyeError
 from engine.rules import desks
-from engine.clock import FixedClock, parse_instant, to_iso
 from engine.rules.permissions import SYSTEM
-from engine.step.runtime import ProcessFailed
-from engine.usecases.runner import actor_for
 from engine.usecases.audit import verify_audit
-from engine.usecases.deploy import deploy
+from engine.usecases.browse import search_instances
 from engine.usecases.instances import history, show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, list_tasks
 from engine.usecases.timers import fire_due_timers
+from tests.support import BPMN_DIR, PROCESSES, act, deploy_files, deployed_meta
+from tests.support import at as clock_at
 
-MOVE_IN = ROOT / "processes" / "move_in.bpmn"
-DESKS = ROOT / "processes" / "move_in_desks.json"
+MOVE_IN = PROCESSES / "move_in.bpmn"
+DESKS = PROCESSES / "move_in_desks.json"
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
       "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
 LANES = ["front_desk", "finance", "inspector", "archivist", "developer_cs", "butler"]
@@ -45,17 +45,11 @@ class MoveIn:
     """One database, one clock, and the demo users working their lanes through the use cases."""
 
     def __init__(self, db, now: str = "2026-11-02T09:00:00+08:00"):
-        self.db, self.clock = db, FixedClock(at(now))
-        with db.uow() as uow:
-            deploy(uow, actor=SYSTEM, clock=self.clock, files=[(MOVE_IN.name, MOVE_IN.read_bytes())])
-            uow.commit()
+        self.db, self.clock = db, clock_at(now)
+        deploy_files(db, MOVE_IN, at=self.clock)
 
-    def call(self, fn, user: str | None, **kw):
-        with self.db.uow() as uow:
-            actor = actor_for(uow, user) if user else SYSTEM
-            result = fn(uow, actor=actor, clock=self.clock, **kw)
-            uow.commit()
-            return result
+    def call(self, use_case, user: str | None, **kw):
+        return act(self.db, use_case, as_=user or SYSTEM, at=self.clock, **kw)
 
     def start(self, building: int = 8, appointment_at: str = "2026-11-03T10:00:00+08:00", **extra) -> int:
         data = {"owner": "张三", "room": f"{building}-1-1102", "building": building, "phone": "13800138000",
@@ -65,7 +59,7 @@ class MoveIn:
     def set(self, when: str) -> list[dict]:
         """Move the clock and run the timer sweep, as the worker would."""
         self.clock.set(at(when))
-        return fire_due_timers(self.db, clock=self.clock)
+        return act(self.db, fire_due_timers, as_=None, at=self.clock)
 
     def ready(self, instance: int) -> dict[str, dict]:
         return {t["name"]: t for t in self.call(show_instance, None, instance_id=instance)["ready"]}
@@ -98,8 +92,7 @@ def move_in(sqlite_db) -> MoveIn:
 
 def test_the_move_in_process_deploys_with_chinese_names_and_lanes_of_known_groups(sqlite_db):
     mi = MoveIn(sqlite_db)
-    with sqlite_db.uow(readonly=True) as uow:
-        meta = uow.definitions.latest("bpmn", "move_in").meta
+    meta = deployed_meta(sqlite_db, "move_in")
     assert meta["name"] == "业主办理入住"
     assert list(meta["lanes"]) == LANES and all(meta["lanes"].values())
     assert meta["start_groups"] == ["front_desk"]
@@ -211,11 +204,11 @@ def test_the_paperwork_goes_to_the_desk_configured_for_the_building(move_in, bui
 def test_a_building_no_desk_serves_is_refused_at_the_start_and_nothing_is_stored(move_in):
     served = set().union(*(d.buildings for d in desks.load_desks(DESKS.read_text(encoding="utf-8")).desks.values()))
     unknown = max(served) + 1
-    with pytest.raises(ProcessFailed) as failed:
+    with pytest.raises(WuyeError) as failed:
         move_in.start(building=unknown)
+    assert (failed.value.exit_code, failed.value.http_status) == (1, 422)     # the process failed, not the input
     assert f"{unknown}号楼没有对应的入住办理组" in failed.value.message and "assign_desk" in failed.value.message
-    with move_in.db.uow(readonly=True) as uow:
-        assert uow.instances.search(process_id="move_in") == []
+    assert move_in.call(search_instances, "quality", process_id="move_in") == []
 
 
 def test_an_edited_desk_file_routes_the_next_move_in_without_a_redeploy(move_in, monkeypatch, tmp_path):

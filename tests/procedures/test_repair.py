@@ -7,24 +7,18 @@ loaded between all steps, as in production. Times are Asia/Shanghai."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 
 import pytest
-from tests.conftest import ROOT
 
-from engine.rules import penalties
-from engine.clock import FixedClock, parse_instant, to_iso
 from engine.errors import BadInput
-from engine.rules.permissions import SYSTEM
-from engine.usecases.runner import actor_for
-from engine.usecases.deploy import deploy
+from engine.rules import penalties
 from engine.usecases.init import initialize
 from engine.usecases.instances import show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
 from engine.usecases.timers import fire_due_timers
+from tests.support import PROCESSES, act, database, deploy_files, deployed_meta, initialized_sqlite
 
-PROCESSES = ROOT / "processes"
 FILES = ("repair.bpmn", "repair_warranty.dmn")
 FOLLOW_UP_OK = {"timeliness": "good", "attitude": "good", "quality": "good", "satisfied": True}
 REPAIRED = {"work_hours": 1.5, "staff": "王师傅", "headcount": 1, "repair_result": "已修复"}
@@ -35,10 +29,6 @@ def files(dmn: bytes | None = None) -> list[tuple[str, bytes]]:
     return out if dmn is None else [out[0], ("repair_warranty.dmn", dmn)]
 
 
-def clock(when: str) -> FixedClock:
-    return FixedClock(parse_instant(when))
-
-
 class Desk:
     """The customer-service desk: drives repair instances through the use cases, one transaction
     per step, acting as the demo user named after each task's lane."""
@@ -47,38 +37,26 @@ class Desk:
         self.db = db
 
     def deploy(self, dmn: bytes | None = None, when: str = "2026-11-02T08:00:00+08:00") -> dict:
-        with self.db.uow() as uow:
-            out = deploy(uow, actor=SYSTEM, clock=clock(when), files=files(dmn))
-            uow.commit()
-        return {d["id"]: d for d in out["deployed"]}
+        return deploy_files(self.db, *files(dmn), at=when)
 
     def start(self, when: str, **data) -> int:
         report = {"reporter": "张先生", "room": "3-2-1102", "phone": "13800000000", "content": "卫生间漏水",
                   "location": "indoor", "category": "other", "delivered_on": "2024-06-01", **data}
-        with self.db.uow() as uow:
-            out = start_instance(uow, actor=actor_for(uow, "front_desk"), clock=clock(when),
-                                 process_id="repair", data=report)
-            uow.commit()
-        return out["instance"]
+        return act(self.db, start_instance, as_="front_desk", at=when, process_id="repair", data=report)["instance"]
 
     def show(self, instance: int, when: str = "2026-11-02T08:00:00+08:00") -> dict:
-        with self.db.uow(readonly=True) as uow:
-            return show_instance(uow, actor=SYSTEM, clock=clock(when), instance_id=instance)
+        return act(self.db, show_instance, at=when, instance_id=instance)
 
     def ready(self, instance: int) -> dict[str, dict]:
         return {t["name"]: t for t in self.show(instance)["ready"]}
 
     def do(self, instance: int, name: str, when: str, **data) -> dict:
         task = self.ready(instance)[name]
-        with self.db.uow() as uow:
-            out = complete_task(uow, actor=actor_for(uow, task["lane"]), clock=clock(when),
-                                task_id=task["id"], data=data)
-            uow.commit()
-        return out
+        return act(self.db, complete_task, as_=task["lane"], at=when, task_id=task["id"], data=data)
 
     def tick(self, instance: int, when: str) -> list[str]:
         """Run the timer sweep; the timers that fired for this instance (others may share the db)."""
-        return [f["timer"] for f in fire_due_timers(self.db, clock=clock(when)) if f["instance"] == instance]
+        return [f["timer"] for f in act(self.db, fire_due_timers, as_=None, at=when) if f["instance"] == instance]
 
     def violations(self, instance: int) -> list[tuple[str, str]]:
         return [(v["deadline"], v["responsible"]) for v in self.show(instance)["violations"]]
@@ -87,15 +65,11 @@ class Desk:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory) -> Desk:
     """One SQLite database for the module (instances are independent; initializing is the slow part)."""
-    from storage.uow import Database
-    folder = tmp_path_factory.mktemp("repair")
-    (folder / "processes").mkdir()
-    database = Database(f"sqlite:///{folder / 'wuye.sqlite3'}")
-    initialize(database, clock=clock("2026-11-02T08:00:00+08:00"), demo=True, processes_dir=folder / "processes")
-    d = Desk(database)
+    db = initialized_sqlite(tmp_path_factory.mktemp("repair"))
+    d = Desk(db)
     d.deploy()
     yield d
-    database.dispose()
+    db.dispose()
 
 
 @pytest.fixture
@@ -111,11 +85,10 @@ def route_of(desk: Desk, instance: int) -> str:
 
 # -- deploy -----------------------------------------------------------------------------------------
 
+@pytest.mark.once
 def test_the_repair_process_deploys_with_its_decision_table_and_carries_the_roles_of_the_procedures(desk):
-    with desk.db.uow(readonly=True) as uow:
-        definition = uow.definitions.latest("bpmn", "repair")
-        name, meta = definition.name, definition.meta
-    assert name == "业主报修" and meta["decisions"].keys() == {"repair_warranty"}
+    meta = deployed_meta(desk.db, "repair")
+    assert meta["name"] == "业主报修" and meta["decisions"].keys() == {"repair_warranty"}
     assert set(meta["lanes"]) == {"front_desk", "developer_cs", "developer_engineering", "engineering",
                                   "cs_supervisor", "butler", "dispatch_supervisor"}
     assert "front_desk" in meta["start_groups"]
@@ -141,18 +114,18 @@ def test_the_repair_process_deploys_with_its_decision_table_and_carries_the_role
     assert [v["interrupting"] for v in timers.values() if v["properties"]["deadline"] != "R5"] == [False] * 4
 
 
+@pytest.mark.once
 def test_init_deploys_the_repair_process_and_its_table_from_the_processes_folder(tmp_path, sqlite_url):
-    from storage.uow import Database
     folder = tmp_path / "processes"
     folder.mkdir()
     for name in FILES:
         shutil.copy(PROCESSES / name, folder / name)
-    database = Database(sqlite_url)
+    db = database(sqlite_url)
     try:
-        first = initialize(database, clock=clock("2026-11-02T08:00:00+08:00"), processes_dir=folder)
-        again = initialize(database, clock=clock("2026-11-03T08:00:00+08:00"), processes_dir=folder)
+        first = act(db, initialize, as_=None, at="2026-11-02T08:00:00+08:00", processes_dir=folder)
+        again = act(db, initialize, as_=None, at="2026-11-03T08:00:00+08:00", processes_dir=folder)
     finally:
-        database.dispose()
+        db.dispose()
     assert {(d["kind"], d["id"], d["version"], d["new"]) for d in first["deployed"]} == {
         ("dmn", "repair_warranty_definitions", 1, True), ("bpmn", "repair", 1, True)}
     assert {d["new"] for d in again["deployed"]} == {False}
@@ -170,13 +143,13 @@ def test_wuye_init_deploys_the_processes_folder_with_the_repair_process_and_its_
     assert [t["name"] for t in started.json["ready"]] == ["issue_contact"]
 
 
+@pytest.mark.once
 def test_the_repair_process_alone_is_refused_without_its_decision_table_and_built_on_the_stored_one(
         sqlite_db, desk):
-    with sqlite_db.uow() as uow, pytest.raises(BadInput, match="repair_warranty"):
-        deploy(uow, actor=SYSTEM, clock=clock("2026-11-02T08:00:00+08:00"), files=files()[:1])
-    with desk.db.uow() as uow:
-        (again,) = deploy(uow, actor=SYSTEM, clock=clock("2026-11-03T08:00:00+08:00"), files=files()[:1])["deployed"]
-    assert (again["id"], again["new"]) == ("repair", False)
+    with pytest.raises(BadInput, match="repair_warranty"):
+        deploy_files(sqlite_db, *files()[:1])
+    again = deploy_files(desk.db, *files()[:1], at="2026-11-03T08:00:00+08:00")
+    assert list(again) == ["repair"] and again["repair"]["new"] is False
 
 
 # -- the diagram process owners open in bpmn-js --------------------------------------------------------
@@ -203,6 +176,7 @@ def _inside(point, box, margin=0.0):
     return x + margin < point[0] < x + w - margin and y + margin < point[1] < y + h - margin
 
 
+@pytest.mark.once
 def test_the_diagram_has_lanes_as_bands_and_a_shape_for_every_element_in_its_own_lane():
     shapes, edges, lanes, nodes, flows = _diagram()
     assert set(nodes) <= set(shapes) and set(flows) == set(edges)
@@ -220,6 +194,7 @@ def test_the_diagram_has_lanes_as_bands_and_a_shape_for_every_element_in_its_own
     assert sorted(r for refs in lanes.values() for r in refs) == sorted(nodes)
 
 
+@pytest.mark.once
 def test_the_diagram_has_no_overlapping_shapes_and_no_flow_through_a_shape():
     shapes, edges, lanes, nodes, flows = _diagram()
     hosts = {n: nodes[n].get("attachedToRef") for n in nodes if nodes[n].get("attachedToRef")}
@@ -245,6 +220,7 @@ def test_the_diagram_has_no_overlapping_shapes_and_no_flow_through_a_shape():
                 assert not any(_inside(p, box, -4) for p in samples), f"{flow} runs through {other}"
 
 
+@pytest.mark.once
 def test_every_element_is_reached_and_leads_on():
     _shapes, _edges, _lanes, nodes, flows = _diagram()
     sources, targets = {s for s, _ in flows.values()}, {t for _, t in flows.values()}
@@ -520,11 +496,8 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
     before = desk.start("2026-11-20T09:00:00+08:00", **report)
     longer = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(
         "add_years(delivered_on, 5)", "add_years(delivered_on, 8)")
-    with sqlite_db.uow() as uow:                          # the table alone: the process is rebuilt with it
-        out = deploy(uow, actor=actor_for(uow, "process_owner"), clock=clock("2026-11-21T08:00:00+08:00"),
-                     files=[("repair_warranty.dmn", longer.encode())])
-        uow.commit()
-    deployed = {d["id"]: d for d in out["deployed"]}
+    deployed = deploy_files(sqlite_db, ("repair_warranty.dmn", longer.encode()), as_="process_owner",
+                            at="2026-11-21T08:00:00+08:00")    # the table alone: the process is rebuilt with it
     assert deployed["repair"]["version"] == 2 and deployed["repair_warranty_definitions"]["version"] == 2
     after = desk.start("2026-11-21T09:00:00+08:00", **report)
     assert (desk.show(before)["version"], route_of(desk, before)) == (1, "engineering")
@@ -536,6 +509,7 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
     assert desk.deploy(longer.encode())["repair"]["new"] is False          # unchanged: no new version
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("edit, refusal", [
     (("add_years(delivered_on, 2)", "add_year(delivered_on, 2)"), r"repair_warranty\.dmn:\d+: rule_decoration_day: .*unknown function \"add_year\""),
     (('"developer"</text></outputEntry>', "__import__('os').system('id')</text></outputEntry>"),
@@ -544,9 +518,8 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
 ])
 def test_a_table_edit_that_cannot_run_is_refused_at_deploy_naming_the_cell(desk, edit, refusal):
     table = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(*edit, 1)
-    with desk.db.uow() as uow, pytest.raises(BadInput, match=refusal):
-        deploy(uow, actor=SYSTEM, clock=clock("2026-11-21T08:00:00+08:00"),
-               files=[("repair_warranty.dmn", table.encode())])
+    with pytest.raises(BadInput, match=refusal):
+        deploy_files(desk.db, ("repair_warranty.dmn", table.encode()), at="2026-11-21T08:00:00+08:00")
 
 
 def test_a_comment_in_the_table_does_not_break_it(sqlite_db):

@@ -13,31 +13,30 @@ import pytest
 from bench.kpis import compute_kpis
 from bench.policies import Policy, generic_value, policy_for
 from bench.simulate import main, month_bounds, simulate
-from tests.conftest import BPMN_DIR, ROOT
-from engine.clock import FixedClock, parse_instant
-from engine.usecases.runner import actor_for
-from engine.usecases.deploy import deploy
-from engine.rules.permissions import SYSTEM
+from engine.clock import parse_instant
 from engine.usecases.messages import deliver_message
 from engine.usecases.start_instance import start_instance
+from tests.support import BPMN_DIR, act, deploy_files, initialized_sqlite
+from tests.support import PROCESSES as FOLDER
 
-PROCESSES = sorted(p.stem for p in (ROOT / "processes").glob("*.bpmn"))
+PROCESSES = sorted(p.stem for p in FOLDER.glob("*.bpmn"))
 MONTH = "2026-11"
 
 
 @pytest.fixture(scope="module")
 def month_run(tmp_path_factory):
-    """20 cases of every process in processes/, seed 7, 90 % of work on time (run once)."""
-    from tests.conftest import _initialized
-    path = tmp_path_factory.mktemp("sim")
-    empty = path / "none"
-    empty.mkdir()
-    db = _initialized(f"sqlite:///{path / 'sim.sqlite3'}", empty)
+    """20 cases of every process in processes/, seed 7, 90 % of work on time: run once, as a server
+    runs (the workflow cache on); the tests that read it are marked once, and grouped so that one
+    pytest-xdist worker runs both (`--dist loadgroup`). The simulations inside the other tests run
+    [cached] and [reloaded]."""
+    db = initialized_sqlite(tmp_path_factory.mktemp("sim"))
     report = simulate(db, month=MONTH, cases=20, seed=7)
     yield db, report
     db.dispose()
 
 
+@pytest.mark.once
+@pytest.mark.xdist_group("month_run")
 def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(month_run):
     db, report = month_run
     assert report["deploy_failures"] == {}
@@ -55,6 +54,8 @@ def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(m
     assert activity["timers_fired"] > 0 and activity["messages"] > 0
 
 
+@pytest.mark.once
+@pytest.mark.xdist_group("month_run")
 def test_the_month_report_has_the_kpis_of_the_procedures(month_run):
     _, report = month_run
     kpis = report["kpis"]
@@ -73,11 +74,8 @@ def test_the_month_report_has_the_kpis_of_the_procedures(month_run):
 @pytest.mark.parametrize("processes", [["move_in", "complaint"]])
 def test_kpis_follow_the_work_all_late_gives_zero_and_all_on_time_meets_every_due_time(sqlite_db, tmp_path,
                                                                                        processes):
-    from tests.conftest import _initialized
-    empty = tmp_path / "none"
-    empty.mkdir(exist_ok=True)
     late = simulate(sqlite_db, month=MONTH, cases=8, seed=3, on_time=0.0, processes=processes)
-    prompt_db = _initialized(f"sqlite:///{tmp_path / 'prompt.sqlite3'}", empty)
+    prompt_db = initialized_sqlite(tmp_path, "prompt.sqlite3")
     prompt = simulate(prompt_db, month=MONTH, cases=8, seed=3, on_time=1.0, processes=processes)
     prompt_db.dispose()
     for report in (late, prompt):
@@ -92,25 +90,18 @@ def test_kpis_follow_the_work_all_late_gives_zero_and_all_on_time_meets_every_du
 
 
 def test_the_collection_rate_is_what_the_process_accepted(sqlite_db):
-    clock = FixedClock(parse_instant("2026-11-02T09:00:00+08:00"))
-    path = ROOT / "processes" / "fee_collection.bpmn"
-    with sqlite_db.uow() as uow:
-        deploy(uow, actor=SYSTEM, clock=clock, files=[(path.name, path.read_bytes())])
-        uow.commit()
+    now = "2026-11-02T09:00:00+08:00"
+    deploy_files(sqlite_db, FOLDER / "fee_collection.bpmn", at=now)
     paid = []
     for amount, payment in ((100.0, 100.0), (300.0, 150.0), (600.0, None)):
-        with sqlite_db.uow() as uow:
-            out = start_instance(uow, actor=actor_for(uow, "finance"), clock=clock, process_id="fee_collection",
-                                 data={"owner": "王芳", "room": "3-2-1102", "period": MONTH, "amount_due": amount,
-                                       "due_date": "2026-11-20"})
-            uow.commit()
+        out = act(sqlite_db, start_instance, as_="finance", at=now, process_id="fee_collection",
+                  data={"owner": "王芳", "room": "3-2-1102", "period": MONTH, "amount_due": amount,
+                        "due_date": "2026-11-20"})
         if payment:
             paid.append((out["instance"], payment))
     for instance, amount in paid:
-        with sqlite_db.uow() as uow:
-            deliver_message(uow, actor=actor_for(uow, "finance"), clock=clock, instance_id=instance,
-                            name="payment_received", data={"amount": amount})
-            uow.commit()
+        act(sqlite_db, deliver_message, as_="finance", at=now, instance_id=instance, name="payment_received",
+            data={"amount": amount})
     start, end = month_bounds(MONTH)
     kpis = compute_kpis(sqlite_db, start=start, end=end, follow_up_tasks={})
     period = kpis["collection_rate"]["by_period"][MONTH]
@@ -130,6 +121,7 @@ def test_a_process_without_a_policy_module_is_driven_by_the_generic_form_filler(
     assert report["kpis"]["violations"]["by_deadline"].get("T1", {"count": 0})["count"] >= 0
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("field,check", [
     ({"id": "a", "type": "enum", "options": [{"id": "x", "name": "X"}, {"id": "y", "name": "Y"}]},
      lambda v: v in ("x", "y")),
@@ -148,10 +140,11 @@ def test_generic_answers_respect_the_form_constraints(field, check):
 
 
 def test_the_command_line_prints_the_report_and_exits_zero_when_the_invariants_hold(tmp_path):
+    given = initialized_sqlite(tmp_path, "cli.sqlite3")        # the demo users exist: none to hash again
+    given.dispose()
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["--cases", "2", "--month", MONTH, "--seed", "2", "--processes", "move_in",
-                     "--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"])
+        code = main(["--cases", "2", "--month", MONTH, "--seed", "2", "--processes", "move_in", "--db", given.url])
     report = json.loads(out.getvalue())
     assert code == 0 and report["processes"] == ["move_in"] and report["invariants"]["ok"]
     assert report["kpis"]["status"]["move_in"] and report["seed"] == 2

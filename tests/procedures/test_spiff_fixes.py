@@ -1,11 +1,10 @@
 """SpiffWorkflow 3.2 defects we correct in our seam, each proven here with a real deploy and run."""
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR, Wuye
 
 
 def test_a_data_object_two_levels_up_deploys_and_runs_instead_of_hanging_the_deploy(sqlite_db):
     # SpiffWorkflow 3.2's NodeParser._resolve_data_object_ref looks one level up, then loops forever
-    from tests.conftest import Wuye
-    wuye = Wuye(str(sqlite_db.engine.url))
+    wuye = Wuye(sqlite_db.url)
     deployed = wuye.subprocess("deploy", str(BPMN_DIR / "nested_data_object.bpmn"), timeout=60)
     assert deployed.code == 0, deployed.err
     started = wuye("start", "nested_data", "--as", "finance")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BPMN_DIR, Wuye
+from tests.support import BPMN_DIR, Wuye
 
 FRI_0900 = "2026-11-20T09:00:00+08:00"
 

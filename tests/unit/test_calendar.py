@@ -6,7 +6,7 @@ Sunday 2026-09-20 and Saturday 2026-10-10 are 调休 working days, Mid-autumn 20
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,11 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # the repo has no packaging config yet; make `engine` importable
     sys.path.insert(0, _ROOT)
 
-from engine.rules.calendar import BusinessCalendar  # noqa: E402
 from engine.clock import SHANGHAI, Clock, FixedClock, SystemClock, parse_instant, to_iso  # noqa: E402
+from engine.rules.calendar import BusinessCalendar  # noqa: E402
 from engine.rules.functions import expression_functions  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def sh(text: str) -> datetime:

@@ -1,20 +1,21 @@
 """Form validation: every type and constraint of tests/bpmn/form_check.bpmn (read by the deploy-time
 parser, as in production), conversions of what people type, required / read-only / unknown fields,
-and a Chinese and an English message per field; then the same through `wuye complete`."""
+and a Chinese and an English message per field. (The same through `wuye complete`:
+tests/procedures/test_forms.py.)"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import BPMN_DIR, Wuye
-from engine.errors import BadInput
-from engine.rules.fields import MESSAGES, validate_submission
 from engine.deploy.meta import NS, read_field
 from engine.deploy.safe_xml import parse_xml
+from engine.errors import BadInput
+from engine.rules.fields import MESSAGES, validate_submission
+from tests.support import BPMN_DIR
 
 FILE = BPMN_DIR / "form_check.bpmn"
-NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)          # 09:00 in Shanghai
+NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)          # 09:00 in Shanghai
 FIELDS = [read_field(ff) for ff in parse_xml(FILE.read_bytes(), FILE.name)
           .iterfind(".//bpmn:userTask/bpmn:extensionElements/camunda:formData/camunda:formField", NS)]
 VALID = {"owner": "王小明", "paid": "true"}
@@ -166,24 +167,3 @@ def test_the_whole_message_names_the_fields_by_label():
         validate_submission(FIELDS, {"owner": "王"}, now=NOW)
     assert "业主姓名" in e.value.message and "已缴费" in e.value.message
     assert "owner" in e.value.message and "paid" in e.value.message
-
-
-def test_through_the_cli_the_workflow_receives_converted_values(sqlite_db):
-    w = Wuye(sqlite_db.url)
-    assert w("deploy", str(FILE)).code == 0
-    started = w("start", "form_check", "--as", "front_desk", now="2026-11-20T09:00:00+08:00").json
-    (task,) = started["ready"]
-    assert {f["id"]: f["type"] for f in task["form"]} == {
-        "owner": "string", "note": "string", "visits": "long", "area": "double", "paid": "boolean",
-        "visit_on": "date", "received_at": "date", "category": "enum", "ticket": "string"}
-    bad = w("complete", task["id"], "--as", "front_desk", "--data", '{"owner": "王", "visits": "x"}')
-    assert bad.code == 2
-    assert "owner: 至少 2 个字 (At least 2 characters)" in bad.err and "visits: 请输入整数" in bad.err
-    answers = ('{"owner": "李雷", "visits": "3", "area": "88.5", "paid": "是", "visit_on": "2026-11-23",'
-               ' "category": "complaint"}')
-    done = w("complete", task["id"], "--as", "front_desk", "--data", answers, now="2026-11-20T09:30:00+08:00")
-    assert done.code == 0, done.err
-    data = w("show", str(started["instance"])).json["data"]
-    assert (data["owner"], data["visits"], data["area"], data["paid"], data["visit_on"], data["category"]) == \
-        ("李雷", 3, 88.5, True, "2026-11-23", "complaint")
-    assert data["received_at"] == "2026-11-20T09:30:00+08:00"

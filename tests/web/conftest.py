@@ -14,7 +14,7 @@ from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import connect, handle
-from tests.conftest import BPMN_DIR
+from tests.support import BPMN_DIR
 from webforms import create_app
 
 START = "2026-11-20T09:00:00+08:00"        # a Friday, working time
@@ -29,7 +29,7 @@ def clock():
 def seeded_sqlite(tmp_path_factory) -> Path:
     """One initialized database file (schema, groups, demo users, visit_request deployed) per session;
     every test works on its own copy, so the password hashing of 19 demo users is paid once."""
-    from tests.conftest import _initialized
+    from tests.support import initialized as _initialized
     base = tmp_path_factory.mktemp("web-seed")
     empty = base / "no-processes"
     empty.mkdir()

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.web.conftest import csrf_token
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Signing in and out, the rate limit, CSRF, security headers, and pages that need a session."""
+from datetime import UTC
+
 import pytest
 
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.web.conftest import csrf_token
 
 
 def test_the_login_page_is_chinese_and_carries_a_csrf_token(client):
@@ -166,9 +168,10 @@ def test_signing_in_starts_a_fresh_session_so_a_planted_csrf_token_is_worthless(
 
 
 def test_the_rate_limiter_forgets_names_whose_failures_have_aged_out():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     from webforms.security import LoginLimiter
-    limiter, t0 = LoginLimiter(5, timedelta(minutes=5)), datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+    limiter, t0 = LoginLimiter(5, timedelta(minutes=5)), datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     for i in range(3 * LoginLimiter.SWEEP_EVERY):              # a spray of wrong logins under new names
         limiter.failed(f"guess{i}", "203.0.113.9", t0 + timedelta(seconds=i // 10))
     assert limiter.tracked() == 3 * LoginLimiter.SWEEP_EVERY   # all within the window: all still count

@@ -7,7 +7,7 @@ import pytest
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import handle
-from tests.conftest import ROOT
+from tests.support import ROOT
 from tests.web.conftest import csrf_token
 
 

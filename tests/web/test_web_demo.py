@@ -5,7 +5,7 @@ from engine.clock import FixedClock, parse_instant
 from engine.usecases.init import initialize
 from engine.usecases.runner import connect, handle
 from engine.usecases.tasks import list_tasks
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 def test_demo_init_starts_three_complaints_at_different_stages_once(tmp_path):

@@ -173,7 +173,7 @@ def test_a_widget_the_field_type_cannot_have_is_refused_at_deploy_naming_field_a
 
     from engine.errors import BadInput
     from engine.usecases.deploy import deploy
-    from tests.conftest import BPMN_DIR
+    from tests.support import BPMN_DIR
     source = (BPMN_DIR / "leave_request.bpmn").read_text(encoding="utf-8")
     broken = source.replace('<camunda:property id="widget" value="textarea"/>',
                             '<camunda:property id="widget" value="select"/>')

@@ -1,7 +1,7 @@
 """The inbox: whose tasks show, badges and filters, the polled fragment, claim / unclaim / assign."""
 import re
 
-from tests.web.conftest import csrf_token  # noqa: F401
+from tests.web.conftest import csrf_token
 
 
 def _task_ids(html: str) -> list[str]:

@@ -128,7 +128,7 @@ def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(clie
     process names them with `label:<variable>` properties, and the page reads those, not the ids."""
     from engine.usecases.deploy import deploy
     from engine.usecases.start_instance import start_instance
-    from tests.conftest import ROOT
+    from tests.support import ROOT
     steps.call(deploy, None, files=[("fee_collection.bpmn", (ROOT / "processes/fee_collection.bpmn").read_bytes())])
     started = steps.call(start_instance, "finance", process_id="fee_collection",
                          data={"owner": "张三", "room": "3-2-1102", "period": "2026年1月–12月",
