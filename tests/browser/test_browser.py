@@ -308,7 +308,7 @@ def test_screenshots_of_every_page_on_a_desktop_and_a_phone(browser, browser_con
                        if t["name"] == "accept_engineering")
 
     shooters = {size: Shooter(browser, browser_context_args, app, size) for size in VIEWPORTS}
-    for size, s in shooters.items():
+    for _size, s in shooters.items():
         web, page = s.web, s.web.page
         web.go("/login")
         s.shoot("01-login")
@@ -366,7 +366,7 @@ def test_screenshots_of_every_page_on_a_desktop_and_a_phone(browser, browser_con
         web.logout()
 
     fee = _fee_letter_instance(app)
-    for size, s in shooters.items():
+    for _size, s in shooters.items():
         web, page = s.web, s.web.page
         web.login("finance")
         web.go(f"/instances/{fee}")

@@ -92,7 +92,8 @@ def test_two_users_completing_the_same_task_at_once_one_wins_the_other_conflicts
     assert len(wins) == 1 and len(losses) == 1, results
     (completed,) = _events(db, started["instance"], "task_completed")
     assert completed["actor"] in ("front_desk", "demo")
-    assert completed["data"]["data"]["content"] == {"front_desk": "甲报修内容", "demo": "乙报修内容"}[completed["actor"]]
+    typed = {"front_desk": "甲报修内容", "demo": "乙报修内容"}
+    assert completed["data"]["data"]["content"] == typed[completed["actor"]]
     assert len(_events(db, started["instance"], "task_ready")) == 2        # register, then one repair
     with db.uow(readonly=True) as uow:
         ready = uow.tasks.for_instance(started["instance"], states=["ready"])
@@ -148,7 +149,7 @@ def test_two_cli_processes_complete_the_same_task_one_exits_0_the_other_5(db):
     env = {**os.environ, "WUYE_DATABASE_URL": db.url, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "cli", "--now=2026-11-20T09:30:00+08:00", "complete", task, "--data",
             '{"content": "进程报修"}', "--as"]
-    procs = [subprocess.Popen(argv + [user], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen([*argv, user], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for user in ("front_desk", "demo")]
     outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     for p in procs:
@@ -170,7 +171,7 @@ def test_a_stale_write_to_an_instance_is_refused_by_its_version_column(pg_url, t
     try:
         (started,) = _started(db, 1)
         iid = started["instance"]
-        with pytest.raises(ConcurrentUpdate), db.uow() as second:
+        with pytest.raises(ConcurrentUpdate), db.uow() as second:  # noqa: PT012 -- the whole race is the raising block
             b = second.session.scalars(select(Instance).where(Instance.id == iid)).one()
             with db.uow() as first:
                 a = first.session.scalars(select(Instance).where(Instance.id == iid)).one()

@@ -43,7 +43,8 @@ CHILD = textwrap.dedent("""
     db = Database(url)
     clock = FixedClock(parse_instant(now))
     if action == "complete":
-        handle(db, tasks.complete_task, actor="front_desk", clock=clock, task_id=arg, data={"content": "崩溃前提交的内容"})
+        handle(db, tasks.complete_task, actor="front_desk", clock=clock, task_id=arg,
+               data={"content": "崩溃前提交的内容"})
     else:
         handle(db, timers.fire_due_timers, actor=None, clock=clock)
     print("COMMITTED", flush=True)

@@ -229,7 +229,7 @@ def test_wuye_serve_runs_the_web_app_and_the_timer_loop_and_stops_on_sigterm(sql
         wait_until(answers, 30, "the web app to answer")
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "timer loop running" in err and "wuye serve stopped" in err
     assert err.splitlines()[0][:4].isdigit()             # log lines start with a timestamp

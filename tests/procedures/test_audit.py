@@ -92,7 +92,7 @@ def test_editing_any_field_of_an_event_names_that_event(chain, column):
 
 @pytest.mark.once
 def test_editing_the_submitted_data_of_a_completed_task_is_found(chain):
-    db, w, seqs = chain
+    db, w, _seqs = chain
     with db.engine.connect() as conn:
         k, data = conn.execute(select(Event.seq, Event.data).where(Event.type == "task_completed")
                                .order_by(Event.seq)).first()

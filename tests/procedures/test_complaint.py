@@ -7,6 +7,7 @@ fixed clock per step. Most tests share one SQLite database per module (instances
 `Case.fire` reports only its own instance's timers); the main path runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -174,7 +175,7 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
             assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), (a, b)
     flow_ends = {f.get("id"): (f.get("sourceRef"), f.get("targetRef")) for f in proc.findall("bpmn:sequenceFlow", ns)}
     for fid, pts in edges.items():
-        for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+        for (x1, y1), (x2, y2) in itertools.pairwise(pts):
             assert x1 == x2 or y1 == y2, fid                         # orthogonal
             for name, (x, y, w, h) in plain.items():
                 if name in flow_ends[fid] or nodes[name] in ("startEvent", "endEvent"):
@@ -205,7 +206,7 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
     for owner in (k for k in labels if nodes.get(k) == "boundaryEvent"):
         x, y, w, h = labels[owner]
         for fid, pts in edges.items():
-            for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+            for (x1, y1), (x2, y2) in itertools.pairwise(pts):
                 crosses = min(x1, x2) < x + w and max(x1, x2) > x and min(y1, y2) < y + h and max(y1, y2) > y
                 assert not crosses, (owner, fid)
 
@@ -304,7 +305,8 @@ def test_a_collective_complaint_goes_to_the_manager_at_once_and_is_answered_at_t
     case.complete("collective_manager", f"{FRIDAY}T09:20:00+08:00", manager_decision="立即组织清理",
                   inform_general_manager=True, special_event_report="5户投诉垃圾清运不及时")
     case.complete("accept_cleaning", f"{FRIDAY}T09:25:00+08:00", contact_note="已约定")
-    case.complete("handle_cleaning", f"{FRIDAY}T10:00:00+08:00", result="已清运", finished_at=f"{FRIDAY}T10:00:00+08:00")
+    case.complete("handle_cleaning", f"{FRIDAY}T10:00:00+08:00", result="已清运",
+                  finished_at=f"{FRIDAY}T10:00:00+08:00")
     case.complete("followup", f"{FRIDAY}T11:00:00+08:00", satisfied=True, door_visit_required=False)
     assert case.task("door_visit")["lane"] == "butler"                            # collective: always at the door
     case.falls_due("door_visit_c13", "2026-11-21T11:00:00+08:00")
@@ -406,12 +408,13 @@ def test_c2_c3_c4_guard_the_departments_first_response(desk):
     case.falls_due("accept_engineering_c2", f"{FRIDAY}T09:25:00+08:00")
     case.falls_due("accept_engineering_c4", f"{FRIDAY}T11:00:00+08:00")
     case.falls_due("accept_engineering_c3", f"{FRIDAY}T17:00:00+08:00")        # 8 working hours
-    assert sorted(t["name"] for t in case.ready() if t["lane"] == "cs_supervisor") == ["alert_c2", "alert_c3", "alert_c4"]
+    alerts = sorted(t["name"] for t in case.ready() if t["lane"] == "cs_supervisor")
+    assert alerts == ["alert_c2", "alert_c3", "alert_c4"]
     assert sorted(v[0] for v in case.violations()) == ["C2", "C3", "C4"]
     assert case.task("accept_engineering")                        # the work goes on
 
 
-@pytest.mark.parametrize("received, due", [
+@pytest.mark.parametrize(("received", "due"), [
     (f"{FRIDAY}T17:00:00+08:00", "2026-11-23T16:00:00+08:00"),     # Friday 17:00: ½ h Friday + 7½ h Monday
     (f"{FRIDAY}T18:00:00+08:00", "2026-11-21T18:00:00+08:00"),     # after hours: 24 h
     ("2026-09-30T17:00:00+08:00", "2026-10-08T16:00:00+08:00"),    # eve of National Day: resumes 8 Oct
@@ -440,7 +443,8 @@ def test_c5_is_12_hours_after_acceptance_then_c6_every_24_hours_c7_at_24_and_48_
     assert case.violations() == [("C5", "engineering", 50.0), ("C7", "engineering", 100.0),
                                  ("C6", "engineering", 50.0), ("C7", "engineering", 100.0),
                                  ("C6", "engineering", 50.0)]
-    case.complete("handle_engineering", "2026-11-23T08:00:00+08:00", result="完成", finished_at="2026-11-23T08:00:00+08:00")
+    case.complete("handle_engineering", "2026-11-23T08:00:00+08:00", result="完成",
+                  finished_at="2026-11-23T08:00:00+08:00")
     assert case.fire("2026-11-24T00:00:00+08:00") == []                      # the cycle stopped
 
 
@@ -578,7 +582,7 @@ def test_a_broken_case_library_is_refused_with_the_entry_named(tmp_path, monkeyp
     bad = tmp_path / "cases.json"
     bad.write_text(json.dumps({"noise": {"name": "噪音", "guide": "not a list"}}), encoding="utf-8")
     monkeypatch.setenv("WUYE_CASE_LIBRARY", str(bad))
-    with pytest.raises(case_library.CaseLibraryInvalid, match="noise.guide"):
+    with pytest.raises(case_library.CaseLibraryInvalid, match=r"noise\.guide"):
         case_library.guide_for("noise")
     monkeypatch.setenv("WUYE_CASE_LIBRARY", str(tmp_path / "missing.json"))
     assert case_library.guide_for("noise") is None

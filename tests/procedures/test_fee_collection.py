@@ -31,7 +31,8 @@ class Fee:
 
     def __init__(self, wuye: Wuye, bill: dict | None = None, now: str = START):
         self.wuye = wuye
-        r = wuye("start", "fee_collection", "--as", "finance", "--data", json.dumps({**BILL, **(bill or {})}, ensure_ascii=False),
+        r = wuye("start", "fee_collection", "--as", "finance", "--data",
+                 json.dumps({**BILL, **(bill or {})}, ensure_ascii=False),
                  now=now)
         assert r.code == 0, r.err
         self.id = r.json["instance"]
@@ -46,7 +47,8 @@ class Fee:
 
     def complete(self, name: str, user: str, data: dict, now: datetime | str) -> dict:
         task = self.ready()[name]
-        r = self.wuye("complete", task["id"], "--as", user, "--data", json.dumps(data, ensure_ascii=False), now=str(_iso(now)))
+        r = self.wuye("complete", task["id"], "--as", user, "--data", json.dumps(data, ensure_ascii=False),
+                      now=str(_iso(now)))
         assert r.code == 0, r.err
         return r.json
 
@@ -101,7 +103,8 @@ def to_reason(fee: Fee) -> None:
 
 def to_reminder(fee: Fee) -> None:
     to_reason(fee)
-    fee.complete("ask_reason", "front_desk", {"reason": "业主出差", "objection_valid": False}, "2026-12-01T09:00:00+08:00")
+    fee.complete("ask_reason", "front_desk", {"reason": "业主出差", "objection_valid": False},
+                 "2026-12-01T09:00:00+08:00")
     assert set(fee.ready()) == {"issue_reminder"}
 
 
@@ -328,7 +331,8 @@ def drive_to(fee: Fee, stage: str) -> datetime:
     fee.complete("prepare_suit", "legal", {"court": "某区人民法院"}, lawyer_at + timedelta(days=6))
     if stage == "file_suit":
         return lawyer_at + timedelta(days=7)
-    fee.complete("file_suit", "front_desk", {"case_number": "X1", "filed_on": "2026-12-29"}, lawyer_at + timedelta(days=7))
+    fee.complete("file_suit", "front_desk", {"case_number": "X1", "filed_on": "2026-12-29"},
+                 lawyer_at + timedelta(days=7))
     fee.complete("attend_court", "front_desk", {"hearing_notes": "-"}, lawyer_at + timedelta(days=20))
     fee.complete("record_judgment", "cs_supervisor", {"judgment": "won"}, lawyer_at + timedelta(days=40))
     return lawyer_at + timedelta(days=41)

@@ -2,6 +2,7 @@
 through the engine's use cases by the demo users of each lane, on a clock the tests move."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -144,7 +145,7 @@ def test_the_diagram_is_clean_lanes_are_stacked_bands_and_no_two_shapes_overlap(
     lanes = [lane.get("id") for lane in proc.iter(f"{{{NS['bpmn']}}}lane")]
     bands = [shapes[lane] for lane in lanes]
     assert len({(b[0], b[2]) for b in bands}) == 1
-    assert all(upper[3] == lower[1] for upper, lower in zip(bands, bands[1:]))
+    assert all(upper[3] == lower[1] for upper, lower in itertools.pairwise(bands))
     assert all(_inside(b, shapes["pool_move_in"]) for b in bands)
     # every node is drawn inside its lane's band (a boundary event straddles its host's edge, so its centre)
     for lane in proc.iter(f"{{{NS['bpmn']}}}lane"):
@@ -171,7 +172,8 @@ def test_the_diagram_is_clean_lanes_are_stacked_bands_and_no_two_shapes_overlap(
                 continue
             assert not _overlap(shapes[a], shapes[b]), (a, b)
     assert all(_inside(shapes[i], shapes["archive"]) for i in inside_sub)
-    assert _overlap(shapes["archive_late"], shapes["archive"]) and _overlap(shapes["repair_late"], shapes["developer_repair"])
+    assert _overlap(shapes["archive_late"], shapes["archive"])
+    assert _overlap(shapes["repair_late"], shapes["developer_repair"])
 
 
 # -- desk routing --------------------------------------------------------------------------------------
@@ -188,10 +190,11 @@ def _configured_desks() -> list[tuple[int, str]]:
 def test_the_shipped_configuration_has_the_three_desks_of_the_manual():
     table = desks.load_desks(DESKS.read_text(encoding="utf-8"))
     assert len(table.desks) == 3
-    assert all(a.buildings.isdisjoint(b.buildings) for a in table.desks.values() for b in table.desks.values() if a != b)
+    desks_ = list(table.desks.values())
+    assert all(a.buildings.isdisjoint(b.buildings) for a in desks_ for b in desks_ if a != b)
 
 
-@pytest.mark.parametrize("building,desk", _configured_desks())
+@pytest.mark.parametrize(("building", "desk"), _configured_desks())
 def test_the_paperwork_goes_to_the_desk_configured_for_the_building(move_in, building, desk):
     instance = move_in.start(building=building)
     data = move_in.show(instance)["data"]
@@ -228,7 +231,7 @@ def test_an_edited_desk_file_routes_the_next_move_in_without_a_redeploy(move_in,
     assert move_in.show(first)["data"]["desk_group"] == "west"     # recorded, not recomputed
 
 
-@pytest.mark.parametrize("text,problem", [
+@pytest.mark.parametrize(("text", "problem"), [
     ('{"desks": {}}', "non-empty"),
     ('{"desks": {"a": {"name": "一组", "buildings": ["1-5"]}, "b": {"name": "二组", "buildings": [5]}}}',
      "building 5 is already served by desk 'a'"),
@@ -240,7 +243,7 @@ def test_an_edited_desk_file_routes_the_next_move_in_without_a_redeploy(move_in,
     ("{", "not valid JSON"),
 ])
 def test_a_bad_desk_file_is_refused_with_the_reason(text, problem):
-    with pytest.raises(ValueError, match="desks.json") as refused:
+    with pytest.raises(ValueError, match=r"desks\.json") as refused:
         desks.load_desks(text, "desks.json")
     assert problem in str(refused.value)
 
@@ -302,7 +305,8 @@ def test_an_owner_who_does_not_come_is_rescheduled_and_the_desk_waits_for_the_ne
     move_in.set("2026-11-05T13:31:00+08:00")
     move_in.work(instance, "receive_owner", {"owner_present": True, "documents_complete": False})
     assert set(move_in.ready(instance)) == {"reschedule"}                 # came without the documents
-    move_in.work(instance, "reschedule", {"appointment_at": "2026-11-05T16:00:00+08:00", "reschedule_reason": "回家取证件"})
+    move_in.work(instance, "reschedule", {"appointment_at": "2026-11-05T16:00:00+08:00",
+                                          "reschedule_reason": "回家取证件"})
     move_in.set("2026-11-05T15:31:00+08:00")
     move_in.work(instance, "receive_owner", PRESENT)
     assert set(move_in.ready(instance)) == {"paperwork"}
@@ -375,7 +379,7 @@ def _to_archive(mi: MoveIn, appointment: str, keys_at: str) -> int:
     return instance
 
 
-@pytest.mark.parametrize("keys_at,due", [
+@pytest.mark.parametrize(("keys_at", "due"), [
     ("2026-11-06T16:00:00+08:00", "2026-11-09T17:30:00+08:00"),     # Friday → Monday's close
     ("2026-11-07T10:00:00+08:00", "2026-11-09T17:30:00+08:00"),     # Saturday → Monday's close
     ("2026-09-30T11:00:00+08:00", "2026-10-08T17:30:00+08:00"),     # National Day 2026: 1–7 Oct off

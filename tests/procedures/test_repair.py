@@ -6,6 +6,7 @@ Every step goes through the engine's use cases in its own transaction, so the wo
 loaded between all steps, as in production. Times are Asia/Shanghai."""
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -164,7 +165,8 @@ def _diagram():
     edges = {e.get("bpmnElement"): [(float(p.get("x")), float(p.get("y"))) for p in e.iterfind("di:waypoint", ns)]
              for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
     proc = root.find("bpmn:process", ns)
-    lanes = {lane.get("id"): [r.text for r in lane.iterfind("bpmn:flowNodeRef", ns)] for lane in proc.iter(f"{{{ns['bpmn']}}}lane")}
+    lanes = {lane.get("id"): [r.text for r in lane.iterfind("bpmn:flowNodeRef", ns)]
+             for lane in proc.iter(f"{{{ns['bpmn']}}}lane")}
     nodes = {n.get("id"): n for n in proc if n.get("id") and n.tag.split("}")[1] not in ("laneSet", "sequenceFlow",
                                                                                         "documentation")}
     flows = {f.get("id"): (f.get("sourceRef"), f.get("targetRef")) for f in proc.iterfind("bpmn:sequenceFlow", ns)}
@@ -182,7 +184,7 @@ def test_the_diagram_has_lanes_as_bands_and_a_shape_for_every_element_in_its_own
     assert set(nodes) <= set(shapes) and set(flows) == set(edges)
     bands = sorted((shapes[lane] for lane in lanes), key=lambda b: b[1])
     assert len({(b[0], b[2]) for b in bands}) == 1                          # same x and width
-    assert all(a[1] + a[3] == b[1] for a, b in zip(bands, bands[1:]))       # stacked, no gaps
+    assert all(a[1] + a[3] == b[1] for a, b in itertools.pairwise(bands))       # stacked, no gaps
     pool = shapes["repair_participant"]
     assert bands[0][1] == pool[1] and bands[-1][1] + bands[-1][3] == pool[1] + pool[3]
     for lane, refs in lanes.items():
@@ -196,7 +198,7 @@ def test_the_diagram_has_lanes_as_bands_and_a_shape_for_every_element_in_its_own
 
 @pytest.mark.once
 def test_the_diagram_has_no_overlapping_shapes_and_no_flow_through_a_shape():
-    shapes, edges, lanes, nodes, flows = _diagram()
+    shapes, edges, _lanes, nodes, flows = _diagram()
     hosts = {n: nodes[n].get("attachedToRef") for n in nodes if nodes[n].get("attachedToRef")}
     boxes = {n: shapes[n] for n in nodes}
     names = sorted(boxes)
@@ -211,7 +213,7 @@ def test_the_diagram_has_no_overlapping_shapes_and_no_flow_through_a_shape():
         source, target = flows[flow]
         assert len(points) >= 2
         assert not _inside(points[0], boxes[source], 1) and not _inside(points[-1], boxes[target], 1)
-        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+        for (x1, y1), (x2, y2) in itertools.pairwise(points):
             assert x1 == x2 or y1 == y2, f"{flow} has a diagonal segment"
             samples = [(x1 + (x2 - x1) * k / 40, y1 + (y2 - y1) * k / 40) for k in range(41)]
             for other, box in boxes.items():
@@ -293,7 +295,8 @@ def test_a_public_area_repair_runs_from_report_to_follow_up(desk_on_both):
     shown = desk.show(i)
     assert shown["violations"] == [] and shown["waiting"] == []
     data = shown["data"]
-    assert (data["dispatched_at"], data["work_order_back_at"]) == ("2026-11-20T09:03:00+08:00", "2026-11-20T11:00:00+08:00")
+    assert data["dispatched_at"] == "2026-11-20T09:03:00+08:00"
+    assert data["work_order_back_at"] == "2026-11-20T11:00:00+08:00"
     assert data["staff"] == "王师傅" and data["headcount"] == 1 and data["satisfied"] is True
     assert [t["name"] for t in shown["done"]] == ["issue_work_order", "engineering_repair", "check_work_order",
                                                   "follow_up"]
@@ -412,7 +415,8 @@ def test_at_the_deadline_property_engineering_takes_over_and_the_developer_signs
 
 def test_a_contact_form_the_developer_does_not_accept_goes_to_property_engineering_without_a_violation(desk):
     i = _developer_repair(desk)
-    desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=False, developer_reply="非质量问题")
+    desk.do(i, "developer_confirm", "2026-11-20T14:00:00+08:00", developer_confirmed=False,
+            developer_reply="非质量问题")
     assert set(desk.ready(i)) == {"issue_work_order"}
     assert desk.violations(i) == [] and desk.show(i)["data"]["repairer"] == "engineering"
 
@@ -510,8 +514,9 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
 
 
 @pytest.mark.once
-@pytest.mark.parametrize("edit, refusal", [
-    (("add_years(delivered_on, 2)", "add_year(delivered_on, 2)"), r"repair_warranty\.dmn:\d+: rule_decoration_day: .*unknown function \"add_year\""),
+@pytest.mark.parametrize(("edit", "refusal"), [
+    (("add_years(delivered_on, 2)", "add_year(delivered_on, 2)"),
+     r"repair_warranty\.dmn:\d+: rule_decoration_day: .*unknown function \"add_year\""),
     (('"developer"</text></outputEntry>', "__import__('os').system('id')</text></outputEntry>"),
      r"repair_warranty\.dmn:\d+: rule_waterproofing_route: .*refused"),
     (('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"'), r"repair_warranty_table: .*PRIORITY"),

@@ -38,7 +38,7 @@ def month_run(tmp_path_factory):
 @pytest.mark.once
 @pytest.mark.xdist_group("month_run")
 def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(month_run):
-    db, report = month_run
+    _db, report = month_run
     assert report["deploy_failures"] == {}
     assert sorted(report["processes"]) == PROCESSES
     assert {"complaint", "repair", "fee_collection", "move_in"} <= set(PROCESSES)
@@ -122,7 +122,7 @@ def test_a_process_without_a_policy_module_is_driven_by_the_generic_form_filler(
 
 
 @pytest.mark.once
-@pytest.mark.parametrize("field,check", [
+@pytest.mark.parametrize(("field", "check"), [
     ({"id": "a", "type": "enum", "options": [{"id": "x", "name": "X"}, {"id": "y", "name": "Y"}]},
      lambda v: v in ("x", "y")),
     ({"id": "b", "type": "long", "min": 3, "max": 5}, lambda v: 3 <= v <= 5),

@@ -118,7 +118,7 @@ def test_an_intermediate_timer_holds_the_instance_until_it_fires(cli):
     assert [t["name"] for t in cli("tasks", "--as", "dispatcher").json] == ["call_back"]
 
 
-@pytest.mark.parametrize("received, due", [
+@pytest.mark.parametrize(("received", "due"), [
     ("2026-11-20T16:30:00+08:00", "2026-11-23T09:30:00+08:00"),   # Friday: 1 h, weekend, 1 h on Monday
     ("2026-11-21T10:00:00+08:00", "2026-11-23T10:30:00+08:00"),   # Saturday: counting starts Monday 08:30
     ("2026-09-30T17:00:00+08:00", "2026-10-08T10:00:00+08:00"),   # before National Day (Oct 1-7)

@@ -130,7 +130,8 @@ class FakeEvents:
 
     def append(self, *, type: str, actor: str, at: datetime, instance_id: int | None = None,
                task_id: str | None = None, data: dict | None = None) -> dict:
-        event = dict(type=type, actor=actor, at=at, instance_id=instance_id, task_id=task_id, data=data or {})
+        event = {"type": type, "actor": actor, "at": at, "instance_id": instance_id, "task_id": task_id,
+                 "data": data or {}}
         self.appended.append(event)
         return event
 

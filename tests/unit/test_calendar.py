@@ -118,7 +118,7 @@ def test_negative_hours_and_naive_datetimes_are_refused(cal):
     with pytest.raises(ValueError, match="≥ 0"):
         cal.add_working_hours(sh("2026-11-23 10:00"), -1)
     with pytest.raises(ValueError, match="timezone-aware"):
-        cal.add_working_hours(datetime(2026, 11, 23, 10, 0), 1)
+        cal.add_working_hours(datetime(2026, 11, 23, 10, 0), 1)  # noqa: DTZ001 -- a naive time, on purpose: it must be refused
 
 
 def test_a_custom_working_day_is_respected():
@@ -187,9 +187,9 @@ def test_fixed_clock_stands_still_advances_and_jumps():
 
 def test_fixed_clock_refuses_a_naive_time():
     with pytest.raises(ValueError, match="timezone-aware"):
-        FixedClock(datetime(2026, 11, 23, 10, 0))
+        FixedClock(datetime(2026, 11, 23, 10, 0))  # noqa: DTZ001 -- a naive time, on purpose: it must be refused
     with pytest.raises(ValueError, match="timezone-aware"):
-        FixedClock(sh("2026-11-23 10:00")).set(datetime(2026, 11, 23))
+        FixedClock(sh("2026-11-23 10:00")).set(datetime(2026, 11, 23))  # noqa: DTZ001 -- a naive time, on purpose: it must be refused
 
 
 def test_system_clock_gives_aware_utc():
@@ -223,8 +223,8 @@ def test_parse_instant_rejects_garbage_with_a_value_error(garbage):
 def test_to_iso_shows_shanghai_time_with_offset_and_no_zero_microseconds():
     assert to_iso(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)) == "2026-11-23T10:00:00+08:00"
     assert to_iso(datetime(2026, 11, 23, 2, 0, 0, 500, tzinfo=UTC)) == "2026-11-23T10:00:00.000500+08:00"
-    with pytest.raises(ValueError):
-        to_iso(datetime(2026, 11, 23, 2, 0))
+    with pytest.raises(ValueError):  # noqa: PT011 -- the message is asserted below
+        to_iso(datetime(2026, 11, 23, 2, 0))  # noqa: DTZ001 -- a naive time, on purpose: it must be refused
 
 
 # --- expression functions --------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_date_add_years_and_days_between(fn):
         ("add_days", ("9999-12-01", 100), "out of the supported"),
         ("add_working_hours", ("9999-12-31T17:00", 8), "out of the supported"),
         ("add_years", ("2024-02-29", True), "must be a number"),
-        ("end_of_day", (datetime(2026, 11, 20),), "timezone-aware"),
+        ("end_of_day", (datetime(2026, 11, 20),), "timezone-aware"),  # noqa: DTZ001 -- a naive time, on purpose: it must be refused
         ("warranty_until", ("roof", "2024-06-01"), "unknown category"),
         ("heating_warranty_end", ("2024-06-01", "02-29", "03-15"), "every year"),
         ("heating_warranty_end", ("2024-06-01", "Nov 15", "03-15"), "MM-DD"),

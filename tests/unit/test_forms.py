@@ -48,32 +48,32 @@ def test_defaults_fill_what_is_not_given():
     assert "ticket" not in out                 # read-only: keeps whatever the task already holds
 
 
-@pytest.mark.parametrize("given, expected", [
+@pytest.mark.parametrize(("given", "expected"), [
     ("5", 5), (5, 5), (5.0, 5), (" 7 ", 7), ("+3", 3), ("10", 10), ("1", 1)])
 def test_long_conversions(given, expected):
     assert submit(visits=given)["visits"] == expected
 
 
-@pytest.mark.parametrize("given, key", [
+@pytest.mark.parametrize(("given", "key"), [
     ("5.5", "form.long"), (5.5, "form.long"), ("five", "form.long"), (True, "form.long"), ("1e3", "form.long"),
     ("0", "form.min"), ("11", "form.max"), ([1], "form.long")])
 def test_long_refusals(given, key):
     assert refused({**VALID, "visits": given})["visits"]["key"] == key
 
 
-@pytest.mark.parametrize("given, expected", [("12.5", 12.5), (80, 80.0), ("0.5", 0.5), ("999.5", 999.5)])
+@pytest.mark.parametrize(("given", "expected"), [("12.5", 12.5), (80, 80.0), ("0.5", 0.5), ("999.5", 999.5)])
 def test_double_conversions(given, expected):
     assert submit(area=given)["area"] == expected
 
 
-@pytest.mark.parametrize("given, key", [
+@pytest.mark.parametrize(("given", "key"), [
     ("nan", "form.double"), ("inf", "form.double"), ("twelve", "form.double"), (False, "form.double"),
     ("0.4", "form.min"), ("1000", "form.max")])
 def test_double_refusals(given, key):
     assert refused({**VALID, "area": given})["area"]["key"] == key
 
 
-@pytest.mark.parametrize("given, expected", [
+@pytest.mark.parametrize(("given", "expected"), [
     ("true", True), ("True", True), ("1", True), ("yes", True), ("on", True), ("是", True), (True, True),
     ("false", False), ("0", False), ("no", False), ("否", False), (False, False)])
 def test_boolean_conversions(given, expected):
@@ -87,7 +87,7 @@ def test_boolean_refusals():
     assert refused({"owner": "王小明", "paid": ""})["paid"]["key"] == "form.required"
 
 
-@pytest.mark.parametrize("given, expected", [
+@pytest.mark.parametrize(("given", "expected"), [
     ("2026-11-23", "2026-11-23"),                                   # a date stays a date
     ("2026-11-23T09:30", "2026-11-23T09:30:00+08:00"),              # no offset: Shanghai time
     ("2026-11-23T09:30:00+08:00", "2026-11-23T09:30:00+08:00"),
@@ -114,7 +114,7 @@ def test_enum_takes_an_option_id_not_its_label():
     assert refused({**VALID, "category": "other"})["category"]["key"] == "form.enum"
 
 
-@pytest.mark.parametrize("given, key", [
+@pytest.mark.parametrize(("given", "key"), [
     ("王", "form.minlength"), ("王小明王小明", "form.maxlength"), ("", "form.required"), ({"a": 1}, "form.string")])
 def test_string_constraints_count_characters_not_bytes(given, key):
     assert refused({**VALID, "owner": given})["owner"]["key"] == key
@@ -151,7 +151,7 @@ def test_every_error_carries_a_key_a_chinese_and_an_english_message():
                       "category": "x", "ticket": "x", "colour": 1})
     assert len(fields) == 8
     for name, error in fields.items():
-        zh, en = MESSAGES[error["key"]]
+        _zh, _en = MESSAGES[error["key"]]
         assert error["message"] and error["en"] and error["message"] != error["en"], name
         assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), name
         assert error["en"].isascii(), name

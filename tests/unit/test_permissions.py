@@ -63,7 +63,7 @@ def test_an_unclaimed_task_is_for_any_member_of_its_groups():
     assert "不在此任务的处理组中" in refusal(may_work_on, person("li", "butler"), assignee=None, groups=["finance"])
 
 
-@pytest.mark.parametrize("check, message", [
+@pytest.mark.parametrize(("check", "message"), [
     (may_assign, "不是主管，不能分派任务 (only supervisors assign tasks)"),
     (may_see_all_tasks, "不是主管，不能查看所有任务 (--all is for supervisors)"),
     (may_deploy, "不是流程负责人，不能部署 (only process owners deploy)"),

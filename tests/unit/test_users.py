@@ -50,7 +50,8 @@ def test_a_name_already_taken_is_a_conflict_and_the_existing_user_is_untouched(a
 def test_unknown_groups_are_named_with_the_groups_there_are(admin_db, clock):
     with pytest.raises(BadInput) as refused:
         adding(admin_db, clock, name="li_lei", groups=["butler", "plumbers", "gardeners"])
-    assert refused.value.message.startswith("未知的用户组 (unknown groups): plumbers, gardeners; known: admin, archivist")
+    assert refused.value.message.startswith(
+        "未知的用户组 (unknown groups): plumbers, gardeners; known: admin, archivist")
     assert refused.value.fields == {"groups": {"key": "user.groups"}}
     assert "li_lei" not in admin_db.users
 
@@ -89,7 +90,7 @@ def test_signing_in_with_the_right_password_leaves_a_login_event_with_the_addres
         ("login", "butler", clock.now(), {"via": "web", "address": "10.0.0.7"})]
 
 
-@pytest.mark.parametrize("name, password", [("butler", "wrong"), ("butler", ""), ("nobody", "butler"),
+@pytest.mark.parametrize(("name", "password"), [("butler", "wrong"), ("butler", ""), ("nobody", "butler"),
                                             ("retired", "retired")])
 def test_a_wrong_password_an_unknown_or_a_deactivated_user_does_not_sign_in_and_leaves_no_event(fake_db, clock,
                                                                                              hashed, name, password):

@@ -76,7 +76,8 @@ def test_a_visit_request_runs_from_start_to_end_through_the_api(client, token, c
     resp = client.post("/api/instances", json={"process": "visit_request", "data": {"room": "3-2-1102"}}, headers=desk)
     assert resp.status_code == 201
     instance, (register,) = resp.get_json()["instance"], resp.get_json()["ready"]
-    done = client.post(f"/api/tasks/{register['id']}/complete", json={"data": {"content": "厨房水管漏水"}}, headers=desk)
+    done = client.post(f"/api/tasks/{register['id']}/complete", json={"data": {"content": "厨房水管漏水"}},
+                       headers=desk)
     (repair,) = done.get_json()["ready"]
     assert repair["due_at"] == "2026-11-20T11:00:00+08:00"
     listed = client.get("/api/tasks?room=3-2&process=visit_request", headers=eng).get_json()
@@ -195,7 +196,7 @@ def test_tasks_come_in_pages_with_the_next_cursor_in_headers_and_the_body_a_bare
     assert [t["id"] for t in whole.get_json()] == ids and "X-Next-Cursor" not in whole.headers
 
 
-@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),
+@pytest.mark.parametrize(("query", "field"), [("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),
                                           ("after=bm9wZQ", "after"), ("after=%25%25", "after")])
 def test_a_bad_limit_or_cursor_is_400_naming_the_field(client, token, query, field):
     resp = client.get(f"/api/tasks?{query}", headers=token("butler"))

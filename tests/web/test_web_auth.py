@@ -146,7 +146,7 @@ def test_a_secret_key_is_generated_once_and_kept_in_the_instance_folder(web_db, 
     assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]
 
 
-@pytest.mark.parametrize("path, kind", [("/api/login", "application/json"),
+@pytest.mark.parametrize(("path", "kind"), [("/api/login", "application/json"),
                                         ("/login", "application/x-www-form-urlencoded")])
 def test_an_oversized_body_is_refused_before_it_is_read(client, path, kind):
     body = b'{"username": "' + b"a" * (3 * 1024 * 1024) + b'", "password": "x"}'
@@ -176,7 +176,7 @@ def test_the_rate_limiter_forgets_names_whose_failures_have_aged_out():
         limiter.failed(f"guess{i}", "203.0.113.9", t0 + timedelta(seconds=i // 10))
     assert limiter.tracked() == 3 * LoginLimiter.SWEEP_EVERY   # all within the window: all still count
     later = t0 + timedelta(hours=1)
-    for i in range(LoginLimiter.SWEEP_EVERY):
+    for _ in range(LoginLimiter.SWEEP_EVERY):
         limiter.failed("butler", "203.0.113.9", later)
     assert limiter.tracked() == 1
     assert limiter.retry_after("butler", "203.0.113.9", later) is not None

@@ -13,7 +13,7 @@ def test_a_group_task_shows_in_the_inbox_of_its_group_with_process_room_and_due_
     auth.login_as("engineering")
     html = client.get("/inbox").get_data(as_text=True)
     assert _task_ids(html) == [repair["id"]]
-    assert "上门维修" in html and "上门维修预约 #%d" % instance in html and "5-1-0801" in html
+    assert "上门维修" in html and f"上门维修预约 #{instance}" in html and "5-1-0801" in html
     assert "期限 11-20 11:00" in html and "剩余 2 小时 0 分" in html and "已等待 0 分钟" in html
 
 
