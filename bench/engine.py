@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -25,7 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.clock import FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM, Actor
-from engine.spiff import load_spec
+from engine.spiff import ProcessSpec, load_spec
 from engine.step.cache import workflows
 from engine.usecases.deploy import deploy
 from engine.usecases.init import initialize
@@ -64,11 +65,20 @@ def setup_database(url: str) -> Database:
     return db
 
 
-def _start(db: Database, process: str, data: dict) -> dict:
+def _bench20_spec(db: Database) -> ProcessSpec:
+    """The deployed `bench20`'s restored spec, for the in-memory runs."""
+    with db.uow(readonly=True) as uow:
+        definition = uow.definitions.latest("bpmn", "bench20")
+        if definition is None:
+            raise RuntimeError("bench20 is not deployed: prepare() deploys bench/bpmn/bench*.bpmn")
+        return load_spec(definition.id, definition.content_hash, lambda: definition.spec)
+
+
+def _start(db: Database, process: str, data: dict[str, Any]) -> dict[str, Any]:
     return handle(db, start_instance, actor=_ACTORS[db.url], clock=CLOCK, process_id=process, data=data)
 
 
-def _complete(db: Database, task_id: str, data: dict) -> dict:
+def _complete(db: Database, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return handle(db, complete_task, actor=_ACTORS[db.url], clock=CLOCK, task_id=task_id, data=data)
 
 
@@ -88,9 +98,7 @@ def persisted_vs_raw(db: Database, instances: int = 60) -> dict:
             w0, c0 = _timer(), _cpu()
             ready = _complete(db, task["id"], _form(task["name"]))["ready"]
             persisted.append((_timer() - w0, _cpu() - c0))
-    with db.uow(readonly=True) as uow:
-        definition = uow.definitions.latest("bpmn", "bench20")
-        spec = load_spec(definition.id, definition.content_hash, lambda: definition.spec)
+    spec = _bench20_spec(db)
     for _ in range(instances):
         wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=PythonScriptEngine())
         wf.do_engine_steps()
@@ -119,7 +127,10 @@ def long_running(db: Database, steps: int = 210, window: int = 10) -> dict:
     early = statistics.median(times[1:1 + window])
     late = statistics.median(times[199:199 + window])
     with db.uow(readonly=True) as uow:
-        instance = uow.instances.get(int(ready[0]["instance"]))
+        instance_id = int(ready[0]["instance"])
+        instance = uow.instances.get(instance_id)
+        if instance is None:
+            raise RuntimeError(f"instance {instance_id}, just stepped, is not stored")
         state_bytes = len(instance.state)
     return {"step2_median_ms": round(early * 1000, 3), "step200_median_ms": round(late * 1000, 3),
             "ratio": round(late / early, 2), "goal_ratio": 1.2, "state_bytes_after": state_bytes}
@@ -132,7 +143,7 @@ def long_running_runs(db: Database, runs: int = 5) -> dict:
     return {**worst, "runs": runs, "ratios": [r["ratio"] for r in each]}
 
 
-def _raw_step(wf: BpmnWorkflow, task) -> None:
+def _raw_step(wf: BpmnWorkflow, task: Any) -> None:     # Any: a SpiffWorkflow Task (untyped library)
     task.data.update({f"amount_{task.task_spec.bpmn_id}": 42, f"note_{task.task_spec.bpmn_id}": "备注",
                       f"ok_{task.task_spec.bpmn_id}": True})
     task.run()
@@ -141,9 +152,7 @@ def _raw_step(wf: BpmnWorkflow, task) -> None:
 
 def raw_throughput(db: Database, seconds: float = 10.0) -> float:
     """Raw SpiffWorkflow running whole `bench20` instances in memory: instances per second."""
-    with db.uow(readonly=True) as uow:
-        definition = uow.definitions.latest("bpmn", "bench20")
-        spec = load_spec(definition.id, definition.content_hash, lambda: definition.spec)
+    spec = _bench20_spec(db)
     done, t0 = 0, _timer()
     while _timer() - t0 < seconds:
         wf = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=PythonScriptEngine())

@@ -26,8 +26,10 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 
@@ -47,8 +49,8 @@ SLOTS = 48                       # user-task slots per process (complaint has 46
 PROCESS_MIX = ("complaint",) * 5 + ("repair",) * 3 + ("fee_collection", "move_in")
 # whose inbox is timed: busy lanes, a narrow lane, and `demo` (member of every group: the worst case)
 USERS = ("front_desk", "butler", "engineering", "cs_supervisor", "dispatcher", "legal", "demo")
-FILTERS = {"none": {}, "process": {"process_id": "complaint"}, "overdue": {"overdue": True},
-           "room": {"room": "3-2-1"}}
+FILTERS: dict[str, dict[str, object]] = {
+    "none": {}, "process": {"process_id": "complaint"}, "overdue": {"overdue": True}, "room": {"room": "3-2-1"}}
 COMPLAINT = {"complainant": "张先生", "room": "3-2-1102", "phone": "13800000000", "channel": "phone",
              "content": "楼道灯不亮", "received_at": "2026-11-23T08:55:00+08:00"}
 
@@ -69,15 +71,23 @@ def percentiles(samples_s: list[float]) -> dict:
 
 # --- the data -------------------------------------------------------------------------------------
 
-def prepare(url: str) -> tuple[Database, dict]:
+def prepare(url: str) -> tuple[Database, dict[str, Any]]:
     """Schema, groups, demo users, the real processes, and one really started complaint (whose stored
     rows the synthetic instances below copy: read straight from its unit of work, no use case shows them)."""
     db = connect(url)
     handle(db, initialize, actor=None, clock=CLOCK, demo=True)
     started = handle(db, start_instance, actor="dispatcher", clock=CLOCK, process_id="complaint", data=COMPLAINT)
     with db.uow(readonly=True) as uow:
-        state = uow.instances.get(started["instance"]).state
-        definitions = {key: uow.definitions.latest("bpmn", key) for key in sorted(set(PROCESS_MIX))}
+        instance = uow.instances.get(started["instance"])
+        if instance is None:
+            raise RuntimeError(f"the complaint just started (instance {started['instance']}) is not stored")
+        state = instance.state
+        definitions = {}
+        for key in sorted(set(PROCESS_MIX)):
+            definition = uow.definitions.latest("bpmn", key)
+            if definition is None:
+                raise RuntimeError(f"process {key!r} is not deployed: initialize() deploys processes/")
+            definitions[key] = definition
         slots = []
         for d_index, key in enumerate(sorted(definitions)):
             d = definitions[key]
@@ -87,7 +97,7 @@ def prepare(url: str) -> tuple[Database, dict]:
                 slots.append({"slot": d_index * SLOTS + j, "definition_id": d.id, "process_id": key, "name": name,
                               "title": el.get("name") or name, "lane": el.get("lane"),
                               "groups": ",".join(el.get("groups") or [el.get("lane")])})
-        serializer = uow.instances.get(started["instance"]).serializer_version
+        serializer = instance.serializer_version
     keys = sorted(definitions)
     return db, {"state": state, "serializer_version": serializer, "slots": slots,
                 "process_slot": [keys.index(p) * SLOTS for p in PROCESS_MIX], "first_id": started["instance"] + 1}
@@ -154,8 +164,10 @@ def populate_postgres(db: Database, spec: dict, tasks: int) -> None:
 def populate_sqlite(db: Database, spec: dict, tasks: int) -> None:
     """The same rows as :func:`populate_postgres`, computed here and written with executemany."""
     n, base, slots = tasks // TASKS_PER_INSTANCE, spec["first_id"], spec["slots"]
-    instances, task_rows, candidates = [], [], []
-    started = {}
+    instances: list[tuple[object, ...]] = []
+    task_rows: list[tuple[object, ...]] = []
+    candidates: list[tuple[str, str]] = []
+    started: dict[int, datetime] = {}
     for j in range(n):
         running = j % 8 == 0
         st = NOW - timedelta(minutes=(j * 7) % 4320 if running else 4320 + (j * 13) % 525600)
@@ -181,6 +193,8 @@ def populate_sqlite(db: Database, spec: dict, tasks: int) -> None:
             candidates.extend((task_id, g) for g in s["groups"].split(","))
     with db.engine.begin() as conn:
         raw = conn.connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the pooled connection has no DB-API connection to write with")
         raw.executemany("INSERT INTO instances (id, definition_id, process_id, status, state, serializer_version,"
                         " version, room, retries, started_by, started_at, updated_at, ended_at)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", instances)
@@ -192,7 +206,7 @@ def populate_sqlite(db: Database, spec: dict, tasks: int) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def _db_time(dt) -> str | None:
+def _db_time(dt: datetime | None) -> str | None:
     """How storage.models.UtcDateTime stores an instant on SQLite (naive UTC, microseconds)."""
     return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
@@ -200,12 +214,14 @@ def _db_time(dt) -> str | None:
 def composition(db: Database) -> dict:
     """What was actually stored: rows by state, ready rows per candidate group, overdue share."""
     with db.engine.connect().execution_options(wuye_write=False) as conn:
-        by_state = dict(conn.execute(text("SELECT state, count(*) FROM tasks GROUP BY state")).all())
-        per_group = dict(conn.execute(text("SELECT group_id, count(*) FROM task_candidates GROUP BY group_id"
-                                           " ORDER BY 2 DESC")).all())
+        by_state: dict[str, int] = dict(conn.execute(
+            text("SELECT state, count(*) FROM tasks GROUP BY state")).all())
+        per_group: dict[str, int] = dict(conn.execute(
+            text("SELECT group_id, count(*) FROM task_candidates GROUP BY group_id ORDER BY 2 DESC")).all())
         overdue = conn.execute(text("SELECT count(*) FROM tasks WHERE state = 'ready' AND due_at < :now"),
                                {"now": _db_time(NOW) if db.engine.dialect.name == "sqlite" else NOW}).scalar()
-        inst = dict(conn.execute(text("SELECT status, count(*) FROM instances GROUP BY status")).all())
+        inst: dict[str, int] = dict(conn.execute(
+            text("SELECT status, count(*) FROM instances GROUP BY status")).all())
     total = sum(by_state.values())
     return {"tasks": total, "tasks_by_state": by_state, "ready_share": round(by_state.get("ready", 0) / total, 4),
             "ready_overdue": overdue, "ready_by_candidate_group": per_group, "instances_by_status": inst}
@@ -242,14 +258,14 @@ def time_inbox(db: Database, calls: int) -> dict:
 PAGE = int(os.environ.get("WUYE_BENCH_INBOX_PAGE", "500"))
 
 
-def _list(db: Database, actor: Actor, filters: dict) -> list[dict]:
+def _list(db: Database, actor: Actor, filters: Mapping[str, object]) -> list[dict[str, Any]]:
     return handle(db, list_tasks, actor=actor, clock=CLOCK, limit=PAGE, **filters)
 
 
-def explain(db: Database, user: str, filters: dict) -> list[str]:
+def explain(db: Database, user: str, filters: Mapping[str, object]) -> list[str]:
     """The plan of the inbox query exactly as list_tasks sends it (caught on the way to the driver),
     with EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL and EXPLAIN QUERY PLAN on SQLite."""
-    caught: list[tuple[str, object]] = []
+    caught: list[tuple[str, Any]] = []    # Any: the parameters as the dialect handed them to the driver
 
     def catch(conn, cursor, statement, parameters, context, executemany):
         if "FROM tasks" in statement and "ORDER BY" in statement and not caught:

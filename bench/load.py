@@ -36,6 +36,7 @@ import tempfile
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from bench.inbox import percentiles, stopwatch
 from engine.clock import SystemClock
@@ -152,9 +153,9 @@ class Tally:
             self.actions[what] += 1
 
 
-def form_values(fields: list[dict], rng: random.Random) -> dict:
+def form_values(fields: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
     """Valid data for a task's form, from the field definitions the task JSON carries."""
-    out = {}
+    out: dict[str, Any] = {}
     for f in fields:
         if f.get("readonly"):
             continue
@@ -183,7 +184,8 @@ class Staff:
         self.name, self.role, self.tally, self.rng = name, role, tally, random.Random(seed)
         self.headers = {"Content-Type": "application/json"}
 
-    def call(self, method: str, path: str, route: str, body: dict | None = None):
+    def call(self, method: str, path: str, route: str,
+             body: dict[str, Any] | None = None) -> tuple[int | None, Any]:   # Any: the server's JSON body
         data = json.dumps(body).encode() if body is not None else None
         t0 = stopwatch()
         try:
@@ -270,8 +272,11 @@ def load_run(url: str, seconds: float, instances: int) -> dict:
 EXPECTED = {"POST /api/tasks/<id>/claim": {409}}
 
 
-def summarize(tally: Tally, elapsed: float, seeded: float, instances: int, tracebacks: int, audit: dict) -> dict:
-    routes, errors, conflicts, total = {}, Counter(), 0, 0
+def summarize(tally: Tally, elapsed: float, seeded: float, instances: int, tracebacks: int,
+              audit: dict[str, Any]) -> dict[str, Any]:
+    routes: dict[str, dict[str, Any]] = {}
+    errors: Counter[str] = Counter()
+    conflicts = total = 0
     for route in sorted(tally.status):
         statuses = tally.status[route]
         total += sum(statuses.values())

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_server(max_connections: int = 200):
+def throwaway_server(max_connections: int = 200) -> Iterator[str]:
     """Yields the server's base URL (``postgresql+psycopg://postgres@127.0.0.1:PORT``)."""
     b = server_bin()
     if b is None:
@@ -40,17 +41,17 @@ def throwaway_server(max_connections: int = 200):
         shutil.chown(base, "postgres")
     data, port = os.path.join(base, "data"), _free_port()
     try:
-        subprocess.run(as_pg + [f"{b}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                                "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
-        started = subprocess.run(as_pg + [f"{b}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-o",
-                                          f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                                          f"-c max_connections={max_connections}", "start"], capture_output=True)
+        subprocess.run([*as_pg, f"{b}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
+        started = subprocess.run([*as_pg, f"{b}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-o",
+                                  f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                                  f"-c max_connections={max_connections}", "start"], capture_output=True)
         if started.returncode != 0:
             log = Path(base, "log").read_text() if Path(base, "log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {started.stderr.decode()} {log}")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run(as_pg + [f"{b}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True)
+        subprocess.run([*as_pg, f"{b}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

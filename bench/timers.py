@@ -26,8 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, func, insert, select
 
@@ -39,7 +41,8 @@ from engine.usecases.init import initialize
 from engine.usecases.runner import Database, connect, handle, writes
 from engine.usecases.start_instance import start_instance
 from engine.usecases.timers import fire_due_timers
-from storage.models import Event, Instance  # the bulk clones and the lateness read below, not use cases
+from storage.models import Base, Event, Instance  # the bulk clones and the lateness read below, not use cases
+from storage.uow import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESS_FILE = ROOT / "tests" / "bpmn" / "timers" / "loop_deadline.bpmn"
@@ -59,17 +62,17 @@ def ms_percentiles(samples_s: list[float]) -> dict:
 
 
 @writes
-def _start_batch(uow, *, actor: Actor, clock: Clock, dues: list) -> list[int]:
+def _start_batch(uow: UnitOfWork, *, actor: Actor, clock: Clock, dues: list[datetime]) -> list[int]:
     """Several loop_deadline instances in one transaction (creating 1,000 must not outlast the lead time)."""
     return [start_instance(uow, actor=actor, clock=clock, process_id="loop_deadline",
                            data={"due": to_iso(d), "recover_at": "2000-01-01"})["instance"] for d in dues]
 
 
-def start_many(db: Database, clock, dues, per_transaction: int = 25) -> list[int]:
+def start_many(db: Database, clock: Clock, dues: Iterable[datetime], per_transaction: int = 25) -> list[int]:
     ids: list[int] = []
-    dues = list(dues)
-    for i in range(0, len(dues), per_transaction):
-        ids += handle(db, _start_batch, actor="dispatcher", clock=clock, dues=dues[i:i + per_transaction])
+    batch = list(dues)
+    for i in range(0, len(batch), per_transaction):
+        ids += handle(db, _start_batch, actor="dispatcher", clock=clock, dues=batch[i:i + per_transaction])
     return ids
 
 
@@ -82,28 +85,33 @@ def setup(url: str) -> Database:
     return db
 
 
+_INSTANCES = Base.metadata.tables[Instance.__tablename__]
+
+
 def clone_waiting(db: Database, count: int) -> None:
     """``count`` copies of one engine-started instance, due over the day after T0 (none due at T0+2h)."""
     (template_id,) = start_many(db, FixedClock(T0), [T0 + timedelta(days=1)])
     with db.uow() as uow:
         t = uow.instances.get(template_id)
+        if t is None:
+            raise RuntimeError(f"the template instance {template_id}, just started, is not stored")
         base = {c: getattr(t, c) for c in ("definition_id", "process_id", "status", "state", "serializer_version",
                                            "version", "room", "started_by", "started_at", "updated_at", "retries")}
-        uow.session.execute(Instance.__table__.update().where(Instance.id == template_id)
+        uow.session.execute(_INSTANCES.update().where(_INSTANCES.c.id == template_id)
                             .values(next_timer_at=T0 + timedelta(days=1)))
         step = 86400 / count
         for start in range(0, count - 1, 5000):
             rows = [{**base, "next_timer_at": T0 + timedelta(days=1, seconds=(i + 1) * step)}
                     for i in range(start, min(start + 5000, count - 1))]
-            uow.session.execute(insert(Instance.__table__), rows)
+            uow.session.execute(insert(_INSTANCES), rows)
         uow.commit()
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE instances" if db.engine.dialect.name == "postgresql" else "ANALYZE")
 
 
-def captured_statements(db: Database, work) -> list[tuple[str, object]]:
+def captured_statements(db: Database, work: Callable[[], object]) -> list[tuple[str, Any]]:
     """The SQL statements (and parameters) ``work()`` sends, to EXPLAIN exactly those."""
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, Any]] = []      # Any: the parameters as the dialect hands them to the driver
 
     def capture(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("SELECT") and "instances" in statement:
@@ -212,14 +220,14 @@ def lateness(db: Database, timers: int, spread: float, lead: float = 45.0) -> di
         creation = stopwatch() - t
         due_of = dict(zip(ids, dues, strict=True))
         deadline = stopwatch() + lead + spread + 120
-        fired: dict[int, object] = {}
+        fired: dict[int, datetime] = {}
         while len(fired) < timers and stopwatch() < deadline:
             time.sleep(1)
             with db.uow(readonly=True) as uow:
                 rows = uow.session.execute(select(Event.instance_id, func.min(Event.at))
                                            .where(Event.type == "timer_fired", Event.instance_id.in_(ids))
                                            .group_by(Event.instance_id)).all()
-            fired = dict(rows)
+            fired = {i: at for i, at in rows if i is not None}    # instance_id is in ids: never None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

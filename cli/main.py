@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.clock import Clock, FixedClock, SystemClock, parse_instant
-from engine.errors import BadInput, WuyeError
+from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
 from engine.usecases import audit, deploy, init, instances, messages, reports, start_instance, tasks, timers, users
 from engine.usecases.runner import Database, connect, handle
@@ -34,13 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wuye", parents=[common], description="物业流程 — BPMN workflows for 物业客服部")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def cmd(name, help_, **kw):
+    def cmd(name: str, help_: str, **kw: Any) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=help_, **kw)
 
-    def as_user(sp, required=True):
+    def as_user(sp: argparse.ArgumentParser, required: bool = True) -> None:
         sp.add_argument("--as", dest="as_user", required=required, metavar="USER")
 
-    def data(sp):
+    def data(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--data", default=None, metavar="JSON")
 
     sp = cmd("init", "create or upgrade the schema and deploy processes/")
@@ -104,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _json_arg(text: str | None, flag: str = "--data"):
+# Any: a JSON value as typed on the command line; the use case validates it.
+def _json_arg(text: str | None, flag: str = "--data") -> Any:
     if text is None:
         return None
     try:
@@ -163,7 +164,11 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
     """The command's use case through the runner, or (serve, worker) the long-running processes."""
     if args.command in ("serve", "worker"):
         from cli.serve import serve, worker  # the web layer is loaded only for these two
-        return serve(db, args.host, args.port, clock=clock) if args.command == "serve" else worker(db, clock=clock)
+        if args.command == "serve":
+            serve(db, args.host, args.port, clock=clock)
+        else:
+            worker(db, clock=clock)
+        return None
     command = COMMANDS[" ".join(filter(None, (args.command, getattr(args, "sub", None))))]
     actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None
     return handle(db, command.use_case, actor=actor, clock=clock, **command.args(args))
@@ -223,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _field_details(fields: dict) -> str:
+def _field_details(fields: dict[str, FieldError]) -> str:
     """Per-field reasons on the same line (the contract: one line on stderr), e.g.
     ``: content: 至少 2 个字 (At least 2 characters)``."""
     parts = []

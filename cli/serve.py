@@ -16,11 +16,17 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Mapping
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from cli.timer_loop import TimerLoop
 from engine.clock import Clock, SystemClock
 from engine.errors import WuyeError
 from engine.usecases.runner import Database
+
+if TYPE_CHECKING:              # the annotation only: Flask is imported by _create_app alone
+    from flask import Flask
 
 log = logging.getLogger("wuye")
 
@@ -32,7 +38,7 @@ class WebAppMissing(WuyeError):
     exit_code = 1
 
 
-def timer_loop_enabled(environ=os.environ) -> bool:
+def timer_loop_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """`wuye serve` runs the timer loop unless WUYE_TIMER_LOOP is 0/off/false/no."""
     return environ.get("WUYE_TIMER_LOOP", "on").strip().lower() not in _OFF
 
@@ -50,7 +56,7 @@ def worker(db: Database, clock: Clock | None = None) -> None:
     configure_logging()
     loop = TimerLoop(db, clock or SystemClock(), name="worker")
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received: finishing the instance in hand, then stopping", signal.Signals(signum).name)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -75,7 +81,7 @@ def serve(db: Database, host: str, port: int, clock: Clock | None = None) -> Non
     else:
         log.info("WUYE_TIMER_LOOP=%s: no timer loop in this process", os.environ.get("WUYE_TIMER_LOOP"))
 
-    def on_sigterm(_signum, _frame):
+    def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt          # the server's own clean exit path, as for Ctrl-C
 
     if threading.current_thread() is threading.main_thread():
@@ -91,7 +97,7 @@ def serve(db: Database, host: str, port: int, clock: Clock | None = None) -> Non
         log.info("wuye serve stopped")
 
 
-def _create_app(db: Database, clock: Clock):
+def _create_app(db: Database, clock: Clock) -> Flask:
     """``webforms.create_app`` with this process's database and clock (imported only here, so the
     rest of the CLI never loads Flask)."""
     try:

@@ -37,6 +37,7 @@ import logging
 import threading
 import weakref
 from datetime import datetime
+from typing import Any
 
 from engine.clock import Clock, SystemClock, to_iso
 from engine.usecases.browse import next_timer_due
@@ -151,10 +152,10 @@ class TimerLoop:
             log.info("%s: timer loop stopped after %d sweeps: fired %d timers, %d incidents",
                      self.name, self.sweeps, self.fired, self.incidents)
 
-    def sweep(self) -> list[dict]:
+    def sweep(self) -> list[dict[str, Any]]:
         """Fire everything due now, in batches; returns what fired and the incidents."""
         self.sweeps += 1
-        results: list[dict] = []
+        results: list[dict[str, Any]] = []
         while not self._stopping.is_set():
             batch = handle(self.db, fire_due_timers, actor=None, clock=self.clock, limit=BATCH)
             if not batch:

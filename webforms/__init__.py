@@ -9,10 +9,11 @@ import importlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from engine.clock import SystemClock
 from engine.usecases.runner import connect
@@ -35,7 +36,7 @@ _DEFAULTS = {
 }
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Config keys (besides Flask's): INSTANCE_PATH (default ./instance); DATABASE (a Database from
     engine.usecases.runner.connect) or DATABASE_URL (else WUYE_DATABASE_URL, else the SQLite file
     under instance/); CLOCK (default SystemClock; tests pass a FixedClock); SECRET_KEY (else
@@ -65,7 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
     _register_optional(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or os.environ.get("WUYE_TRUSTED_PROXIES") or 0)
     if proxies:   # behind nginx: the client's address (rate limit, login events) from X-Forwarded-For
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to add WSGI middleware; mypy refuses any assignment to a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 
@@ -73,7 +76,8 @@ class RowId(IntegerConverter):
     """`<int:...>` in every route: an id no database row can have (past 2**63 - 1) is a 404, not an
     OverflowError from the driver and a 500."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
 
 

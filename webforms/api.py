@@ -4,7 +4,10 @@ posting payments, a call centre creating complaints). Authenticated by the sessi
 codes of engine/errors.py (plus 400 for a body that is not a JSON object, 401, 429)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.errors import WuyeError
@@ -28,7 +31,7 @@ class MalformedRequest(WuyeError):
 
 
 @bp.before_request
-def _authenticate():
+def _authenticate() -> ResponseReturnValue | None:
     """A Bearer header decides alone (a wrong token is 401 even with a session cookie); without one
     the session must be signed in, and a cookie-authenticated POST must carry the CSRF token."""
     header = request.headers.get("Authorization")
@@ -50,7 +53,8 @@ def _authenticate():
     return None
 
 
-def _body() -> dict:
+# Any: a JSON object as the client posted it, its values unchecked until a use case validates them.
+def _body() -> dict[str, Any]:
     try:
         body = request.get_json(silent=True) if request.get_data() else {}
     except RecursionError:        # [[[[…]]]] nested past Python's limit: the decoder does not say ValueError
@@ -70,19 +74,19 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.route("/login", methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     body = _body()
     actor = attempt_login(str(body.get("username") or ""), str(body.get("password") or ""), via="api")
     return jsonify(call(issue_api_token, actor=actor))
 
 
 @bp.route("/processes")
-def processes():
+def processes() -> ResponseReturnValue:
     return jsonify(read(startable_processes))
 
 
 @bp.route("/instances", methods=["POST"])
-def create_instance():
+def create_instance() -> ResponseReturnValue:
     body = _body()
     if not isinstance(body.get("process"), str) or not body["process"]:
         raise MalformedRequest("缺少 process (process is required)", fields={"process": {"key": "form.required"}})
@@ -90,22 +94,22 @@ def create_instance():
 
 
 @bp.route("/instances/<int:instance_id>")
-def instance(instance_id: int):
+def instance(instance_id: int) -> ResponseReturnValue:
     return jsonify(read(show_instance, instance_id=instance_id))
 
 
 @bp.route("/instances/<int:instance_id>/history")
-def instance_history(instance_id: int):
+def instance_history(instance_id: int) -> ResponseReturnValue:
     return jsonify(read(history, instance_id=instance_id))
 
 
 @bp.route("/instances/<int:instance_id>/messages/<name>", methods=["POST"])
-def message(instance_id: int, name: str):
+def message(instance_id: int, name: str) -> ResponseReturnValue:
     return jsonify(act(deliver_message, instance_id=instance_id, name=name, data=_body().get("data")))
 
 
 @bp.route("/tasks")
-def tasks():
+def tasks() -> Response:
     """A page of the inbox (``limit`` 1..500, default 100), the bare list as ever; the next page's
     opaque cursor rides in ``X-Next-Cursor`` and ``Link: <…&after=…>; rel="next"`` (absent on the last)."""
     a = request.args
@@ -122,15 +126,15 @@ def tasks():
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
-def claim(task_id: str):
+def claim(task_id: str) -> ResponseReturnValue:
     return jsonify(act(claim_task, task_id=task_id))
 
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
-def unclaim(task_id: str):
+def unclaim(task_id: str) -> ResponseReturnValue:
     return jsonify(act(unclaim_task, task_id=task_id))
 
 
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
-def complete(task_id: str):
+def complete(task_id: str) -> ResponseReturnValue:
     return jsonify(act(complete_task, task_id=task_id, data=_body().get("data")))

@@ -4,11 +4,12 @@ status code (403 not permitted, 404 not found, 409 someone else was first, 422 b
 from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import WuyeError
+from engine.errors import ErrorJson, FieldError, WuyeError
 from engine.usecases.runner import UnknownActor
 from webforms.auth import login_manager
 
@@ -26,9 +27,9 @@ def wants_json() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str, fields: dict | None = None):
+def error_response(status: int, message: str, fields: dict[str, FieldError] | None = None) -> ResponseReturnValue:
     if wants_json():
-        body = {"error": message}
+        body: ErrorJson = {"error": message}
         if fields:
             body["fields"] = fields
         return jsonify(body), status
@@ -39,25 +40,25 @@ def error_response(status: int, message: str, fields: dict | None = None):
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(WuyeError)
-    def _engine_error(e: WuyeError):
+    def _engine_error(e: WuyeError) -> ResponseReturnValue:
         return error_response(e.http_status, e.message, e.fields)
 
     @app.errorhandler(UnknownActor)
-    def _signed_out(e: UnknownActor):
+    def _signed_out(e: UnknownActor) -> ResponseReturnValue:
         """The session's user was deleted or deactivated since signing in: the session ends here."""
         logout_user()
         return _unauthorized()
 
     @app.errorhandler(CSRFError)
-    def _csrf(e: CSRFError):
+    def _csrf(e: CSRFError) -> ResponseReturnValue:
         return error_response(400, "表单已过期或缺少安全令牌，请刷新页面后重试 (CSRF token missing or invalid)")
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException):
+    def _http(e: HTTPException) -> ResponseReturnValue:
         return error_response(e.code or 500, f"{TITLES.get(e.code or 500, '出错了')} ({e.description})")
 
     @login_manager.unauthorized_handler
-    def _unauthorized():
+    def _unauthorized() -> ResponseReturnValue:
         if wants_json():
             return error_response(401, "请先登录或提供有效的令牌 (log in or send a valid Bearer token)")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

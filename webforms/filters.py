@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 from flask_login import current_user
@@ -26,18 +27,19 @@ EVENTS = {"instance_started": "发起流程", "task_ready": "任务待办", "tas
 PRIORITY = {2: "重大", 1: "重要"}
 
 
-def _instant(value) -> datetime | None:
+def _instant(value: object) -> datetime | None:
+    """What a template holds for an instant: a datetime, its ISO text, or nothing."""
     if not value:
         return None
     return value if isinstance(value, datetime) else parse_instant(str(value))
 
 
-def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_time(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
     dt = _instant(value)
     return dt.astimezone(SHANGHAI).strftime(fmt) if dt else ""
 
 
-def input_datetime(value) -> str:
+def input_datetime(value: object) -> str:
     """The value a datetime-local input wants: 2026-11-20T09:05 in Shanghai time."""
     dt = _instant(value)
     return dt.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if dt else ""
@@ -51,12 +53,12 @@ def _span(minutes: int) -> str:
     return f"{hours} 小时 {mins} 分" if hours else f"{mins} 分钟"
 
 
-def waited(value) -> str:
+def waited(value: object) -> str:
     dt = _instant(value)
     return _span(int((wuye().clock.now() - dt).total_seconds() // 60)) if dt else ""
 
 
-def due_state(value) -> str:
+def due_state(value: object) -> str:
     """'overdue', 'soon' (within the hour) or '' — the badge a due time gets."""
     dt = _instant(value)
     if dt is None:
@@ -65,7 +67,7 @@ def due_state(value) -> str:
     return "overdue" if left < 0 else "soon" if left <= DUE_SOON_MINUTES else ""
 
 
-def due_text(value) -> str:
+def due_text(value: object) -> str:
     dt = _instant(value)
     if dt is None:
         return ""
@@ -73,7 +75,7 @@ def due_text(value) -> str:
     return f"已超时 {_span(left)}" if left < 0 else f"剩余 {_span(left)}"
 
 
-def shown_value(value, entry: dict | None = None) -> str:
+def shown_value(value: object, entry: dict[str, Any] | None = None) -> str:
     """A data value as a person reads it: 是/否, an option's name, a local time."""
     entry = entry or {}
     if value is None or value == "":
@@ -89,7 +91,7 @@ def shown_value(value, entry: dict | None = None) -> str:
     return str(value)
 
 
-def input_datetime_or_raw(value) -> str:
+def input_datetime_or_raw(value: object) -> str:
     """A stored instant for a datetime-local input; text that is no instant (what a person typed
     into a refused form) is shown as it was typed."""
     try:
@@ -109,7 +111,7 @@ def init_app(app: Flask) -> None:
                                  priority_label=lambda p: PRIORITY.get(p or 0, ""))
 
     @app.context_processor
-    def _navigation():
+    def _navigation() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {}
         actor = current_actor()          # read with the page's own use case, as are the counts

@@ -39,7 +39,7 @@ def widget(field: dict[str, Any]) -> str:
     return {"long": "integer", "double": "number", "boolean": "yesno", "enum": "select"}.get(kind, "text")
 
 
-def shown_values(fields: list[dict[str, Any]], values: Mapping[str, Any], posted: Mapping[str, str]) -> dict:
+def shown_values(fields: list[dict[str, Any]], values: Mapping[str, Any], posted: Mapping[str, str]) -> dict[str, Any]:
     """What the inputs show after a refused submit: the posted text (so nothing typed is lost),
     else the current value or default."""
     return {f["id"]: (posted.get(f["id"]) if f["id"] in posted and not f.get("readonly") else values.get(f["id"]))

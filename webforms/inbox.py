@@ -8,7 +8,10 @@ refreshed page 2 shows exactly the tasks now after page 1's last row, and new ur
 land on page 1, announce themselves in the navigation counts that every poll updates."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.usecases.browse import inbox_page
@@ -19,7 +22,7 @@ from webforms.calls import act, navigation_counts, show
 bp = Blueprint("inbox", __name__)
 
 
-def _page() -> dict:
+def _page() -> dict[str, Any]:
     """The page the URL asks for (its filters; ``after``: where it starts), read with the
     navigation, and the query arguments (filters) its "更多" link must keep."""
     a = request.args
@@ -34,13 +37,13 @@ def _page() -> dict:
 
 @bp.route("/")
 @login_required
-def home():
+def home() -> ResponseReturnValue:
     return redirect(url_for("inbox.index"))
 
 
 @bp.route("/inbox")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     page = _page()
     tasks, filters = page["tasks"], page["filters"]
     processes = {t["process"]: t["process_name"] for t in tasks}
@@ -53,7 +56,7 @@ def index():
 
 @bp.route("/inbox/fragment")
 @login_required
-def fragment():
+def fragment() -> ResponseReturnValue:
     """The task list alone, polled by static/app.js; the counts ride along in headers."""
     page = _page()
     counts = navigation_counts()
@@ -64,7 +67,7 @@ def fragment():
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
 @login_required
-def claim(task_id: str):
+def claim(task_id: str) -> ResponseReturnValue:
     task = act(claim_task, task_id=task_id)
     flash(f"已认领：{task['title']}", "success")
     return redirect(safe_next(request.form.get("next")))
@@ -72,7 +75,7 @@ def claim(task_id: str):
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
 @login_required
-def unclaim(task_id: str):
+def unclaim(task_id: str) -> ResponseReturnValue:
     task = act(unclaim_task, task_id=task_id)
     flash(f"已退回组内：{task['title']}", "success")
     return redirect(safe_next(request.form.get("next")))
@@ -80,7 +83,7 @@ def unclaim(task_id: str):
 
 @bp.route("/tasks/<task_id>/assign", methods=["POST"])
 @login_required
-def assign(task_id: str):
+def assign(task_id: str) -> ResponseReturnValue:
     assignee = (request.form.get("assignee") or "").strip()
     task = act(assign_task, task_id=task_id, assignee=assignee)
     flash(f"已分派给 {assignee}：{task['title']}" if assignee else f"已取消分派：{task['title']}", "success")

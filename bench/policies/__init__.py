@@ -22,6 +22,11 @@ from engine.clock import SHANGHAI, to_iso
 # A field's answer: a constant, or a function of (rng, ctx) where ctx = {"now", "task", "data", "case",
 # "filled"}: "data" is a function returning the instance's data, "filled" the answers given so far.
 Answer = Any
+# What a policy function reads by key; its values are of several kinds (a datetime, the task JSON, a
+# function, an int), hence Any.
+Ctx = dict[str, Any]
+# The task JSON, its form entries, an instance's data and a message's payload: JSON objects.
+Json = dict[str, Any]
 SKIP = object()          # leave the field out (its default applies)
 
 SAMPLE_TEXT = ("已与业主电话沟通，业主表示理解", "现场查看后已安排处理", "按规程办理完毕", "业主对处理结果满意",
@@ -31,12 +36,12 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英")
 
 
-def chance(p: float) -> Callable[[random.Random, dict], bool]:
+def chance(p: float) -> Callable[[random.Random, Ctx], bool]:
     """A boolean that is true with probability ``p``."""
     return lambda rng, ctx: rng.random() < p
 
 
-def pick(weights: dict[str, float]) -> Callable[[random.Random, dict], str]:
+def pick(weights: dict[str, float]) -> Callable[[random.Random, Ctx], str]:
     """One of the keys, with the given relative weights."""
     keys, w = list(weights), list(weights.values())
     return lambda rng, ctx: rng.choices(keys, w)[0]
@@ -74,7 +79,7 @@ def working_hour(day: datetime, rng: random.Random, first: int = 9, last: int = 
     return local
 
 
-def generic_value(f: dict, rng: random.Random, ctx: dict) -> Any:
+def generic_value(f: Json, rng: random.Random, ctx: Ctx) -> Any:
     """A random valid value for one form field of the task JSON (design.md's `form` entries)."""
     kind = f["type"]
     if kind == "enum":
@@ -86,9 +91,9 @@ def generic_value(f: dict, rng: random.Random, ctx: dict) -> Any:
         high = int(f["max"]) if f.get("max") is not None else low + 10
         return rng.randint(low, min(high, low + 100))
     if kind == "double":
-        low = float(f["min"]) if f.get("min") is not None else 0.0
-        high = float(f["max"]) if f.get("max") is not None else low + 5000.0
-        return round(rng.uniform(low, min(high, low + 5000.0)), 2)
+        lowest = float(f["min"]) if f.get("min") is not None else 0.0
+        highest = float(f["max"]) if f.get("max") is not None else lowest + 5000.0
+        return round(rng.uniform(lowest, min(highest, lowest + 5000.0)), 2)
     if kind == "date":
         return near(ctx["now"], rng)
     return text(rng, f.get("minlength"), f.get("maxlength"))
@@ -108,16 +113,16 @@ class Policy:
     process: str
     start: dict[str, Answer] = field(default_factory=dict)
     answers: dict[str, dict[str, Answer]] = field(default_factory=dict)
-    payments: Callable[[random.Random, dict, datetime], list[tuple[timedelta, str, dict]]] | None = None
+    payments: Callable[[random.Random, Json, datetime], list[tuple[timedelta, str, Json]]] | None = None
     start_hours: tuple[int, int] | None = (9, 16)
     start_days: tuple[float, float] = (0.0, 0.8)       # share of the month in which cases start
     optional_fill: float = 0.6
 
-    def _value(self, answer: Answer, rng: random.Random, ctx: dict) -> Any:
+    def _value(self, answer: Answer, rng: random.Random, ctx: Ctx) -> Any:
         return answer(rng, ctx) if callable(answer) else answer
 
-    def fill(self, form: list[dict], overrides: dict[str, Answer], rng: random.Random, ctx: dict) -> dict:
-        out: dict[str, Any] = {}
+    def fill(self, form: list[Json], overrides: dict[str, Answer], rng: random.Random, ctx: Ctx) -> Json:
+        out: Json = {}
         for f in form:
             if f.get("readonly"):
                 continue
@@ -135,10 +140,10 @@ class Policy:
             out[f["id"]] = generic_value(f, rng, ctx)
         return out
 
-    def start_data(self, form: list[dict], rng: random.Random, now: datetime, case: int) -> dict:
+    def start_data(self, form: list[Json], rng: random.Random, now: datetime, case: int) -> Json:
         return self.fill(form, self.start, rng, {"now": now, "task": None, "data": dict, "case": case})
 
-    def answer(self, task: dict, data: Callable[[], dict], rng: random.Random, now: datetime) -> dict:
+    def answer(self, task: Json, data: Callable[[], Json], rng: random.Random, now: datetime) -> Json:
         """``data`` returns the instance's current data; it is only called by answers that need it."""
         ctx = {"now": now, "task": task, "data": data, "case": task.get("instance")}
         return self.fill(task.get("form") or [], self.answers.get(task["name"], {}), rng, ctx)

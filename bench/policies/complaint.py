@@ -2,15 +2,17 @@
 collective (five or more households) and major ones; nine owners in ten satisfied at follow-up."""
 from __future__ import annotations
 
-from bench.policies import SKIP, Policy, chance, person, phone, pick, room, text
+import random
+
+from bench.policies import SKIP, Ctx, Policy, chance, person, phone, pick, room, text
 from engine.clock import to_iso
 
 
-def _households(rng, ctx) -> int:
+def _households(rng: random.Random, ctx: Ctx) -> int:
     return rng.randint(5, 30) if rng.random() < 0.04 else 1
 
 
-def _now(rng, ctx) -> str:
+def _now(rng: random.Random, ctx: Ctx) -> str:
     return to_iso(ctx["now"].replace(microsecond=0))
 
 

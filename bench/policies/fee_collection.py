@@ -6,17 +6,17 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from bench.policies import Policy, chance, person, room
+from bench.policies import Ctx, Json, Policy, chance, person, room
 from engine.clock import SHANGHAI, parse_instant
 
 PAYMENT = "payment_received"
 
 
-def _due_date(rng, ctx) -> str:
+def _due_date(rng: random.Random, ctx: Ctx) -> str:
     return (ctx["now"].astimezone(SHANGHAI) + timedelta(days=rng.randint(5, 12))).date().isoformat()
 
 
-def payments(rng: random.Random, data: dict, started: datetime) -> list[tuple[timedelta, str, dict]]:
+def payments(rng: random.Random, data: Json, started: datetime) -> list[tuple[timedelta, str, Json]]:
     """(delay after the start, message, payload) of each payment this owner will make."""
     amount = float(data["amount_due"])
     until_due = parse_instant(data["due_date"]) - started + timedelta(hours=12)

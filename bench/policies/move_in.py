@@ -2,19 +2,20 @@
 third of the houses have defects; the archive is mostly signed in full at the first check."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from bench.policies import Policy, chance, person, phone, pick, room, text, working_hour
-from engine.rules import desks
+from bench.policies import Ctx, Policy, chance, person, phone, pick, room, text, working_hour
 from engine.clock import to_iso
+from engine.rules import desks
 
 
-def _room(rng, ctx) -> str:
+def _room(rng: random.Random, ctx: Ctx) -> str:
     served = sorted(set().union(*(d.buildings for d in desks.desk_table().desks.values())))
     return room(rng, rng.choice(served))
 
 
-def _appointment(rng, ctx) -> str:
+def _appointment(rng: random.Random, ctx: Ctx) -> str:
     return to_iso(working_hour(ctx["now"] + timedelta(days=rng.randint(1, 4)), rng))
 
 

@@ -2,17 +2,18 @@
 developer-warranty and the engineering routes run; most work orders pass the check."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from bench.policies import SKIP, Policy, chance, person, phone, pick, room, text
+from bench.policies import SKIP, Ctx, Policy, chance, person, phone, pick, room, text
 from engine.clock import SHANGHAI, to_iso
 
 
-def _delivered_on(rng, ctx) -> str:
+def _delivered_on(rng: random.Random, ctx: Ctx) -> str:
     return (ctx["now"].astimezone(SHANGHAI) - timedelta(days=rng.randint(60, 7 * 365))).date().isoformat()
 
 
-def _now(rng, ctx) -> str:
+def _now(rng: random.Random, ctx: Ctx) -> str:
     return to_iso(ctx["now"].replace(microsecond=0))
 
 
