@@ -116,12 +116,15 @@ class FakeUsers:
     def add_token(self, token: ApiToken) -> None:
         self.tokens[token.token_hash] = token
 
-    def by_token(self, token_hash: str, now: datetime) -> User | None:
+    def by_token(self, token_hash: str, now: datetime) -> tuple[str, frozenset[str]] | None:
+        """As UserRepository.by_token: the active user's name and group ids, or None."""
         token = self.tokens.get(token_hash) or self.db.tokens.get(token_hash)
         if token is None or not token.expires_at > now:
             return None
         user = next((u for u in [*self.db.users.values(), *self.added.values()] if u.id == token.user_id), None)
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user.name, frozenset(user.group_ids)
 
 
 class FakeEvents:
