@@ -1,5 +1,7 @@
 """Plain helpers the tiers share (no fixtures: those live in each tier's conftest.py).
 
+- expectations: ``found(value, what)`` fails the test when ``value`` is None, ``attr(element, name)``
+  an XML attribute that must be there;
 - paths: ``ROOT``, ``BPMN_DIR`` (tests/bpmn), ``PROCESSES`` (processes/);
 - time: ``at("2026-11-20T09:00:00+08:00")`` is a FixedClock there;
 - use cases: ``act(db, use_case, as_="dispatcher", at=..., **args)`` runs one through the runner,
@@ -23,7 +25,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.clock import Clock, FixedClock, parse_instant
 from engine.rules.permissions import SYSTEM, Actor
@@ -33,6 +35,23 @@ ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = ROOT / "tests" / "bpmn"
 PROCESSES = ROOT / "processes"
 INITIALIZED_AT = "2026-11-02T08:00:00+08:00"       # when every test database was initialized
+
+T = TypeVar("T")
+
+
+# -- things a test expects to be there ------------------------------------------------------------
+
+def found(value: T | None, what: str) -> T:
+    """``value``, which the test expects to be there (a regex match, an XML element, ...): fails the
+    test saying ``what`` was not found when it is None."""
+    if value is None:
+        raise AssertionError(f"{what} not found")
+    return value
+
+
+def attr(element: Any, name: str) -> str:
+    """The attribute ``name`` of the XML ``element``, which the test expects it to have."""
+    return found(element.get(name), f"attribute {name!r} on <{element.tag}>")
 
 
 # -- time and use cases ---------------------------------------------------------------------------
@@ -97,7 +116,7 @@ def _initialize(url: str, processes_dir: Path | None):
     return db
 
 
-def _pg_from_template(url: str, processes_dir: Path) -> str:
+def _pg_from_template(url: str, processes_dir: Path | None) -> str:
     """A fresh, empty PostgreSQL database re-created from an initialized template database (CREATE
     DATABASE ... TEMPLATE), built once per server."""
     import psycopg

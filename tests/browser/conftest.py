@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, R
 
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import Database, connect, handle
-from tests.support import ROOT
+from tests.support import ROOT, found
 
 CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -67,7 +68,7 @@ class LiveApp:
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory) -> LiveApp:
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     """One server for the session: initializing (19 scrypt password hashes, four processes deployed)
     costs seconds, so tests share it and keep apart by using their own rooms and instances."""
     from werkzeug.serving import make_server
@@ -149,7 +150,7 @@ def watch_context(context: BrowserContext) -> Watch:
 
 
 @pytest.fixture
-def watch(context) -> Watch:
+def watch(context) -> Iterator[Watch]:
     watch = watch_context(context)
     yield watch
     watch.check()
@@ -162,7 +163,7 @@ def web(page: Page, live_app: LiveApp, watch: Watch) -> Web:
 
 
 @pytest.fixture
-def phone_web(browser, browser_context_args, live_app: LiveApp) -> Web:
+def phone_web(browser, browser_context_args, live_app: LiveApp) -> Iterator[Web]:
     """A 375x812 touch screen (an iPhone X's CSS pixels), watched like the default page."""
     context = browser.new_context(**{**browser_context_args, "viewport": PHONE, "is_mobile": True,
                                      "has_touch": True})
@@ -204,7 +205,7 @@ class Web:
         self.page.locator("#filter-submit").click()
         card = self.page.locator(f'[data-testid="task-card"][data-task-name="{name}"]')
         expect(card).to_have_count(1)
-        task_id = card.get_attribute("data-task-id")
+        task_id = found(card.get_attribute("data-task-id"), f"data-task-id on the card of {name}")
         card.get_by_test_id("task-link").click()
         expect(self.page).to_have_url(re.compile(rf"/tasks/{re.escape(task_id)}$"))
         return task_id

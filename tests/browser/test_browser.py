@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from engine.clock import parse_instant
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Web, watch_context
+from tests.support import found
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,8 @@ def record_complaint(web: Web, room: str, content: str = "楼上装修噪音，�
 
     expect(page.get_by_test_id("task-title")).to_have_text("登记投诉并调度")   # straight on to my task
     expect(page.get_by_test_id("flash")).to_contain_text("已创建客户投诉处理")
-    instance = int(re.search(r"#(\d+)", page.get_by_test_id("instance-link").inner_text()).group(1))
+    link_text = page.get_by_test_id("instance-link").inner_text()
+    instance = int(found(re.search(r"#(\d+)", link_text), f"an instance number in {link_text!r}").group(1))
     web.field("receiver").fill("调度员小王")
     web.submit_task()
     return instance

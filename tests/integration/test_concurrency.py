@@ -16,7 +16,7 @@ from engine.usecases.audit import verify_audit
 from engine.usecases.tasks import claim_task, complete_task
 from storage.models import Event, Instance
 from storage.uow import ConcurrentUpdate
-from tests.support import BPMN_DIR, ROOT, Wuye, act, at, initialized
+from tests.support import BPMN_DIR, ROOT, Wuye, act, at, found, initialized
 
 CLOCK = at("2026-11-20T09:30:00+08:00")
 
@@ -151,10 +151,10 @@ def test_two_cli_processes_complete_the_same_task_one_exits_0_the_other_5(db):
             '{"content": "进程报修"}', "--as"]
     procs = [subprocess.Popen([*argv, user], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for user in ("front_desk", "demo")]
-    outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    outcomes = [(p.wait(timeout=120), found(p.stderr, "a CLI's stderr pipe").read()) for p in procs]
     for p in procs:
-        p.stdout.close()
-        p.stderr.close()
+        found(p.stdout, "a CLI's stdout pipe").close()
+        found(p.stderr, "a CLI's stderr pipe").close()
     assert sorted(code for code, _ in outcomes) == [0, 5], outcomes
     loser_err = next(err for code, err in outcomes if code == 5)
     assert loser_err.count("\n") == 1 and "Traceback" not in loser_err

@@ -16,7 +16,7 @@ import textwrap
 from sqlalchemy import select
 
 from storage.models import Event, Instance, Task, Violation
-from tests.support import BPMN_DIR, ROOT, Wuye
+from tests.support import BPMN_DIR, ROOT, Wuye, found
 
 T0 = "2026-11-20T09:00:00+08:00"
 
@@ -68,17 +68,18 @@ def _kill_inside_step(db, action: str, arg: str, now: str, instance_id: int) -> 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, db.url, action, arg, now, str(instance_id)], cwd=ROOT,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = found(child.stdout, "the child's stdout pipe"), found(child.stderr, "the child's stderr pipe")
     try:
-        line = child.stdout.readline()
-        assert line.startswith("IN-STEP"), (line, child.stderr.read() if child.poll() is not None else "")
+        line = stdout.readline()
+        assert line.startswith("IN-STEP"), (line, stderr.read() if child.poll() is not None else "")
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-        child.stdout.close()
-        child.stderr.close()
+        stdout.close()
+        stderr.close()
     return line
 
 

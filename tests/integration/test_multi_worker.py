@@ -17,7 +17,7 @@ from cli.timer_loop import TimerLoop
 from engine.clock import FixedClock, to_iso
 from storage.models import Event, Instance
 from tests.integration.loops import T0, audit_ok, deploy_loop_process, start_instances, timer_fired_counts, wait_until
-from tests.support import ROOT, database, initialized
+from tests.support import ROOT, database, found, initialized
 
 N = 1000
 DUE = T0 + timedelta(hours=1)
@@ -77,7 +77,7 @@ def test_four_worker_processes_on_postgres_fire_each_of_1000_timers_exactly_once
         assert [w.returncode for w in workers] == [0, 0, 0, 0], logs
         # each worker reports what it fired on the way out; together exactly the 1,000
         stopped = [re.search(r"stopped after \d+ sweeps: fired (\d+) timers", log) for log in logs]
-        per_worker = [int(m.group(1)) for m in stopped]
+        per_worker = [int(found(m, f"the closing line of worker {i}").group(1)) for i, m in enumerate(stopped)]
         assert sum(per_worker) == N, per_worker
         assert sum(1 for n in per_worker if n > 0) >= 2, f"no concurrency to speak of: {per_worker}"
         _assert_each_fired_once(db, ids)

@@ -34,7 +34,7 @@ from tests.integration.loops import (
     timer_fired_counts,
     wait_until,
 )
-from tests.support import ROOT, Wuye, initialized
+from tests.support import ROOT, Wuye, found, initialized
 
 # -- sleeping ------------------------------------------------------------------------------------------
 
@@ -79,7 +79,10 @@ def test_the_sweep_reads_the_index_and_ignores_timers_not_yet_due(db):
 
 def test_only_a_committed_signal_reaches_the_listeners(db):
     heard = []
-    add_commit_listener(TIMERS_CHANNEL, lambda: heard.append(1))
+
+    def listener() -> None:
+        heard.append(1)
+    add_commit_listener(TIMERS_CHANNEL, listener)
     try:
         with db.uow() as uow:
             uow.signal_on_commit(TIMERS_CHANNEL)          # rolled back: nobody is told
@@ -90,7 +93,7 @@ def test_only_a_committed_signal_reaches_the_listeners(db):
             uow.commit()
         assert heard == [1]
     finally:
-        remove_commit_listener(TIMERS_CHANNEL, heard.append)
+        remove_commit_listener(TIMERS_CHANNEL, listener)      # the one added (heard.append never was)
 
 
 def test_a_commit_that_arms_an_earlier_timer_wakes_the_sleeping_loop(db, running_loops):
@@ -112,7 +115,7 @@ def test_a_commit_that_arms_an_earlier_timer_wakes_the_sleeping_loop(db, running
     wait_until(lambda: loop.fired == 1, 10, "the timer to fire")   # counted when the sweep ends
     assert timer_fired_counts(db) == {instance: 1}
     loop.stop()
-    assert not loop._thread.is_alive()
+    assert not found(loop._thread, "the loop's thread").is_alive()
 
 
 @pytest.mark.postgres

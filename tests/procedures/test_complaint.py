@@ -16,7 +16,7 @@ import pytest
 from engine.clock import parse_instant, to_iso
 from engine.rules import case_library
 from engine.usecases import instances, start_instance, tasks, timers
-from tests.support import PROCESSES, act, deploy_files, deployed_meta, initialized_sqlite
+from tests.support import PROCESSES, act, attr, deploy_files, deployed_meta, found, initialized_sqlite
 
 BPMN = PROCESSES / "complaint.bpmn"
 FRIDAY = "2026-11-20"        # a Friday; Monday 2026-11-23 is a working day
@@ -159,15 +159,16 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
           "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
     root = etree.parse(str(BPMN)).getroot()
-    proc = root.find("bpmn:process", ns)
+    proc = found(root.find("bpmn:process", ns), "bpmn:process in complaint.bpmn")
     nodes = {n.get("id"): etree.QName(n).localname for n in proc
              if etree.QName(n).localname not in ("laneSet", "sequenceFlow", "documentation", "extensionElements")}
     flows = {f.get("id") for f in proc.findall("bpmn:sequenceFlow", ns)}
     shapes = {s.get("bpmnElement"): s.find("dc:Bounds", ns) for s in root.iter(f"{{{ns['bpmndi']}}}BPMNShape")}
-    edges = {e.get("bpmnElement"): [(float(w.get("x")), float(w.get("y"))) for w in e.findall("di:waypoint", ns)]
+    edges = {e.get("bpmnElement"): [(float(attr(w, "x")), float(attr(w, "y"))) for w in e.findall("di:waypoint", ns)]
              for e in root.iter(f"{{{ns['bpmndi']}}}BPMNEdge")}
     assert set(nodes) <= set(shapes) and flows == set(edges)
-    box = {k: tuple(float(b.get(a)) for a in ("x", "y", "width", "height")) for k, b in shapes.items() if k in nodes}
+    box = {k: tuple(float(attr(found(b, f"dc:Bounds of the shape of {k}"), a)) for a in ("x", "y", "width", "height"))
+           for k, b in shapes.items() if k in nodes}
     plain = {k: v for k, v in box.items() if nodes[k] != "boundaryEvent"}
     items = sorted(plain.items())
     for i, (a, (ax, ay, aw, ah)) in enumerate(items):
@@ -189,7 +190,7 @@ def test_the_diagram_has_every_shape_and_edge_without_overlaps_or_flows_through_
 
     # every label (an event's or a flow's) is clear of every shape but its own event's circle and of
     # every other label; a boundary event's label is also crossed by no flow
-    labels = {di.get("bpmnElement"): tuple(float(lb.get(a)) for a in ("x", "y", "width", "height"))
+    labels = {di.get("bpmnElement"): tuple(float(attr(lb, a)) for a in ("x", "y", "width", "height"))
               for di in root.iter(f"{{{ns['bpmndi']}}}BPMNShape", f"{{{ns['bpmndi']}}}BPMNEdge")
               for lb in di.findall("bpmndi:BPMNLabel/dc:Bounds", ns)}
     assert {k for k, kind in nodes.items() if kind == "boundaryEvent"} <= set(labels)
@@ -563,18 +564,20 @@ def test_smoke_detector_gets_a_progress_call_after_2_days(desk):
 def test_the_case_library_guides_every_category_of_the_bpmn_in_chinese():
     from lxml import etree
     root = etree.parse(str(BPMN)).getroot()
-    field = root.find(".//{http://camunda.org/schema/1.0/bpmn}formField[@id='category']")
-    enum = {v.get("id"): v.get("name") for v in field.iterfind("{http://camunda.org/schema/1.0/bpmn}value")}
+    field = found(root.find(".//{http://camunda.org/schema/1.0/bpmn}formField[@id='category']"),
+                  "the category form field")
+    enum = {attr(v, "id"): v.get("name") for v in field.iterfind("{http://camunda.org/schema/1.0/bpmn}value")}
     assert len(enum) == 20 and set(case_library.categories()) == set(enum)
     for category, name in enum.items():
-        guide = case_library.guide_for(category)
+        guide = found(case_library.guide_for(category), f"the guide for {category}")
         assert guide["name"] == name and guide["guide"] and guide["source"].startswith("M4"), category
-    trapped = case_library.guide_for("elevator_trapped")
+    trapped = found(case_library.guide_for("elevator_trapped"), "the guide for elevator_trapped")
     assert any("被困时间" in hint for hint in trapped["risk_hints"])
-    assert any("今日维修完成" in s for s in case_library.guide_for("corridor_light")["scripts"])
+    corridor_light = found(case_library.guide_for("corridor_light"), "the guide for corridor_light")
+    assert any("今日维修完成" in s for s in corridor_light["scripts"])
     assert case_library.guide_for("no_such_category") is None
     trapped["guide"].clear()
-    assert case_library.guide_for("elevator_trapped")["guide"]                    # callers get copies
+    assert found(case_library.guide_for("elevator_trapped"), "elevator_trapped")["guide"]     # callers get copies
 
 
 @pytest.mark.once

@@ -20,7 +20,7 @@ from engine.spiff.juel import translate_expression
 from engine.spiff.limits import SandboxError
 from engine.step.runtime import CALENDAR, load_run
 from storage.models import Definition, Event
-from tests.support import ROOT, Wuye
+from tests.support import ROOT, Wuye, found
 from tests.support import initialized as _initialized
 
 EXTERNAL = ROOT.parent / "shared" / "external"
@@ -86,7 +86,7 @@ def test_the_corpus_figures(corpus_db, capsys):
     groups: dict[str, int] = {}
     for name in refused:
         for line in RESULTS[name][1]:
-            reason = PROBLEM.match(line)["reason"]
+            reason = found(PROBLEM.match(line), f"a problem in {line!r}")["reason"]
             key = re.split(r"[(（:：']", reason, maxsplit=1)[0].strip() or reason[:30]
             groups[key] = groups.get(key, 0) + 1
     with capsys.disabled():

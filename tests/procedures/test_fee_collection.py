@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from engine.clock import parse_instant
 from engine.usecases.letters import get_letter, list_letters
-from tests.support import PROCESSES, Wuye, act, database
+from tests.support import PROCESSES, Wuye, act, attr, database, found
 
 BPMN = PROCESSES / "fee_collection.bpmn"
 START = "2026-11-20T09:00:00+08:00"
@@ -394,25 +394,32 @@ def test_the_process_is_deployed_with_its_lanes_deadlines_and_message(fast):
           "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC"}
     deadlines = {}
     for p in src.root.iterfind(".//camunda:property[@name='deadline']", ns):
-        el = p.getparent().getparent().getparent()
+        deadline = attr(p, "value")
+        properties = found(p.getparent(), f"camunda:properties around deadline {deadline}")
+        extensions = found(properties.getparent(), f"bpmn:extensionElements around deadline {deadline}")
+        el = found(extensions.getparent(), f"the element with deadline {deadline}")
         assert el.find("bpmn:timerEventDefinition", ns) is not None
-        assert el.findtext("bpmn:documentation", namespaces=ns).startswith(p.get("value") + " — M0")
-        deadlines[p.get("value")] = el.get("id")
+        documentation = found(el.findtext("bpmn:documentation", namespaces=ns), f"documentation of {el.get('id')}")
+        assert documentation.startswith(deadline + " — M0")
+        deadlines[deadline] = el.get("id")
     assert sorted(deadlines) == ["F1", "F2", "F3", "F4", "F5", "F6"]
     lanes = {lane.get("id") for lane in src.root.iterfind(".//bpmn:lane", ns)}
     assert lanes == {"finance", "front_desk", "cs_supervisor", "legal"}
     in_lane = {ref.text for ref in src.root.iterfind(".//bpmn:flowNodeRef", ns)}
     assert {t.get("id") for t in src.root.iterfind(".//bpmn:userTask", ns)} <= in_lane
     # layout: every flow node has a shape; no two shapes of the same container overlap
-    bounds = {s.get("bpmnElement"): tuple(float(s.find("dc:Bounds", ns).get(k)) for k in ("x", "y", "width", "height"))
-              for s in src.root.iterfind(".//bpmndi:BPMNShape", ns)}
+    def box(shape) -> tuple[float, ...]:
+        b = found(shape.find("dc:Bounds", ns), f"dc:Bounds of the shape of {shape.get('bpmnElement')}")
+        return tuple(float(attr(b, k)) for k in ("x", "y", "width", "height"))
+    bounds = {s.get("bpmnElement"): box(s) for s in src.root.iterfind(".//bpmndi:BPMNShape", ns)}
     nodes = [n for n in src.root.iter() if isinstance(n.tag, str) and etree.QName(n).localname in
              ("userTask", "scriptTask", "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
               "exclusiveGateway", "subProcess", "dataObjectReference")]
     assert all(n.get("id") in bounds for n in nodes)
     by_parent: dict[str, list[str]] = {}
     for n in nodes:
-        by_parent.setdefault(n.getparent().get("id"), []).append(n.get("id"))
+        parent = found(n.getparent(), f"the parent of {n.get('id')}")
+        by_parent.setdefault(attr(parent, "id"), []).append(attr(n, "id"))
     for siblings in by_parent.values():
         for i, a in enumerate(siblings):
             for b in siblings[i + 1:]:

@@ -19,7 +19,7 @@ from engine.usecases.instances import history, show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, list_tasks
 from engine.usecases.timers import fire_due_timers
-from tests.support import BPMN_DIR, PROCESSES, act, deploy_files, deployed_meta
+from tests.support import BPMN_DIR, PROCESSES, act, attr, deploy_files, deployed_meta, found
 from tests.support import at as clock_at
 
 MOVE_IN = PROCESSES / "move_in.bpmn"
@@ -132,10 +132,10 @@ def _overlap(a, b) -> bool:
 
 def test_the_diagram_is_clean_lanes_are_stacked_bands_and_no_two_shapes_overlap():
     root = etree.parse(str(MOVE_IN)).getroot()
-    proc = root.find("bpmn:process", NS)
+    proc = found(root.find("bpmn:process", NS), "bpmn:process in move_in.bpmn")
     shapes = {s.get("bpmnElement"): _bounds(s) for s in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
     edges = {e.get("bpmnElement") for e in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
-    nodes = {n.get("id"): n for n in proc.iter() if isinstance(n.tag, str) and n.get("id")
+    nodes = {attr(n, "id"): n for n in proc.iter() if isinstance(n.tag, str) and n.get("id")
              and etree.QName(n).localname not in ("lane", "laneSet", "sequenceFlow", "documentation",
                                                   "timerEventDefinition", "process")
              and etree.QName(n).namespace == NS["bpmn"]}
@@ -151,13 +151,14 @@ def test_the_diagram_is_clean_lanes_are_stacked_bands_and_no_two_shapes_overlap(
     for lane in proc.iter(f"{{{NS['bpmn']}}}lane"):
         band = shapes[lane.get("id")]
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-            box = shapes[ref.text]
-            if ref.text == "archive":
+            name = found(ref.text, f"the node a flowNodeRef of lane {lane.get('id')} names")
+            box = shapes[name]
+            if name == "archive":
                 continue                      # the subprocess spans the lanes of the people who work in it
             centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-            assert band[0] <= centre[0] <= band[2] and band[1] <= centre[1] <= band[3], ref.text
-            if etree.QName(nodes[ref.text]).localname != "boundaryEvent":
-                assert _inside(box, band), ref.text
+            assert band[0] <= centre[0] <= band[2] and band[1] <= centre[1] <= band[3], name
+            if etree.QName(nodes[name]).localname != "boundaryEvent":
+                assert _inside(box, band), name
     # no overlaps, except a subprocess with what it contains and a boundary event with its host
     sub = nodes["archive"]
     inside_sub = {n.get("id") for n in sub.iter() if n is not sub and n.get("id") in nodes}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,7 +19,7 @@ from engine.usecases.instances import show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
 from engine.usecases.timers import fire_due_timers
-from tests.support import PROCESSES, act, database, deploy_files, deployed_meta, initialized_sqlite
+from tests.support import PROCESSES, act, attr, database, deploy_files, deployed_meta, found, initialized_sqlite
 
 FILES = ("repair.bpmn", "repair_warranty.dmn")
 FOLLOW_UP_OK = {"timeliness": "good", "attitude": "good", "quality": "good", "satisfied": True}
@@ -64,7 +65,7 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory) -> Desk:
+def desk(tmp_path_factory) -> Iterator[Desk]:
     """One SQLite database for the module (instances are independent; initializing is the slow part)."""
     db = initialized_sqlite(tmp_path_factory.mktemp("repair"))
     d = Desk(db)
@@ -160,14 +161,16 @@ def _diagram():
     root = parse_xml((PROCESSES / "repair.bpmn").read_bytes(), "repair.bpmn")
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
           "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
-    shapes = {s.get("bpmnElement"): tuple(float(s.find("dc:Bounds", ns).get(k)) for k in ("x", "y", "width", "height"))
-              for s in root.iterfind(".//bpmndi:BPMNShape", ns)}
-    edges = {e.get("bpmnElement"): [(float(p.get("x")), float(p.get("y"))) for p in e.iterfind("di:waypoint", ns)]
+    def bounds(shape) -> tuple[float, ...]:
+        box = found(shape.find("dc:Bounds", ns), f"dc:Bounds of the shape of {shape.get('bpmnElement')}")
+        return tuple(float(attr(box, k)) for k in ("x", "y", "width", "height"))
+    shapes = {s.get("bpmnElement"): bounds(s) for s in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    edges = {e.get("bpmnElement"): [(float(attr(p, "x")), float(attr(p, "y"))) for p in e.iterfind("di:waypoint", ns)]
              for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
-    proc = root.find("bpmn:process", ns)
+    proc = found(root.find("bpmn:process", ns), "bpmn:process in repair.bpmn")
     lanes = {lane.get("id"): [r.text for r in lane.iterfind("bpmn:flowNodeRef", ns)]
              for lane in proc.iter(f"{{{ns['bpmn']}}}lane")}
-    nodes = {n.get("id"): n for n in proc if n.get("id") and n.tag.split("}")[1] not in ("laneSet", "sequenceFlow",
+    nodes = {n.get("id"): n for n in proc if n.get("id") and str(n.tag).split("}")[1] not in ("laneSet", "sequenceFlow",
                                                                                         "documentation")}
     flows = {f.get("id"): (f.get("sourceRef"), f.get("targetRef")) for f in proc.iterfind("bpmn:sequenceFlow", ns)}
     return shapes, edges, lanes, nodes, flows
@@ -522,7 +525,8 @@ def test_editing_the_warranty_table_makes_a_new_version_while_running_repairs_ke
     (('hitPolicy="FIRST"', 'hitPolicy="PRIORITY"'), r"repair_warranty_table: .*PRIORITY"),
 ])
 def test_a_table_edit_that_cannot_run_is_refused_at_deploy_naming_the_cell(desk, edit, refusal):
-    table = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(*edit, 1)
+    old, new = edit
+    table = (PROCESSES / "repair_warranty.dmn").read_text(encoding="utf-8").replace(old, new, 1)
     with pytest.raises(BadInput, match=refusal):
         deploy_files(desk.db, ("repair_warranty.dmn", table.encode()), at="2026-11-21T08:00:00+08:00")
 

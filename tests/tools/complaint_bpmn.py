@@ -594,7 +594,7 @@ class Layout:
 
 
 def _simplify(pts):
-    out = []
+    out: list[tuple[float, float]] = []
     for p in pts:
         p = (round(p[0], 1), round(p[1], 1))
         if out and p == out[-1]:
@@ -661,8 +661,10 @@ def process_xml() -> str:
         ext += _props(n.props)
         body = _doc(n.doc) + (f"<bpmn:extensionElements>{ext}</bpmn:extensionElements>" if ext else "") + io(n.id)
         if n.kind == "script":
+            assert n.script is not None, f"script task {n.id} has no script"
             body += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
         if n.kind == "timer":
+            assert n.timer is not None, f"timer event {n.id} has no timer"
             body += _timer_def(n.id, *n.timer)
         lines.append(f"<bpmn:{tag} {attrs}>{body}</bpmn:{tag}>")
     for b in bounds:
@@ -690,9 +692,10 @@ def diagram_xml(lay: Layout) -> str:
     out = [f'<bpmndi:BPMNShape id="p_complaint_di" bpmnElement="p_complaint" isHorizontal="true">'
            f'<dc:Bounds x="{X0}" y="{Y0}" width="{width}" height="{total}"/></bpmndi:BPMNShape>']
     for lane, _n, _r in LANES:
-        y, h, _rows = lay.lanes[lane]
+        lane_y, lane_h, _rows = lay.lanes[lane]
         out.append(f'<bpmndi:BPMNShape id="{lane}_di" bpmnElement="{lane}" isHorizontal="true">'
-                   f'<dc:Bounds x="{X0 + HEADER}" y="{y}" width="{width - HEADER}" height="{h}"/></bpmndi:BPMNShape>')
+                   f'<dc:Bounds x="{X0 + HEADER}" y="{lane_y}" width="{width - HEADER}" height="{lane_h}"/>'
+                   f'</bpmndi:BPMNShape>')
     for n in nodes:
         x, y, w, h = lay.box[n.id]
         marker = ' isMarkerVisible="true"' if n.kind == "xor" else ""

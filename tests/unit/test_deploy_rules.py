@@ -15,6 +15,7 @@ from engine.deploy.meta import lane_of, process_meta
 from engine.deploy.problems import Context, Problems, Rule
 from engine.deploy.sources import load_source
 from engine.errors import BadInput
+from tests.support import found
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -118,7 +119,7 @@ def said_by(rule: Rule, tree: etree._Element) -> list[str]:
         tags = {tag for tag, rules in checks.ELEMENT_RULES.items() if rule in rules}
         nodes = [n for n in tree.iter() if isinstance(n.tag, str)
                  and (rule in checks.EVERY_ELEMENT or etree.QName(n).localname in tags)]
-    ctx = Context(GROUPS, FUNCTIONS, lane_of(tree.find(f"{{{BPMN}}}process")))
+    ctx = Context(GROUPS, FUNCTIONS, lane_of(found(tree.find(f"{{{BPMN}}}process"), "the diagram's process")))
     return [finding.message for n in nodes for finding in rule(ctx, n)]
 
 
@@ -168,10 +169,10 @@ def test_a_refusal_lists_every_problem_in_the_order_of_the_file():
     tree = diagram('<bpmn:scriptTask id="a" scriptFormat="js"/><bpmn:sendTask id="b"/>'
                    '<bpmn:sequenceFlow id="c" sourceRef="a" targetRef="b"><bpmn:conditionExpression>__x__'
                    '</bpmn:conditionExpression></bpmn:sequenceFlow>')
-    tree.find(f".//{{{BPMN}}}lane").set("id", "plumbers")
-    found = lines(tree)
-    assert [ln.split(": ")[1] for ln in found] == ["plumbers", "a", "b", "c"]
-    assert [int(ln.split(":")[1]) for ln in found] == sorted(int(ln.split(":")[1]) for ln in found)
+    found(tree.find(f".//{{{BPMN}}}lane"), "the diagram's lane").set("id", "plumbers")
+    reported = lines(tree)
+    assert [ln.split(": ")[1] for ln in reported] == ["plumbers", "a", "b", "c"]
+    assert [int(ln.split(":")[1]) for ln in reported] == sorted(int(ln.split(":")[1]) for ln in reported)
 
 
 def test_a_pool_that_never_runs_is_not_checked_but_a_called_one_is():
@@ -198,7 +199,7 @@ def test_a_problem_names_the_nearest_element_with_an_id_and_its_own_line():
                             '<bpmn:timerEventDefinition>\n<bpmn:timeDate/></bpmn:timerEventDefinition>'
                             '</bpmn:process></bpmn:definitions>'.encode())
     problems = Problems()
-    problems.add("f.bpmn", tree.find(f".//{{{BPMN}}}timeDate"), "reason")
+    problems.add("f.bpmn", found(tree.find(f".//{{{BPMN}}}timeDate"), "bpmn:timeDate"), "reason")
     problems.add("f.bpmn", tree, "whole file")
     assert problems.lines == ["f.bpmn:4: p: reason", "f.bpmn:1: whole file"]
     with pytest.raises(BadInput, match=r"f\.bpmn:4: p: reason\nf\.bpmn:1: whole file"):
@@ -207,7 +208,7 @@ def test_a_problem_names_the_nearest_element_with_an_id_and_its_own_line():
 
 def test_a_process_property_without_a_name_does_not_break_the_metadata():
     tree = diagram("")
-    process = tree.find(f"{{{BPMN}}}process")
+    process = found(tree.find(f"{{{BPMN}}}process"), "the diagram's process")
     process.insert(0, etree.fromstring(
         f'<bpmn:extensionElements xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}"><camunda:properties>'
         '<camunda:property value="orphan"/><camunda:property name="label:total" value="合计"/>'

@@ -7,7 +7,7 @@ import pytest
 from engine.rules.permissions import SYSTEM
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import handle
-from tests.support import ROOT
+from tests.support import ROOT, found
 from tests.web.conftest import csrf_token
 
 
@@ -41,7 +41,7 @@ def test_a_complaint_goes_from_intake_to_close_through_the_pages(client, auth, c
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/tasks/")
     intake = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "登记投诉并调度" in intake and "已创建客户投诉处理" in intake
-    instance = int(re.search(r'href="/instances/(\d+)"', intake).group(1))
+    instance = int(found(re.search(r'href="/instances/(\d+)"', intake), "the instance link").group(1))
     task_id = resp.headers["Location"].split("/")[2]
     clock.advance(timedelta(minutes=2))
     _submit(client, task_id, receiver="调度员小王")
@@ -61,7 +61,8 @@ def test_a_complaint_goes_from_intake_to_close_through_the_pages(client, auth, c
     clock.advance(timedelta(minutes=10))
     done = _submit(client, task_id, contact_note="已电话联系业主", agreed_reply_at="2026-11-20T16:00")
     assert "处理投诉（工程部）" in done                              # my next task, offered at once
-    task_id = re.search(r'href="/tasks/([^"]+)" role="button" data-testid="next-task"', done).group(1)
+    next_task = re.search(r'href="/tasks/([^"]+)" role="button" data-testid="next-task"', done)
+    task_id = found(next_task, "the next-task button").group(1)
     clock.advance(timedelta(hours=4))
     _submit(client, task_id, result="已与装修户协商，晚八点后停工", finished_at="2026-11-20T14:15")
     auth.logout()

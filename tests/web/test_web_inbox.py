@@ -1,6 +1,7 @@
 """The inbox: whose tasks show, badges and filters, the polled fragment, claim / unclaim / assign."""
 import re
 
+from tests.support import found
 from tests.web.conftest import csrf_token
 
 
@@ -186,13 +187,15 @@ def test_the_more_link_keeps_the_filters_and_the_fragment_refreshes_the_page_bei
     auth.login_as("engineering")
     html = client.get("/inbox?room=3-2-11&process=visit_request").get_data(as_text=True)
     assert _task_ids(html) == wanted[:2]
-    link = _next_link(html)
+    link = found(_next_link(html), "the next-page link")
     assert "room=3-2-11" in link and "process=visit_request" in link
     page2 = client.get(link).get_data(as_text=True)
     assert _task_ids(page2) == wanted[2:] and _next_link(page2) is None
-    first = re.search(r'href="([^"]+)" data-testid="first-page"', page2).group(1).replace("&amp;", "&")
+    first_link = found(re.search(r'href="([^"]+)" data-testid="first-page"', page2), "the first-page link")
+    first = first_link.group(1).replace("&amp;", "&")
     assert "after=" not in first and "room=3-2-11" in first
-    refresh_url = re.search(r'data-refresh-url="([^"]+)"', page2).group(1).replace("&amp;", "&")
+    refresh = found(re.search(r'data-refresh-url="([^"]+)"', page2), "data-refresh-url in page 2")
+    refresh_url = refresh.group(1).replace("&amp;", "&")
     assert refresh_url.startswith("/inbox/fragment?") and "after=" in refresh_url and "room=3-2-11" in refresh_url
     _, newer = steps.to_repair(room="3-2-1109")            # due last: it joins the end of page 2
     fragment = client.get(refresh_url)

@@ -3,11 +3,12 @@ diagram markers, the diagram's source, and messages sent from the page."""
 import json
 import re
 
+from tests.support import found
 from tests.web.conftest import csrf_token
 
 
 def _markers(html: str) -> dict:
-    m = re.search(r'data-markers="([^"]*)"', html)
+    m = found(re.search(r'data-markers="([^"]*)"', html), "data-markers in the page")
     return json.loads(m.group(1).replace("&#34;", '"').replace("&quot;", '"'))
 
 
