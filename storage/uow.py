@@ -21,11 +21,11 @@ from storage.repositories import (
     InstanceRepository,
     LetterRepository,
     TaskRepository,
-    UserRepository,
     ViolationRepository,
 )
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
+from storage.users import UserRepository
 
 
 class UnitOfWork:

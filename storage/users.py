@@ -1,0 +1,81 @@
+"""The repository of users, their groups and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    bindparam,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ApiToken,
+    Group,
+    User,
+    UserGroup,
+)
+
+
+class UserRepository:
+    def __init__(self, session: Session):
+        self.s = session
+
+    def get(self, name: str) -> User | None:
+        return self.s.scalars(select(User).where(User.name == name)).first()
+
+    _ACTIVE_GROUPS = (select(User.id, UserGroup.group_id).outerjoin(UserGroup, UserGroup.user_id == User.id)
+                      .where(User.name == bindparam("name"), User.active.is_(True)))
+
+    def active_groups(self, name: str) -> frozenset[str] | None:
+        """The group ids of the active user ``name`` (empty if in none), None if there is no such
+        active user. Plain rows, no User object with its eager-loaded groups: every request and
+        every CLI command resolves its actor this way."""
+        rows = self.s.execute(self._ACTIVE_GROUPS, {"name": name}).all()
+        return frozenset(group for _, group in rows if group is not None) if rows else None
+
+    def get_by_id(self, user_id: int) -> User | None:
+        return self.s.get(User, user_id)
+
+    def all(self) -> list[User]:
+        return list(self.s.scalars(select(User).order_by(User.name)))
+
+    def add(self, user: User) -> User:
+        self.s.add(user)
+        self.s.flush()
+        return user
+
+    def group(self, group_id: str) -> Group | None:
+        return self.s.get(Group, group_id)
+
+    def groups(self) -> list[Group]:
+        return list(self.s.scalars(select(Group).order_by(Group.id)))
+
+    def ensure_group(self, group_id: str, name: str) -> Group:
+        group = self.s.get(Group, group_id)
+        if group is None:
+            group = Group(id=group_id, name=name)
+            self.s.add(group)
+        elif name and group.name != name:
+            group.name = name
+        return group
+
+    def add_token(self, token: ApiToken) -> None:
+        self.s.add(token)
+
+    _BY_TOKEN = (select(User.name, UserGroup.group_id).join(ApiToken, ApiToken.user_id == User.id)
+                 .outerjoin(UserGroup, UserGroup.user_id == User.id)
+                 .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.expires_at > bindparam("now"),
+                        User.active.is_(True)))
+
+    def by_token(self, token_hash: str, now: datetime) -> tuple[str, frozenset[str]] | None:
+        """The name and group ids of the active user an unexpired token hash belongs to, None if
+        there is none: one statement through the token's primary key (every API call asks)."""
+        rows = self.s.execute(self._BY_TOKEN, {"token_hash": token_hash, "now": now}).all()
+        if not rows:
+            return None
+        return rows[0][0], frozenset(group for _, group in rows if group is not None)
+
+    def set_password(self, user: User, password_hash: str) -> None:
+        self.s.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
