@@ -187,7 +187,8 @@ class ScriptRunner:
         previous = sys.gettrace()
         sys.settrace(budget.on_call)
         try:
-            exec(cast(types.CodeType, res.code), env)  # set whenever there are no errors
+            # the sandbox itself: code RestrictedPython compiled (res.code is set when there are no errors)
+            exec(cast(types.CodeType, res.code), env)  # eval-ok
         finally:
             sys.settrace(previous)
         for k in [k for k in context if k not in env]:  # `del x` in the script
