@@ -53,7 +53,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("wuye_write", True)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
+        # on the driver itself: SQLAlchemy's statement machinery around one keyword costs more than it
+        driver = conn.connection.driver_connection
+        assert driver is not None                 # a connection that is beginning is open
+        driver.execute("BEGIN IMMEDIATE" if mode else "BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

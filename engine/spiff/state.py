@@ -15,8 +15,9 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 # SpiffWorkflow is untyped: its specs and workflows are Any here, JSON-shaped dicts are dict[str, Any].
@@ -43,7 +44,29 @@ class _StateConverter(BpmnWorkflowConverter):  # the untyped library's class, su
         return workflow
 
 
-_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
+class _TaskConverter(TaskConverter):  # the untyped library's class, subclassed
+    """A finished task's stored form, made once. A step saves the whole tree, but only the few tasks
+    it touched changed: a COMPLETED or CANCELLED task is never run or given data again, so its dict
+    is kept on the task and reused while what it is made of stays the same (state, when the state
+    last changed, parent and children: compaction re-roots the tree, a loop adds children). Unfinished
+    tasks (ready, waiting: their data and a timer's internal data change in place) are made anew
+    each time. A workflow loaded from stored state starts with none kept."""
+
+    def to_dict(self, task: Task) -> Json:
+        if not task.has_state(TaskState.FINISHED_MASK):
+            fresh: Json = super().to_dict(task)
+            return fresh
+        key = (task.state, task.last_state_change, task._parent, len(task._children))
+        kept = task.__dict__.get("_wuye_stored")
+        if kept is not None and kept[0] == key:
+            made: Json = kept[1]
+            return made
+        made = super().to_dict(task)
+        task._wuye_stored = (key, made)
+        return made
+
+
+_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter, Task: _TaskConverter}
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 

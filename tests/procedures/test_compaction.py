@@ -1,8 +1,10 @@
 """A long-running instance stays small: finished history is dropped from SpiffWorkflow's task tree
 (the event log keeps it), and the instance still behaves — parallel joins, timers, data — after
 hundreds of rounds."""
+import json
 from datetime import timedelta
 
+from engine.step.runtime import load_run
 from engine.usecases.audit import verify_audit
 from engine.usecases.instances import history, show_instance
 from engine.usecases.start_instance import start_instance
@@ -53,3 +55,20 @@ def test_a_non_interrupting_timer_still_fires_after_the_tree_was_compacted(sqlit
     fired = act(db, fire_due_timers, as_=None, at=clock)
     assert [f["timer"] for f in fired] == ["late"]
     assert sorted(t["name"] for t in ready) == ["check_a", "check_b"]
+
+
+def test_the_state_each_step_stores_is_what_serializing_that_workflow_afresh_gives(sqlite_db):
+    """A step re-serialises only the tasks that changed (a finished task's stored form is made once,
+    engine/spiff/state.py) while a cached workflow goes on in memory: what it stored must be exactly
+    what a workflow restored from that state serialises to, round after round, through joins,
+    loops and compaction."""
+    db, clock = sqlite_db, at("2026-11-23T08:00:00+08:00")
+    started = _patrol(db, clock)
+    instance_id, ready = started["instance"], started["ready"]
+    for round_ in range(60):
+        ready = _round(db, clock, ready, again=True)
+        with db.uow(readonly=True) as uow:
+            instance = uow.instances.get(instance_id)
+            stored = instance.state
+            afresh = load_run(instance, clock).dump()
+        assert json.loads(afresh) == json.loads(stored), round_
