@@ -16,7 +16,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.clock import Clock, FixedClock, SystemClock, parse_instant
 from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
-from engine.usecases import audit, deploy, init, instances, messages, reports, start_instance, tasks, timers, users
+from engine.usecases import (
+    audit,
+    checkpoints,
+    deploy,
+    init,
+    instances,
+    messages,
+    reports,
+    start_instance,
+    tasks,
+    timers,
+    users,
+)
 from engine.usecases.runner import Database, connect, handle
 
 
@@ -89,7 +101,17 @@ def _parser() -> argparse.ArgumentParser:
         as_user(sp, required=False)
     sp = cmd("audit", "audit the event log")
     asub = sp.add_subparsers(dest="sub", required=True)
-    asub.add_parser("verify", parents=[common], help="check the hash chain; names the first broken event")
+    av = asub.add_parser("verify", parents=[common], help="check the hash chain; names the first broken event")
+    av.add_argument("--against", metavar="FILE", help="and prove that this signed checkpoint is a prefix of the log")
+    av.add_argument("--key", metavar="FILE", help="the verifier key that signed it (default: this database's own)")
+    ac = asub.add_parser("checkpoint", parents=[common], help="sign the log's tree head (size, Merkle root) into FILE")
+    ac.add_argument("--out", required=True, metavar="FILE")
+    ac.add_argument("--holder", help="who is given the checkpoint to keep (recorded)")
+    ap = asub.add_parser("prove", parents=[common], help="an inclusion proof of one event (RFC 6962)")
+    ap.add_argument("seq", type=_row_id)
+    ap.add_argument("--size", type=_row_id, help="of the tree of the first SIZE events (default: the whole log)")
+    for audit_parser in (av, ac, ap):
+        as_user(audit_parser, required=False)
     sp = cmd("report", "the KPIs and violations of procedures.md for a month")
     rsub = sp.add_subparsers(dest="sub", required=True)
     for name, help_ in (("kpi", "投诉处理及时率, follow-up rates, 收缴率, violations by deadline"),
@@ -131,6 +153,7 @@ class Command:
     use_case: Callable[..., Any]
     args: Callable[[argparse.Namespace], dict[str, Any]] = field(default=lambda a: {})
     actor: str = "user"
+    output: Callable[[argparse.Namespace, Any], Any] = field(default=lambda a, result: result)
 
 
 def _groups(text: str) -> list[str]:
@@ -155,6 +178,11 @@ COMMANDS: dict[str, Command] = {
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
     "audit verify": Command(audit.verify_audit),
+    "audit verify --against": Command(checkpoints.verify_against, lambda a: {
+        "note": _text(a.against), "verifier": _text(a.key).strip() if a.key else None}),
+    "audit checkpoint": Command(checkpoints.make_checkpoint, lambda a: {"holder": a.holder},
+                                output=lambda a, result: _write(a.out, result)),
+    "audit prove": Command(checkpoints.inclusion_proof, lambda a: {"seq": a.seq, "size": a.size}),
     "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
     "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
 }
@@ -169,9 +197,12 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
         else:
             worker(db, clock=clock)
         return None
-    command = COMMANDS[" ".join(filter(None, (args.command, getattr(args, "sub", None))))]
+    name = " ".join(filter(None, (args.command, getattr(args, "sub", None))))
+    if getattr(args, "against", None):
+        name += " --against"
+    command = COMMANDS[name]
     actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None
-    return handle(db, command.use_case, actor=actor, clock=clock, **command.args(args))
+    return command.output(args, handle(db, command.use_case, actor=actor, clock=clock, **command.args(args)))
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024   # the largest procedure is ~200 KB; the web upload limit is 2 MiB
@@ -188,6 +219,24 @@ def _read(path: str) -> tuple[str, bytes]:
         return p.name, p.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: 无法读取 (cannot read: {e.strerror})") from None
+
+
+def _text(path: str) -> str:
+    _, content = _read(path)
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: 不是 UTF-8 文本 (not UTF-8 text)") from None
+
+
+def _write(path: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's note into ``path`` (the command prints the rest)."""
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(result["note"])
+    except OSError as e:
+        raise BadInput(f"--out {path}: 无法写入 (cannot write: {e.strerror})") from None
+    return {**result, "out": path}
 
 
 def _stdin_password() -> str | None:
@@ -221,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     if result is not None:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     if isinstance(result, dict) and result.get("ok") is False:
+        parted = result.get("parted")
+        if parted:
+            print(f"wuye: 检查点与今天的日志不符 (the checkpoint is not a prefix of the log): {parted['reason']}",
+                  file=sys.stderr)
+            return 1
         broken = result.get("first_broken") or {}
         print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the hash chain is broken at event "
               f"{broken.get('seq')}: {broken.get('reason')})", file=sys.stderr)

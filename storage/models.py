@@ -213,6 +213,33 @@ class ChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class MerkleNode(Base):
+    """A stored node of the Merkle tree over the events (storage/merkle.py): the root of the
+    perfect subtree of leaves [idx·2^level, (idx+1)·2^level), for level >= merkle.BLOCK_LEVEL."""
+
+    __tablename__ = "merkle_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head: the log's size and Merkle root at a moment, and the signed note given to
+    whoever holds it (C2SP tlog-checkpoint). Kept here to show the last one; what proves anything
+    is the copy outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_by: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str | None] = mapped_column(String(200), nullable=True)   # who was given it, if said
+
+
 class Violation(Base):
     """A breached deadline: who was responsible and the penalty the rules attach to it."""
 

@@ -283,6 +283,11 @@ class EventRepository:
         self.write()
         return self.s.get(ChainHead, 1, populate_existing=True)
 
+    def hash_of(self, seq: int) -> str | None:
+        self.write()
+        found: str | None = self.s.scalar(select(Event.hash).where(Event.seq == seq))
+        return found
+
     def for_instance(self, instance_id: int) -> list[Event]:
         self.write()
         return list(self.s.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.seq)))

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.merkle import CheckpointRepository, MerkleRepository
 from storage.repositories import (
     DefinitionRepository,
     EventRepository,
@@ -55,6 +56,14 @@ class UnitOfWork:
         return self._factory.key
 
     @property
+    def database_file(self) -> str | None:
+        """The SQLite database's file (None for a server database): what is kept beside it."""
+        url = self._factory.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return url.database
+
+    @property
     def dialect(self) -> str:
         return self._factory.engine.dialect.name
 
@@ -69,6 +78,8 @@ class UnitOfWork:
         self.violations = ViolationRepository(s)
         self.letters = LetterRepository(s)
         self.users = UserRepository(s)
+        self.merkle = MerkleRepository(s)
+        self.checkpoints = CheckpointRepository(s)
         self.step_rows = StepRowRepository(s)
         return self
 

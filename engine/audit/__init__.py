@@ -1,0 +1,1 @@
+"""The auditors' tools (品质部): signed checkpoints of the event log (note.py)."""
