@@ -96,7 +96,7 @@ def api_server(url: str) -> Iterator[tuple[Client, int]]:
     workdir = Path(tempfile.mkdtemp(prefix="wuye-bench-api-"))
     try:
         clock = SystemClock()
-        handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=workdir)
+        handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=workdir, simulation=True)
         handle(db, deploy, actor=SYSTEM, clock=clock, files=[(BENCH20.name, BENCH20.read_bytes())])
         server = Server(url, workdir, workers=1)
         try:

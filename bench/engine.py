@@ -57,7 +57,7 @@ _ACTORS: dict[str, Actor] = {}
 def setup_database(url: str) -> Database:
     db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-proc-"))
-    handle(db, initialize, actor=None, clock=CLOCK, demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=CLOCK, demo=True, processes_dir=empty, simulation=True)
     handle(db, deploy, actor=SYSTEM, clock=CLOCK,
            files=[(p.name, p.read_bytes()) for p in sorted((HERE / "bpmn").glob("bench*.bpmn"))])
     with db.uow(readonly=True) as uow:

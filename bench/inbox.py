@@ -75,7 +75,7 @@ def prepare(url: str) -> tuple[Database, dict[str, Any]]:
     """Schema, groups, demo users, the real processes, and one really started complaint (whose stored
     rows the synthetic instances below copy: read straight from its unit of work, no use case shows them)."""
     db = connect(url)
-    handle(db, initialize, actor=None, clock=CLOCK, demo=True)
+    handle(db, initialize, actor=None, clock=CLOCK, demo=True, simulation=True)
     started = handle(db, start_instance, actor="dispatcher", clock=CLOCK, process_id="complaint", data=COMPLAINT)
     with db.uow(readonly=True) as uow:
         instance = uow.instances.get(started["instance"])

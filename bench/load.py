@@ -68,7 +68,7 @@ def seed(url: str, instances: int) -> Database:
     clock = SystemClock()
     db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-noproc-"))
-    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty, simulation=True)
     empty.rmdir()
     handle(db, deploy, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
     for n, role in enumerate(ROLES, 1):

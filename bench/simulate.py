@@ -281,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='wuye-sim-')}/sim.sqlite3"
     db = connect(url)
     empty = Path(tempfile.mkdtemp(prefix="wuye-sim-none-"))
-    handle(db, initialize, actor=None, clock=FixedClock(start - timedelta(days=1)), demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=FixedClock(start - timedelta(days=1)), demo=True, processes_dir=empty,
+           simulation=True)
     report = simulate(db, month=args.month, cases=args.cases, seed=args.seed, on_time=args.on_time,
                       step_minutes=args.step, processes=args.processes.split(",") if args.processes else None)
     report["database"] = url if args.db is None else "(given)"

@@ -80,7 +80,7 @@ def setup(url: str) -> Database:
     db = connect(url)
     clock = FixedClock(T0)
     empty = Path(tempfile.mkdtemp(prefix="wuye-bench-"))
-    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty)
+    handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=empty, simulation=True)
     handle(db, deploy, actor=SYSTEM, clock=clock, files=[(PROCESS_FILE.name, PROCESS_FILE.read_bytes())])
     return db
 

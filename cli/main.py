@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = cmd("init", "create or upgrade the schema and deploy processes/")
     sp.add_argument("--demo", action="store_true", help="one user per group (password = name) and `demo`")
+    sp.add_argument("--simulation", action="store_true",
+                    help="a new database for simulation or training: --now may then be in the past")
     sp = cmd("user", "manage users")
     usub = sp.add_subparsers(dest="sub", required=True)
     ua = usub.add_parser("add", parents=[common], help="create a user (password from stdin, else random)")
@@ -161,7 +163,7 @@ def _groups(text: str) -> list[str]:
 
 
 COMMANDS: dict[str, Command] = {
-    "init": Command(init.initialize, lambda a: {"demo": a.demo}, actor="none"),
+    "init": Command(init.initialize, lambda a: {"demo": a.demo, "simulation": a.simulation}, actor="none"),
     "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
                                                     "password": _stdin_password(), "display_name": a.display_name}),
     "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
@@ -197,6 +199,8 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
         else:
             worker(db, clock=clock)
         return None
+    if getattr(args, "now", None) is not None:
+        _refuse_a_past_clock(args, db, clock)
     name = " ".join(filter(None, (args.command, getattr(args, "sub", None))))
     if getattr(args, "against", None):
         name += " --against"
@@ -219,6 +223,18 @@ def _read(path: str) -> tuple[str, bytes]:
         return p.name, p.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: 无法读取 (cannot read: {e.strerror})") from None
+
+
+def _refuse_a_past_clock(args: argparse.Namespace, db: Database, clock: Clock) -> None:
+    """``--now`` earlier than the real clock only on a simulation database (or when making one)."""
+    now, today = clock.now(), SystemClock().now()
+    if now >= today or (args.command == "init" and args.simulation):
+        return
+    try:
+        simulation = handle(db, init.is_simulation, actor=None, clock=clock)
+    except (OperationalError, ProgrammingError):
+        simulation = False          # no schema yet: a new database, not made a simulation
+    init.refuse_a_past_clock(now, today, simulation)
 
 
 def _text(path: str) -> str:

@@ -15,10 +15,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditCheckpoint, Event, MerkleNode
+from storage.models import AuditCheckpoint, Base, Event, MerkleNode
+from storage.prepared import Prepared
+
+_EVENTS = Base.metadata.tables[Event.__tablename__]
+_NODES = Base.metadata.tables[MerkleNode.__tablename__]
+_BLOCK_HASHES = Prepared(select(_EVENTS.c.hash).where(_EVENTS.c.seq > bindparam("lo"), _EVENTS.c.seq <= bindparam("hi"))
+                         .order_by(_EVENTS.c.seq))
+_NODE = Prepared(select(_NODES.c.hash).where(_NODES.c.level == bindparam("level"), _NODES.c.idx == bindparam("idx")))
 
 BLOCK_LEVEL = 8
 BLOCK = 1 << BLOCK_LEVEL          # leaves under the smallest stored node
@@ -71,6 +78,7 @@ class MerkleRepository:
 
     def __init__(self, session: Session):
         self.s = session
+        self._blocks: dict[int, list[bytes]] = {}     # block -> its leaf hashes, read in this unit of work
 
     # -- what is stored ---------------------------------------------------------------------------
 
@@ -79,14 +87,25 @@ class MerkleRepository:
         return int(self.s.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
 
     def _leaves(self, lo: int, hi: int) -> list[bytes]:
-        hashes = list(self.s.scalars(select(Event.hash).where(Event.seq > lo, Event.seq <= hi).order_by(Event.seq)))
-        if len(hashes) != hi - lo:
-            raise ValueError(f"events {lo + 1}..{hi} are not all in the log (found {len(hashes)})")
-        return [leaf_hash(h) for h in hashes]
+        """Leaf hashes [lo, hi), read a whole block at a time: a proof's siblings below a block all
+        come from the one block its leaf is in."""
+        out: list[bytes] = []
+        for block in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
+            leaves = self._blocks.get(block)
+            if leaves is None:
+                rows = _BLOCK_HASHES.rows(self.s, {"lo": block * BLOCK, "hi": (block + 1) * BLOCK})
+                leaves = [leaf_hash(h) for (h,) in rows]
+                if len(leaves) == BLOCK:          # a whole block never changes; the log's last one grows
+                    self._blocks[block] = leaves
+            first = block * BLOCK
+            out += leaves[max(lo - first, 0):hi - first]
+        if len(out) != hi - lo:
+            raise ValueError(f"events {lo + 1}..{hi} are not all in the log (found {len(out)})")
+        return out
 
     def _stored(self, level: int, index: int) -> bytes | None:
-        found = self.s.scalar(select(MerkleNode.hash).where(MerkleNode.level == level, MerkleNode.idx == index))
-        return None if found is None else bytes.fromhex(found)
+        rows = _NODE.rows(self.s, {"level": level, "idx": index})
+        return bytes.fromhex(rows[0][0]) if rows else None
 
     def extend(self, upto: int | None = None) -> int:
         """Store the nodes of every whole block of the first ``upto`` events (the whole log by

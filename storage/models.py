@@ -213,6 +213,17 @@ class ChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class Setting(Base):
+    """A fact about this database as a whole, set once (e.g. ``simulation``: made by
+    `wuye init --simulation`, so that a clock earlier than today's is allowed)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MerkleNode(Base):
     """A stored node of the Merkle tree over the events (storage/merkle.py): the root of the
     perfect subtree of leaves [idx·2^level, (idx+1)·2^level), for level >= merkle.BLOCK_LEVEL."""

@@ -283,6 +283,19 @@ class EventRepository:
         self.write()
         return self.s.get(ChainHead, 1, populate_existing=True)
 
+    _EVENTS = Base.metadata.tables[Event.__tablename__]
+    _LAST_AT = Prepared(select(_EVENTS.c.at).where(_EVENTS.c.instance_id == bindparam("instance_id"))
+                        .order_by(_EVENTS.c.seq.desc()).limit(1))
+
+    def last_at(self, instance_id: int) -> datetime | None:
+        """When the instance's last recorded event happened (its events are in time order)."""
+        pending: list[datetime] = [row["at"] for row in self._unwritten if row["instance_id"] == instance_id]
+        if pending:
+            return max(pending)
+        rows = self._LAST_AT.rows(self.s, {"instance_id": instance_id})
+        last: datetime | None = rows[0][0] if rows else None
+        return last
+
     def hash_of(self, seq: int) -> str | None:
         self.write()
         found: str | None = self.s.scalar(select(Event.hash).where(Event.seq == seq))
@@ -292,17 +305,33 @@ class EventRepository:
         self.write()
         return list(self.s.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.seq)))
 
-    def all(self, batch: int = 5000) -> Iterable[Event]:
-        """Every event in seq order, streamed in batches (the audit walks millions)."""
+    _PAGE = Prepared(select(_EVENTS).where(_EVENTS.c.seq > bindparam("after")).order_by(_EVENTS.c.seq).limit(5000))
+
+    def all(self) -> Iterable[EventRow]:
+        """Every event in seq order, streamed in pages of 5000 plain rows (the audit walks
+        millions: an ORM object per event cost most of the walk)."""
         self.write()
-        last = -1
+        after = -1
         while True:
-            rows = list(self.s.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)))
+            rows = self._PAGE.rows(self.s, {"after": after})
             if not rows:
                 return
-            yield from rows
-            last = rows[-1].seq
-            self.s.expunge_all()
+            for row in rows:
+                yield EventRow(*row)
+            after = rows[-1][0]
+
+
+class EventRow(NamedTuple):
+    """One stored event, as the audit reads it: the columns of ``Event``, in order."""
+    seq: int
+    instance_id: int | None
+    type: str
+    actor: str
+    at: datetime
+    task_id: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
 
 
 class ViolationRepository:
@@ -347,3 +376,6 @@ class LetterRepository:
     def for_instance(self, instance_id: int) -> list[Letter]:
         return list(self.s.scalars(select(Letter).where(Letter.instance_id == instance_id)
                                    .order_by(Letter.issued_at, Letter.id)))
+
+
+assert [c.name for c in EventRepository._EVENTS.c] == list(EventRow._fields), "EventRow must have Event's columns"

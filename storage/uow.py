@@ -24,6 +24,7 @@ from storage.repositories import (
     TaskRepository,
     ViolationRepository,
 )
+from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
 from storage.users import UserRepository
@@ -80,6 +81,7 @@ class UnitOfWork:
         self.users = UserRepository(s)
         self.merkle = MerkleRepository(s)
         self.checkpoints = CheckpointRepository(s)
+        self.settings = SettingsRepository(s)
         self.step_rows = StepRowRepository(s)
         return self
 

@@ -112,7 +112,7 @@ def new_pg_database(server_url: str) -> str:
 def _initialize(url: str, processes_dir: Path | None):
     from engine.usecases.init import initialize
     db = database(url)
-    act(db, initialize, as_=None, demo=True, processes_dir=processes_dir)
+    act(db, initialize, as_=None, demo=True, processes_dir=processes_dir, simulation=True)
     return db
 
 

@@ -81,7 +81,7 @@ class RowId(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
 
 
-OPTIONAL = ("modeler", "history", "reports")
+OPTIONAL = ("modeler", "history", "reports", "audit")
 
 
 def _register_optional(app: Flask) -> None:

@@ -24,6 +24,7 @@ from flask_login import current_user
 from engine.clock import Clock
 from engine.rules.permissions import Actor
 from engine.usecases.browse import Page, page
+from engine.usecases.init import is_simulation
 from engine.usecases.runner import Database, handle
 from engine.usecases.sessions import whoami
 
@@ -33,6 +34,7 @@ class Wuye:
     """What the app holds: the database and the clock every use case is given."""
     db: Database
     clock: Clock
+    simulation: bool | None = None       # read once: a database is made a simulation at its creation only
 
 
 def init_app(app: Flask, db: Database, clock: Clock) -> None:
@@ -41,6 +43,14 @@ def init_app(app: Flask, db: Database, clock: Clock) -> None:
 
 def wuye() -> Wuye:
     return current_app.extensions["wuye"]
+
+
+def simulation() -> bool:
+    """Whether this is a simulation database (`wuye init --simulation`): every page says so."""
+    w = wuye()
+    if w.simulation is None:
+        w.simulation = bool(handle(w.db, is_simulation, actor=None, clock=w.clock))
+    return w.simulation
 
 
 def asking() -> Actor | str:

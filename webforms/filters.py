@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
-from webforms.calls import current_actor, navigation_counts, wuye
+from engine.rules.permissions import can_audit
+from webforms.calls import current_actor, navigation_counts, simulation, wuye
 from webforms.forms import widget
 
 DUE_SOON_MINUTES = 60
@@ -111,10 +112,14 @@ def init_app(app: Flask) -> None:
                                  priority_label=lambda p: PRIORITY.get(p or 0, ""))
 
     @app.context_processor
+    def _database() -> dict[str, Any]:
+        return {"simulation": simulation()}        # on every page, the login page too
+
+    @app.context_processor
     def _navigation() -> dict[str, Any]:
         if not current_user.is_authenticated:
             return {}
         actor = current_actor()          # read with the page's own use case, as are the counts
-        return {"actor": actor, "read_only": not actor.working_groups,
+        return {"actor": actor, "read_only": not actor.working_groups, "can_audit": can_audit(actor),
                 "nav_counts": navigation_counts(), "now_input": input_datetime(wuye().clock.now()),
                 "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

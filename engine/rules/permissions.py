@@ -76,6 +76,10 @@ def may_deploy(actor: Actor) -> None:
         raise NotPermitted(f"{actor.name} 不是流程负责人，不能部署 (only process owners deploy)")
 
 
+def can_audit(actor: Actor) -> bool:
+    return bool(actor.groups & (AUDITORS | SUPERVISORS | {"process_owner"}))
+
+
 def may_audit(actor: Actor) -> None:
-    if not (actor.groups & (AUDITORS | SUPERVISORS | {"process_owner"})):
+    if not can_audit(actor):
         raise NotPermitted(f"{actor.name} 无权查看审计 (audit is for quality and supervisors)")

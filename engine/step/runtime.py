@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.clock import Clock
-from engine.errors import Conflict, NotFound, WuyeError
+from engine.clock import Clock, to_iso
+from engine.errors import BadInput, Conflict, NotFound, WuyeError
 from engine.rules.calendar import BusinessCalendar
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import TIMER, Actor
@@ -87,6 +87,17 @@ def timers_due(instance: Instance, clock: Clock) -> bool:
     return instance.error is not None or (instance.next_timer_at is not None and instance.next_timer_at <= clock.now())
 
 
+def refuse_going_back(uow: UnitOfWork, instance: Instance, clock: Clock) -> None:
+    """An instance's events are in time order: nothing is recorded at a time before its last event
+    (a completion back-dated before the task existed, a claim before the step that made the task)."""
+    last, now = uow.events.last_at(instance.id), clock.now()
+    if last is not None and now < last:
+        raise BadInput(f"时间不能倒退：流程实例 {instance.id} 的最后一条记录在 {to_iso(last)}，本次操作的时间 "
+                       f"{to_iso(now)} 早于它 (the instance's last event is at {to_iso(last)}; nothing can be "
+                       f"recorded at {to_iso(now)}, before it)",
+                       fields={"--now": {"key": "clock.before_last_event", "message": "早于此实例的最后一条记录"}})
+
+
 def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
     run = workflows.take((uow.database, instance.id), instance.version)
     if run is None:
@@ -108,6 +119,8 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     interrupting deadline took away is not completed: TaskNotReady). ``catch_up=False`` is for a
     workflow that was only just created."""
     written: list[Event] = []
+    if run is None:
+        refuse_going_back(uow, instance, clock)
     try:
         with clock_context(clock):
             run = run or _checkout(uow, instance, clock)

@@ -1,6 +1,7 @@
 """verify_audit: walk the whole event log and name the first event that was edited, deleted or moved."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock
@@ -15,6 +16,7 @@ def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, An
     if actor is not SYSTEM:
         may_audit(actor)
     prev_hash, expected_seq, count = GENESIS, 1, 0
+    last_at: dict[int, datetime] = {}            # instance -> the time of its last event so far
     for ev in uow.events.all():
         count += 1
         if ev.seq != expected_seq:
@@ -27,6 +29,12 @@ def verify_audit(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, An
                                 task_id=ev.task_id, data=ev.data, prev_hash=ev.prev_hash)
         if recomputed != ev.hash:
             return _broken(count - 1, ev.seq, "its content does not match its hash (edited)")
+        if ev.instance_id is not None:
+            before = last_at.get(ev.instance_id)
+            if before is not None and ev.at < before:
+                return _broken(count - 1, ev.seq, f"its time {ev.at.isoformat()} is before the instance's previous "
+                                                  f"event ({before.isoformat()}): time ran backwards")
+            last_at[ev.instance_id] = ev.at
         prev_hash, expected_seq = ev.hash, ev.seq + 1
     head = uow.events.head()
     if head is not None and head.seq != expected_seq - 1:

@@ -1,24 +1,38 @@
 """initialize: create or upgrade the schema, the groups, every process file, and the demo users."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.clock import Clock
+from engine.clock import Clock, to_iso
+from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
 from engine.usecases.demo import seed_demo_complaints
 from engine.usecases.deploy import deploy
-from engine.usecases.runner import transactions
+from engine.usecases.runner import reads, transactions
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
-from storage.uow import Database
+from storage.uow import Database, UnitOfWork
 
 
 @transactions
-def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir: Path | None = None) -> dict[str, Any]:
+def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir: Path | None = None,
+               simulation: bool = False) -> dict[str, Any]:
+    """``simulation``: this database replays or simulates the past (tests, training, a simulated
+    month): a clock earlier than today's is allowed on it. Set only when the database is new (no
+    event yet), never cleared: a production database cannot become one to back-date a record."""
     before, after = schema.upgrade(db)
+    if simulation:
+        with db.uow() as uow:
+            if uow.settings.get(SIMULATION) is None:
+                if uow.merkle.size():
+                    raise BadInput("--simulation: 只能在新建的数据库上设置，这个数据库已有记录 "
+                                   "(only a new database can be made a simulation: this one has a history)")
+                uow.settings.set(SIMULATION, "true", clock.now())
+                uow.commit()
     with db.uow() as uow:
         ensure_groups(uow)
         uow.commit()
@@ -40,4 +54,22 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
             uow.commit()
     instances = seed_demo_complaints(db, clock=clock) if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users,
-            "demo_instances": instances}
+            "demo_instances": instances, "simulation": simulation or None}
+
+
+SIMULATION = "simulation"
+
+
+@reads
+def is_simulation(uow: UnitOfWork, *, clock: Clock) -> bool:
+    """Whether this database was created with `wuye init --simulation` (shown on every page)."""
+    return uow.settings.get(SIMULATION) == "true"
+
+
+def refuse_a_past_clock(now: datetime, today: datetime, simulation: bool) -> None:
+    """A clock set earlier than the real one (``--now``) is for simulation databases only: on any
+    other, a record could be back-dated by it."""
+    if now < today and not simulation:
+        raise BadInput(f"--now {to_iso(now)} 早于当前时间 {to_iso(today.replace(microsecond=0))}：只有模拟数据库"
+                       "（wuye init --simulation 新建的）才能用过去的时间 (a clock in the past is for simulation "
+                       "databases only)", fields={"--now": {"key": "clock.past", "message": "早于当前时间"}})

@@ -189,6 +189,7 @@ def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: TaskRow, ins
     event, without loading the workflow. Only when a timer of the instance is already due does the
     workflow step first, so that a deadline that passed is recorded (and a task an interrupting
     deadline took away is not handed out)."""
+    runtime.refuse_going_back(uow, instance, clock)
     if runtime.timers_due(instance, clock):
         runtime.step(uow, instance, actor, clock, lambda r: None)
         row, instance, _ = _locked_ready_task(uow, row.id)

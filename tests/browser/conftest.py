@@ -79,7 +79,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     base = tmp_path_factory.mktemp("browser")
     clock = FixedClock(parse_instant(START))
     db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True)
+    handle(db, initialize, actor=None, clock=clock, demo=True, simulation=True)
     app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "browser-tests",
                       "INSTANCE_PATH": str(base / "instance")})
     server = make_server("127.0.0.1", 0, app, threaded=True)

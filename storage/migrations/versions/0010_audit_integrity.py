@@ -1,4 +1,5 @@
-"""audit integrity: stored Merkle tree nodes over the events, and signed checkpoints
+"""audit integrity: stored Merkle tree nodes over the events, signed checkpoints, and the database's
+settings (a simulation database may run on a clock earlier than today)
 
 Revision ID: 0010_audit_integrity
 Revises: 0004_read_projections
@@ -14,6 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        'settings',
+        sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('value', sa.String(length=500), nullable=False),
+        sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('key'),
+    )
     op.create_table(
         'merkle_nodes',
         sa.Column('level', sa.Integer(), nullable=False, autoincrement=False),
@@ -37,3 +45,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('audit_checkpoints')
     op.drop_table('merkle_nodes')
+    op.drop_table('settings')
