@@ -23,6 +23,7 @@ from engine.usecases import (
     init,
     instances,
     messages,
+    replay,
     reports,
     start_instance,
     tasks,
@@ -114,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--size", type=_row_id, help="of the tree of the first SIZE events (default: the whole log)")
     for audit_parser in (av, ac, ap):
         as_user(audit_parser, required=False)
+    sp = cmd("replay", "re-execute an instance from its recorded inputs and compare with the record")
+    sp.add_argument("instance", type=_row_id, nargs="?")
+    sp.add_argument("--all", action="store_true", help="every instance")
+    as_user(sp, required=False)
     sp = cmd("report", "the KPIs and violations of procedures.md for a month")
     rsub = sp.add_subparsers(dest="sub", required=True)
     for name, help_ in (("kpi", "投诉处理及时率, follow-up rates, 收缴率, violations by deadline"),
@@ -185,6 +190,8 @@ COMMANDS: dict[str, Command] = {
     "audit checkpoint": Command(checkpoints.make_checkpoint, lambda a: {"holder": a.holder},
                                 output=lambda a, result: _write(a.out, result)),
     "audit prove": Command(checkpoints.inclusion_proof, lambda a: {"seq": a.seq, "size": a.size}),
+    "replay": Command(replay.replay_instance, lambda a: {"instance_id": _one_instance(a)}),
+    "replay --all": Command(replay.replay_all),
     "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
     "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
 }
@@ -204,6 +211,8 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
     name = " ".join(filter(None, (args.command, getattr(args, "sub", None))))
     if getattr(args, "against", None):
         name += " --against"
+    if args.command == "replay" and args.all:
+        name += " --all"
     command = COMMANDS[name]
     actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None
     return command.output(args, handle(db, command.use_case, actor=actor, clock=clock, **command.args(args)))
@@ -223,6 +232,12 @@ def _read(path: str) -> tuple[str, bytes]:
         return p.name, p.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: 无法读取 (cannot read: {e.strerror})") from None
+
+
+def _one_instance(args: argparse.Namespace) -> int:
+    if args.instance is None:
+        raise BadInput("replay: 请给出实例编号，或用 --all (give an instance id, or --all)")
+    return int(args.instance)
 
 
 def _refuse_a_past_clock(args: argparse.Namespace, db: Database, clock: Clock) -> None:
@@ -285,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
             db.dispose()
     if result is not None:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    if isinstance(result, dict) and result.get("matches") is False:
+        print(f"wuye: 重放与记录不符 (the replay does not match the record): {_divergence(result)}", file=sys.stderr)
+        return 1
+    if isinstance(result, dict) and result.get("ok") is False and "diverged" in result:
+        print(f"wuye: {len(result['diverged'])} 个实例重放与记录不符 (instances whose replay does not match: "
+              f"{', '.join(str(d['instance']) for d in result['diverged'][:20])})", file=sys.stderr)
+        return 1
     if isinstance(result, dict) and result.get("ok") is False:
         parted = result.get("parted")
         if parted:
@@ -296,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{broken.get('seq')}: {broken.get('reason')})", file=sys.stderr)
         return 1
     return 0
+
+
+def _divergence(result: dict[str, Any]) -> str:
+    first = result.get("first_divergence")
+    if first:
+        return f"event seq {first.get('seq')}: expected {first.get('expected')}, got {first.get('actual')}"
+    return f"the final state: expected {result['final']['expected']}, got {result['final']['actual']}"
 
 
 def _field_details(fields: dict[str, FieldError]) -> str:

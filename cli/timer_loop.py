@@ -34,13 +34,16 @@ FixedClock (tests, ``--now``) business time stands still and the loop fires what
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from engine.clock import Clock, SystemClock, to_iso
 from engine.usecases.browse import next_timer_due
+from engine.usecases.checkpoints import checkpoint_if_due
 from engine.usecases.runner import Database, handle, on_timer_commits, timer_commits_elsewhere
 from engine.usecases.timers import fire_due_timers
 
@@ -52,6 +55,7 @@ PAST_DUE = 0.005            # wake this long after the due time (timers fire str
 CONTENDED = 0.05            # the earliest due instance is held by another sweeper: look again soon
 BATCH = 50                  # instances per fire_due_timers call; stop requests are honoured between
 ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)   # after a sweep failed (database down, ...)
+CHECKPOINT_LOOK = timedelta(minutes=10)       # how often the loop asks whether a checkpoint is due
 
 _loops: weakref.WeakSet[TimerLoop] = weakref.WeakSet()
 _loops_lock = threading.Lock()
@@ -95,6 +99,7 @@ class TimerLoop:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._checkpoint_looked: datetime | None = None
 
     # -- control ------------------------------------------------------------------------------------
 
@@ -135,6 +140,7 @@ class TimerLoop:
                 self._wake.clear()
                 try:
                     self.sweep()
+                    self.checkpoint()
                     timeout = self.plan()
                     failures = 0
                 except Exception:
@@ -169,6 +175,24 @@ class TimerLoop:
         for r in results:
             log.debug("%s: %s", self.name, r)
         return results
+
+    def checkpoint(self) -> Path | None:
+        """Every WUYE_CHECKPOINT_HOURS (24) of the clock, a signed checkpoint of the log, written
+        as a file into WUYE_CHECKPOINT_DIR (default: ``checkpoints/`` beside the signing key) for
+        the auditors to collect: looked at once every CHECKPOINT_LOOK of this loop's clock."""
+        now = self.clock.now()
+        if self._checkpoint_looked is not None and now - self._checkpoint_looked < CHECKPOINT_LOOK:
+            return None
+        self._checkpoint_looked = now
+        made = handle(self.db, checkpoint_if_due, actor=None, clock=self.clock)
+        if made is None:
+            return None
+        folder = Path(os.environ.get("WUYE_CHECKPOINT_DIR") or Path(made["key_file"]).parent / "checkpoints")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"checkpoint-{made['size']:09d}.txt"
+        path.write_text(made["note"], encoding="utf-8")
+        log.info("%s: signed checkpoint of %d events written to %s", self.name, made["size"], path)
+        return path
 
     def plan(self) -> float:
         """Seconds to sleep: until just past the earliest next_timer_at (one index probe)."""

@@ -68,6 +68,13 @@ class FixedClock:
         return self._at
 
 
+def instant(clock: Clock) -> Clock:
+    """The real clock stopped at its current instant, for one transaction: everything a step records
+    happened at one time (its events, its task rows, the deadlines it sets), so that re-executing the
+    step at that recorded time gives back exactly the same record. A FixedClock is already still."""
+    return FixedClock(clock.now()) if isinstance(clock, SystemClock) else clock
+
+
 def parse_instant(text: str) -> datetime:
     """Parse ISO 8601 text into an aware UTC datetime.
 

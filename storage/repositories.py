@@ -296,6 +296,11 @@ class EventRepository:
         last: datetime | None = rows[0][0] if rows else None
         return last
 
+    def first_at(self) -> datetime | None:
+        """When the log began (its first event)."""
+        found: datetime | None = self.s.scalar(select(Event.at).order_by(Event.seq).limit(1))
+        return found
+
     def hash_of(self, seq: int) -> str | None:
         self.write()
         found: str | None = self.s.scalar(select(Event.hash).where(Event.seq == seq))

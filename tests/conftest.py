@@ -25,6 +25,15 @@ def _no_workflow_from_another_test():
     workflows.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _audit_key_in_a_temporary_folder(tmp_path_factory):
+    """The checkpoints' signing key (and the timer loop's checkpoint files) of every database a test
+    makes without saying where: in a temporary folder, never the home directory (a PostgreSQL
+    database's default). Tests of where the key goes by default unset it themselves."""
+    if "WUYE_AUDIT_KEY" not in os.environ:
+        os.environ["WUYE_AUDIT_KEY"] = str(tmp_path_factory.mktemp("audit-key") / "audit.key")
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ chain says of itself. ``inclusion_proof`` shows one event under a root in O(log 
 from __future__ import annotations
 
 import base64
+import os
+from datetime import timedelta
 from typing import Any
 
 from engine.audit.note import (
@@ -51,6 +53,23 @@ def make_checkpoint(uow: UnitOfWork, *, actor: Actor, clock: Clock, holder: str 
                       data={"size": size, "root": root.hex(), "holder": holder})
     return {"size": size, "root": root.hex(), "note": note, "at": now.isoformat(), "holder": holder,
             "key": verifier_key(key.public_key()), "key_file": str(path)}
+
+
+CHECKPOINT_EVERY = timedelta(hours=float(os.environ.get("WUYE_CHECKPOINT_HOURS", "24")))
+
+
+@writes
+def checkpoint_if_due(uow: UnitOfWork, *, clock: Clock, every: timedelta = CHECKPOINT_EVERY) -> dict[str, Any] | None:
+    """The timer loop's: a checkpoint when the last one is older than ``every`` and the log grew
+    since (the first one once the log's first event is that old); None when none was due."""
+    last = uow.checkpoints.latest()
+    size = uow.merkle.size()
+    if size == 0 or (last is not None and size <= last.size + 1):    # nothing since, but its own event
+        return None
+    since = last.at if last is not None else uow.events.first_at()
+    if since is None or clock.now() - since < every:
+        return None
+    return make_checkpoint(uow, actor=SYSTEM, clock=clock, holder=None)
 
 
 @reads

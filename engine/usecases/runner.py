@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from engine.clock import Clock
+from engine.clock import Clock, instant
 from engine.errors import Conflict, NotPermitted
 from engine.rules.permissions import Actor
 from engine.step.runtime import TIMERS_CHANNEL
@@ -101,7 +101,7 @@ def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | N
         with db.uow(readonly=kind == "reads") as uow:
             if isinstance(actor, str):
                 who = {"actor": _caller(uow, actor)}
-            result = use_case(uow, clock=clock, **who, **args)
+            result = use_case(uow, clock=instant(clock), **who, **args)
             if kind == "writes":
                 uow.commit()
             return result

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from engine.clock import Clock, to_iso
+from engine.clock import Clock, instant, to_iso
 from engine.rules.permissions import TIMER
 from engine.step import runtime
 from engine.usecases.runner import transactions
@@ -60,6 +60,7 @@ def backoff(retries: int) -> timedelta:
 
 def _fire_next(uows: Callable[..., UnitOfWork], clock: Clock) -> list[dict[str, Any]] | None:
     """Claim the earliest due instance and fire it; None when no unclaimed instance is due."""
+    clock = instant(clock)                      # the instance's transaction happens at one time
     with uows() as uow:
         now = clock.now()
         instance = uow.instances.claim_due(now)

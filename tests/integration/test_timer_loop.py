@@ -236,3 +236,29 @@ def test_wuye_serve_runs_the_web_app_and_the_timer_loop_and_stops_on_sigterm(sql
     assert proc.returncode == 0, err
     assert "timer loop running" in err and "wuye serve stopped" in err
     assert err.splitlines()[0][:4].isdigit()             # log lines start with a timestamp
+
+
+# -- signed checkpoints at intervals -------------------------------------------------------------------
+
+def test_the_loop_writes_a_signed_checkpoint_a_day_after_the_last_one_if_the_log_grew(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WUYE_AUDIT_KEY", str(tmp_path / "keys" / "audit.key"))
+    monkeypatch.setenv("WUYE_CHECKPOINT_DIR", str(tmp_path / "kept"))
+    with db.uow(readonly=True) as uow:
+        began = found(uow.events.first_at(), "the initialized database's first event")
+    clock = FixedClock(began + timedelta(hours=1))
+    deploy_loop_process(db, clock)
+    loop = TimerLoop(db, clock)
+    assert loop.checkpoint() is None                       # the log is not a day old yet
+    clock.advance(timedelta(days=1, seconds=1))
+    first = found(loop.checkpoint(), "a checkpoint a day after the log began")
+    assert first.parent == tmp_path / "kept" and first.read_text(encoding="utf-8").startswith("wuye.local/events\n")
+    clock.advance(timedelta(minutes=11))
+    assert loop.checkpoint() is None                       # the last one is minutes old
+    start_instances(db, clock, [clock.now() + timedelta(hours=1)])
+    clock.advance(timedelta(days=1))
+    second = found(loop.checkpoint(), "the next one a day later, the log having grown")
+    assert second != first
+    checked = Wuye(db.url)("audit", "verify", "--against", str(first))
+    assert checked.code == 0, checked.err                  # the older checkpoint is still today's prefix
+    clock.advance(timedelta(days=2))
+    assert loop.checkpoint() is None                       # nothing happened since: nothing to sign

@@ -372,6 +372,7 @@ def test_missing_signatures_go_back_to_the_responsible_lane_then_the_archive_is_
 # -- deadlines -----------------------------------------------------------------------------------------
 
 def _to_archive(mi: MoveIn, appointment: str, keys_at: str) -> int:
+    mi.clock.set(at(appointment) - timedelta(days=1))        # booked the day before: time only runs forward
     instance = mi.start(appointment_at=appointment)
     mi.set(to_iso(at(appointment) - timedelta(minutes=29)))
     mi.clock.set(at(keys_at))

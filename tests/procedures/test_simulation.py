@@ -148,3 +148,36 @@ def test_the_command_line_prints_the_report_and_exits_zero_when_the_invariants_h
     report = json.loads(out.getvalue())
     assert code == 0 and report["processes"] == ["move_in"] and report["invariants"]["ok"]
     assert report["kpis"]["status"]["move_in"] and report["seed"] == 2
+
+
+def _replayed_month(db) -> dict[str, list[dict]]:
+    """Every instance of the month re-executed (issue 10); the divergent ones by process."""
+    from engine.rules.permissions import SYSTEM
+    from engine.usecases.instances import show_instance
+    from engine.usecases.replay import replay_all
+    result = act(db, replay_all, as_=SYSTEM)
+    assert result["instances"] == 20 * len(PROCESSES)
+    by_process: dict[str, list[dict]] = {}
+    for d in result["diverged"]:
+        process = act(db, show_instance, as_=SYSTEM, instance_id=d["instance"])["process"]
+        by_process.setdefault(process, []).append(d)
+    return by_process
+
+
+@pytest.mark.once
+@pytest.mark.xdist_group("month_run")
+def test_every_instance_of_the_simulated_month_replays_to_its_record_but_fee_collection(month_run):
+    """Each instance, run again from its recorded inputs at their recorded times, gives back every
+    recorded event and its final state — complaint, repair and move-in all of them."""
+    db, _ = month_run
+    diverged = _replayed_month(db)
+    assert set(diverged) <= {"fee_collection"}, json.dumps(diverged, ensure_ascii=False)[:3000]
+
+
+@pytest.mark.once
+@pytest.mark.xdist_group("month_run")
+@pytest.mark.xfail(strict=True, reason="known: a payment that starts fee collection's payment event subprocess "
+                                       "early records no message_received, and its replay does")
+def test_every_fee_collection_instance_replays_to_its_record(month_run):
+    db, _ = month_run
+    assert "fee_collection" not in _replayed_month(db)
