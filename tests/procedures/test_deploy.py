@@ -447,9 +447,10 @@ def test_the_deploy_event_records_who_deployed_what(cli):
         with db.uow(readonly=True) as uow:
             (definition,) = uow.definitions.versions("bpmn", "visit_request")
             assert (definition.deployed_by, definition.file_name) == ("process_owner", "leave_request.bpmn")
+            content_hash = definition.content_hash
             deployed = [e for e in uow.events.all() if e.type == "deployed"]
             assert [(e.actor, e.data["id"], e.data["version"]) for e in deployed] == \
                 [("process_owner", "visit_request", 1)]
     finally:
         db.dispose()
-    assert json.loads(r.out)["deployed"][0]["hash"] == definition.content_hash
+    assert json.loads(r.out)["deployed"][0]["hash"] == content_hash
