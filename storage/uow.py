@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.logins import LoginAttemptRepository
 from storage.repositories import (
     DefinitionRepository,
     EventRepository,
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.violations = ViolationRepository(s)
         self.letters = LetterRepository(s)
         self.users = UserRepository(s)
+        self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
         return self
 

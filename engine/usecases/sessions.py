@@ -4,16 +4,18 @@ call the API)."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.clock import Clock, to_iso
-from engine.errors import NotPermitted
+from engine.errors import NotPermitted, WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.runner import reads, writes
-from engine.usecases.users import authenticate
+from engine.usecases.runner import reads, transactions, writes
+from engine.usecases.users import check_password, password_record
 from storage.models import ApiToken
-from storage.uow import UnitOfWork
+from storage.uow import Database, UnitOfWork
 
 TOKEN_LIFETIME = timedelta(hours=12)     # one working shift and a bit; then log in again
 
@@ -22,14 +24,59 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-@writes
-def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
-           address: str | None = None) -> Actor | None:
-    """The actor when the password is right (and a `login` event is appended), else None."""
-    actor = authenticate(uow, name=name, password=password)
+@dataclass(frozen=True)
+class LoginLimits:
+    """The sign-in rate limit: at most ``per_user`` attempts for one user name from one address,
+    and ``per_address`` attempts under any names from one address, within ``window``; a right
+    password clears its name's count. Attempts are counted as they begin (before the hash), so
+    parallel guesses cannot all slip past the check."""
+    per_user: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=5)
+
+    def keys(self, name: str, address: str) -> tuple[str, str]:
+        """(the name and address's key, the address's key): digests, one fixed size whatever is sent."""
+        def key(*parts: str) -> str:
+            return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        return key("user", name.strip().lower(), address), key("address", address)
+
+
+class TooManyLogins(WuyeError):
+    """Refused before the password was checked: too many attempts within the window."""
+    exit_code = 3
+    http_status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"登录失败次数过多，请 {(retry_after + 59) // 60} 分钟后再试 "
+                         f"(too many failed logins; try again in {retry_after} s)")
+        self.retry_after = retry_after
+
+
+@transactions
+def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None = None,
+           limits: LoginLimits = LoginLimits()) -> Actor | None:
+    """The actor when the password is right (and a `login` event is appended), else None;
+    TooManyLogins, with the password unchecked, past the limit.
+
+    Three short transactions and none around the hash: the attempt is counted first (on SQLite a
+    writer holds the whole database, and a hash inside it made every other write queue behind each
+    guess), the stored hash is read, the password is checked with nothing open, and only a right
+    one writes again: the count cleared and the login event."""
+    now, address = clock.now(), address or ""
+    user_key, address_key = limits.keys(name, address)
+    with db.uow() as uow:
+        until = uow.logins.count([(user_key, limits.per_user), (address_key, limits.per_address)], now, limits.window)
+        uow.commit()
+    if until is not None:
+        raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
+    with db.uow(readonly=True) as uow:
+        record = password_record(uow, name=name)
+    actor = check_password(record, password)
     if actor is not None:
-        uow.events.append(type="login", actor=actor.name, at=clock.now(),
-                          data={"via": via, "address": address or ""})
+        with db.uow() as uow:
+            uow.logins.forgive(user_key, [address_key])
+            uow.events.append(type="login", actor=actor.name, at=now, data={"via": via, "address": address})
+            uow.commit()
     return actor
 
 
