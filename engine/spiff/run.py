@@ -23,6 +23,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.spiff.clock import current_now
+from engine.spiff.limits import check_step_budget
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
 
 # SpiffWorkflow is untyped: inside this module its objects are Any, and nothing of theirs leaves it.
@@ -133,6 +134,7 @@ class Run:
         before = self.snapshot() if now is None else now
         for _ in range(max_rounds):
             with _reported("流程执行出错 (the process failed)"):
+                check_step_budget()
                 self.wf.do_engine_steps()
             # Done when nothing is left to run and no waiting timer is due (a cycle timer several
             # periods behind fires one period per refresh, and its branch may be a user task only;
