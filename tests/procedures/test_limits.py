@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
@@ -38,7 +39,7 @@ def counts(db) -> tuple[int, int]:
 def test_a_bomb_condition_fails_its_start_quickly_stores_nothing_and_other_writers_proceed(db, bomb):
     deploy_files(db, gateway(bomb), BPMN_DIR / "leave_request.bpmn", at=NOW)
     before = counts(db)
-    outcome: dict[str, object] = {}
+    outcome: dict[str, Any] = {}
 
     def start_the_bomb():
         t0 = time.monotonic()
