@@ -5,11 +5,10 @@ our sandboxed script engine attached (after every construction, including a load
 rest of wuye reads from a workflow comes out as the small frozen views below."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC
 from datetime import datetime as _datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.spiff.clock import current_now
 from engine.spiff.limits import check_step_budget
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
+from engine.spiff.timers import CYCLE_CATCH_UP
 
 # SpiffWorkflow is untyped: inside this module its objects are Any, and nothing of theirs leaves it.
 SpiffTask = Any          # SpiffWorkflow.task.Task
@@ -33,9 +33,6 @@ SpiffSpec = Any          # SpiffWorkflow.specs.base.TaskSpec
 ScriptEngine = Any       # SpiffWorkflow.bpmn.script_engine.PythonScriptEngine (ours: engine.spiff.sandbox)
 # task id -> (its spec, its state, cycles left for a cycle timer): what ``changes_since`` compares
 Snapshot = dict[UUID, tuple[SpiffSpec, int, int | None]]
-# A cycle timer at most this many periods behind fires each period on its own (its branch, event and
-# violation each time); further behind, it fires once, for all of them, with their count.
-CYCLE_CATCH_UP = 10
 
 
 @dataclass(frozen=True)
@@ -140,7 +137,6 @@ class Run:
         for _ in range(max_rounds):
             with _reported("流程执行出错 (the process failed)"):
                 check_step_budget()
-                self._catch_up_cycles(current_now())
                 self.wf.do_engine_steps()
             # Done when nothing is left to run and no waiting timer is due (a cycle timer several
             # periods behind fires one period per refresh, and its branch may be a user task only;
@@ -152,27 +148,6 @@ class Run:
                 return after
             before = after
         raise RuntimeError(f"the workflow did not settle after {max_rounds} rounds (a timer loop?)")
-
-    def _catch_up_cycles(self, now: _datetime) -> None:
-        """A cycle timer k > CYCLE_CATCH_UP periods behind (a server down for months, an appointment
-        typed in the past) is moved on by k - 1 periods at once, so the next refresh fires it once, for
-        the last of them: SpiffWorkflow fires one period per refresh, and settling would need k rounds.
-        Its counter of cycles drops by all k, which ``changes_since`` reports as one firing with that
-        count. A few periods behind (a sweep that came late) each still fire on their own."""
-        for t in self._tasks():
-            value = t.internal_data.get("event_value")
-            if (t.state != TaskState.WAITING or not isinstance(value, dict)
-                    or not isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)):
-                continue
-            cycles, period, due = value.get("cycles"), float(value.get("duration") or 0), _due_of(value)
-            if not isinstance(cycles, int) or cycles == 0 or period <= 0 or due is None or due >= now:
-                continue
-            behind = math.ceil((now - due).total_seconds() / period)      # periods due: due + i*period < now
-            behind = min(behind, cycles) if cycles > 0 else behind
-            if behind > CYCLE_CATCH_UP:
-                skipped = behind - 1
-                value["next"] = (due + timedelta(seconds=skipped * period)).isoformat()
-                value["cycles"] = cycles - skipped
 
     def _pending(self, now: _datetime) -> str | None:
         """What another round would run: 'engine' (a ready engine task), 'timer' (a waiting timer

@@ -7,22 +7,26 @@ own parsing functions are wrapped, once at import (the seam's patch, like engine
 every timer text — an ISO literal or what an expression computed — is checked before that work:
 
 - a duration (alone, or a cycle's period) of at most ``TIMER_MAX_YEARS`` years;
-- a cycle's period of at least ``TIMER_MIN_PERIOD`` seconds.
+- a cycle's period of at least ``TIMER_MIN_PERIOD`` seconds;
+- a cycle timer more than ``CYCLE_CATCH_UP`` periods behind (a server down for months, an
+  appointment typed in the past) is moved on arithmetically, so it fires once for all of them
+  instead of one period per refresh (settling would need as many rounds as periods).
 
 ``check_timer`` is the deploy-time twin: the same parsing and bounds, on a literal, running nothing."""
 from __future__ import annotations
 
+import math
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 
 from engine.clock import FixedClock
-from engine.spiff.clock import clock_context
+from engine.spiff.clock import clock_context, current_now
 from engine.spiff.limits import SandboxError
 
-__all__ = ["TIMER_MAX_YEARS", "TIMER_MIN_PERIOD", "TimerRefused", "check_timer"]
+__all__ = ["CYCLE_CATCH_UP", "TIMER_MAX_YEARS", "TIMER_MIN_PERIOD", "TimerRefused", "check_timer"]
 
 
 def _env_int(name: str, default: int) -> int:
@@ -35,6 +39,9 @@ def _env_int(name: str, default: int) -> int:
 
 TIMER_MAX_YEARS = _env_int("WUYE_TIMER_MAX_YEARS", 10)          # the longest duration or cycle period
 TIMER_MIN_PERIOD = _env_int("WUYE_TIMER_MIN_PERIOD_SECONDS", 60)  # the shortest period of a repeating timer
+# A cycle timer at most this many periods behind fires each period on its own (its branch, event and
+# violation each time); further behind, it fires once, for all of them, and says how many.
+CYCLE_CATCH_UP = 10
 _DAYS = {"years": 366, "months": 31, "weeks": 7, "days": 1}
 _SECONDS = {"hours": 3600, "minutes": 60, "seconds": 1}
 
@@ -77,6 +84,32 @@ def _bounded_recurring(expression: str) -> tuple[int, datetime, timedelta]:
     return cycles, start, period
 
 
+_cycle_complete = CycleTimerEventDefinition.cycle_complete
+
+
+def _caught_up_cycle_complete(self: CycleTimerEventDefinition, my_task: Any) -> bool:
+    """SpiffWorkflow's ``cycle_complete`` (fire one period if due), with the periods owed beyond
+    CYCLE_CATCH_UP skipped first: all but the last of k owed periods are taken off the counter of
+    cycles (which then drops by k, the count the step records) and ``next`` moves on by as many
+    periods, so this refresh fires once, for the last of them."""
+    value = my_task._get_internal_data("event_value")
+    if value is None:        # the first time: evaluated and parsed as SpiffWorkflow does it
+        cycles, start, period = TimerEventDefinition.parse_iso_recurring_interval(
+            my_task.workflow.script_engine.evaluate(my_task, self.expression))
+        value = {"cycles": cycles, "next": start.isoformat(), "duration": period.total_seconds()}
+        my_task._set_internal_data(event_value=value)
+    cycles, period = value.get("cycles"), float(value.get("duration") or 0)
+    if isinstance(cycles, int) and cycles != 0 and period > 0:
+        due, now = datetime.fromisoformat(value["next"]), current_now()
+        owed = math.ceil((now - due).total_seconds() / period)       # periods due: due + i * period < now
+        owed = min(owed, cycles) if cycles > 0 else owed
+        if owed > CYCLE_CATCH_UP:
+            value["next"] = (due + timedelta(seconds=(owed - 1) * period)).isoformat()
+            value["cycles"] = cycles - (owed - 1)
+    return _cycle_complete(self, my_task)  # type: ignore[no-any-return]  # SpiffWorkflow is untyped
+
+
+CycleTimerEventDefinition.cycle_complete = _caught_up_cycle_complete
 TimerEventDefinition.get_timedelta_from_start = staticmethod(_bounded_from_start)
 TimerEventDefinition.get_timedelta_from_end = staticmethod(_bounded_from_end)
 TimerEventDefinition.parse_iso_recurring_interval = staticmethod(_bounded_recurring)
