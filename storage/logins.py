@@ -41,6 +41,17 @@ class LoginAttemptRepository:
                            .values(window_start=start, attempts=n + 1))
         return None
 
+    def blocked(self, limits: Sequence[tuple[str, int]], now: datetime, window: timedelta) -> datetime | None:
+        """When the last full window of ``limits`` ends, if any key is at its limit; else None. A
+        plain read (no lock, no write): most attempts of an attack are refused here, and on SQLite a
+        refusal then never queues for the write lock. ``count`` decides, atomically, for the others."""
+        keys = sorted({key for key, _ in limits})
+        rows = {key: (start, n) for key, start, n in self.s.execute(
+            select(LoginAttempt.key, LoginAttempt.window_start, LoginAttempt.attempts)
+            .where(LoginAttempt.key.in_(keys), LoginAttempt.window_start > now - window))}
+        ends = [rows[key][0] + window for key, most in limits if key in rows and rows[key][1] >= most]
+        return max(ends) if ends else None
+
     def _locked(self, keys: list[str], now: datetime) -> dict[str, tuple[datetime, int]]:
         """The rows of ``keys``, made if missing and locked (in key order: no deadlock between two
         attempts). A row another transaction deleted between our insert and our select is made again."""

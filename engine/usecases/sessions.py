@@ -58,19 +58,22 @@ def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, ad
     """The actor when the password is right (and a `login` event is appended), else None;
     TooManyLogins, with the password unchecked, past the limit.
 
-    Three short transactions and none around the hash: the attempt is counted first (on SQLite a
-    writer holds the whole database, and a hash inside it made every other write queue behind each
-    guess), the stored hash is read, the password is checked with nothing open, and only a right
+    Short transactions and none around the hash: a read (is the limit reached? the stored hash), the
+    attempt counted (on SQLite a writer holds the whole database, and a hash inside it made every
+    other write queue behind each guess), the password checked with nothing open, and only a right
     one writes again: the count cleared and the login event."""
     now, address = clock.now(), address or ""
     user_key, address_key = limits.keys(name, address)
-    with db.uow() as uow:
-        until = uow.logins.count([(user_key, limits.per_user), (address_key, limits.per_address)], now, limits.window)
-        uow.commit()
+    keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
+    with db.uow(readonly=True) as uow:         # most of an attack is refused here, by a plain read
+        until = uow.logins.blocked(keys, now, limits.window)
+        record = password_record(uow, name=name)
+    if until is None:
+        with db.uow() as uow:
+            until = uow.logins.count(keys, now, limits.window)
+            uow.commit()
     if until is not None:
         raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
-    with db.uow(readonly=True) as uow:
-        record = password_record(uow, name=name)
     actor = check_password(record, password)
     if actor is not None:
         with db.uow() as uow:

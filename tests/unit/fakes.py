@@ -145,6 +145,11 @@ class FakeLogins:
         self.rows.update({key: (s, n + 1) for key, (s, n) in current.items()})
         return None
 
+    def blocked(self, limits, now: datetime, window) -> datetime | None:
+        ends = [s + window for key, most in limits for s, n in [self.rows.get(key, (None, 0))]
+                if s is not None and s > now - window and n >= most]
+        return max(ends) if ends else None
+
     def forgive(self, cleared: str, lowered) -> None:
         self.rows.pop(cleared, None)
         for key in lowered:

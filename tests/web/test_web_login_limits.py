@@ -55,8 +55,8 @@ def test_parallel_anonymous_logins_leave_a_staff_write_fast_and_never_answer_500
     def anonymous(i):
         started.set()
         return api_login(app, f"nobody{i}", "guess", address=f"198.51.100.{i}").status_code
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        storm = [pool.submit(anonymous, i) for i in range(12)]
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        storm = [pool.submit(anonymous, i) for i in range(24)]
         started.wait()
         t0 = time.monotonic()
         resp = staff.post("/api/instances", json={"process": "visit_request", "data": {"room": "3-2-1102"}},
@@ -64,8 +64,9 @@ def test_parallel_anonymous_logins_leave_a_staff_write_fast_and_never_answer_500
         write_seconds = time.monotonic() - t0
         statuses = sorted(f.result() for f in storm)
     assert resp.status_code == 201, resp.get_json()
-    assert statuses == [401] * 12                        # no 500, no `database is locked`
-    assert write_seconds < 1.0, f"the staff write took {write_seconds:.2f} s"
+    assert statuses == [401] * 24                        # no 500, no `database is locked`
+    # one hash after another under the write lock would take 24 x 0.2 s; the write waits for none of them
+    assert write_seconds < 2.0, f"the staff write took {write_seconds:.2f} s"
 
 
 def test_thirty_parallel_wrong_passwords_for_one_user_are_not_all_checked(app):
