@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,13 +43,30 @@ class LoginLimits:
         return key("user", name.strip().lower(), address), key("address", address)
 
 
+def _env_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+# How many sign-ins one server process checks at a time (each hash is ~0.2 s of a core); the others
+# wait for their turn, holding nothing, up to LOGIN_QUEUE_SECONDS, then are told to try again.
+LOGIN_CONCURRENCY = _env_int("WUYE_LOGIN_CONCURRENCY", 2)
+LOGIN_QUEUE_SECONDS = _env_int("WUYE_LOGIN_QUEUE_SECONDS", 10)
+_checking = threading.BoundedSemaphore(LOGIN_CONCURRENCY)
+
+
 class TooManyLogins(WuyeError):
     """Refused before the password was checked: too many attempts within the window."""
     exit_code = 3
     http_status = 429
 
-    def __init__(self, retry_after: int):
-        super().__init__(f"登录失败次数过多，请 {(retry_after + 59) // 60} 分钟后再试 "
+    def __init__(self, retry_after: int, busy: bool = False):
+        super().__init__(f"同时登录的人太多，请 {retry_after} 秒后再试 (too many sign-ins at once; try again in "
+                         f"{retry_after} s)" if busy else
+                         f"登录失败次数过多，请 {(retry_after + 59) // 60} 分钟后再试 "
                          f"(too many failed logins; try again in {retry_after} s)")
         self.retry_after = retry_after
 
@@ -61,7 +80,19 @@ def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, ad
     Short transactions and none around the hash: a read (is the limit reached? the stored hash), the
     attempt counted (on SQLite a writer holds the whole database, and a hash inside it made every
     other write queue behind each guess), the password checked with nothing open, and only a right
-    one writes again: the count cleared and the login event."""
+    one writes again: the count cleared and the login event. At most LOGIN_CONCURRENCY sign-ins of
+    this process are checked at a time: a hundred at once would each hold the database a little
+    longer while the others' hashes take the CPU."""
+    if not _checking.acquire(timeout=LOGIN_QUEUE_SECONDS):
+        raise TooManyLogins(LOGIN_QUEUE_SECONDS, busy=True)
+    try:
+        return _log_in(db, clock=clock, name=name, password=password, via=via, address=address, limits=limits)
+    finally:
+        _checking.release()
+
+
+def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
+            limits: LoginLimits) -> Actor | None:
     now, address = clock.now(), address or ""
     user_key, address_key = limits.keys(name, address)
     keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
