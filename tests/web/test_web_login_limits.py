@@ -64,7 +64,8 @@ def test_parallel_anonymous_logins_leave_a_staff_write_fast_and_never_answer_500
         write_seconds = time.monotonic() - t0
         statuses = sorted(f.result() for f in storm)
     assert resp.status_code == 201, resp.get_json()
-    assert statuses == [401] * 24                        # no 500, no `database is locked`
+    assert set(statuses) <= {401, 429} and 401 in statuses     # no 500, no `database is locked`
+    # (429: on a busy machine some waited past WUYE_LOGIN_QUEUE_SECONDS for their turn to be checked)
     # one hash after another under the write lock would take 24 x 0.2 s; the write waits for none of them
     assert write_seconds < 2.0, f"the staff write took {write_seconds:.2f} s"
 
