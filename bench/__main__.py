@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-SUITES = ("engine", "timers", "inbox", "load", "api", "audit")
+SUITES = ("engine", "timers", "inbox", "load", "api", "audit", "siege")
 
 
 def main() -> int:

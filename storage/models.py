@@ -333,3 +333,16 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginAttempt(Base):
+    """Sign-in attempts counted against the rate limit, one row per key (a digest of the user name
+    and the address, or of the address alone) and window: kept in the database, so the limit holds
+    across every server process, and counted before the password is hashed."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempt_window", "window_start"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

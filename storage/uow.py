@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
 from storage.repositories import (
     DefinitionRepository,
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.merkle = MerkleRepository(s)
         self.checkpoints = CheckpointRepository(s)
         self.settings = SettingsRepository(s)
+        self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
         return self
 

@@ -25,8 +25,9 @@ _DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,          # valid for the whole session: a form may stay open all shift
     "JSON_AS_ASCII": False,
-    "LOGIN_MAX_FAILURES": 5,             # per user name and address ...
-    "LOGIN_FAILURE_WINDOW": 300,         # ... within this many seconds, then 429
+    "LOGIN_MAX_FAILURES": 5,             # attempts per user name and address ...
+    "LOGIN_MAX_ADDRESS_FAILURES": 20,    # ... and per address under any names ...
+    "LOGIN_FAILURE_WINDOW": 300,         # ... within this many seconds, then 429 (counted in the database)
     "INBOX_REFRESH_SECONDS": 20,
     "INBOX_PAGE_SIZE": 50,               # tasks per inbox page (1..500); "更多" shows the next ones
     # A request body is read into memory whole (JSON, forms): without a cap, one anonymous

@@ -2,6 +2,7 @@
 engine (which writes the `login` event), and the rate limit shared with `POST /api/login`."""
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -13,8 +14,8 @@ from wtforms.validators import DataRequired, Length
 
 from engine.errors import WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.sessions import log_in
-from webforms.calls import call, current_actor, wuye
+from engine.usecases.sessions import LoginLimits, TooManyLogins, log_in
+from webforms.calls import call, current_actor
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -36,8 +37,7 @@ class WebUser(UserMixin):
         return current_actor()
 
 
-class TooManyAttempts(WuyeError):
-    http_status = 429
+TooManyAttempts = TooManyLogins     # 429: refused before the password was checked
 
 
 class LoginRefused(WuyeError):
@@ -59,18 +59,16 @@ def _load_user(name: str) -> WebUser:
 
 
 def attempt_login(name: str, password: str, *, via: str) -> Actor:
-    """The actor for a right password; TooManyAttempts / LoginRefused otherwise."""
-    limiter = current_app.extensions["wuye_login_limiter"]
-    address, now = request.remote_addr or "", wuye().clock.now()
-    wait = limiter.retry_after(name, address, now)
-    if wait is not None:
-        raise TooManyAttempts(f"登录失败次数过多，请 {(wait + 59) // 60} 分钟后再试 "
-                              f"(too many failed logins; try again in {wait} s)")
-    actor = call(log_in, name=name, password=password, via=via, address=address)
+    """The actor for a right password; TooManyAttempts / LoginRefused otherwise. The limits are the
+    app's LOGIN_MAX_FAILURES (per user name and address), LOGIN_MAX_ADDRESS_FAILURES (per address)
+    and LOGIN_FAILURE_WINDOW (seconds); the counts are kept in the database (engine.usecases.sessions)."""
+    config = current_app.config
+    limits = LoginLimits(per_user=int(config["LOGIN_MAX_FAILURES"]),
+                         per_address=int(config["LOGIN_MAX_ADDRESS_FAILURES"]),
+                         window=timedelta(seconds=int(config["LOGIN_FAILURE_WINDOW"])))
+    actor = call(log_in, name=name, password=password, via=via, address=request.remote_addr or "", limits=limits)
     if actor is None:
-        limiter.failed(name, address, now)
         raise LoginRefused("用户名或密码错误 (wrong user name or password)")
-    limiter.succeeded(name, address)
     return actor
 
 

@@ -21,7 +21,8 @@ _PERSON: tuple[Rule, ...] = (people.assignee_is_a_user_name, people.person_task_
                              people.candidate_groups_are_known)
 _FORM: tuple[Rule, ...] = (forms.form_is_declared_here, forms.form_fields_are_valid,
                            forms.form_fields_are_not_named_like_functions)
-_TIMER: tuple[Rule, ...] = (timers.timer_is_not_cron, timers.timer_is_not_empty, timers.timer_runs_in_the_sandbox)
+_TIMER: tuple[Rule, ...] = (timers.timer_is_not_cron, timers.timer_is_not_empty, timers.timer_is_within_bounds,
+                            timers.timer_runs_in_the_sandbox)
 _CONDITION: tuple[Rule, ...] = (expressions.condition_is_not_empty, expressions.condition_runs_in_the_sandbox)
 _UNSUPPORTED: tuple[Rule, ...] = (structure.element_is_supported,)
 

@@ -87,6 +87,8 @@ def read_field(ff: etree._Element) -> FormField:
             raise ValueError(f"{fid}: 未知约束 {name!r} (unknown constraint; allowed: {', '.join(CONSTRAINTS)})")
         if name in ("minlength", "maxlength"):
             limits[name] = _number(fid, name, config, int)
+        elif name == "min" and ftype == "date" and (config or "").strip() == "now":
+            limits["not_past"] = True          # an appointment: not before the moment it is entered
         elif name in ("min", "max"):
             limits[name] = _number(fid, name, config, float)
         else:

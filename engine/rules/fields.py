@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import NotRequired, SupportsFloat, SupportsIndex, TypedDict
 
-from engine.clock import parse_instant, to_iso
+from engine.clock import SHANGHAI, parse_instant, to_iso
 from engine.errors import BadInput, FieldError
 
 FIELD_TYPES = ("string", "long", "double", "boolean", "date", "enum")
@@ -33,6 +33,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.maxlength": ("最多 {0} 个字", "At most {0} characters"),
     "form.min": ("不能小于 {0}", "Must be at least {0}"),
     "form.max": ("不能大于 {0}", "Must be at most {0}"),
+    "form.past": ("约定时间不能早于现在（{0}），请填写之后的时间", "Must not be in the past ({0})"),
     "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
 }
 
@@ -70,6 +71,7 @@ class FieldJson(TypedDict):
     maxlength: NotRequired[int]
     min: NotRequired[float]
     max: NotRequired[float]
+    not_past: NotRequired[bool]                  # date fields with `min` = `now`: an appointment
     properties: NotRequired[dict[str, str | None]]
 
 
@@ -99,6 +101,7 @@ class FormField:
     maxlength: int | None = None
     min: float | None = None
     max: float | None = None
+    not_past: bool = False      # a date field constrained `min` = `now`: an appointment, never in the past
     properties: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> FieldJson:
@@ -114,6 +117,8 @@ class FormField:
             out["min"] = self.min
         if self.max is not None:
             out["max"] = self.max
+        if self.not_past:
+            out["not_past"] = True
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
@@ -124,7 +129,7 @@ class FormField:
                    required=d.get("required", False), readonly=d.get("readonly", False),
                    default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
                    minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
-                   properties=d.get("properties") or {})
+                   not_past=d.get("not_past", False), properties=d.get("properties") or {})
 
     def convert(self, value: object) -> FieldValue:
         """One submitted value -> its typed value, or FieldInvalid. None/'' means 'not given'."""
@@ -247,6 +252,8 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
             value = f.convert(data[f.id]) if f.id in data else f.default
             if value == NOW and f.type == "date":
                 value = to_iso(now) if now is not None else None
+            if f.not_past and isinstance(value, str) and value != NOW and now is not None:
+                _not_before(value, now)
             if value is None or (f.type == "string" and value == ""):
                 if f.required:
                     raise FieldInvalid("form.required")
@@ -258,6 +265,15 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
         names = "、".join(by_id[k].label if k in by_id else k for k in errors)
         raise BadInput(f"表单有误：{names} (invalid form fields: {', '.join(errors)})", fields=errors)
     return out
+
+
+def _not_before(value: str, now: datetime) -> None:
+    """An appointment (a converted date or time) not before this minute: a date alone is its 0:00 in
+    Shanghai, as the deadlines read it. A time typed to the minute that is the current minute passes."""
+    when = (datetime.combine(date.fromisoformat(value), time(0), SHANGHAI) if _DATE_ONLY.match(value)
+            else parse_instant(value))
+    if when < now.replace(second=0, microsecond=0):
+        raise FieldInvalid("form.past", now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
 
 
 LABEL_PROPERTY = "label:"

@@ -7,6 +7,7 @@
 - parsing BPMN/DMN into specs, for ``engine.deploy``.
 
 Everything else imports the names below from ``engine.spiff``."""
+from engine.spiff import timers as _timers  # noqa: F401 -- applies the timer bounds to SpiffWorkflow at import
 from engine.spiff.clock import clock_context
 from engine.spiff.run import Change, NotWaiting, Run, Snapshot, StepFailed, TaskNotReady, TimerView, UserTaskView
 from engine.spiff.state import SERIALIZER_VERSION, ProcessSpec, StateRefused, load_spec, spec_to_dict

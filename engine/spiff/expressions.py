@@ -18,6 +18,7 @@ from engine.spiff.limits import (
     DENIED_ATTRS,
     SAFE_FUNCTIONS,
     WIDE_SPEC,
+    Budget,
     ResourceLimit,
     SandboxError,
     bounded_binop,
@@ -34,7 +35,17 @@ _METHODS = frozenset({"lower", "upper", "strip", "startswith", "endswith", "get"
 
 
 class _Evaluator(simpleeval.EvalWithCompoundTypes):  # untyped library: an Any base, allowed in the seam
-    """simpleeval, with the size-guarded operators and no allocating str methods."""
+    """simpleeval, with the size-guarded operators, no allocating str methods, and the budget of
+    engine/spiff/limits.py ticked at every node: `sum([sum(range(99999)) for i in range(9999)])` and
+    `[[0] * 99999 for i in range(9999)]` are each within every size limit, one item at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = Budget("表达式")
+
+    def _eval(self, node: ast.AST) -> Any:
+        self.budget.tick()
+        return super()._eval(node)
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
         if node.attr in DENIED_ATTRS:
@@ -44,9 +55,12 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # untyped library: an Any b
 
     def _check_disallowed_items(self, item: Any) -> None:
         """simpleeval's check, visiting each container once: its own walk of `[[0] * n] * n` is n*n."""
-        seen, stack = set(), [item]
+        seen, stack, visited = set(), [item], 0
         while stack:
             x = stack.pop()
+            visited += 1
+            if visited % 1024 == 0:
+                self.budget.tick()
             if id(x) in seen or type(x) in (int, float, str, bool, type(None), bytes):
                 continue
             seen.add(id(x))

@@ -8,17 +8,22 @@ methods through the same checks, which refuse *before* the huge value is compute
 from __future__ import annotations
 
 import ast
+import contextvars
 import operator
+import os
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simpleeval
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-__all__ = ["AST_OPS", "DENIED_ATTRS", "MAX_EXPONENT", "MAX_INT_BITS", "MAX_ITEMS", "MAX_SHIFT", "SAFE_FUNCTIONS",
-           "WIDE_SPEC", "IterableTooLong", "NumberTooHigh", "ResourceLimit", "SandboxError", "ScriptTimeout",
-           "bounded_binop", "bounded_format", "bounded_method", "bounded_range", "is_bounded_op"]
+__all__ = ["AST_OPS", "DENIED_ATTRS", "EVAL_MEMORY_MB", "EVAL_SECONDS", "MAX_EXPONENT", "MAX_INT_BITS", "MAX_ITEMS",
+           "MAX_SHIFT", "SAFE_FUNCTIONS", "STEP_SECONDS", "WIDE_SPEC", "Budget", "IterableTooLong", "MemoryLimit",
+           "NumberTooHigh", "ResourceLimit", "SandboxError", "ScriptTimeout", "StepTimeout", "bounded_binop",
+           "bounded_format", "bounded_method", "bounded_range", "check_step_budget", "is_bounded_op", "step_budget"]
 
 MAX_ITEMS, MAX_EXPONENT, MAX_INT_BITS, MAX_SHIFT = 100_000, 1000, 10_000, 10_000
 # Methods that allocate as much as their argument asks for; `'a'.ljust(10**9)` is a memory bomb.
@@ -47,12 +52,117 @@ class ResourceLimit(SandboxError):
     """An operation would build a huge value (memory/CPU bomb)."""
 
 
+class MemoryLimit(ResourceLimit):
+    """An expression or script grew the process's memory past its budget."""
+
+
+class StepTimeout(ScriptTimeout):
+    """The step as a whole ran past its wall-clock budget."""
+
+
 class IterableTooLong(ResourceLimit, simpleeval.IterableTooLong):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
 class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # untyped library: an Any base, allowed in the seam
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
+
+
+def _env_number(name: str, default: float) -> float:
+    """A budget from the environment (read once, at import): a positive number, else the default."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+# Budgets (README "Limits"): each script task and each expression (gateway condition, DMN cell,
+# timer or completion expression) may run EVAL_SECONDS of wall-clock time and grow the process's
+# memory by EVAL_MEMORY_MB; a step as a whole (load, fire, act, settle) STEP_SECONDS.
+EVAL_SECONDS = _env_number("WUYE_SANDBOX_SECONDS", 1.0)
+EVAL_MEMORY_MB = _env_number("WUYE_SANDBOX_MEMORY_MB", 256)
+STEP_SECONDS = _env_number("WUYE_STEP_SECONDS", 5.0)
+_MEMORY_EVERY = 32           # ticks between two readings of the process's size (a read of /proc)
+# (monotonic deadline, the budget in seconds) of the step running in this context, if any
+_step_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("wuye_step_deadline",
+                                                                                          default=None)
+
+
+def _resident_bytes() -> int:
+    """The process's resident size (Linux /proc; 0 elsewhere, which turns the memory budget off)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@contextmanager
+def step_budget(seconds: float | None = None) -> Iterator[None]:
+    """The wall-clock budget of one step: every expression and script within it, and the rounds of
+    settling, stop once it is spent (StepTimeout), whatever is left of their own budgets."""
+    seconds = seconds or STEP_SECONDS
+    token = _step_deadline.set((time.monotonic() + seconds, seconds))  # clock-ok: CPU budget, not business time
+    try:
+        yield
+    finally:
+        _step_deadline.reset(token)
+
+
+def check_step_budget() -> None:
+    step = _step_deadline.get()
+    if step is not None and time.monotonic() > step[0]:  # clock-ok: CPU budget, not business time
+        raise StepTimeout(f"步骤超出时间预算 {step[1]:g} 秒 (the step ran past its budget of {step[1]:g} s; "
+                          "WUYE_STEP_SECONDS)")
+
+
+class Budget:
+    """What one expression or script may spend: wall-clock time (its own EVAL_SECONDS, and no more
+    than what is left of the step's) and memory (EVAL_MEMORY_MB of growth of the process from when
+    it began). The evaluator ticks it at every node, the script tracer at every line; once spent it
+    keeps raising, so a script that catches the error cannot run on."""
+
+    def __init__(self, what: str, *, seconds: float | None = None, memory_mb: float | None = None) -> None:
+        now = time.monotonic()  # clock-ok: CPU budget, not business time
+        self.what, self.seconds, self.memory_mb = what, seconds or EVAL_SECONDS, memory_mb or EVAL_MEMORY_MB
+        step = _step_deadline.get()
+        self.deadline = min(now + self.seconds, step[0] if step is not None else now + self.seconds)
+        self.memory_ceiling: int | None = None     # read at the first check: most expressions never get there
+        self.ticks = 0
+        self.spent: SandboxError | None = None
+
+    def tick(self) -> None:
+        if self.spent is not None:
+            raise self.spent
+        self.ticks += 1
+        if time.monotonic() > self.deadline:  # clock-ok: CPU budget, not business time
+            try:
+                check_step_budget()
+            except StepTimeout as e:
+                self.spent = e
+                raise
+            self.spent = ScriptTimeout(f"{self.what}超出时间预算 {self.seconds:g} 秒 (the {_EN[self.what]} ran "
+                                       f"past its budget of {self.seconds:g} s; WUYE_SANDBOX_SECONDS)")
+        elif self.ticks % _MEMORY_EVERY == 0 and self._over_memory():
+            self.spent = MemoryLimit(f"{self.what}超出内存预算 {self.memory_mb:g} MB (the {_EN[self.what]} grew "
+                                     f"past its memory budget of {self.memory_mb:g} MB; WUYE_SANDBOX_MEMORY_MB)")
+        if self.spent is not None:
+            raise self.spent
+
+    def _over_memory(self) -> bool:
+        size = _resident_bytes()
+        if self.memory_ceiling is None:
+            self.memory_ceiling = size + int(self.memory_mb * 1024 * 1024) if size else 0
+        return bool(self.memory_ceiling) and size > self.memory_ceiling
+
+    def exhaust(self, error: SandboxError) -> None:
+        """Spend the budget for good with ``error`` (the script's line budget, say)."""
+        self.spent = error
+        raise error
+
+
+_EN = {"表达式": "expression", "脚本": "script"}
 
 
 # Operands, values and results below are whatever BPMN text computes from task data and literals:

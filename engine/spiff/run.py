@@ -23,7 +23,9 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.spiff.clock import current_now
+from engine.spiff.limits import check_step_budget
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
+from engine.spiff.timers import CYCLE_CATCH_UP
 
 # SpiffWorkflow is untyped: inside this module its objects are Any, and nothing of theirs leaves it.
 SpiffTask = Any          # SpiffWorkflow.task.Task
@@ -58,6 +60,7 @@ class Change:
     kind: str                  # 'userTask', 'boundaryEvent', 'intermediateCatchEvent', 'endEvent', ...
     old: str | None            # state name before ('READY', ...) or None if new
     new: str | None            # state name after, or None if it left the tree
+    count: int = 1             # a cycle timer's firings in this change (several when it caught up)
 
 
 class NotWaiting(Exception):
@@ -133,6 +136,7 @@ class Run:
         before = self.snapshot() if now is None else now
         for _ in range(max_rounds):
             with _reported("流程执行出错 (the process failed)"):
+                check_step_budget()
                 self.wf.do_engine_steps()
             # Done when nothing is left to run and no waiting timer is due (a cycle timer several
             # periods behind fires one period per refresh, and its branch may be a user task only;
@@ -295,7 +299,9 @@ class Run:
             if cycle:
                 was = before[key][2] if key in before else None
                 left = after[key][2] if key in after else None
-                if was is not None and left is not None and left < was:
+                if was is not None and left is not None and was - left > CYCLE_CATCH_UP:
+                    out.append(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED", count=was - left))
+                elif was is not None and left is not None and left < was:
                     out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
             if old != new:
                 out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else _kind(spec),

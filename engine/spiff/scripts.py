@@ -14,7 +14,6 @@ import ast
 import functools
 import operator
 import sys
-import time
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
@@ -35,6 +34,8 @@ from engine.spiff.expressions import static_problems
 from engine.spiff.limits import (
     AST_OPS,
     DENIED_ATTRS,
+    EVAL_SECONDS,
+    Budget,
     SandboxError,
     ScriptTimeout,
     bounded_binop,
@@ -47,7 +48,7 @@ __all__ = ["MAX_LINES", "MAX_SECONDS", "SCRIPT_FILENAME", "ScriptRunner", "check
 
 # '<string>': PythonScriptEngine finds the failing line of a script through frames of that name.
 SCRIPT_FILENAME = "<string>"
-MAX_LINES, MAX_SECONDS = 200_000, 2.0
+MAX_LINES, MAX_SECONDS = 200_000, EVAL_SECONDS
 # Builtins that are not in the sandbox anyway; calling them is refused statically with a reason.
 _FORBIDDEN_CALLS = frozenset({"__import__", "eval", "exec", "compile", "open", "input", "breakpoint",
                               "help", "type", "vars", "globals", "locals", "dir", "getattr", "setattr",
@@ -124,27 +125,26 @@ class WuyePolicy(RestrictingNodeTransformer):
         return tried
 
 
-class _Budget:
-    """Counts line events of sandboxed frames; raises ScriptTimeout, and keeps raising once spent."""
+class _Budget(Budget):
+    """The shared budget (engine/spiff/limits.py), ticked at each line event of sandboxed frames,
+    plus a count of those lines."""
 
     def __init__(self) -> None:
-        self.lines = 0
-        self.deadline = time.monotonic() + MAX_SECONDS  # clock-ok: CPU budget, not business time
-        self.spent = False
+        super().__init__("脚本", seconds=MAX_SECONDS)
 
     def check(self) -> None:
-        if self.spent:
-            raise ScriptTimeout(f"script exceeded its budget ({MAX_LINES} lines or {MAX_SECONDS} s)")
+        if self.spent is not None:
+            raise self.spent
 
     def on_call(self, frame: types.FrameType, event: str, arg: Any) -> _Tracer | None:
         return self.on_line if frame.f_code.co_filename == SCRIPT_FILENAME else None
 
     def on_line(self, frame: types.FrameType, event: str, arg: Any) -> _Tracer:
         if event == "line":
-            self.lines += 1
-            if self.lines > MAX_LINES or time.monotonic() > self.deadline:  # clock-ok: CPU budget, not business time
-                self.spent = True
-            self.check()
+            if self.ticks >= MAX_LINES:
+                self.exhaust(ScriptTimeout(f"脚本超出行数预算 {MAX_LINES} 行 (script exceeded its budget of "
+                                           f"{MAX_LINES} lines)"))
+            self.tick()
         return self.on_line
 
 

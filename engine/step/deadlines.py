@@ -27,13 +27,17 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
     guarded = el.get("attached_to")
     row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
     responsible, kind = _responsible(ctx, el, props, guarded, row, change)
-    amount = penalties.amount_for(deadline, props)
+    amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
+    description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
+    if change.count > 1:
+        description = f"{description}（{change.count} 次）"
     ctx.uow.step_rows.add_violations([{
         "instance_id": ctx.instance.id, "process_id": ctx.instance.process_id, "deadline_id": deadline,
         "element_id": change.element_id, "task_id": row.id if row else None, "responsible": responsible,
         "responsible_kind": kind, "amount": amount, "at": ctx.now,
-        "description": props.get("description") or penalties.describe(deadline) or el.get("name", "")}])
-    ctx.emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount)
+        "description": description}])
+    more = {"count": change.count} if change.count > 1 else {}
+    ctx.emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount, **more)
 
 
 def _responsible(ctx: StepContext, el: dict[str, Any], props: dict[str, Any], guarded: str | None, row: Any,

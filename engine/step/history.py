@@ -16,14 +16,16 @@ def record_completion(ctx: StepContext) -> None:
 
 
 def record_caught(ctx: StepContext) -> None:
-    """``timer_fired`` (and the deadline's violation) per firing; ``message_received`` per message.
+    """``timer_fired`` (and the deadline's violation) per firing, or per catch-up of a cycle timer
+    several periods behind (with their ``count``); ``message_received`` per message.
 
     A timer completes only by firing; one already overdue when reached is created and fired in the
     same step (old None or predicted), and that is a breach like any other."""
     for c in ctx.changes:
         if c.kind == "timer" and (c.new == "FIRED" or (c.new == "COMPLETED" and c.old != "COMPLETED")):
             el = ctx.elements.get(c.element_id or "", {})
-            ctx.emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id))
+            more = {"count": c.count} if c.count > 1 else {}      # a cycle timer that caught up: one event
+            ctx.emit("timer_fired", c.task_id, name=c.element_id, title=el.get("name", c.element_id), **more)
             deadlines.charge(ctx, c, el)
         elif c.kind == "message" and c.new == "COMPLETED" and c.old in ("WAITING", "READY"):
             ctx.emit("message_received", c.task_id, name=c.element_id)

@@ -24,6 +24,7 @@ from engine.rules.calendar import BusinessCalendar
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import TIMER, Actor
 from engine.spiff import ProcessSpec, Run, Snapshot, StepFailed, TaskNotReady, clock_context, load_spec
+from engine.spiff.limits import step_budget
 from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, history, projection, state
 from engine.step.cache import workflows
@@ -122,7 +123,7 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     if run is None:
         refuse_going_back(uow, instance, clock)
     try:
-        with clock_context(clock):
+        with clock_context(clock), step_budget():
             run = run or _checkout(uow, instance, clock)
             before = run.snapshot()
             if catch_up and timers_due(instance, clock):

@@ -4,16 +4,20 @@ call the API)."""
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import secrets
+import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.clock import Clock, to_iso
-from engine.errors import NotPermitted
+from engine.errors import NotPermitted, WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.runner import reads, writes
-from engine.usecases.users import authenticate
+from engine.usecases.runner import reads, transactions, writes
+from engine.usecases.users import check_password, password_record
 from storage.models import ApiToken
-from storage.uow import UnitOfWork
+from storage.uow import Database, UnitOfWork
 
 TOKEN_LIFETIME = timedelta(hours=12)     # one working shift and a bit; then log in again
 
@@ -22,14 +26,91 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-@writes
-def log_in(uow: UnitOfWork, *, clock: Clock, name: str, password: str, via: str,
-           address: str | None = None) -> Actor | None:
-    """The actor when the password is right (and a `login` event is appended), else None."""
-    actor = authenticate(uow, name=name, password=password)
+@dataclass(frozen=True)
+class LoginLimits:
+    """The sign-in rate limit: at most ``per_user`` attempts for one user name from one address,
+    and ``per_address`` attempts under any names from one address, within ``window``; a right
+    password clears its name's count. Attempts are counted as they begin (before the hash), so
+    parallel guesses cannot all slip past the check."""
+    per_user: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=5)
+
+    def keys(self, name: str, address: str) -> tuple[str, str]:
+        """(the name and address's key, the address's key): digests, one fixed size whatever is sent."""
+        def key(*parts: str) -> str:
+            return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        return key("user", name.strip().lower(), address), key("address", address)
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+# How many sign-ins one server process checks at a time (each hash is ~0.2 s of a core); the others
+# wait for their turn, holding nothing, up to LOGIN_QUEUE_SECONDS, then are told to try again.
+LOGIN_CONCURRENCY = _env_int("WUYE_LOGIN_CONCURRENCY", 2)
+LOGIN_QUEUE_SECONDS = _env_int("WUYE_LOGIN_QUEUE_SECONDS", 10)
+_checking = threading.BoundedSemaphore(LOGIN_CONCURRENCY)
+
+
+class TooManyLogins(WuyeError):
+    """Refused before the password was checked: too many attempts within the window."""
+    exit_code = 3
+    http_status = 429
+
+    def __init__(self, retry_after: int, busy: bool = False):
+        super().__init__(f"同时登录的人太多，请 {retry_after} 秒后再试 (too many sign-ins at once; try again in "
+                         f"{retry_after} s)" if busy else
+                         f"登录失败次数过多，请 {(retry_after + 59) // 60} 分钟后再试 "
+                         f"(too many failed logins; try again in {retry_after} s)")
+        self.retry_after = retry_after
+
+
+@transactions
+def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None = None,
+           limits: LoginLimits = LoginLimits()) -> Actor | None:
+    """The actor when the password is right (and a `login` event is appended), else None;
+    TooManyLogins, with the password unchecked, past the limit.
+
+    Short transactions and none around the hash: a read (is the limit reached? the stored hash), the
+    attempt counted (on SQLite a writer holds the whole database, and a hash inside it made every
+    other write queue behind each guess), the password checked with nothing open, and only a right
+    one writes again: the count cleared and the login event. At most LOGIN_CONCURRENCY sign-ins of
+    this process are checked at a time: a hundred at once would each hold the database a little
+    longer while the others' hashes take the CPU."""
+    if not _checking.acquire(timeout=LOGIN_QUEUE_SECONDS):
+        raise TooManyLogins(LOGIN_QUEUE_SECONDS, busy=True)
+    try:
+        return _log_in(db, clock=clock, name=name, password=password, via=via, address=address, limits=limits)
+    finally:
+        _checking.release()
+
+
+def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
+            limits: LoginLimits) -> Actor | None:
+    now, address = clock.now(), address or ""
+    user_key, address_key = limits.keys(name, address)
+    keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
+    with db.uow(readonly=True) as uow:         # most of an attack is refused here, by a plain read
+        until = uow.logins.blocked(keys, now, limits.window)
+        record = password_record(uow, name=name)
+    if until is None:
+        with db.uow() as uow:
+            until = uow.logins.count(keys, now, limits.window)
+            uow.commit()
+    if until is not None:
+        raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
+    actor = check_password(record, password)
     if actor is not None:
-        uow.events.append(type="login", actor=actor.name, at=clock.now(),
-                          data={"via": via, "address": address or ""})
+        with db.uow() as uow:
+            uow.logins.forgive(user_key, [address_key])
+            uow.events.append(type="login", actor=actor.name, at=now, data={"via": via, "address": address})
+            uow.commit()
     return actor
 
 

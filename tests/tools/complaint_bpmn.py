@@ -59,7 +59,7 @@ class F:
     options: list | None = None
     minlength: int | None = None
     maxlength: int | None = None
-    min: int | None = None
+    min: int | str | None = None     # "now" on a date: an appointment, not in the past
     long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
 
     def xml(self) -> str:
@@ -274,7 +274,7 @@ def build() -> None:
              "M2 四(四)1：投诉处理人应在2小时内与业户联系，约定回复时间。M0 4.3：责任部门回复整改完成期限。"
              "约定时间只填日期时按当日0点计，请填写具体时间。",
              form=[F("contact_note", "联系业主情况", required=True, maxlength=2000),
-                   F("agreed_reply_at", "与业主约定的回复时间", "date")])
+                   F("agreed_reply_at", "与业主约定的回复时间", "date", min="now")])
         node(handle, "user", f"处理投诉（{label}）", dept, 10, 0,
              "M1 第九、十条：接单后12小时内完成处理，有约定时间的以约定时间为准（楼道灯当日关单，M4）。"
              "完成当天将结果反馈调度中心（M1 第十三条）：实际完成时间如实填写。",

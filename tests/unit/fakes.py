@@ -29,6 +29,7 @@ class FakeDatabase:
         self.commits = 0
         self.conflict_on_commit = False                       # someone else commits the same rows first
         self.units: list[FakeUnitOfWork] = []
+        self.login_attempts: dict[str, tuple[datetime, int]] = {}     # key -> (window start, attempts)
         self._ids = count(1)
 
     def uow(self, readonly: bool = False) -> FakeUnitOfWork:
@@ -74,6 +75,7 @@ class FakeUnitOfWork:
         self.definitions = FakeDefinitions(self.db)
         self.instances = FakeInstances(self.db)
         self.tasks = FakeTasks(self.db)
+        self.logins = FakeLogins(self.db)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -87,6 +89,7 @@ class FakeUnitOfWork:
         self.db.users.update(self.users.added)
         self.db.tokens.update(self.users.tokens)
         self.db.events += self.events.appended
+        self.db.login_attempts = self.logins.rows
         self.users.added, self.users.tokens, self.events.appended = {}, {}, []
         self.db.commits += 1
         self.committed = True
@@ -125,6 +128,33 @@ class FakeUsers:
         if user is None or not user.active:
             return None
         return user.name, frozenset(user.group_ids)
+
+
+class FakeLogins:
+    """As LoginAttemptRepository, over a copy of the committed counts (kept only on commit)."""
+
+    def __init__(self, db: FakeDatabase):
+        self.rows = dict(db.login_attempts)
+
+    def count(self, limits, now: datetime, window) -> datetime | None:
+        current = {key: (s, n) if (s, n) != (None, 0) and s > now - window else (now, 0)
+                   for key, _ in limits for s, n in [self.rows.get(key, (None, 0))]}
+        blocked = [current[key][0] + window for key, most in limits if current[key][1] >= most]
+        if blocked:
+            return max(blocked)
+        self.rows.update({key: (s, n + 1) for key, (s, n) in current.items()})
+        return None
+
+    def blocked(self, limits, now: datetime, window) -> datetime | None:
+        ends = [s + window for key, most in limits for s, n in [self.rows.get(key, (None, 0))]
+                if s is not None and s > now - window and n >= most]
+        return max(ends) if ends else None
+
+    def forgive(self, cleared: str, lowered) -> None:
+        self.rows.pop(cleared, None)
+        for key in lowered:
+            if key in self.rows and self.rows[key][1] > 0:
+                self.rows[key] = (self.rows[key][0], self.rows[key][1] - 1)
 
 
 class FakeEvents:

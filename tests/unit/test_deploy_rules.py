@@ -71,6 +71,9 @@ MISTAKES = [
     ("cron cycle", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
                    '<bpmn:timeCycle>0 0/5 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
      timers.timer_is_not_cron, "cron"),
+    ("zero cycle period", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
+                          '<bpmn:timeCycle>R/PT0S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+     timers.timer_is_within_bounds, "太短"),
     ("empty timer", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:timerEventDefinition>'
                     '<bpmn:timeDate> </bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
      timers.timer_is_not_empty, "定时表达式 (timer)为空"),

@@ -394,3 +394,56 @@ def test_safe_functions_are_the_documented_set():
                                    "enumerate", "zip"}
     with pytest.raises(ResourceLimit):
         SAFE_FUNCTIONS["range"](100_001)
+
+
+# --- budgets (issue 14, finding 2): within every size limit, one item at a time -----------------
+
+CPU_BOMB = "sum([sum(range(99999)) for i in range(9999)]) > 0"
+MEMORY_BOMB = "len([[0]*99999 for i in range(9999)]) > 0"
+
+
+def dmn_workflow(cell: str, engine: PythonScriptEngine) -> BpmnWorkflow:
+    """tests/bpmn/sandbox/decide.bpmn with ``cell`` as the first rule's amount cell of tier.dmn."""
+    dmn = (MODELS / "tier.dmn").read_text(encoding="utf-8").replace("? &gt;= 1000", escape(cell), 1)
+    parser = CamundaParser()
+    parser.add_bpmn_xml(etree.fromstring((MODELS / "decide.bpmn").read_bytes(), HARD), filename="decide.bpmn")
+    parser.add_dmn_xml(etree.fromstring(dmn.encode(), HARD), filename="tier.dmn")
+    wf = BpmnWorkflow(parser.get_spec("decide"), parser.get_subprocess_specs("decide"), script_engine=engine)
+    wf.get_tasks(state=TaskState.READY)[0].data.update({"amount": 5, "due": "2026-11-20"})
+    return wf
+
+
+@pytest.mark.parametrize("place", ["gateway", "timer", "decision table"])
+@pytest.mark.parametrize("bomb", [CPU_BOMB, MEMORY_BOMB], ids=["cpu", "memory"])
+def test_an_expression_past_its_budget_stops_within_seconds_with_the_budget_named(place, bomb):
+    check_expression(bomb, set())                           # it deploys: nothing visible in the source
+    engine = sandbox_script_engine(FUNCTIONS)
+    wf = dmn_workflow(bomb, engine) if place == "decision table" else make_workflow(place, bomb, engine, {})
+    started = time.monotonic()
+    with pytest.raises(WorkflowException) as err:
+        wf.do_engine_steps()
+    assert time.monotonic() - started < 3
+    cause = err.value.__context__ or err.value.__cause__
+    assert isinstance(cause, ScriptTimeout)
+    assert "表达式超出时间预算" in str(cause) and "WUYE_SANDBOX_SECONDS" in str(cause)
+
+
+def test_an_expression_that_grows_memory_past_its_budget_is_stopped_by_the_memory_budget(monkeypatch):
+    import engine.spiff.limits as limits
+    monkeypatch.setattr(limits, "EVAL_SECONDS", 30.0)       # the time budget out of the way
+    monkeypatch.setattr(limits, "EVAL_MEMORY_MB", 64)
+    started = time.monotonic()
+    with pytest.raises(limits.MemoryLimit) as err:
+        SandboxEnvironment({}).evaluate(MEMORY_BOMB, {})
+    assert time.monotonic() - started < 15
+    assert "表达式超出内存预算 64 MB" in err.value.message
+
+
+def test_a_step_budget_caps_every_expression_in_it():
+    from engine.spiff.limits import StepTimeout, step_budget
+    env = SandboxEnvironment({})
+    started = time.monotonic()
+    with step_budget(0.3), pytest.raises(StepTimeout) as err:
+        env.evaluate(CPU_BOMB, {})
+    assert time.monotonic() - started < 1.0
+    assert "步骤超出时间预算 0.3 秒" in err.value.message

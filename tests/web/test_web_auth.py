@@ -1,5 +1,4 @@
 """Signing in and out, the rate limit, CSRF, security headers, and pages that need a session."""
-from datetime import UTC
 
 import pytest
 
@@ -167,19 +166,21 @@ def test_signing_in_starts_a_fresh_session_so_a_planted_csrf_token_is_worthless(
         assert after.get("csrf_token") != "token-an-attacker-knows"
 
 
-def test_the_rate_limiter_forgets_names_whose_failures_have_aged_out():
-    from datetime import datetime, timedelta
+def test_the_rate_limit_forgets_the_names_and_addresses_whose_window_has_passed(client, web_db, clock):
+    from datetime import timedelta
 
-    from webforms.security import LoginLimiter
-    limiter, t0 = LoginLimiter(5, timedelta(minutes=5)), datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-    for i in range(3 * LoginLimiter.SWEEP_EVERY):              # a spray of wrong logins under new names
-        limiter.failed(f"guess{i}", "203.0.113.9", t0 + timedelta(seconds=i // 10))
-    assert limiter.tracked() == 3 * LoginLimiter.SWEEP_EVERY   # all within the window: all still count
-    later = t0 + timedelta(hours=1)
-    for _ in range(LoginLimiter.SWEEP_EVERY):
-        limiter.failed("butler", "203.0.113.9", later)
-    assert limiter.tracked() == 1
-    assert limiter.retry_after("butler", "203.0.113.9", later) is not None
+    def attempt(name, address):
+        token = csrf_token(client)
+        return client.post("/login", data={"username": name, "password": "wrong-pw", "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": address})
+    for i in range(4):                                        # guesses under new names from new addresses
+        assert attempt(f"guess{i}", f"203.0.113.{i}").status_code == 200
+    with web_db.uow(readonly=True) as uow:
+        assert uow.logins.tracked() == 8                      # each name and address, each address
+    clock.advance(timedelta(hours=1))
+    assert attempt("butler", "198.51.100.7").status_code == 200
+    with web_db.uow(readonly=True) as uow:
+        assert uow.logins.tracked() == 2                      # only the last attempt's two keys are left
 
 
 def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client, monkeypatch):

@@ -83,3 +83,34 @@ def _close_fields(page: str) -> dict:
     """Whatever the close form asks for: a yes for yes/no fields, a short text for the rest."""
     fields = dict(re.findall(r'data-testid="field-([a-z_]+)" data-type="([a-z]+)"', page))
     return {f: ("true" if t == "boolean" else "满意") for f, t in fields.items() if t in ("boolean", "string")}
+
+
+def test_an_appointment_in_the_past_is_refused_beside_its_field_and_the_task_stays_open(client, auth, clock):
+    """Issue 14, finding 4: 2026-07-01 typed as the agreed reply time made a C6 cycle 140 days behind,
+    which wedged the instance. The form says so instead."""
+    auth.login_as("dispatcher")
+    resp = client.post("/start/complaint", data={
+        "csrf_token": csrf_token(client, "/start"), "complainant": "张三", "room": "3-2-1102",
+        "phone": "13800000000", "channel": "phone", "content": "楼上装修噪音", "received_at": "2026-11-20T09:00",
+        "households": "1"})
+    _submit(client, resp.headers["Location"].split("/")[2], receiver="调度员小王")
+    auth.logout()
+    auth.login_as("butler")
+    task_id, _ = _open_task(client, "classify")
+    _submit(client, task_id, complaint_type="valid", severity="general", category="noise",
+            responsible_dept="engineering")
+    auth.logout()
+    auth.login_as("engineering")
+    task_id, _ = _open_task(client, "accept_engineering")
+    typed = {"contact_note": "已电话联系业主", "agreed_reply_at": "2026-07-01T10:00"}
+    refused = client.post(f"/tasks/{task_id}", data={"csrf_token": csrf_token(client, "/inbox"), **typed})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    error = found(re.search(r'data-testid="error-agreed_reply_at">([^<]+)<', page), "the message under the field")
+    assert error.group(1) == "约定时间不能早于现在（2026-11-20 09:00），请填写之后的时间"
+    assert "已电话联系业主" in page                                   # what was typed is kept
+    api = client.post(f"/api/tasks/{task_id}/complete", json={"data": {"contact_note": "已联系",
+                                                                         "agreed_reply_at": "2026-11-20"}},
+                      headers={"X-CSRFToken": csrf_token(client, "/inbox")})
+    assert api.status_code == 422 and api.get_json()["fields"]["agreed_reply_at"]["key"] == "form.past"
+    assert _submit(client, task_id, contact_note="已电话联系业主", agreed_reply_at="2026-11-20T09:00")   # this minute
