@@ -15,9 +15,11 @@ from typing import Any
 from lxml import etree
 
 from engine.deploy.checks import bpmn_findings
+from engine.deploy.decision_order import runnable_decisions
 from engine.deploy.decision_tables import decision_table_problems
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, ProcessMetaJson, process_meta
 from engine.deploy.problems import Problems
+from engine.deploy.runnable import make_runnable
 from engine.deploy.sources import SourceFile, decision_ids
 from engine.deploy.structure import executable_processes
 from engine.spiff.parser import SpecParser
@@ -33,6 +35,7 @@ class ParsedProcess:
     spec: dict[str, Any]        # SpiffWorkflow's serialized spec: its JSON, stored as it is
     meta: ProcessMetaJson
     decisions: dict[str, str] = field(default_factory=dict)   # decision id -> content hash used
+    warnings: list[str] = field(default_factory=list)         # what deployed but deserves a look
 
     @property
     def content_hash(self) -> str:
@@ -44,28 +47,40 @@ class ParsedProcess:
 
 
 def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *, known_groups: Collection[str],
-                    function_names: Collection[str]) -> list[ParsedProcess]:
-    """Validate and parse every executable process of ``bpmn_files`` (DMN tables from ``dmn_files``).
+                    function_names: Collection[str], callees: Collection[SourceFile] = (),
+                    unchecked_dmn: Collection[SourceFile] = ()) -> list[ParsedProcess]:
+    """Validate and parse every executable process of ``bpmn_files`` (DMN tables from ``dmn_files``;
+    ``callees``: deployed files whose processes call activities of these call, not deployed again;
+    ``unchecked_dmn``: those of ``dmn_files`` stored before, checked then: only used here).
     Raises BadInput with every problem; SpiffWorkflow sees only files that passed every rule."""
     problems = Problems()
     runnable: dict[str, etree._Element] = {}
-    for src in bpmn_files:
-        tree = copy.deepcopy(src.root)      # the rules make its expressions runnable; the source stays as sent
-        problems.extend(src.name, bpmn_findings(tree, known_groups=known_groups, function_names=function_names))
+    for src in [*bpmn_files, *callees]:
+        tree = copy.deepcopy(src.root)      # the rules make it runnable; the source stays as sent
+        make_runnable(tree)
+        findings = bpmn_findings(tree, known_groups=known_groups, function_names=function_names)
+        if src in callees:
+            list(findings)                  # deployed before: only its rewrites matter here
+        else:
+            problems.extend(src.name, findings)
         runnable[src.name] = tree
     for src in dmn_files:
-        problems.extend(src.name, decision_table_problems(src.root, function_names))
+        if src not in unchecked_dmn:
+            problems.extend(src.name, decision_table_problems(src.root, function_names))
     problems.raise_if_any()
 
     parser = SpecParser()
     dmn_hashes: dict[str | None, str] = {}
     for src in dmn_files:
-        parser.add_decisions(src.name, src.root)
+        for decision in runnable_decisions(src.root):
+            parser.add_decisions(src.name, decision)
         dmn_hashes.update((d, src.content_hash) for d in decision_ids(src))
+    # every diagram first: a call activity's callee may come in any file, in any order
+    taken = {src.name for src in [*bpmn_files, *callees] if parser.add_diagram(src.name, runnable[src.name])}
     out = []
     for src in bpmn_files:
         tree = runnable[src.name]
-        if not parser.add_diagram(src.name, tree):
+        if src.name not in taken:
             continue
         for proc in executable_processes(tree):
             spec = parser.process_spec(src.name, tree, proc)
@@ -74,7 +89,8 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             pid = proc.get("id") or ""
             used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
             out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, process_meta(tree, proc),
-                                     {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)}))
+                                     {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},
+                                     [w for w in problems.warnings if w.startswith(f"{src.name}:")]))
     for p in parser.problems:
         problems.add(p.file, p.node, p.message)
     problems.raise_if_any()

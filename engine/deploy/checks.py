@@ -24,6 +24,7 @@ _FORM: tuple[Rule, ...] = (forms.form_is_declared_here, forms.form_fields_are_va
 _TIMER: tuple[Rule, ...] = (timers.timer_is_not_cron, timers.timer_is_not_empty, timers.timer_runs_in_the_sandbox)
 _CONDITION: tuple[Rule, ...] = (expressions.condition_is_not_empty, expressions.condition_runs_in_the_sandbox)
 _UNSUPPORTED: tuple[Rule, ...] = (structure.element_is_supported,)
+_EXTERNAL: tuple[Rule, ...] = (structure.service_is_external,)
 
 # The file's <definitions>: rules about the file as a whole.
 FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process,)
@@ -32,7 +33,6 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "process": (people.starter_groups_are_known, forms.data_labels_are_complete),
     "lane": (people.lane_is_a_known_group,),
     "userTask": _PERSON + _FORM,
-    "task": _PERSON,
     "manualTask": _PERSON,
     "startEvent": _FORM,
     "timeDuration": _TIMER,
@@ -40,9 +40,12 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "timeCycle": _TIMER,
     "conditionExpression": _CONDITION,
     "completionCondition": _CONDITION,
+    "condition": _CONDITION,                     # a conditional event's
+    "loopCardinality": (expressions.loop_cardinality_runs_in_the_sandbox,),
     "scriptTask": (expressions.script_is_python, expressions.script_is_not_empty, expressions.script_is_safe),
     "businessRuleTask": (structure.decision_is_not_java, structure.decision_has_a_table),
     **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),
+    **dict.fromkeys(structure.EXTERNAL, _EXTERNAL),
 }
 # Every BPMN element of a runnable process, after its own rules.
 EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)

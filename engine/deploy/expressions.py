@@ -17,10 +17,12 @@ from engine.spiff.juel import translate_expression
 from engine.spiff.limits import SandboxError
 from engine.spiff.scripts import check_script
 
-__all__ = ["CONDITION", "condition_is_not_empty", "condition_runs_in_the_sandbox", "not_empty", "runs_in_the_sandbox",
-           "script_is_not_empty", "script_is_python", "script_is_safe", "text_of"]
+__all__ = ["CONDITION", "LOOP_CARDINALITY", "condition_is_not_empty", "condition_runs_in_the_sandbox",
+           "loop_cardinality_runs_in_the_sandbox", "not_empty", "runs_in_the_sandbox", "script_is_not_empty",
+           "script_is_python", "script_is_safe", "text_of"]
 
 CONDITION = "条件表达式 (condition)"
+LOOP_CARDINALITY = "循环次数 (loop cardinality)"
 _PYTHON = ("python", "py")
 
 
@@ -63,6 +65,11 @@ def condition_is_not_empty(ctx: Context, node: etree._Element) -> Iterator[Findi
 def condition_runs_in_the_sandbox(ctx: Context, node: etree._Element) -> Iterator[Finding]:
     """conditionExpression / completionCondition"""
     yield from runs_in_the_sandbox(ctx, node, CONDITION)
+
+
+def loop_cardinality_runs_in_the_sandbox(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """loopCardinality: Camunda writes ``${5}`` or ``${nrOfLoops}``; SpiffWorkflow evaluates the text."""
+    yield from runs_in_the_sandbox(ctx, node, LOOP_CARDINALITY)
 
 
 def _script_format(node: etree._Element) -> str:

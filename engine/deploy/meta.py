@@ -154,8 +154,11 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
         elements[ident] = el
         if local == "startEvent" and node.getparent() is proc and form:
             start_form = form
-        for md in node.iterfind("bpmn:messageEventDefinition", NS):
-            name = messages.get(md.get("messageRef")) or md.get("messageRef")
+        refs = [md.get("messageRef") for md in node.iterfind("bpmn:messageEventDefinition", NS)]
+        if local == "receiveTask":
+            refs.append(node.get("messageRef"))      # a receive task names its message itself
+        for ref in refs:
+            name = messages.get(ref) or ref
             if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
                 caught.append(name)
     starters = sorted(split_names(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))
