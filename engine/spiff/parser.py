@@ -18,12 +18,13 @@ from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskP
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, ReceiveTask, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ManualTask, ReceiveTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.spiff.specs import PassThroughTask
 from engine.spiff.state import spec_to_dict
 
 __all__ = ["ParseProblem", "SpecParser"]
@@ -59,8 +60,7 @@ class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser)
 # tag -> (parser, spec): what wuye runs differently from SpiffWorkflow's defaults
 _OVERRIDES = {
     full_tag("receiveTask"): (_CamundaReceiveTaskParser, ReceiveTask),
-    # a plain task passes straight through, as in Camunda: it is not work for a person
-    full_tag("task"): (CamundaTaskParser, ServiceTask),
+    full_tag("task"): (CamundaTaskParser, PassThroughTask),       # not work for a person, as in Camunda
     # a service or send task is an external task: it waits until a worker completes it
     full_tag("serviceTask"): (CamundaTaskParser, ManualTask),
     full_tag("sendTask"): (CamundaTaskParser, ManualTask),
@@ -143,7 +143,8 @@ def _said(e: Exception) -> str:
     text = str(e.args[0]) if isinstance(e, ValidationException) and e.args else str(e)
     wrapped = _WRAPPED.match(text.strip())        # SpiffWorkflow's own "%r" of what it caught
     if wrapped and wrapped["type"] == "KeyError":
-        return f"缺少属性 {_NAMESPACED.sub('', wrapped['arg'].strip(chr(39) + chr(34)))} (a required attribute is missing)"
+        name = _NAMESPACED.sub("", wrapped["arg"].strip(chr(39) + chr(34)))
+        return f"缺少属性 {name} (a required attribute is missing)"
     if wrapped:
         return "SpiffWorkflow 无法读取此元素 (an element here cannot be read: check it in the modeler)"
     text = _NAMESPACED.sub("", _ELEMENT.sub("an element", text)).strip()

@@ -15,9 +15,12 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
+
+from engine.spiff.specs import PassThroughTask
 
 # SpiffWorkflow is untyped: its specs and workflows are Any here, JSON-shaped dicts are dict[str, Any].
 Spec = Any
@@ -43,7 +46,7 @@ class _StateConverter(BpmnWorkflowConverter):  # the untyped library's class, su
         return workflow
 
 
-_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter}
+_CONFIG = {**CAMUNDA_CONFIG, PassThroughTask: BpmnTaskSpecConverter, BpmnWorkflow: _StateConverter}
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 
