@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     data(sp)
     sp = cmd("message", "deliver a BPMN message to a waiting instance")
     sp.add_argument("name")
-    sp.add_argument("--instance", type=_row_id, required=True)
+    sp.add_argument("--instance", type=_row_id, help="the instance; without it, the message goes to the one "
+                    "instance its correlation key (from --data) names")
     as_user(sp)
     data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
@@ -151,6 +152,7 @@ COMMANDS: dict[str, Command] = {
     "complete": Command(tasks.complete_task, lambda a: {"task_id": a.task_id, "data": _json_arg(a.data)}),
     "message": Command(messages.deliver_message, lambda a: {"instance_id": a.instance, "name": a.name,
                                                             "data": _json_arg(a.data)}),
+    "message correlate": Command(messages.correlate_message, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "timers": Command(timers.fire_due_timers, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
@@ -169,7 +171,8 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
         else:
             worker(db, clock=clock)
         return None
-    command = COMMANDS[" ".join(filter(None, (args.command, getattr(args, "sub", None))))]
+    sub = "correlate" if args.command == "message" and args.instance is None else getattr(args, "sub", None)
+    command = COMMANDS[" ".join(filter(None, (args.command, sub)))]
     actor = (getattr(args, "as_user", None) or SYSTEM) if command.actor == "user" else None
     return handle(db, command.use_case, actor=actor, clock=clock, **command.args(args))
 

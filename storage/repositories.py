@@ -130,6 +130,13 @@ class InstanceRepository:
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 
+    def running_of(self, process_ids: Iterable[str], limit: int = 10_000) -> list[Instance]:
+        """Running instances of these processes, with their data projection (message correlation)."""
+        q = (select(Instance).options(undefer(Instance.data)).where(Instance.process_id.in_(list(process_ids)),
+                                                                    Instance.status == "running"))
+        return list(self.s.scalars(q.order_by(Instance.id).limit(limit)))
+
+
 class InboxKey(NamedTuple):
     """A task's place in the inbox order: the keyset cursor of a page (the page's last row)."""
     due_at: datetime | None

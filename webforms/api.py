@@ -13,7 +13,7 @@ from flask_login import current_user
 from engine.errors import WuyeError
 from engine.usecases.browse import startable_processes
 from engine.usecases.instances import history, show_instance
-from engine.usecases.messages import deliver_message
+from engine.usecases.messages import correlate_message, deliver_message
 from engine.usecases.sessions import actor_for_token, issue_api_token
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
@@ -106,6 +106,12 @@ def instance_history(instance_id: int) -> ResponseReturnValue:
 @bp.route("/instances/<int:instance_id>/messages/<name>", methods=["POST"])
 def message(instance_id: int, name: str) -> ResponseReturnValue:
     return jsonify(act(deliver_message, instance_id=instance_id, name=name, data=_body().get("data")))
+
+
+@bp.route("/messages/<name>", methods=["POST"])
+def correlated_message(name: str) -> ResponseReturnValue:
+    """A message for whichever running instance its correlation key (in ``data``) names."""
+    return jsonify(act(correlate_message, name=name, data=_body().get("data")))
 
 
 @bp.route("/tasks")

@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from engine.deploy.checks import bpmn_findings
+from engine.deploy.correlation import drop_correlations, message_correlations
 from engine.deploy.decision_order import runnable_decisions
 from engine.deploy.decision_tables import decision_table_problems
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, ProcessMetaJson, process_meta
@@ -58,11 +59,10 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
     for src in [*bpmn_files, *callees]:
         tree = copy.deepcopy(src.root)      # the rules make it runnable; the source stays as sent
         make_runnable(tree)
-        findings = bpmn_findings(tree, known_groups=known_groups, function_names=function_names)
-        if src in callees:
-            list(findings)                  # deployed before: only its rewrites matter here
-        else:
+        findings = list(bpmn_findings(tree, known_groups=known_groups, function_names=function_names))
+        if src not in callees:              # a callee deployed before: only its rewrites matter here
             problems.extend(src.name, findings)
+        drop_correlations(tree)             # correlated by wuye, by key (engine/deploy/correlation.py)
         runnable[src.name] = tree
     for src in dmn_files:
         if src not in unchecked_dmn:
@@ -88,7 +88,9 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
                 continue
             pid = proc.get("id") or ""
             used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
-            out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, process_meta(tree, proc),
+            meta = process_meta(tree, proc)
+            meta["correlations"] = message_correlations(src.root)
+            out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, meta,
                                      {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},
                                      [w for w in problems.warnings if w.startswith(f"{src.name}:")]))
     for p in parser.problems:

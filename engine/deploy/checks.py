@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from engine.deploy import expressions, forms, people, structure, timers
+from engine.deploy import correlation, expressions, forms, people, structure, timers
 from engine.deploy.meta import BPMN_NS, lane_of
 from engine.deploy.problems import Context, Finding, Rule
 
@@ -27,7 +27,7 @@ _UNSUPPORTED: tuple[Rule, ...] = (structure.element_is_supported,)
 _EXTERNAL: tuple[Rule, ...] = (structure.service_is_external,)
 
 # The file's <definitions>: rules about the file as a whole.
-FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process,)
+FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process, correlation.correlations_run_in_the_sandbox)
 # BPMN element (local name) -> its rules, in the order their findings are listed.
 ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "process": (people.starter_groups_are_known, forms.data_labels_are_complete),

@@ -58,6 +58,7 @@ class ProcessMetaJson(TypedDict):
     elements: dict[str, ElementJson]            # element id -> element
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
+    correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
 
 
 def split_names(value: str | None) -> set[str]:
