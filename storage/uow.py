@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.external_tasks import ExternalTaskRepository
 from storage.repositories import (
     DefinitionRepository,
     EventRepository,
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.letters = LetterRepository(s)
         self.users = UserRepository(s)
         self.step_rows = StepRowRepository(s)
+        self.external_tasks = ExternalTaskRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

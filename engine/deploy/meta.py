@@ -44,6 +44,7 @@ class ElementJson(TypedDict):
     properties: dict[str | None, str | None]    # camunda:property name -> value
     documentation: str
     form: NotRequired[list[FieldJson]]          # camunda:formData, when it has fields
+    topic: NotRequired[str]                     # external (service and send) tasks only
     attached_to: NotRequired[str | None]        # boundary events only
     interrupting: NotRequired[bool]             # boundary events only
 
@@ -59,6 +60,15 @@ class ProcessMetaJson(TypedDict):
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
+
+
+# the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)
+EXTERNAL_TASKS = ("serviceTask", "sendTask")
+
+
+def external_topic(node: etree._Element) -> str:
+    """The topic a worker fetches this service/send task under: its camunda:topic, else its id."""
+    return (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip() or (node.get("id") or "")
 
 
 def split_names(value: str | None) -> set[str]:
@@ -149,6 +159,8 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
                            "documentation": (doc.text or "").strip() if doc is not None else ""}
         if form:
             el["form"] = form
+        if local in EXTERNAL_TASKS:
+            el["topic"] = external_topic(node)
         if local == "boundaryEvent":
             el["attached_to"] = node.get("attachedToRef")
             el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"

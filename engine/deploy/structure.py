@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS
+from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS, external_topic
 from engine.deploy.problems import Context, Finding
 
 __all__ = ["EXTERNAL", "UNSUPPORTED", "decision_has_a_table", "decision_is_not_java", "element_is_supported",
-           "executable_processes", "external_topic", "has_an_executable_process", "listeners_are_runnable",
+           "executable_processes", "has_an_executable_process", "listeners_are_runnable",
            "runnable_processes", "service_is_external"]
 
 UNSUPPORTED = {"complexGateway": "复杂网关 (complex gateway)"}
@@ -24,11 +24,6 @@ EXTERNAL = {"serviceTask": "服务任务 (service task)", "sendTask": "发送任
 _JAVA_ATTRS = ("class", "delegateExpression", "expression", "type")
 _IMPLEMENTATIONS = {"class": "Java 类 (camunda:class)", "delegateExpression": "委托表达式 (camunda:delegateExpression)",
                     "expression": "表达式 (camunda:expression)"}
-
-
-def external_topic(node: etree._Element) -> str:
-    """The topic a worker fetches this service/send task under: its camunda:topic, else its id."""
-    return (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip() or (node.get("id") or "")
 
 
 def _is_executable(process: etree._Element) -> bool:

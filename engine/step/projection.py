@@ -73,6 +73,8 @@ def open_ready(ctx: StepContext) -> None:
     new, groups, kept = [], [], []
     for view in ctx.run.ready_user_tasks():
         el = ctx.elements.get(view.name, {})
+        if "topic" in el:                   # an external task: engine/step/external.py
+            continue
         # the earliest timer guarding the task itself or a subprocess it runs in
         due = min((due_by_task[i] for i in (view.id, *view.within) if i in due_by_task), default=None)
         values = form_values(view.data, el.get("form", []))
