@@ -16,7 +16,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.clock import Clock, FixedClock, SystemClock, parse_instant
 from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
-from engine.usecases import audit, deploy, init, instances, messages, reports, start_instance, tasks, timers, users
+from engine.usecases import (
+    audit,
+    deploy,
+    external_tasks,
+    init,
+    instances,
+    messages,
+    reports,
+    start_instance,
+    tasks,
+    timers,
+    users,
+)
 from engine.usecases.runner import Database, connect, handle
 
 
@@ -51,6 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--groups", required=True, metavar="G1,G2")
     ua.add_argument("--display-name", default="")
+    ut = usub.add_parser("topics", parents=[common], help="the topics a user of the worker group may fetch")
+    ut.add_argument("name")
+    ut.add_argument("--topics", required=True, metavar="T1,T2")
+    as_user(ut, required=False)
+    sp = cmd("incident", "external tasks out of retries (admins)")
+    isub = sp.add_subparsers(dest="sub", required=True)
+    il = isub.add_parser("list", parents=[common], help="open incidents, oldest first")
+    as_user(il, required=False)
+    ir = isub.add_parser("retry", parents=[common], help="give the external task retries again")
+    ir.add_argument("task_id")
+    ir.add_argument("--retries", type=int, default=1)
+    as_user(ir, required=False)
+    iv = isub.add_parser("resolve", parents=[common], help="complete the external task by hand, with --data")
+    iv.add_argument("task_id")
+    data(iv)
+    as_user(iv, required=False)
     sp = cmd("deploy", "validate and deploy BPMN/DMN files")
     sp.add_argument("files", nargs="+", metavar="FILE")
     as_user(sp, required=False)
@@ -134,6 +162,11 @@ class Command:
     actor: str = "user"
 
 
+def _typed(data: Any) -> Any:
+    """Plain JSON values as Camunda's typed variables (what the resolve use case takes)."""
+    return {k: {"value": v} for k, v in data.items()} if isinstance(data, dict) else data
+
+
 def _groups(text: str) -> list[str]:
     return [g.strip() for g in text.split(",") if g.strip()]
 
@@ -142,6 +175,11 @@ COMMANDS: dict[str, Command] = {
     "init": Command(init.initialize, lambda a: {"demo": a.demo}, actor="none"),
     "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
                                                     "password": _stdin_password(), "display_name": a.display_name}),
+    "user topics": Command(external_tasks.grant_topics, lambda a: {"name": a.name, "topics": _groups(a.topics)}),
+    "incident list": Command(external_tasks.list_incidents),
+    "incident retry": Command(external_tasks.set_retries, lambda a: {"task_id": a.task_id, "retries": a.retries}),
+    "incident resolve": Command(external_tasks.resolve_incident,
+                                lambda a: {"task_id": a.task_id, "variables": _typed(_json_arg(a.data))}),
     "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
     "start": Command(start_instance.start_instance, lambda a: {"process_id": a.process_id, "data": _json_arg(a.data)}),
     "tasks": Command(tasks.list_tasks, lambda a: {"instance_id": a.instance, "every_group": a.all,

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from engine.errors import WuyeError
 from engine.usecases.browse import startable_processes
+from engine.usecases.external_tasks import list_incidents, resolve_incident, set_retries
 from engine.usecases.instances import history, show_instance
 from engine.usecases.messages import correlate_message, deliver_message
 from engine.usecases.sessions import actor_for_token, issue_api_token
@@ -144,3 +145,28 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
 def complete(task_id: str) -> ResponseReturnValue:
     return jsonify(act(complete_task, task_id=task_id, data=_body().get("data")))
+
+
+@bp.route("/incidents")
+def incidents() -> ResponseReturnValue:
+    """External tasks out of retries (admins): what failed, where, and why."""
+    return jsonify(act(list_incidents))
+
+
+@bp.route("/incidents/<task_id>/retry", methods=["POST"])
+def retry_incident(task_id: str) -> ResponseReturnValue:
+    """``{"retries": n}`` (default 1): the task goes back to its workers' queue."""
+    retries = _body().get("retries", 1)
+    act(set_retries, task_id=task_id, retries=retries)
+    return jsonify({"task": task_id, "retries": retries})
+
+
+@bp.route("/incidents/<task_id>/resolve", methods=["POST"])
+def resolve(task_id: str) -> ResponseReturnValue:
+    """``{"data": {...}}``: the work was done by hand; the task completes with this data."""
+    data = _body().get("data") or {}
+    if not isinstance(data, dict):
+        raise MalformedRequest("data 必须是 JSON 对象 (data must be a JSON object)",
+                               fields={"data": {"key": "form.data"}})
+    act(resolve_incident, task_id=task_id, variables={k: {"value": v} for k, v in data.items()})
+    return jsonify({"task": task_id, "resolved": True})

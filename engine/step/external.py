@@ -7,7 +7,9 @@ from engine.step.context import StepContext
 from engine.step.projection import jsonable
 from storage.models import ExternalTask
 
-__all__ = ["sync"]
+__all__ = ["EXTERNAL_CHANNEL", "sync"]
+
+EXTERNAL_CHANNEL = "wuye_external_tasks"        # signalled on commit when a step opens external tasks
 
 
 def sync(ctx: StepContext) -> None:
@@ -35,3 +37,5 @@ def sync(ctx: StepContext) -> None:
                                 variables=jsonable(dict(view.data)), created_at=ctx.now))
         ctx.emit("external_task_created", task_id, name=view.name, topic=topic)
     ctx.uow.external_tasks.add(new)
+    if new:
+        ctx.uow.signal_on_commit(EXTERNAL_CHANNEL)      # a worker may be long-polling for them

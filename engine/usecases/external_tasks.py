@@ -17,18 +17,19 @@ from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import SYSTEM, Actor
 from engine.step import runtime
+from engine.step.external import EXTERNAL_CHANNEL
 from engine.usecases.camunda_values import from_typed, to_typed
 from engine.usecases.runner import reads, writes
 from storage.models import ExternalTask
 from storage.uow import UnitOfWork
 
-__all__ = ["complete_external_task", "extend_lock", "fetch_and_lock", "grant_topics", "handle_failure",
+__all__ = ["EXTERNAL_CHANNEL", "complete_external_task", "extend_lock", "fetch_and_lock", "grant_topics",
+           "handle_failure",
            "list_incidents", "resolve_incident", "set_retries", "unlock_external_task"]
 
 WORKERS = "worker"
 MAX_TASKS = 100
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000
-EXTERNAL_CHANNEL = "wuye_external_tasks"        # signalled when a step opens external tasks
 
 
 def _worker_topics(uow: UnitOfWork, actor: Actor) -> set[str]:
