@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp)
     sp.add_argument("--instance", type=_row_id)
     sp.add_argument("--all", action="store_true", help="every group's tasks (supervisors)")
+    sp.add_argument("--unassigned", action="store_true", help="the tasks nobody is named for (supervisors)")
     sp.add_argument("--process")
     sp.add_argument("--overdue", action="store_true")
     sp.add_argument("--room")
@@ -183,7 +184,8 @@ COMMANDS: dict[str, Command] = {
     "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
     "start": Command(start_instance.start_instance, lambda a: {"process_id": a.process_id, "data": _json_arg(a.data)}),
     "tasks": Command(tasks.list_tasks, lambda a: {"instance_id": a.instance, "every_group": a.all,
-                                                  "process_id": a.process, "overdue": a.overdue, "room": a.room}),
+                                                  "process_id": a.process, "overdue": a.overdue, "room": a.room,
+                                                  "unassigned": a.unassigned}),
     "claim": Command(tasks.claim_task, lambda a: {"task_id": a.task_id}),
     "unclaim": Command(tasks.unclaim_task, lambda a: {"task_id": a.task_id}),
     "assign": Command(tasks.assign_task, lambda a: {"task_id": a.task_id, "assignee": a.to}),

@@ -124,7 +124,8 @@ def tasks() -> Response:
     page = read(task_page, limit=100 if limit is None else limit, after=a.get("after") or None,
                 instance_id=_int_arg("instance"), process_id=a.get("process") or None,
                 lane=a.get("lane") or None, room=a.get("room") or None,
-                overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true"))
+                overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true"),
+                unassigned=a.get("unassigned") in ("1", "true"))
     resp = jsonify(page["tasks"])
     if page["next"]:
         resp.headers["X-Next-Cursor"] = page["next"]

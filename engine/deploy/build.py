@@ -75,6 +75,7 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
         for decision in runnable_decisions(src.root):
             parser.add_decisions(src.name, decision)
         dmn_hashes.update((d, src.content_hash) for d in decision_ids(src))
+    processes = {p.get("id") or "": (t, p) for t in runnable.values() for p in t.findall(f"{{{BPMN_NS}}}process")}
     # every diagram first: a call activity's callee may come in any file, in any order
     taken = {src.name for src in [*bpmn_files, *callees] if parser.add_diagram(src.name, runnable[src.name])}
     out = []
@@ -90,6 +91,7 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
             meta = process_meta(tree, proc)
             meta["correlations"] = message_correlations(src.root)
+            _with_callees(meta, proc, processes)
             out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, meta,
                                      {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},
                                      [w for w in problems.warnings if w.startswith(f"{src.name}:")]))
@@ -97,3 +99,24 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
         problems.add(p.file, p.node, p.message)
     problems.raise_if_any()
     return out
+
+
+def _with_callees(meta: ProcessMetaJson, proc: etree._Element,
+                  processes: dict[str, tuple[etree._Element, etree._Element]]) -> None:
+    """The elements (and lanes) of every process ``proc`` calls, directly or not, in its meta: their
+    tasks run in its instances, and the inbox, forms and permissions read them from there."""
+    seen = {proc.get("id")}
+    todo = [c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity")]
+    while todo:
+        called = todo.pop()
+        if called in seen or called not in processes:
+            continue
+        seen.add(called)
+        tree, callee = processes[called]
+        inner = process_meta(tree, callee)
+        for key, element in inner["elements"].items():
+            meta["elements"].setdefault(key, element)
+        for lane, name in inner["lanes"].items():
+            meta["lanes"].setdefault(lane, name)
+        meta["messages"] = sorted(set(meta["messages"]) | set(inner["messages"]))
+        todo += [c.get("calledElement") for c in callee.iter(f"{{{BPMN_NS}}}callActivity")]

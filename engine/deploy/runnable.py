@@ -73,7 +73,8 @@ def split_where_activities_fork(tree: etree._Element) -> None:
     """An activity or event with several outgoing flows is, as the BPMN spec says, an implicit split:
     every unconditional flow is taken (parallel), and conditional ones where their condition holds
     (inclusive). SpiffWorkflow refuses the shape, so the split becomes an explicit gateway just after
-    the node: parallel when no flow has a condition, inclusive (keeping the node's default) otherwise."""
+    the node: parallel when no flow has a condition, else inclusive, keeping the node's default and
+    with ``True`` on the unconditional flows (an inclusive gateway needs a condition on each)."""
     for process in tree.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
         flows = process.findall("bpmn:sequenceFlow", NS)
         by_source: dict[str, list[etree._Element]] = {}
@@ -91,5 +92,9 @@ def split_where_activities_fork(tree: etree._Element) -> None:
                 gateway.set("default", node.attrib.pop("default"))
             for flow in out:
                 flow.set("sourceRef", gateway.get("id") or "")
+                if conditional and flow.find("bpmn:conditionExpression", NS) is None \
+                        and flow.get("id") != gateway.get("default"):
+                    always = etree.SubElement(flow, f"{{{BPMN_NS}}}conditionExpression")
+                    always.text = "True"             # an unconditional flow of an activity is always taken
             etree.SubElement(process, f"{{{BPMN_NS}}}sequenceFlow", id=f"{SPLIT_PREFIX}{ident}_in",
                              sourceRef=ident, targetRef=gateway.get("id") or "")
