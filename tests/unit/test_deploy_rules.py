@@ -8,7 +8,7 @@ import inspect
 import pytest
 from lxml import etree
 
-from engine.deploy import checks, expressions, forms, people, structure, timers
+from engine.deploy import checks, correlation, expressions, forms, people, structure, timers
 from engine.deploy.build import parse_processes
 from engine.deploy.decision_tables import decision_table_problems
 from engine.deploy.meta import lane_of, process_meta
@@ -57,6 +57,8 @@ MISTAKES = [
                                     '<camunda:formField id="sorted"/></camunda:formData></bpmn:extensionElements>'
                                     '</bpmn:startEvent>', forms.form_fields_are_not_named_like_functions, "'sorted'"),
     ("label without a name to show", "", forms.data_labels_are_complete, "label:<variable>"),
+    ("correlation of a message the file lacks", "", correlation.correlations_run_in_the_sandbox,
+     "names no message of this file"),
     ("no executable process", "", structure.has_an_executable_process, 'isExecutable="true"'),
     ("complex gateway", '<bpmn:complexGateway id="x"/>', structure.element_is_supported, "复杂网关 (complex gateway)"),
     ("service task with a Java class", '<bpmn:serviceTask id="x" camunda:class="a.B"/>', structure.service_is_external,
@@ -105,6 +107,10 @@ DIAGRAM = {
         f'<bpmn:extensionElements xmlns:bpmn="{BPMN}" xmlns:camunda="{CAMUNDA}"><camunda:properties>'
         '<camunda:property name="label:total" value=" "/></camunda:properties></bpmn:extensionElements>')),
     "no executable process": lambda t: t.find(f"{{{BPMN}}}process").set("isExecutable", "false"),
+    "correlation of a message the file lacks": lambda t: t.insert(0, etree.fromstring(
+        f'<bpmn:correlationProperty xmlns:bpmn="{BPMN}" id="cp"><bpmn:correlationPropertyRetrievalExpression '
+        'messageRef="nowhere"><bpmn:formalExpression>bill_no</bpmn:formalExpression>'
+        '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>')),
 }
 
 
@@ -208,7 +214,7 @@ def test_a_pool_that_never_runs_is_not_checked_but_a_called_one_is():
 def test_every_rule_of_the_rule_modules_is_in_the_table():
     """A rule is a function (ctx, element); one that is written but not listed would never run."""
     listed = {*checks.FILE_RULES, *checks.EVERY_ELEMENT, *(r for rs in checks.ELEMENT_RULES.values() for r in rs)}
-    written = {f for m in (people, forms, structure, timers, expressions) for name in m.__all__
+    written = {f for m in (people, forms, structure, timers, expressions, correlation) for name in m.__all__
                if callable(f := getattr(m, name)) and inspect.isfunction(f)
                and list(inspect.signature(f).parameters)[:1] == ["ctx"] and len(inspect.signature(f).parameters) == 2}
     assert written == listed
