@@ -34,17 +34,19 @@ class ExternalTaskRepository:
                            .values(state=state, completed_at=at, completed_by=by, lock_expires_at=None),
                            execution_options={"synchronize_session": "fetch"})
 
-    def fetchable(self, topics: Sequence[str], now: datetime, limit: int, *, skip_locked: bool) -> list[ExternalTask]:
+    def fetchable(self, topics: Sequence[str], now: datetime, limit: int, *, skip_locked: bool,
+                  lock: bool = True) -> list[ExternalTask]:
         """Open tasks of ``topics`` no live lock holds, not waiting out a retry timeout and not an
-        incident (retries at 0), most urgent first; row-locked for the caller's transaction."""
+        incident (retries at 0), most urgent first; row-locked for the caller's transaction (unless
+        ``lock`` is False: a look, in a read)."""
         q = (select(ExternalTask)
              .where(ExternalTask.state == "open", ExternalTask.topic.in_(list(topics)),
                     or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at <= now),
                     or_(ExternalTask.not_before.is_(None), ExternalTask.not_before <= now),
                     or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0))
              .order_by(ExternalTask.priority.desc(), ExternalTask.created_at, ExternalTask.id).limit(limit)
-             .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
-        return list(self.s.scalars(q))
+             .execution_options(populate_existing=True))
+        return list(self.s.scalars(q.with_for_update(skip_locked=skip_locked) if lock else q))
 
     def incidents(self) -> list[ExternalTask]:
         return list(self.s.scalars(select(ExternalTask).where(ExternalTask.state == "open", ExternalTask.retries == 0)

@@ -21,6 +21,7 @@ from engine.usecases.external_tasks import (
     complete_external_task,
     extend_lock,
     fetch_and_lock,
+    fetchable_count,
     handle_failure,
     list_incidents,
     set_retries,
@@ -28,7 +29,7 @@ from engine.usecases.external_tasks import (
 )
 from engine.usecases.runner import on_commits
 from engine.usecases.sessions import actor_for_token
-from webforms.calls import act, call
+from webforms.calls import act, call, read
 from webforms.errors import error_response
 from webforms.security import csrf
 
@@ -90,9 +91,13 @@ def fetch() -> ResponseReturnValue:
         raise MalformedRequest(f"asyncResponseTimeout 必须是 0 到 {MAX_POLL_MS} 的毫秒数 (milliseconds)",
                                fields={"asyncResponseTimeout": {"key": "form.long"}})
     deadline = time.monotonic() + wait / 1000
+    first = True
     while True:
-        locked = act(fetch_and_lock, worker_id=body.get("workerId"), max_tasks=body.get("maxTasks", 10),
-                     topics=body.get("topics"))
+        locked = []
+        if first or read(fetchable_count, topics=body.get("topics")):     # a look first: see fetchable_count
+            locked = act(fetch_and_lock, worker_id=body.get("workerId"), max_tasks=body.get("maxTasks", 10),
+                         topics=body.get("topics"))
+        first = False
         left = deadline - time.monotonic()
         if locked or left <= 0:
             return jsonify(locked)

@@ -23,8 +23,8 @@ from engine.usecases.runner import reads, writes
 from storage.models import ExternalTask
 from storage.uow import UnitOfWork
 
-__all__ = ["EXTERNAL_CHANNEL", "complete_external_task", "extend_lock", "fetch_and_lock", "grant_topics",
-           "handle_failure",
+__all__ = ["EXTERNAL_CHANNEL", "complete_external_task", "extend_lock", "fetch_and_lock", "fetchable_count",
+           "grant_topics", "handle_failure",
            "list_incidents", "resolve_incident", "set_retries", "unlock_external_task"]
 
 WORKERS = "worker"
@@ -119,6 +119,18 @@ def fetch_and_lock(uow: UnitOfWork, *, actor: Actor, clock: Clock, worker_id: An
                                                 "lock_expires_at": row.lock_expires_at.isoformat()})
         out.append(task_json(uow, row, names))
     return out
+
+
+@reads
+def fetchable_count(uow: UnitOfWork, *, actor: Actor, clock: Clock, topics: Any) -> int:
+    """How many tasks of these topics a fetch would find now: a long poll looks with a read, and
+    takes the write lock of a fetch only when there is something to lock (on SQLite, a poll that
+    wrote every half second would queue every other writer behind it)."""
+    names = [t.get("topicName") for t in topics if isinstance(t, dict)] if isinstance(topics, list) else []
+    granted = _worker_topics(uow, actor)
+    wanted = sorted({n for n in names if isinstance(n, str) and n in granted})
+    return len(uow.external_tasks.fetchable(wanted, clock.now(), MAX_TASKS, skip_locked=False, lock=False)) \
+        if wanted else 0
 
 
 def _held(uow: UnitOfWork, actor: Actor, clock: Clock, task_id: str, worker_id: Any) -> ExternalTask:
