@@ -46,6 +46,7 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "businessRuleTask": (structure.decision_is_not_java, structure.decision_has_a_table),
     **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),
     **dict.fromkeys(structure.EXTERNAL, _EXTERNAL),
+    "messageEventDefinition": (structure.message_throw_is_external,),
 }
 # Every BPMN element of a runnable process, after its own rules.
 EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)

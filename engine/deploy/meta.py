@@ -161,6 +161,10 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
             el["form"] = form
         if local in EXTERNAL_TASKS:
             el["topic"] = external_topic(node)
+        thrown = node.find("bpmn:messageEventDefinition", NS) if local == "intermediateThrowEvent" else None
+        if thrown is not None:          # sent by a worker of its topic: the message's name unless it says one
+            el["topic"] = ((thrown.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+                           or messages.get(thrown.get("messageRef")) or ident)
         if local == "boundaryEvent":
             el["attached_to"] = node.get("attachedToRef")
             el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"

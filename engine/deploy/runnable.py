@@ -15,7 +15,7 @@ from lxml import etree
 from engine.deploy.meta import BPMN_NS, NS
 
 __all__ = ["RECEIVE_MESSAGE_PREFIX", "SPLIT_PREFIX", "give_flows_ids", "give_receive_tasks_a_message", "make_runnable",
-           "split_where_activities_fork"]
+           "message_end_events_throw_first", "split_where_activities_fork"]
 
 RECEIVE_MESSAGE_PREFIX = "wuye_receive_"
 SPLIT_PREFIX = "wuye_split_"
@@ -29,6 +29,7 @@ def make_runnable(tree: etree._Element) -> None:
     """Every rewrite, in order (ids first: the others may name flows)."""
     give_flows_ids(tree)
     give_receive_tasks_a_message(tree)
+    message_end_events_throw_first(tree)
     split_where_activities_fork(tree)
 
 
@@ -98,3 +99,18 @@ def split_where_activities_fork(tree: etree._Element) -> None:
                     always.text = "True"             # an unconditional flow of an activity is always taken
             etree.SubElement(process, f"{{{BPMN_NS}}}sequenceFlow", id=f"{SPLIT_PREFIX}{ident}_in",
                              sourceRef=ident, targetRef=gateway.get("id") or "")
+
+
+def message_end_events_throw_first(tree: etree._Element) -> None:
+    """A message end event sends its message, as a message throw event does, through a worker (an
+    external task: engine/spiff/parser.py), and then ends: the same element id throws, and a plain
+    end event ``<id>_end`` after it ends the path."""
+    for end in list(tree.iter(f"{{{BPMN_NS}}}endEvent")):
+        ident = end.get("id")
+        parent = end.getparent()
+        if not ident or parent is None or end.find("bpmn:messageEventDefinition", NS) is None:
+            continue
+        end.tag = f"{{{BPMN_NS}}}intermediateThrowEvent"
+        etree.SubElement(parent, f"{{{BPMN_NS}}}endEvent", id=f"{ident}_end")
+        etree.SubElement(parent, f"{{{BPMN_NS}}}sequenceFlow", id=f"{ident}_to_end", sourceRef=ident,
+                         targetRef=f"{ident}_end")

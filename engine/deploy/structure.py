@@ -14,7 +14,7 @@ from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS, external_topic
 from engine.deploy.problems import Context, Finding
 
 __all__ = ["EXTERNAL", "UNSUPPORTED", "decision_has_a_table", "decision_is_not_java", "element_is_supported",
-           "executable_processes", "has_an_executable_process", "listeners_are_runnable",
+           "executable_processes", "has_an_executable_process", "listeners_are_runnable", "message_throw_is_external",
            "runnable_processes", "service_is_external"]
 
 UNSUPPORTED = {"complexGateway": "复杂网关 (complex gateway)"}
@@ -62,6 +62,19 @@ def element_is_supported(ctx: Context, node: etree._Element) -> Iterator[Finding
     """complexGateway"""
     yield Finding(node, f"{UNSUPPORTED[etree.QName(node).localname]} 无法在 wuye 中执行 (cannot run here: "
                         "use an exclusive, inclusive or parallel gateway)")
+
+
+def message_throw_is_external(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """messageEventDefinition of a throw or end event: sent by a worker, as a send task is."""
+    owner = node.getparent()
+    if owner is not None and etree.QName(owner).localname in ("intermediateThrowEvent", "endEvent"):
+        what = "消息抛出事件 (message throw event)"
+        topic = (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip() or owner.get("id") or ""
+        for attr, label in _IMPLEMENTATIONS.items():
+            if node.get(f"{{{CAMUNDA_NS}}}{attr}"):
+                yield Finding(owner, f"{what}的{label}无法在 wuye 中执行：请改为外部任务 (cannot run here: use an "
+                                     f"external task with topic {topic}: camunda:type=\"external\" "
+                                     f"camunda:topic=\"{topic}\" on its messageEventDefinition)")
 
 
 def service_is_external(ctx: Context, node: etree._Element) -> Iterator[Finding]:

@@ -18,9 +18,12 @@ from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskP
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, ReceiveTask
+from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent, ManualTask, ReceiveTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaEventDefinitionParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaEventDefinitionParser,
+    CamundaIntermediateThrowEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -57,6 +60,17 @@ class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser)
         return SendTaskParser.create_task(self)
 
 
+class _ThrowEventParser(CamundaIntermediateThrowEventParser):  # untyped library's class
+    """A message throw event sends its message as Camunda 7 has it send one: through its
+    implementation, here an external task (a worker of its topic sends it). SpiffWorkflow would
+    evaluate a payload expression that Camunda models do not have, and fail at every start."""
+
+    def create_task(self) -> Any:
+        if self.xpath("./bpmn:messageEventDefinition"):
+            return ManualTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        return super().create_task()
+
+
 # tag -> (parser, spec): what wuye runs differently from SpiffWorkflow's defaults
 _OVERRIDES = {
     full_tag("receiveTask"): (_CamundaReceiveTaskParser, ReceiveTask),
@@ -64,6 +78,7 @@ _OVERRIDES = {
     # a service or send task is an external task: it waits until a worker completes it
     full_tag("serviceTask"): (CamundaTaskParser, ManualTask),
     full_tag("sendTask"): (CamundaTaskParser, ManualTask),
+    full_tag("intermediateThrowEvent"): (_ThrowEventParser, IntermediateThrowEvent),
 }
 
 

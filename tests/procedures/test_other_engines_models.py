@@ -203,6 +203,28 @@ def test_priority_and_output_order_tables_rank_by_their_output_values(wuye):
         assert (shown["level"], shown["teams"]) == (level, teams), data
 
 
+def test_message_throw_and_end_events_send_their_message_through_a_worker(wuye):
+    from engine.usecases import external_tasks as et
+    from tests.support import act, database
+    deployed(wuye, "message_throw.bpmn")
+    db = database(wuye.url)
+    try:
+        act(db, et.grant_topics, name="worker", topics=["fee_notice", "close_notice"])
+        started = wuye("start", "message_throw", "--as", "finance", "--data", '{"room": "1-101"}')
+        assert started.code == 0, started.err            # it used to fail at every start
+        instance = str(started.json["instance"])
+        for topic, element in (("fee_notice", "notify_owner"), ("close_notice", "closed")):
+            (waiting,) = wuye("show", instance).json["waiting"]
+            assert (waiting["kind"], waiting["topic"], waiting["name"]) == ("external", topic, element)
+            (task,) = act(db, et.fetch_and_lock, as_="worker", worker_id="w", max_tasks=1,
+                          topics=[{"topicName": topic, "lockDuration": 60_000}])
+            assert task["variables"]["room"]["value"] == "1-101"
+            act(db, et.complete_external_task, as_="worker", task_id=task["id"], worker_id="w")
+    finally:
+        db.dispose()
+    assert wuye("show", instance).json["status"] == "completed"
+
+
 @pytest.mark.once
 def test_a_java_implementation_is_refused_with_the_external_task_way_out(wuye):
     err = refused(wuye, "java_service.bpmn")

@@ -63,6 +63,9 @@ MISTAKES = [
     ("complex gateway", '<bpmn:complexGateway id="x"/>', structure.element_is_supported, "复杂网关 (complex gateway)"),
     ("service task with a Java class", '<bpmn:serviceTask id="x" camunda:class="a.B"/>', structure.service_is_external,
      "use an external task with topic x"),
+    ("message throw with a Java class", '<bpmn:intermediateThrowEvent id="x"><bpmn:messageEventDefinition '
+     'camunda:class="a.B"/></bpmn:intermediateThrowEvent>', structure.message_throw_is_external,
+     "use an external task with topic x"),
     ("JUEL loop cardinality with a bean", '<bpmn:userTask id="x"><bpmn:multiInstanceLoopCharacteristics>'
      '<bpmn:loopCardinality>${execution.getVariable("n")}</bpmn:loopCardinality>'
      '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', expressions.loop_cardinality_runs_in_the_sandbox,
