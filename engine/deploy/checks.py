@@ -42,6 +42,8 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "completionCondition": _CONDITION,
     "condition": _CONDITION,                     # a conditional event's
     "loopCardinality": (expressions.loop_cardinality_runs_in_the_sandbox,),
+    "multiInstanceLoopCharacteristics": (expressions.collection_is_a_variable,),
+    "extensionElements": (expressions.io_mapping_is_not_ignored,),
     "scriptTask": (expressions.script_is_python, expressions.script_is_not_empty, expressions.script_is_safe),
     "businessRuleTask": (structure.decision_is_not_java, structure.decision_has_a_table),
     **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),

@@ -63,6 +63,9 @@ MISTAKES = [
     ("complex gateway", '<bpmn:complexGateway id="x"/>', structure.element_is_supported, "复杂网关 (complex gateway)"),
     ("service task with a Java class", '<bpmn:serviceTask id="x" camunda:class="a.B"/>', structure.service_is_external,
      "use an external task with topic x"),
+    ("collection as an expression", '<bpmn:userTask id="x"><bpmn:multiInstanceLoopCharacteristics '
+     'camunda:collection="${rooms.keys()}"/></bpmn:userTask>', expressions.collection_is_a_variable,
+     "must name a process variable"),
     ("message throw with a Java class", '<bpmn:intermediateThrowEvent id="x"><bpmn:messageEventDefinition '
      'camunda:class="a.B"/></bpmn:intermediateThrowEvent>', structure.message_throw_is_external,
      "use an external task with topic x"),
@@ -165,6 +168,23 @@ def test_a_task_nobody_is_named_for_deploys_with_a_warning_that_it_waits_to_be_a
     assert people.PERSON_TASKS[local][1] + " is in no lane" in warning and "unassigned queue" in warning
 
 
+def test_an_input_output_mapping_deploys_with_a_warning_that_it_is_not_applied():
+    tree = diagram('<bpmn:serviceTask id="x" camunda:type="external" camunda:topic="t"><bpmn:extensionElements>'
+                   '<camunda:inputOutput><camunda:inputParameter name="a">${b}</camunda:inputParameter>'
+                   '</camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>')
+    assert lines(tree) == []
+    (warning,) = warnings(tree)
+    assert ": x: camunda:inputOutput" in warning and "not applied" in warning
+
+
+def test_a_juel_collection_becomes_the_variable_it_names():
+    tree = diagram('<bpmn:userTask id="x"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${rooms}" '
+                   'camunda:elementVariable="room"/></bpmn:userTask>', lane_refs="fill x")
+    assert lines(tree) == []
+    mi = found(tree.find(f".//{{{BPMN}}}multiInstanceLoopCharacteristics"), "the loop")
+    assert mi.get(f"{{{CAMUNDA}}}collection") == "rooms" and mi.get(f"{{{CAMUNDA}}}elementVariable") == "room"
+
+
 def test_a_plain_task_is_not_work_for_a_person_so_nobody_need_be_named():
     assert lines(diagram('<bpmn:task id="x"/>')) == [] and warnings(diagram('<bpmn:task id="x"/>')) == []
 
@@ -222,7 +242,8 @@ def test_every_rule_of_the_rule_modules_is_in_the_table():
                and list(inspect.signature(f).parameters)[:1] == ["ctx"] and len(inspect.signature(f).parameters) == 2}
     assert written == listed
     # and each has its case above (the one rule that only warns has its own test)
-    assert {m[2] for m in MISTAKES} | {people.person_task_has_someone} == listed
+    warns = {people.person_task_has_someone, expressions.io_mapping_is_not_ignored}
+    assert {m[2] for m in MISTAKES} | warns == listed
 
 
 def test_a_problem_names_the_nearest_element_with_an_id_and_its_own_line():
