@@ -134,3 +134,10 @@ def test_supervisors_see_and_assign_the_unassigned_queue(client, token, models):
     assert client.get("/api/tasks?unassigned=1", headers=token("front_desk")).status_code == 403
     queue = client.get("/api/tasks?unassigned=1", headers=token("cs_manager")).get_json()
     assert [t["id"] for t in queue] == [task["id"]]
+
+
+def test_the_instance_page_says_it_waits_for_an_external_program(client, token, models, auth):
+    instance = start_sms(client, token)
+    auth.login_as("front_desk")
+    page = client.get(f"/instances/{instance}").get_data(as_text=True)
+    assert "外部系统" in page and "发送短信" in page and "等待外部程序处理（主题 <code>sms</code>）" in page
