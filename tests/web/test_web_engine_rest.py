@@ -141,3 +141,13 @@ def test_the_instance_page_says_it_waits_for_an_external_program(client, token, 
     auth.login_as("front_desk")
     page = client.get(f"/instances/{instance}").get_data(as_text=True)
     assert "外部系统" in page and "发送短信" in page and "等待外部程序处理（主题 <code>sms</code>）" in page
+
+
+def test_a_supervisor_finds_the_unassigned_task_in_the_inbox_and_assigns_it(client, token, models, auth):
+    (task,) = client.post("/api/instances", json={"process": "unassigned_task"},
+                          headers=token("front_desk")).get_json()["ready"]
+    auth.login_as("cs_supervisor")
+    page = client.get("/inbox?unassigned=1").get_data(as_text=True)
+    assert "电话回访业主" in page and "待分派" in page and 'id="filter-unassigned"' in page
+    form = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'data-testid="assign-form"' in form
