@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.deploy.calls import Call, calls_of
 from engine.deploy.checks import bpmn_findings
 from engine.deploy.correlation import drop_correlations, message_correlations
 from engine.deploy.decision_order import runnable_decisions
@@ -37,13 +38,17 @@ class ParsedProcess:
     meta: ProcessMetaJson
     decisions: dict[str, str] = field(default_factory=dict)   # decision id -> content hash used
     warnings: list[str] = field(default_factory=list)         # what deployed but deserves a look
+    callees: dict[str, str] = field(default_factory=dict)     # called process id -> content hash of its file
 
     @property
     def content_hash(self) -> str:
-        """Versions change when the BPMN file or any DMN table it was built with changes."""
+        """Versions change when the BPMN file, any DMN table or any called process it was built
+        with changes."""
         h = hashlib.sha256(self.file.data)
         for decision, digest in sorted(self.decisions.items()):
             h.update(f"\0{decision}\0{digest}".encode())
+        for callee, digest in sorted(self.callees.items()):
+            h.update(f"\0call\0{callee}\0{digest}".encode())
         return h.hexdigest()
 
 
@@ -76,6 +81,8 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             parser.add_decisions(src.name, decision)
         dmn_hashes.update((d, src.content_hash) for d in decision_ids(src))
     processes = {p.get("id") or "": (t, p) for t in runnable.values() for p in t.findall(f"{{{BPMN_NS}}}process")}
+    file_of = {p.get("id") or "": src for src in [*bpmn_files, *callees]
+               for p in src.root.findall(f"{{{BPMN_NS}}}process")}
     # every diagram first: a call activity's callee may come in any file, in any order
     taken = {src.name for src in [*bpmn_files, *callees] if parser.add_diagram(src.name, runnable[src.name])}
     out = []
@@ -91,10 +98,12 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
             meta = process_meta(tree, proc)
             meta["correlations"] = message_correlations(src.root)
-            _with_callees(meta, proc, processes)
+            meta["calls"] = {c.process_id: c.version for c in calls_of(proc) if isinstance(c, Call)}
+            called = _with_callees(meta, proc, processes)
             out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, meta,
                                      {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},
-                                     [w for w in problems.warnings if w.startswith(f"{src.name}:")]))
+                                     [w for w in problems.warnings if w.startswith(f"{src.name}:")],
+                                     {c: file_of[c].content_hash for c in sorted(called) if c in file_of}))
     for p in parser.problems:
         problems.add(p.file, p.node, p.message)
     problems.raise_if_any()
@@ -102,9 +111,10 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
 
 
 def _with_callees(meta: ProcessMetaJson, proc: etree._Element,
-                  processes: dict[str, tuple[etree._Element, etree._Element]]) -> None:
+                  processes: dict[str, tuple[etree._Element, etree._Element]]) -> set[str]:
     """The elements (and lanes) of every process ``proc`` calls, directly or not, in its meta: their
-    tasks run in its instances, and the inbox, forms and permissions read them from there."""
+    tasks run in its instances, and the inbox, forms and permissions read them from there. Returns
+    the ids of those processes."""
     seen = {proc.get("id")}
     todo = [c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity")]
     while todo:
@@ -120,3 +130,4 @@ def _with_callees(meta: ProcessMetaJson, proc: etree._Element,
             meta["lanes"].setdefault(lane, name)
         meta["messages"] = sorted(set(meta["messages"]) | set(inner["messages"]))
         todo += [c.get("calledElement") for c in callee.iter(f"{{{BPMN_NS}}}callActivity")]
+    return {c for c in seen if c and c != proc.get("id")}

@@ -5,7 +5,9 @@ Why: SpiffWorkflow resolves a call activity only against the diagrams of the sam
 "The process 'x' was not found" otherwise. Camunda resolves ``calledElement`` against what is
 deployed, by an explicit binding: the latest version (the default) or a pinned one
 (``camunda:calledElementBinding="version" camunda:calledElementVersion="2"``). The callee found is
-built into the caller's version, so an instance runs the callee it was deployed against."""
+built into the caller's version, so an instance runs the callee it started with; a caller bound to
+the latest version is rebuilt (a new version) whenever its callee is deployed again
+(engine/usecases/deploy.py), so each new instance calls the callee that is latest when it starts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

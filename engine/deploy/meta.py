@@ -60,6 +60,7 @@ class ProcessMetaJson(TypedDict):
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
+    calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
 
 
 # the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)

@@ -7,6 +7,7 @@ from typing import Any, TypedDict
 from engine.clock import Clock
 from engine.deploy.build import parse_processes
 from engine.deploy.calls import resolve_callees
+from engine.deploy.meta import BPMN_NS
 from engine.deploy.sources import SourceFile, decision_ids, load_source
 from engine.errors import BadInput
 from engine.rules.functions import expression_functions
@@ -53,6 +54,7 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         if set(d.meta.get("decisions", {})) & changed_decisions and d.file_name not in names:
             bpmn.append(load_source(d.file_name, d.source.encode()))
             names.add(d.file_name)
+    _rebuild_callers(uow, bpmn, names)
     known_groups = {g.id for g in uow.users.groups()}
     functions = set(expression_functions(clock, CALENDAR))
     replaced = {_dmn_key(s) for s in new_dmn}
@@ -74,6 +76,22 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
     # the use cases' JSON result, as the CLI and the web app pass it on ("warnings": what deployed
     # but deserves a look, e.g. a task nobody is named for, which waits for a supervisor)
     return {"deployed": result, "warnings": warnings}
+
+
+def _rebuild_callers(uow: UnitOfWork, bpmn: list[SourceFile], names: set[str]) -> None:
+    """Callers bound to the *latest* version of a process deployed now are rebuilt against it (a new
+    version each), and their callers in turn: new instances call the latest callee, running ones keep
+    the version they started on."""
+    stored = uow.definitions.latest_all("bpmn")
+    while True:
+        ids = {p.get("id") for s in bpmn for p in s.root.findall(f"{{{BPMN_NS}}}process")}
+        callers = [d for d in stored if d.file_name not in names
+                   and any(v is None and c in ids for c, v in (d.meta.get("calls") or {}).items())]
+        if not callers:
+            return
+        for d in callers:
+            bpmn.append(load_source(d.file_name, d.source.encode()))
+            names.add(d.file_name)
 
 
 def _stored_process(uow: UnitOfWork, process_id: str, version: int | None) -> tuple[str, str] | None:

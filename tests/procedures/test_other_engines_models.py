@@ -174,6 +174,19 @@ def test_a_caller_and_its_callee_deploy_together_in_either_order(wuye):
     assert out.code == 0, out.err
 
 
+def test_a_caller_bound_to_the_latest_callee_calls_each_new_version_from_then_on(wuye, tmp_path):
+    deployed(wuye, "callee.bpmn", "caller.bpmn")
+    before = wuye("start", "caller", "--as", "front_desk").json
+    v2 = (INTEROP / "callee.bpmn").read_text(encoding="utf-8").replace('name="管家回访"', 'name="管家回访 v2"')
+    (tmp_path / "callee.bpmn").write_text(v2, encoding="utf-8")
+    out = {d["id"]: d for d in wuye("deploy", str(tmp_path / "callee.bpmn")).json["deployed"]}
+    assert out["callee_visit"]["version"] == 2 and out["caller"] == {**out["caller"], "version": 2, "new": True}
+    after = wuye("start", "caller", "--as", "front_desk").json
+    assert [t["title"] for t in after["ready"]] == ["管家回访 v2"]
+    (old,) = wuye("show", str(before["instance"])).json["ready"]          # a running instance keeps its own
+    assert old["title"] == "管家回访" and wuye("complete", old["id"], "--as", "butler").json["status"] == "completed"
+
+
 def test_a_pinned_callee_version_is_the_one_called(wuye, tmp_path):
     deployed(wuye, "callee.bpmn")
     v2 = (INTEROP / "callee.bpmn").read_text(encoding="utf-8").replace('name="管家回访"', 'name="管家回访 v2"')
