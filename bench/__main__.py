@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-SUITES = ("engine", "timers", "inbox", "load", "api")
+SUITES = ("engine", "timers", "inbox", "load", "api", "external_tasks")
 
 
 def main() -> int:
