@@ -49,6 +49,7 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),
     **dict.fromkeys(structure.EXTERNAL, _EXTERNAL),
     "messageEventDefinition": (structure.message_throw_is_external,),
+    "sequenceFlow": (structure.flow_connects_two_elements,),
 }
 # Every BPMN element of a runnable process, after its own rules.
 EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)

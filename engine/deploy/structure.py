@@ -14,8 +14,8 @@ from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS, external_topic
 from engine.deploy.problems import Context, Finding
 
 __all__ = ["EXTERNAL", "UNSUPPORTED", "decision_has_a_table", "decision_is_not_java", "element_is_supported",
-           "executable_processes", "has_an_executable_process", "listeners_are_runnable", "message_throw_is_external",
-           "runnable_processes", "service_is_external"]
+           "executable_processes", "flow_connects_two_elements", "has_an_executable_process", "listeners_are_runnable",
+           "message_throw_is_external", "runnable_processes", "service_is_external"]
 
 UNSUPPORTED = {"complexGateway": "复杂网关 (complex gateway)"}
 # Service and send tasks run as external tasks: a worker fetches, does and completes them.
@@ -56,6 +56,20 @@ def has_an_executable_process(ctx: Context, definitions: etree._Element) -> Iter
                                    "(Executable)，或在 bpmn:process 上写 isExecutable=\"true\" (the process is not "
                                    "marked executable: tick \"Executable\" in the modeler, or set "
                                    "isExecutable=\"true\")")
+
+
+def flow_connects_two_elements(ctx: Context, flow: etree._Element) -> Iterator[Finding]:
+    """sequenceFlow: both ends name an element of the same (sub)process, else part of the graph
+    would be missing when it runs."""
+    parent = flow.getparent()
+    here = {c.get("id") for c in parent if isinstance(c.tag, str)} if parent is not None else set()
+    for end in ("sourceRef", "targetRef"):
+        ref = flow.get(end)
+        if not ref:
+            yield Finding(flow, f"顺序流缺少 {end} (the sequence flow has no {end}: connect both ends in the modeler)")
+        elif ref not in here:
+            yield Finding(flow, f"顺序流的 {end} {ref!r} 不是同一流程中的元素 (the sequence flow's {end} names no "
+                                "element of its process or subprocess)")
 
 
 def element_is_supported(ctx: Context, node: etree._Element) -> Iterator[Finding]:

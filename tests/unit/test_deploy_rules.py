@@ -60,6 +60,8 @@ MISTAKES = [
     ("correlation of a message the file lacks", "", correlation.correlations_run_in_the_sandbox,
      "names no message of this file"),
     ("no executable process", "", structure.has_an_executable_process, 'isExecutable="true"'),
+    ("flow to nowhere", '<bpmn:sequenceFlow id="x" sourceRef="fill" targetRef="gone"/>',
+     structure.flow_connects_two_elements, "targetRef 'gone'"),
     ("complex gateway", '<bpmn:complexGateway id="x"/>', structure.element_is_supported, "复杂网关 (complex gateway)"),
     ("service task with a Java class", '<bpmn:serviceTask id="x" camunda:class="a.B"/>', structure.service_is_external,
      "use an external task with topic x"),
