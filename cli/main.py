@@ -20,6 +20,7 @@ from engine.usecases import (
     audit,
     checkpoints,
     deploy,
+    external_tasks,
     init,
     instances,
     messages,
@@ -66,6 +67,22 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--groups", required=True, metavar="G1,G2")
     ua.add_argument("--display-name", default="")
+    ut = usub.add_parser("topics", parents=[common], help="the topics a user of the worker group may fetch")
+    ut.add_argument("name")
+    ut.add_argument("--topics", required=True, metavar="T1,T2")
+    as_user(ut, required=False)
+    sp = cmd("incident", "external tasks out of retries (admins)")
+    isub = sp.add_subparsers(dest="sub", required=True)
+    il = isub.add_parser("list", parents=[common], help="open incidents, oldest first")
+    as_user(il, required=False)
+    ir = isub.add_parser("retry", parents=[common], help="give the external task retries again")
+    ir.add_argument("task_id")
+    ir.add_argument("--retries", type=int, default=1)
+    as_user(ir, required=False)
+    iv = isub.add_parser("resolve", parents=[common], help="complete the external task by hand, with --data")
+    iv.add_argument("task_id")
+    data(iv)
+    as_user(iv, required=False)
     sp = cmd("deploy", "validate and deploy BPMN/DMN files")
     sp.add_argument("files", nargs="+", metavar="FILE")
     as_user(sp, required=False)
@@ -77,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp)
     sp.add_argument("--instance", type=_row_id)
     sp.add_argument("--all", action="store_true", help="every group's tasks (supervisors)")
+    sp.add_argument("--unassigned", action="store_true", help="the tasks nobody is named for (supervisors)")
     sp.add_argument("--process")
     sp.add_argument("--overdue", action="store_true")
     sp.add_argument("--room")
@@ -94,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     data(sp)
     sp = cmd("message", "deliver a BPMN message to a waiting instance")
     sp.add_argument("name")
-    sp.add_argument("--instance", type=_row_id, required=True)
+    sp.add_argument("--instance", type=_row_id, help="the instance; without it, the message goes to the one "
+                    "instance its correlation key (from --data) names")
     as_user(sp)
     data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
@@ -163,6 +182,11 @@ class Command:
     output: Callable[[argparse.Namespace, Any], Any] = field(default=lambda a, result: result)
 
 
+def _typed(data: Any) -> Any:
+    """Plain JSON values as Camunda's typed variables (what the resolve use case takes)."""
+    return {k: {"value": v} for k, v in data.items()} if isinstance(data, dict) else data
+
+
 def _groups(text: str) -> list[str]:
     return [g.strip() for g in text.split(",") if g.strip()]
 
@@ -171,16 +195,23 @@ COMMANDS: dict[str, Command] = {
     "init": Command(init.initialize, lambda a: {"demo": a.demo, "simulation": a.simulation}, actor="none"),
     "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
                                                     "password": _stdin_password(), "display_name": a.display_name}),
+    "user topics": Command(external_tasks.grant_topics, lambda a: {"name": a.name, "topics": _groups(a.topics)}),
+    "incident list": Command(external_tasks.list_incidents),
+    "incident retry": Command(external_tasks.set_retries, lambda a: {"task_id": a.task_id, "retries": a.retries}),
+    "incident resolve": Command(external_tasks.resolve_incident,
+                                lambda a: {"task_id": a.task_id, "variables": _typed(_json_arg(a.data))}),
     "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
     "start": Command(start_instance.start_instance, lambda a: {"process_id": a.process_id, "data": _json_arg(a.data)}),
     "tasks": Command(tasks.list_tasks, lambda a: {"instance_id": a.instance, "every_group": a.all,
-                                                  "process_id": a.process, "overdue": a.overdue, "room": a.room}),
+                                                  "process_id": a.process, "overdue": a.overdue, "room": a.room,
+                                                  "unassigned": a.unassigned}),
     "claim": Command(tasks.claim_task, lambda a: {"task_id": a.task_id}),
     "unclaim": Command(tasks.unclaim_task, lambda a: {"task_id": a.task_id}),
     "assign": Command(tasks.assign_task, lambda a: {"task_id": a.task_id, "assignee": a.to}),
     "complete": Command(tasks.complete_task, lambda a: {"task_id": a.task_id, "data": _json_arg(a.data)}),
     "message": Command(messages.deliver_message, lambda a: {"instance_id": a.instance, "name": a.name,
                                                             "data": _json_arg(a.data)}),
+    "message correlate": Command(messages.correlate_message, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "timers": Command(timers.fire_due_timers, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
@@ -208,7 +239,8 @@ def run(args: argparse.Namespace, db: Database, clock: Clock) -> object:
         return None
     if getattr(args, "now", None) is not None:
         _refuse_a_past_clock(args, db, clock)
-    name = " ".join(filter(None, (args.command, getattr(args, "sub", None))))
+    sub = "correlate" if args.command == "message" and args.instance is None else getattr(args, "sub", None)
+    name = " ".join(filter(None, (args.command, sub)))
     if getattr(args, "against", None):
         name += " --against"
     if args.command == "replay" and args.all:

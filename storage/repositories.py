@@ -130,6 +130,13 @@ class InstanceRepository:
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 
+    def running_of(self, process_ids: Iterable[str], limit: int = 10_000) -> list[Instance]:
+        """Running instances of these processes, with their data projection (message correlation)."""
+        q = (select(Instance).options(undefer(Instance.data)).where(Instance.process_id.in_(list(process_ids)),
+                                                                    Instance.status == "running"))
+        return list(self.s.scalars(q.order_by(Instance.id).limit(limit)))
+
+
 class InboxKey(NamedTuple):
     """A task's place in the inbox order: the keyset cursor of a page (the page's last row)."""
     due_at: datetime | None
@@ -159,7 +166,7 @@ class TaskRepository:
     def inbox(self, *, user: str, groups: Iterable[str], every_group: bool = False,
               instance_id: int | None = None, process_id: str | None = None, lane: str | None = None,
               room: str | None = None, overdue_at: datetime | None = None, limit: int = 500,
-              after: InboxKey | None = None) -> list[Task]:
+              after: InboxKey | None = None, unassigned: bool = False) -> list[Task]:
         """Ready tasks assigned to ``user`` or offered to one of ``groups`` (all when every_group),
         most urgent first: due soonest, tasks without a due time last; ``after``: only those after
         that row in this order (keyset paging: the next page starts where the last one ended, so it
@@ -180,6 +187,8 @@ class TaskRepository:
         if not every_group:
             offered = select(TaskCandidate.task_id).where(TaskCandidate.group_id.in_(list(groups)))
             q = q.where(or_(Task.assignee == user, Task.id.in_(offered)))
+        if unassigned:
+            q = q.where(Task.assignee.is_(None), Task.candidate_groups == "")
         if instance_id is not None:
             q = q.where(Task.instance_id == instance_id)
         if process_id:

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.external_tasks import ExternalTaskRepository
 from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
 from storage.repositories import (
@@ -85,6 +86,7 @@ class UnitOfWork:
         self.settings = SettingsRepository(s)
         self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
+        self.external_tasks = ExternalTaskRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -12,8 +12,9 @@ from flask_login import current_user
 
 from engine.errors import WuyeError
 from engine.usecases.browse import startable_processes
+from engine.usecases.external_tasks import list_incidents, resolve_incident, set_retries
 from engine.usecases.instances import history, show_instance
-from engine.usecases.messages import deliver_message
+from engine.usecases.messages import correlate_message, deliver_message
 from engine.usecases.sessions import actor_for_token, issue_api_token
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
@@ -108,6 +109,12 @@ def message(instance_id: int, name: str) -> ResponseReturnValue:
     return jsonify(act(deliver_message, instance_id=instance_id, name=name, data=_body().get("data")))
 
 
+@bp.route("/messages/<name>", methods=["POST"])
+def correlated_message(name: str) -> ResponseReturnValue:
+    """A message for whichever running instance its correlation key (in ``data``) names."""
+    return jsonify(act(correlate_message, name=name, data=_body().get("data")))
+
+
 @bp.route("/tasks")
 def tasks() -> Response:
     """A page of the inbox (``limit`` 1..500, default 100), the bare list as ever; the next page's
@@ -117,7 +124,8 @@ def tasks() -> Response:
     page = read(task_page, limit=100 if limit is None else limit, after=a.get("after") or None,
                 instance_id=_int_arg("instance"), process_id=a.get("process") or None,
                 lane=a.get("lane") or None, room=a.get("room") or None,
-                overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true"))
+                overdue=a.get("overdue") in ("1", "true"), every_group=a.get("all") in ("1", "true"),
+                unassigned=a.get("unassigned") in ("1", "true"))
     resp = jsonify(page["tasks"])
     if page["next"]:
         resp.headers["X-Next-Cursor"] = page["next"]
@@ -138,3 +146,28 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
 def complete(task_id: str) -> ResponseReturnValue:
     return jsonify(act(complete_task, task_id=task_id, data=_body().get("data")))
+
+
+@bp.route("/incidents")
+def incidents() -> ResponseReturnValue:
+    """External tasks out of retries (admins): what failed, where, and why."""
+    return jsonify(act(list_incidents))
+
+
+@bp.route("/incidents/<task_id>/retry", methods=["POST"])
+def retry_incident(task_id: str) -> ResponseReturnValue:
+    """``{"retries": n}`` (default 1): the task goes back to its workers' queue."""
+    retries = _body().get("retries", 1)
+    act(set_retries, task_id=task_id, retries=retries)
+    return jsonify({"task": task_id, "retries": retries})
+
+
+@bp.route("/incidents/<task_id>/resolve", methods=["POST"])
+def resolve(task_id: str) -> ResponseReturnValue:
+    """``{"data": {...}}``: the work was done by hand; the task completes with this data."""
+    data = _body().get("data") or {}
+    if not isinstance(data, dict):
+        raise MalformedRequest("data 必须是 JSON 对象 (data must be a JSON object)",
+                               fields={"data": {"key": "form.data"}})
+    act(resolve_incident, task_id=task_id, variables={k: {"value": v} for k, v in data.items()})
+    return jsonify({"task": task_id, "resolved": True})

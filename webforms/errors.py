@@ -13,6 +13,8 @@ from engine.errors import ErrorJson, FieldError, WuyeError
 from engine.usecases.runner import UnknownActor
 from webforms.auth import login_manager
 
+_CAMUNDA_TYPES = {400: "InvalidRequestException", 404: "NotFoundException", 409: "OptimisticLockingException",
+                  422: "InvalidRequestException", 403: "AuthorizationException"}
 TITLES = {400: "请求无效", 401: "请先登录", 403: "无权操作", 404: "找不到", 405: "不支持的操作",
           409: "已被别人处理", 422: "输入有误", 429: "尝试次数过多", 500: "系统出错"}
 
@@ -24,7 +26,7 @@ def split_message(message: str) -> tuple[str, str]:
 
 
 def wants_json() -> bool:
-    return request.blueprint == "api" or request.path.startswith("/api/")
+    return request.blueprint in ("api", "engine_rest") or request.path.startswith(("/api/", "/engine-rest/"))
 
 
 def error_response(status: int, message: str, fields: dict[str, FieldError] | None = None) -> ResponseReturnValue:
@@ -32,6 +34,8 @@ def error_response(status: int, message: str, fields: dict[str, FieldError] | No
         body: ErrorJson = {"error": message}
         if fields:
             body["fields"] = fields
+        if request.path.startswith("/engine-rest/"):        # Camunda's error shape too, for its clients
+            return jsonify({**body, "type": _CAMUNDA_TYPES.get(status, "RestException"), "message": message}), status
         return jsonify(body), status
     zh, en = split_message(message)
     return render_template("error.html", status=status, title=TITLES.get(status, "出错了"), message=zh,

@@ -28,9 +28,9 @@ def _page() -> dict[str, Any]:
     a = request.args
     page = show(inbox_page, ask_all=a.get("all") == "1", limit=current_app.config["INBOX_PAGE_SIZE"],
                 after=a.get("after") or None, process_id=a.get("process") or None, lane=a.get("lane") or None,
-                room=a.get("room") or None, overdue=a.get("overdue") == "1")
+                room=a.get("room") or None, overdue=a.get("overdue") == "1", unassigned=a.get("unassigned") == "1")
     page["filters"] = {"process_id": a.get("process") or None, "overdue": a.get("overdue") == "1",
-                       "every_group": page["every_group"]}
+                       "every_group": page["every_group"], "unassigned": a.get("unassigned") == "1"}
     page["filter_args"] = {k: v for k, v in a.items() if k != "after"}
     return page
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from engine.deploy import expressions, forms, people, structure, timers
+from engine.deploy import correlation, expressions, forms, people, structure, timers
 from engine.deploy.meta import BPMN_NS, lane_of
 from engine.deploy.problems import Context, Finding, Rule
 
@@ -25,15 +25,15 @@ _TIMER: tuple[Rule, ...] = (timers.timer_is_not_cron, timers.timer_is_not_empty,
                             timers.timer_runs_in_the_sandbox)
 _CONDITION: tuple[Rule, ...] = (expressions.condition_is_not_empty, expressions.condition_runs_in_the_sandbox)
 _UNSUPPORTED: tuple[Rule, ...] = (structure.element_is_supported,)
+_EXTERNAL: tuple[Rule, ...] = (structure.service_is_external,)
 
 # The file's <definitions>: rules about the file as a whole.
-FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process,)
+FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process, correlation.correlations_run_in_the_sandbox)
 # BPMN element (local name) -> its rules, in the order their findings are listed.
 ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "process": (people.starter_groups_are_known, forms.data_labels_are_complete),
     "lane": (people.lane_is_a_known_group,),
     "userTask": _PERSON + _FORM,
-    "task": _PERSON,
     "manualTask": _PERSON,
     "startEvent": _FORM,
     "timeDuration": _TIMER,
@@ -41,9 +41,16 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "timeCycle": _TIMER,
     "conditionExpression": _CONDITION,
     "completionCondition": _CONDITION,
+    "condition": _CONDITION,                     # a conditional event's
+    "loopCardinality": (expressions.loop_cardinality_runs_in_the_sandbox,),
+    "multiInstanceLoopCharacteristics": (expressions.collection_is_a_variable,),
+    "extensionElements": (expressions.io_mapping_is_not_ignored,),
     "scriptTask": (expressions.script_is_python, expressions.script_is_not_empty, expressions.script_is_safe),
     "businessRuleTask": (structure.decision_is_not_java, structure.decision_has_a_table),
     **dict.fromkeys(structure.UNSUPPORTED, _UNSUPPORTED),
+    **dict.fromkeys(structure.EXTERNAL, _EXTERNAL),
+    "messageEventDefinition": (structure.message_throw_is_external,),
+    "sequenceFlow": (structure.flow_connects_two_elements,),
 }
 # Every BPMN element of a runnable process, after its own rules.
 EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)

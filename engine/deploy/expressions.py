@@ -6,21 +6,24 @@ habits are made runnable first (JUEL ``${a && b}`` is translated, in the copy of
 SpiffWorkflow will parse), then checked in the sandbox exactly as it will run."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree
 
-from engine.deploy.meta import NS
+from engine.deploy.meta import CAMUNDA_NS, NS
 from engine.deploy.problems import Context, Finding
 from engine.spiff.expressions import check_expression
 from engine.spiff.juel import translate_expression
 from engine.spiff.limits import SandboxError
 from engine.spiff.scripts import check_script
 
-__all__ = ["CONDITION", "condition_is_not_empty", "condition_runs_in_the_sandbox", "not_empty", "runs_in_the_sandbox",
-           "script_is_not_empty", "script_is_python", "script_is_safe", "text_of"]
+__all__ = ["CONDITION", "LOOP_CARDINALITY", "collection_is_a_variable", "condition_is_not_empty",
+           "condition_runs_in_the_sandbox", "io_mapping_is_not_ignored", "loop_cardinality_runs_in_the_sandbox",
+           "not_empty", "runs_in_the_sandbox", "script_is_not_empty", "script_is_python", "script_is_safe", "text_of"]
 
 CONDITION = "条件表达式 (condition)"
+LOOP_CARDINALITY = "循环次数 (loop cardinality)"
 _PYTHON = ("python", "py")
 
 
@@ -63,6 +66,37 @@ def condition_is_not_empty(ctx: Context, node: etree._Element) -> Iterator[Findi
 def condition_runs_in_the_sandbox(ctx: Context, node: etree._Element) -> Iterator[Finding]:
     """conditionExpression / completionCondition"""
     yield from runs_in_the_sandbox(ctx, node, CONDITION)
+
+
+def loop_cardinality_runs_in_the_sandbox(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """loopCardinality: Camunda writes ``${5}`` or ``${nrOfLoops}``; SpiffWorkflow evaluates the text."""
+    yield from runs_in_the_sandbox(ctx, node, LOOP_CARDINALITY)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def collection_is_a_variable(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """multiInstanceLoopCharacteristics: SpiffWorkflow takes camunda:collection (``${items}``) as the
+    *name* of a variable; Camunda's JUEL is translated to that name, anything else is refused."""
+    for attr in ("collection", "elementVariable"):
+        text = (node.get(f"{{{CAMUNDA_NS}}}{attr}") or "").strip()
+        if not text:
+            continue
+        name = translate_expression(text)
+        if not _IDENTIFIER.match(name):
+            yield Finding(_owner(node), f"camunda:{attr} {text!r} 必须是变量名 (must name a process variable, e.g. "
+                                        "${items}: an expression cannot run here)")
+        else:
+            node.set(f"{{{CAMUNDA_NS}}}{attr}", name)
+
+
+def io_mapping_is_not_ignored(ctx: Context, node: etree._Element) -> Iterator[Finding]:
+    """extensionElements: camunda:inputOutput is not applied here; said, not ignored silently."""
+    if node.find("camunda:inputOutput", NS) is not None:
+        yield Finding(_owner(node), "camunda:inputOutput 输入/输出映射不会执行，变量按原样传递 (input/output "
+                                    "mappings are not applied here: the task sees and sets process variables as "
+                                    "they are)", warning=True)
 
 
 def _script_format(node: etree._Element) -> str:

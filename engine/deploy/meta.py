@@ -44,6 +44,7 @@ class ElementJson(TypedDict):
     properties: dict[str | None, str | None]    # camunda:property name -> value
     documentation: str
     form: NotRequired[list[FieldJson]]          # camunda:formData, when it has fields
+    topic: NotRequired[str]                     # external (service and send) tasks only
     attached_to: NotRequired[str | None]        # boundary events only
     interrupting: NotRequired[bool]             # boundary events only
 
@@ -58,6 +59,17 @@ class ProcessMetaJson(TypedDict):
     elements: dict[str, ElementJson]            # element id -> element
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
+    correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
+    calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
+
+
+# the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)
+EXTERNAL_TASKS = ("serviceTask", "sendTask")
+
+
+def external_topic(node: etree._Element) -> str:
+    """The topic a worker fetches this service/send task under: its camunda:topic, else its id."""
+    return (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip() or (node.get("id") or "")
 
 
 def split_names(value: str | None) -> set[str]:
@@ -150,14 +162,23 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
                            "documentation": (doc.text or "").strip() if doc is not None else ""}
         if form:
             el["form"] = form
+        if local in EXTERNAL_TASKS:
+            el["topic"] = external_topic(node)
+        thrown = node.find("bpmn:messageEventDefinition", NS) if local == "intermediateThrowEvent" else None
+        if thrown is not None:          # sent by a worker of its topic: the message's name unless it says one
+            el["topic"] = ((thrown.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+                           or messages.get(thrown.get("messageRef")) or ident)
         if local == "boundaryEvent":
             el["attached_to"] = node.get("attachedToRef")
             el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
         elements[ident] = el
         if local == "startEvent" and node.getparent() is proc and form:
             start_form = form
-        for md in node.iterfind("bpmn:messageEventDefinition", NS):
-            name = messages.get(md.get("messageRef")) or md.get("messageRef")
+        refs = [md.get("messageRef") for md in node.iterfind("bpmn:messageEventDefinition", NS)]
+        if local == "receiveTask":
+            refs.append(node.get("messageRef"))      # a receive task names its message itself
+        for ref in refs:
+            name = messages.get(ref) or ref
             if name and local in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
                 caught.append(name)
     starters = sorted(split_names(proc.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")))

@@ -16,10 +16,8 @@ from engine.deploy.problems import Context, Finding
 __all__ = ["PERSON_TASKS", "assignee_is_a_user_name", "candidate_groups_are_known", "lane_is_a_known_group",
            "person_task_has_someone", "starter_groups_are_known"]
 
-# SpiffWorkflow runs all three as tasks that wait for a person (a plain bpmn:task too, unlike
-# Camunda's pass-through): each needs someone who can see it.
-PERSON_TASKS = {"userTask": ("用户任务", "user task"), "task": ("无类型任务", "task without a type"),
-                "manualTask": ("人工任务", "manual task")}
+# Both wait for a person (a plain bpmn:task passes straight through, as in Camunda).
+PERSON_TASKS = {"userTask": ("用户任务", "user task"), "manualTask": ("人工任务", "manual task")}
 # camunda:assignee="zhangsan" (as Camunda 7 models often have) names the one user who gets the task
 _STATIC_ASSIGNEE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,63}$")
 
@@ -52,11 +50,13 @@ def assignee_is_a_user_name(ctx: Context, task: etree._Element) -> Iterator[Find
 
 
 def person_task_has_someone(ctx: Context, task: etree._Element) -> Iterator[Finding]:
-    """A lane, a candidate group or an assignee: someone must see the task in an inbox."""
+    """A lane, a candidate group or an assignee, else (a warning, as Camunda and Flowable deploy
+    such tasks) the task waits in the queue of unassigned tasks until a supervisor assigns it."""
     if task.get("id") not in ctx.lanes and not _candidate_groups(task) and not _assignee(task):
         zh, en = PERSON_TASKS[etree.QName(task).localname]
-        yield Finding(task, f"{zh}不在任何泳道中 ({en} is in no lane and has no candidate groups: put it in a "
-                            "lane whose id is a group, or add camunda:candidateGroups)")
+        yield Finding(task, f"{zh}不在任何泳道中，将进入“待分派”队列，由主管分派 ({en} is in no lane and has no "
+                            "candidate groups: it waits in the unassigned queue until a supervisor assigns it; put it "
+                            "in a lane whose id is a group, or add camunda:candidateGroups)", warning=True)
 
 
 def candidate_groups_are_known(ctx: Context, task: etree._Element) -> Iterator[Finding]:

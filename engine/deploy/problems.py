@@ -18,9 +18,11 @@ __all__ = ["Context", "Finding", "Problems", "Rule"]
 
 
 class Finding(NamedTuple):
-    """One problem: ``node`` gives the line (and, through its nearest id, the element named)."""
+    """One problem: ``node`` gives the line (and, through its nearest id, the element named).
+    A ``warning`` does not refuse the deploy: it is reported with the versions deployed."""
     node: etree._Element
     message: str
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ class Problems:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.warnings: list[str] = []
 
-    def add(self, file: str, node: etree._Element, message: str) -> None:
+    def add(self, file: str, node: etree._Element, message: str, *, warning: bool = False) -> None:
         """The line is the node's own; the element named is the node or, when it has no id (a
         ``timeDuration``, an execution listener), the nearest enclosing element that has one."""
         line = getattr(node, "sourceline", None) or "?"
@@ -50,11 +53,11 @@ class Problems:
         owner: etree._Element | None = node
         while owner is not None and hasattr(owner, "get") and not ident:
             ident, owner = owner.get("id"), owner.getparent()
-        self.lines.append(f"{file}:{line}: {ident + ': ' if ident else ''}{message}")
+        (self.warnings if warning else self.lines).append(f"{file}:{line}: {ident + ': ' if ident else ''}{message}")
 
     def extend(self, file: str, findings: Iterator[Finding] | list[Finding]) -> None:
-        for node, message in findings:
-            self.add(file, node, message)
+        for node, message, warning in findings:
+            self.add(file, node, message, warning=warning)
 
     def raise_if_any(self) -> None:
         if self.lines:

@@ -20,6 +20,7 @@ GROUPS: dict[str, str] = {
     "quality": "品质部 / 督导中心",
     "process_owner": "流程负责人",
     "admin": "系统管理员",
+    "worker": "外部任务执行程序 (external-task workers: programs, not people)",
 }
 
 # Who may see every group's tasks (`wuye tasks --all`) and assign tasks to others.

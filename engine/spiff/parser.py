@@ -9,15 +9,25 @@ spec comes out as the JSON we store with the definition version."""
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser, SendTaskParser
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent, ManualTask, ReceiveTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaEventDefinitionParser,
+    CamundaIntermediateThrowEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.spiff.specs import PassThroughTask
 from engine.spiff.state import spec_to_dict
 
 __all__ = ["ParseProblem", "SpecParser"]
@@ -41,6 +51,41 @@ def _resolve_data_object_ref(self: Any, ref: etree._Element | None) -> Any:  # S
 NodeParser._resolve_data_object_ref = _resolve_data_object_ref
 
 
+class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser):  # untyped library's classes
+    """SpiffWorkflow parses a receive task with the plain BPMN message class, which its Camunda
+    serializer cannot store (``MessageEventDefinition is not JSON serializable``) and which a
+    Camunda message never matches: here it gets the Camunda one, as catch events do."""
+
+    def create_task(self) -> Any:
+        return SendTaskParser.create_task(self)
+
+
+class _ThrowEventParser(CamundaIntermediateThrowEventParser):  # untyped library's class
+    """A message throw event sends its message as Camunda 7 has it send one: through its
+    implementation, here an external task (a worker of its topic sends it). SpiffWorkflow would
+    evaluate a payload expression that Camunda models do not have, and fail at every start."""
+
+    def create_task(self) -> Any:
+        if self.xpath("./bpmn:messageEventDefinition"):
+            return ManualTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+        return super().create_task()
+
+
+# tag -> (parser, spec): what wuye runs differently from SpiffWorkflow's defaults
+_OVERRIDES = {
+    full_tag("receiveTask"): (_CamundaReceiveTaskParser, ReceiveTask),
+    full_tag("task"): (CamundaTaskParser, PassThroughTask),       # not work for a person, as in Camunda
+    # a service or send task is an external task: it waits until a worker completes it
+    full_tag("serviceTask"): (CamundaTaskParser, ManualTask),
+    full_tag("sendTask"): (CamundaTaskParser, ManualTask),
+    full_tag("intermediateThrowEvent"): (_ThrowEventParser, IntermediateThrowEvent),
+}
+
+
+class _Parser(CamundaParser):  # untyped library's class
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {**CamundaParser.OVERRIDE_PARSER_CLASSES, **_OVERRIDES}
+
+
 @dataclass(frozen=True)
 class ParseProblem:
     """What SpiffWorkflow refused, at ``node`` (whose line is reported): the element it names, or the
@@ -55,26 +100,27 @@ class SpecParser:
     spec of each of its processes. Problems are collected, never raised, so a deploy lists them all."""
 
     def __init__(self) -> None:
-        self._parser = CamundaParser()
+        self._parser = _Parser()
         self.problems: list[ParseProblem] = []
 
     def add_decisions(self, file: str, root: etree._Element) -> None:
         try:
             self._parser.add_dmn_xml(_without_comments(root), filename=file)
         except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as e:
-            self.problems.append(ParseProblem(file, root, f"DMN 无法解析 (cannot parse the decision table): {e}"))
+            self.problems.append(ParseProblem(file, root, f"DMN 无法解析 (cannot parse the decision table): "
+                                                          f"{_said(e)}"))
 
     def add_diagram(self, file: str, tree: etree._Element) -> bool:
         """Whether SpiffWorkflow took the BPMN file (``tree`` as checked and made runnable)."""
         try:
             self._parser.add_bpmn_xml(tree, filename=file)
         except ValidationException as e:
-            self.problems.append(ParseProblem(file, _node_for(tree, e), str(e)))
+            self.problems.append(ParseProblem(file, _node_for(tree, e), _said(e)))
             return False
-        except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, TypeError, AttributeError) as e:
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, TypeError, AttributeError,
+                IndexError, NotImplementedError) as e:
             # SpiffWorkflow's parser reads attributes it assumes are there (e.g. camunda:decisionRef)
-            self.problems.append(ParseProblem(file, tree, f"BPMN 无法解析 (cannot parse the file): "
-                                                          f"{type(e).__name__}: {e}"))
+            self.problems.append(ParseProblem(file, tree, f"BPMN 无法解析 (cannot parse the file): {_said(e)}"))
             return False
         return True
 
@@ -85,12 +131,41 @@ class SpecParser:
             spec = self._parser.get_spec(process.get("id"))
             subprocesses = self._parser.get_subprocess_specs(process.get("id"))
         except ValidationException as e:
-            self.problems.append(ParseProblem(file, _node_for(tree, e), str(e)))
+            self.problems.append(ParseProblem(file, _node_for(tree, e), _said(e)))
             return None
-        except (SpiffWorkflowException, KeyError, ValueError, TypeError) as e:
-            self.problems.append(ParseProblem(file, process, f"流程无法解析 (cannot parse the process): {e}"))
+        except (SpiffWorkflowException, KeyError, ValueError, TypeError, IndexError, AttributeError,
+                NotImplementedError) as e:
+            self.problems.append(ParseProblem(file, process, f"流程无法解析 (cannot parse the process): {_said(e)}"))
             return None
-        return spec_to_dict(spec, subprocesses)
+        try:
+            return spec_to_dict(spec, subprocesses)
+        except (TypeError, ValueError) as e:      # an element SpiffWorkflow parses but cannot store
+            self.problems.append(ParseProblem(file, process, f"流程无法保存 (an element of it cannot be stored): "
+                                                             f"{_said(e)}"))
+            return None
+
+
+_ELEMENT = re.compile(r"<Element [^>]*>")
+_NAMESPACED = re.compile(r"\{[^}]*\}")
+_WRAPPED = re.compile(r"^(?P<type>[A-Z]\w*(Error|Exception))\((?P<arg>.*)\)$", re.S)
+
+
+def _said(e: Exception) -> str:
+    """What SpiffWorkflow's exception says, in a refusal's words: no Python types, no ``<Element … at
+    0x…>``, no ``{namespace}`` tags, no Spiff-internal notes; a KeyError names the attribute missing."""
+    if isinstance(e, KeyError) and e.args:
+        return f"缺少属性 {_NAMESPACED.sub('', str(e.args[0]))} (a required attribute is missing)"
+    text = str(e.args[0]) if isinstance(e, ValidationException) and e.args else str(e)
+    wrapped = _WRAPPED.match(text.strip())        # SpiffWorkflow's own "%r" of what it caught
+    if wrapped and wrapped["type"] == "KeyError":
+        name = _NAMESPACED.sub("", wrapped["arg"].strip(chr(39) + chr(34)))
+        return f"缺少属性 {name} (a required attribute is missing)"
+    if wrapped:
+        return "SpiffWorkflow 无法读取此元素 (an element here cannot be read: check it in the modeler)"
+    text = _NAMESPACED.sub("", _ELEMENT.sub("an element", text)).strip()
+    if not text or isinstance(e, (IndexError, TypeError, AttributeError)):
+        return "SpiffWorkflow 无法读取此元素 (an element here cannot be read: check it in the modeler)"
+    return text.rstrip(".")
 
 
 def _node_for(tree: etree._Element, e: ValidationException) -> etree._Element:

@@ -15,10 +15,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from engine.spiff.specs import PassThroughTask
 
 # SpiffWorkflow is untyped: its specs and workflows are Any here, JSON-shaped dicts are dict[str, Any].
 Spec = Any
@@ -66,7 +69,8 @@ class _TaskConverter(TaskConverter):  # the untyped library's class, subclassed
         return made
 
 
-_CONFIG = {**CAMUNDA_CONFIG, BpmnWorkflow: _StateConverter, Task: _TaskConverter}
+_CONFIG = {**CAMUNDA_CONFIG, PassThroughTask: BpmnTaskSpecConverter, BpmnWorkflow: _StateConverter,
+           Task: _TaskConverter}
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 

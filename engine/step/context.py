@@ -43,6 +43,11 @@ class StepContext:
         self.written.append(self.uow.events.append(type=type_, actor=self.actor.name, at=self.now,
                                                    instance_id=self.instance.id, task_id=task_id, data=data))
 
+    def is_external(self, element_id: str | None) -> bool:
+        """A service/send task, which waits for a worker, not a person (engine/step/external.py)."""
+        return "topic" in self.elements.get(element_id or "", {})
+
     def finished_user_tasks(self) -> dict[str, Change]:
         """User tasks that left the ready state in this step (completed or cancelled)."""
-        return {c.task_id: c for c in self.changes if c.kind == "userTask" and c.old == "READY"}
+        return {c.task_id: c for c in self.changes
+                if c.kind == "userTask" and c.old == "READY" and not self.is_external(c.element_id)}

@@ -27,8 +27,8 @@ def jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def waiting_of(run: Run, elements: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The timers (soonest first, with what each guards and its deadline rule) and the messages the
-    instance waits for."""
+    """The timers (soonest first, with what each guards and its deadline rule), the messages and the
+    external tasks (a worker's, by topic) the instance waits for."""
     out: list[dict[str, Any]] = []
     for t in sorted(run.waiting_timers(), key=lambda t: t.due):
         el = elements.get(t.element_id, {})
@@ -36,6 +36,8 @@ def waiting_of(run: Run, elements: dict[str, dict[str, Any]]) -> list[dict[str, 
                     "due_at": to_iso(t.due), "guards": t.guarded_task_id, "interrupting": t.interrupting,
                     "deadline": (el.get("properties") or {}).get("deadline")})
     out += [{"name": m, "kind": "message"} for m in run.waiting_messages()]
+    out += [{"id": v.id, "name": v.name, "title": elements[v.name].get("name", v.name), "kind": "external",
+             "topic": elements[v.name]["topic"]} for v in run.ready_user_tasks() if "topic" in elements.get(v.name, {})]
     return out
 
 
@@ -73,6 +75,8 @@ def open_ready(ctx: StepContext) -> None:
     new, groups, kept = [], [], []
     for view in ctx.run.ready_user_tasks():
         el = ctx.elements.get(view.name, {})
+        if "topic" in el:                   # an external task: engine/step/external.py
+            continue
         # the earliest timer guarding the task itself or a subprocess it runs in
         due = min((due_by_task[i] for i in (view.id, *view.within) if i in due_by_task), default=None)
         values = form_values(view.data, el.get("form", []))

@@ -6,6 +6,8 @@ from typing import Any, TypedDict
 
 from engine.clock import Clock
 from engine.deploy.build import parse_processes
+from engine.deploy.calls import resolve_callees
+from engine.deploy.meta import BPMN_NS
 from engine.deploy.sources import SourceFile, decision_ids, load_source
 from engine.errors import BadInput
 from engine.rules.functions import expression_functions
@@ -52,9 +54,13 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         if set(d.meta.get("decisions", {})) & changed_decisions and d.file_name not in names:
             bpmn.append(load_source(d.file_name, d.source.encode()))
             names.add(d.file_name)
+    _rebuild_callers(uow, bpmn, names)
     known_groups = {g.id for g in uow.users.groups()}
     functions = set(expression_functions(clock, CALENDAR))
-    processes = parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups, function_names=functions)
+    replaced = {_dmn_key(s) for s in new_dmn}
+    callees = resolve_callees(bpmn, lambda process_id, version: _stored_process(uow, process_id, version))
+    processes = parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups, function_names=functions,
+                                callees=callees, unchecked_dmn=[s for k, s in dmn_by_key.items() if k not in replaced])
     now = clock.now()
     result: list[DeployedVersion] = []
     for src in new_dmn:
@@ -66,7 +72,35 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         meta = {**p.meta, "decisions": p.decisions}
         result.append(_store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
                              source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta))
-    return {"deployed": result}     # the use cases' JSON result, as the CLI and the web app pass it on
+    warnings = sorted({w for p in processes for w in p.warnings})
+    # the use cases' JSON result, as the CLI and the web app pass it on ("warnings": what deployed
+    # but deserves a look, e.g. a task nobody is named for, which waits for a supervisor)
+    return {"deployed": result, "warnings": warnings}
+
+
+def _rebuild_callers(uow: UnitOfWork, bpmn: list[SourceFile], names: set[str]) -> None:
+    """Callers bound to the *latest* version of a process deployed now are rebuilt against it (a new
+    version each), and their callers in turn: new instances call the latest callee, running ones keep
+    the version they started on."""
+    stored = uow.definitions.latest_all("bpmn")
+    while True:
+        ids = {p.get("id") for s in bpmn for p in s.root.findall(f"{{{BPMN_NS}}}process")}
+        callers = [d for d in stored if d.file_name not in names
+                   and any(v is None and c in ids for c, v in (d.meta.get("calls") or {}).items())]
+        if not callers:
+            return
+        for d in callers:
+            bpmn.append(load_source(d.file_name, d.source.encode()))
+            names.add(d.file_name)
+
+
+def _stored_process(uow: UnitOfWork, process_id: str, version: int | None) -> tuple[str, str] | None:
+    """(file name, source) of a deployed version of ``process_id``: ``version``, else the latest."""
+    if version is None:
+        found = uow.definitions.latest("bpmn", process_id)
+    else:
+        found = next((d for d in uow.definitions.versions("bpmn", process_id) if d.version == version), None)
+    return (found.file_name, found.source) if found is not None else None
 
 
 def _dmn_key(src: SourceFile) -> str:

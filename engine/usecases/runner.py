@@ -32,7 +32,7 @@ from storage.errors import ConcurrentUpdate
 from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
 from storage.uow import Database, UnitOfWork
 
-__all__ = ["Database", "UnknownActor", "actor_for", "connect", "handle", "on_timer_commits", "reads",
+__all__ = ["Database", "UnknownActor", "actor_for", "connect", "handle", "on_commits", "on_timer_commits", "reads",
            "timer_commits_elsewhere", "transactions", "writes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,6 +110,13 @@ def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | N
 
 
 # -- commit signals for the timer loop ------------------------------------------------------------------
+
+def on_commits(channel: str, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback()`` after every commit in this process that signalled ``channel`` (e.g. the
+    external tasks' channel: a step opened one); returns the function that stops that."""
+    add_commit_listener(channel, callback)
+    return lambda: remove_commit_listener(channel, callback)
+
 
 def on_timer_commits(callback: Callable[[], None]) -> Callable[[], None]:
     """Call ``callback()`` after every commit in this process that may have armed a timer earlier

@@ -22,11 +22,13 @@ from storage.uow import UnitOfWork
 @reads
 def list_tasks(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int | None = None,
                every_group: bool = False, process_id: str | None = None, lane: str | None = None,
-               overdue: bool = False, room: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page)."""
+               overdue: bool = False, room: str | None = None, limit: int = 500,
+               unassigned: bool = False) -> list[dict[str, Any]]:
+    """The first ``limit`` tasks of the inbox, most urgent first (``wuye tasks``; a task's page);
+    ``unassigned``: the queue of tasks nobody is named for, which supervisors assign from."""
     rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
                                            "process_id": process_id, "lane": lane, "overdue": overdue,
-                                           "room": room},
+                                           "room": room, "unassigned": unassigned},
                        limit=limit, after=None)
     return _as_json(uow, rows)
 
@@ -42,7 +44,8 @@ class BadCursor(BadInput):
 @reads
 def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, after: str | None = None,
               instance_id: int | None = None, every_group: bool = False, process_id: str | None = None,
-              lane: str | None = None, overdue: bool = False, room: str | None = None) -> dict[str, Any]:
+              lane: str | None = None, overdue: bool = False, room: str | None = None,
+              unassigned: bool = False) -> dict[str, Any]:
     """One page of the inbox: ``{"tasks": [...], "next": cursor of the next page, or None on the last}``.
 
     ``after`` is the opaque ``next`` of the previous page: the inbox order key of its last row, not
@@ -54,7 +57,7 @@ def task_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 100, 
                                           "en": f"between 1 and {MAX_PAGE}"}})
     rows = _inbox_rows(uow, actor, clock, {"instance_id": instance_id, "every_group": every_group,
                                            "process_id": process_id, "lane": lane, "overdue": overdue,
-                                           "room": room},
+                                           "room": room, "unassigned": unassigned},
                        limit=limit + 1, after=decode_cursor(after) if after else None)
     page = rows[:limit]
     return {"tasks": _as_json(uow, page), "next": encode_cursor(page[-1]) if len(rows) > limit else None}
@@ -91,9 +94,11 @@ def _aware(text: str) -> datetime:
 
 def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict[str, Any], *, limit: int,
                 after: InboxKey | None) -> list[Task]:
-    if filters["every_group"]:
+    unassigned = bool(filters.get("unassigned"))
+    if filters["every_group"] or unassigned:
         may_see_all_tasks(actor)
-    return uow.tasks.inbox(user=actor.name, groups=actor.working_groups, every_group=filters["every_group"],
+    return uow.tasks.inbox(user=actor.name, groups=actor.working_groups,
+                           every_group=filters["every_group"] or unassigned, unassigned=unassigned,
                            instance_id=filters["instance_id"], process_id=filters["process_id"],
                            lane=filters["lane"], room=filters["room"],
                            overdue_at=clock.now() if filters["overdue"] else None, limit=limit, after=after)
@@ -177,7 +182,8 @@ def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, as
     may_assign(actor)
     row, instance, _ = _locked_ready_task(uow, task_id)
     target = actor_for(uow, assignee) if assignee else None
-    if target is not None and not (target.working_groups & set(_groups(row))):
+    # a task nobody is named for (the unassigned queue) may go to anyone the supervisor chooses
+    if target is not None and _groups(row) and not (target.working_groups & set(_groups(row))):
         raise BadInput(f"{assignee} 不在此任务的处理组中 (not in the task's groups)",
                        fields={"assignee": {"key": "task.assignee_group"}})
     return _set_assignee(uow, actor, clock, row, instance, assignee or None, "task_assigned")

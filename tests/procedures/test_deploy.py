@@ -109,12 +109,6 @@ REFUSALS = {
     "unknown group lane": (
         [('<bpmn:lane id="front_desk" name="前台">', '<bpmn:lane id="plumbers" name="水电工">')],
         '<bpmn:lane id="plumbers"', "plumbers", "known group"),
-    "user task outside any lane": (
-        [("<!--extra-->", '<bpmn:userTask id="stray" name="无主任务"/>')],
-        '<bpmn:userTask id="stray"', "stray", "no lane"),
-    "task without a type outside any lane": (
-        [("<!--extra-->", '<bpmn:task id="plain" name="无类型"/>')],
-        '<bpmn:task id="plain"', "plain", "no lane"),
     "business rule task without a decision": (
         [("<!--extra-->", '<bpmn:businessRuleTask id="decide" name="决策"/>')],
         '<bpmn:businessRuleTask id="decide"', "decide", "decisionRef"),
