@@ -23,7 +23,7 @@ from engine.usecases.runner import reads, writes
 from storage.models import Definition, Instance
 from storage.uow import UnitOfWork
 
-__all__ = ["MigrationRefused", "migrate_instance", "migrate_version", "migration_check"]
+__all__ = ["MigrationRefused", "migrate_instance", "migrate_version", "migration_candidates", "migration_check"]
 
 
 class MigrationRefused(Conflict):
@@ -132,3 +132,21 @@ def migrate_version(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: 
     return {"process": process_id, "from": from_version, "to": to_version,
             "migrated": [r["instance"] for r in results if r["can_migrate"]],
             "refused": [{"instance": r["instance"], "reasons": r["reasons"]} for r in results if not r["can_migrate"]]}
+
+
+@reads
+def migration_candidates(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str, from_version: Any,
+                         to_version: Any) -> dict[str, Any]:
+    """Every running instance of one version with its check against ``to_version``: the preview of a batch."""
+    may_model(actor)
+    from_version = _number(from_version, "from_version")
+    source = uow.definitions.version("bpmn", process_id, from_version)
+    if source is None:
+        raise NotFound(f"流程 {process_id} 没有第 {from_version} 版 (no version {from_version})")
+    checks = []
+    for instance_id in uow.definitions.waiting_instances(source.id):
+        instance = runtime.get_instance(uow, instance_id)
+        target = _target(uow, instance, to_version)
+        checks.append({**_report(instance, target, _try(uow, instance, target, clock)),
+                       "room": instance.room, "started_at": instance.started_at.isoformat()})
+    return {"process": process_id, "from": from_version, "to": to_version, "instances": checks}
