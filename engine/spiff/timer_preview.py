@@ -6,15 +6,24 @@ functions), every variable it names standing for the moment it starts (``receive
 a ``timeDuration``/``timeCycle`` result is read as SpiffWorkflow reads it (ISO 8601 duration)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import simpleeval
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.spiff.expressions import evaluate
+from engine.spiff.limits import SandboxError
 
 __all__ = ["TimerPreviewError", "timer_due"]
+
+
+# Camunda writes PT2H unquoted; the deploy quotes it (engine/deploy/timers.py), so it is the string here
+_ISO_LITERAL = re.compile(r"^(R\d*/)?P(?=\d|T\d)[0-9YMWDTHS.]+$")
+_EVALUATION_ERRORS = (SandboxError, simpleeval.InvalidExpression, SyntaxError, ValueError, TypeError, ArithmeticError,
+                      KeyError, AttributeError)
 
 
 class TimerPreviewError(Exception):
@@ -43,8 +52,9 @@ class _Now(Mapping[str, Any]):
 def timer_due(kind: str, expression: str, functions: Mapping[str, Callable[..., Any]], now: datetime) -> datetime:
     """``kind``: timeDate, timeDuration or timeCycle (the first period)."""
     try:
-        value = evaluate(expression, _Now(now.isoformat()), functions)
-    except Exception as e:       # the sandbox's refusals and the calendar's errors alike: said as they are
+        value = expression.strip() if _ISO_LITERAL.match(expression.strip()) else \
+            evaluate(expression, _Now(now.isoformat()), functions)
+    except _EVALUATION_ERRORS as e:       # the sandbox's refusals and the calendar's errors alike
         raise TimerPreviewError(str(e) or type(e).__name__) from None
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     try:
@@ -53,6 +63,8 @@ def timer_due(kind: str, expression: str, functions: Mapping[str, Callable[..., 
             return due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
         if kind == "timeCycle":          # R3/PT1H: the first period
             text = next((part for part in text.split("/") if part.startswith("P")), text)
-        return now + TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), now)
-    except Exception as e:       # SpiffWorkflow's own parse errors (ValueError, its exceptions)
+        delta: timedelta = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text),
+                                                                          now)
+        return now + delta
+    except (ValueError, TypeError, KeyError, OverflowError) as e:       # SpiffWorkflow's own parse errors
         raise TimerPreviewError(f"{text!r}: {e}") from None

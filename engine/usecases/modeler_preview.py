@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import Clock, to_iso
-from engine.deploy.meta import process_meta
+from engine.deploy.meta import BPMN_NS, process_meta
 from engine.deploy.safe_xml import parse_xml
 from engine.deploy.structure import executable_processes
 from engine.errors import BadInput
@@ -39,12 +39,12 @@ def preview_form(uow: Any, *, actor: Actor, clock: Clock, xml: str, element: str
     """The form fields of ``element`` (a user task or start event) in the diagram ``xml``."""
     may_model(actor)
     tree = parse_xml(xml, "diagram")
-    for proc in executable_processes(tree) or tree.findall("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+    for proc in executable_processes(tree) or tree.findall(f"{{{BPMN_NS}}}process"):
         try:
             meta = process_meta(tree, proc)
         except FieldInvalid as e:
             raise BadInput(f"表单字段有误：{e} (invalid form field)") from None
-        if any(node.get("id") == element and node.tag.endswith("startEvent") for node in proc.iter()):
+        if any(node.get("id") == element for node in proc.iter(f"{{{BPMN_NS}}}startEvent")):
             return {"element": element, "name": meta.get("name") or element, "fields": meta["start_form"]}
         found = meta["elements"].get(element)
         if found is not None:
@@ -59,7 +59,8 @@ def preview_timer(uow: Any, *, actor: Actor, clock: Clock, expression: str, kind
     if kind not in TIMER_KINDS:
         raise BadInput(f"定时器类型应为 {', '.join(TIMER_KINDS)} (unknown timer kind {kind})")
     if not expression.strip():
-        raise BadInput("定时器表达式为空 (the timer expression is empty)", fields={"expression": {"key": "form.required"}})
+        raise BadInput("定时器表达式为空 (the timer expression is empty)",
+                       fields={"expression": {"key": "form.required"}})
     now = clock.now()
     try:
         due = timer_due(kind, expression, expression_functions(clock, CALENDAR), now)
