@@ -125,8 +125,12 @@ def timer_preview() -> ResponseReturnValue:
 
 @bp.errorhandler(WuyeError)
 def _preview_error(e: WuyeError) -> ResponseReturnValue:
-    """The previews answer the page's script in JSON; the other pages show the app's error page."""
+    """The previews answer the page's script in JSON. A diagram half-edited that cannot be previewed
+    yet is an answer, not a failure: 200 with ``{"error"}`` (the browser would log a 422 as a
+    console error on every keystroke); a refusal (403) stays one. The other pages show the app's
+    error page."""
     if request.endpoint in ("modeler.form_preview", "modeler.timer_preview"):
-        return jsonify({**e.to_json(), "error": e.message.partition(" (")[0]}), e.http_status
+        status = 200 if isinstance(e, BadInput) else e.http_status
+        return jsonify({**e.to_json(), "error": e.message.partition(" (")[0], "preview": False}), status
     from webforms.errors import error_response
     return error_response(e.http_status, e.message, e.fields)

@@ -42,8 +42,9 @@ def preview_form(uow: Any, *, actor: Actor, clock: Clock, xml: str, element: str
     for proc in executable_processes(tree) or tree.findall(f"{{{BPMN_NS}}}process"):
         try:
             meta = process_meta(tree, proc)
-        except FieldInvalid as e:
-            raise BadInput(f"表单字段有误：{e} (invalid form field)") from None
+        except ValueError as e:         # FieldInvalid, or a field id that is not (yet) an identifier
+            text = e.key if isinstance(e, FieldInvalid) else str(e)
+            raise BadInput(f"表单字段有误：{text.partition(' (')[0]} (invalid form field)") from None
         if any(node.get("id") == element for node in proc.iter(f"{{{BPMN_NS}}}startEvent")):
             return {"element": element, "name": meta.get("name") or element, "fields": meta["start_form"]}
         found = meta["elements"].get(element)

@@ -141,8 +141,9 @@
       modeler.saveXML().then(function (r) {
         return post(app.dataset.formPreviewUrl, { xml: r.xml, element: e.id });
       }).then(function (resp) {
-        return resp.ok ? resp.text().then(function (html) { pane.innerHTML = html; })
-          : resp.json().then(function (b) { pane.textContent = "表单无法预览：" + zh(b.error); });
+        var json = (resp.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        return !json && resp.ok ? resp.text().then(function (html) { pane.innerHTML = html; })
+          : resp.json().then(function (b) { pane.textContent = "表单暂时无法预览：" + zh(b.error); });
       });
     }
     var timer = timerOf(bo);
@@ -151,8 +152,10 @@
     if (!timer.expression.trim()) { timerEl.textContent = "定时器还没有表达式。"; return; }
     post(app.dataset.timerPreviewUrl, timer).then(function (resp) {
       return resp.json().then(function (b) {
-        timerEl.className = "timer-preview" + (resp.ok ? "" : " error");
-        timerEl.textContent = resp.ok
+        var ok = resp.ok && !b.error;
+        timerEl.className = "timer-preview" + (ok ? "" : " error");
+        timerEl.setAttribute("data-due", ok ? b.due : "");
+        timerEl.textContent = ok
           ? "此定时器若现在开始（" + local(b.started) + "），将于 " + local(b.due) + " 到期（按公司工作日历）。"
           : "定时器无法计算：" + zh(b.error);
       });
@@ -175,7 +178,17 @@
 
   // -- open, import, download, deploy -------------------------------------------------------------
 
+  // A file that binds the prefix camunda: to another namespace (Activiti exports do) cannot be
+  // written back next to the Camunda extension the modeler knows: the prefix is renamed on import.
+  var CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn";
+  function ownPrefixes(xml) {
+    var m = /xmlns:camunda\s*=\s*"([^"]*)"/.exec(xml);
+    if (!m || m[1] === CAMUNDA_NS) { return xml; }
+    return xml.replace(/xmlns:camunda(\s*=)/g, "xmlns:foreign$1").replace(/(<\/?|\s)camunda:/g, "$1foreign:");
+  }
+
   function open(xml, what) {
+    xml = ownPrefixes(xml);
     var t0 = performance.now();
     return modeler.importXML(xml).then(function (r) {
       window.wuyeOpenMs = performance.now() - t0;
@@ -273,6 +286,7 @@
     modeler = window.WuyeModeler.createModeler("#canvas", "#properties", {
       groups: Object.keys(ctx.groups || {}), functions: ctx.functions || [], penalties: ctx.penalties || []
     });
+    window.wuyeModeler = modeler;        // for the browser tests and the developer console
     var bus = modeler.get("eventBus");
     bus.on("linting.completed", function (e) { lintIssues = e.issues || {}; renderProblems(); });
     bus.on("selection.changed", schedulePreview);
@@ -285,10 +299,12 @@
       ev.target.value = "";
     });
     $("download-xml").addEventListener("click", function () {
-      modeler.saveXML({ format: true }).then(function (r) { download(processId() + ".bpmn", r.xml, "application/xml"); });
+      modeler.saveXML({ format: true }).then(function (r) { download(processId() + ".bpmn", r.xml, "application/xml"); })
+        .catch(function (e) { status("无法导出 XML：" + e.message); });
     });
     $("download-svg").addEventListener("click", function () {
-      modeler.saveSVG().then(function (r) { download(processId() + ".svg", r.svg, "image/svg+xml"); });
+      modeler.saveSVG().then(function (r) { download(processId() + ".svg", r.svg, "image/svg+xml"); })
+        .catch(function (e) { status("无法导出图片：" + e.message); });
     });
     $("lint-toggle").addEventListener("click", function () { modeler.get("linting").toggle(); });
     $("deploy").addEventListener("click", deploy);
