@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from engine.clock import FixedClock, parse_instant
@@ -25,13 +25,13 @@ from engine.usecases.runner import connect, handle
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import list_tasks
 from tests.browser.conftest import SCREENSHOTS, START, LiveApp, Watch
-from tests.support import ROOT
+from tests.support import ROOT, found
 
 MIWG = sorted((ROOT.parent / "shared" / "external" / "bpmn-miwg").glob("*.bpmn")) or sorted(
     Path("/work/shared/external/bpmn-miwg").glob("*.bpmn"))
 REPORT = {"reporter": "张先生", "room": "5-1-501", "phone": "13800000000", "content": "卫生间渗水",
           "location": "indoor", "category": "waterproofing", "delivered_on": "2024-06-01"}
-PHONE_SIZE = {"width": 390, "height": 844}
+PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_a_process_owner_changes_repair_deploys_it_diffs_and_migrates(page: Page
     panel_group(page, "表单字段").locator(".bio-properties-panel-add-entry").click()
     new_id = page.locator('[id^="bio-properties-panel-issue_contact-formField-"][id$="-formFieldID"]').last
     new_id.fill("contractor")
-    field_prefix = new_id.get_attribute("id").removesuffix("-formFieldID")
+    field_prefix = found(new_id.get_attribute("id"), "the new field's id input").removesuffix("-formFieldID")
     page.locator(f"#{field_prefix}-formFieldLabel").fill("施工单位")
     page.locator(f"#{field_prefix}-formFieldType").select_option("string")
     page.locator(f"#{field_prefix}-formFieldLabel").press("Tab")
@@ -132,7 +132,8 @@ def test_a_process_owner_changes_repair_deploys_it_diffs_and_migrates(page: Page
     # a task appended with no way on: the lint rule says so next to it
     select(page, "issue_contact")
     page.locator('.djs-context-pad .entry[data-action="append.append-task"]').click()
-    dangling = page.locator(".djs-element.selected").first.get_attribute("data-element-id")
+    dangling = found(page.locator("#canvas .djs-element.selected").first.get_attribute("data-element-id"),
+                     "the appended task")
     problem = page.locator(f'#problems li[data-element="{dangling}"]', has_text="流程在此中断")
     expect(problem).to_be_visible()
     expect(page.locator(f'.djs-overlays[data-container-id="{dangling}"] .bjsl-overlay')).to_be_visible()
@@ -194,7 +195,7 @@ def test_a_refused_deploy_is_marked_beside_the_element_and_changes_nothing(page:
     page.locator('.djs-context-pad .entry[data-action="append.append-task"]').click()
     page.locator('.djs-context-pad .entry[data-action="replace"]').click()
     page.locator('.djs-popup [data-id="replace-with-user-task"]').click()
-    task = page.locator("#canvas .djs-element.selected").first.get_attribute("data-element-id")
+    task = found(page.locator("#canvas .djs-element.selected").first.get_attribute("data-element-id"), "the new task")
     panel_group(page, "处理人").click()
     page.locator("#bio-properties-panel-candidateGroups").fill("night_shift")
     page.locator("#bio-properties-panel-candidateGroups").press("Tab")
@@ -223,9 +224,9 @@ def test_other_staff_get_403_on_the_modeler(page: Page, owner_app: LiveApp, watc
 
 def _ids(xml: bytes) -> tuple[set[str], set[str]]:
     root = etree.fromstring(xml)
-    model = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")
+    model = {str(e.get("id")) for e in root.iter() if isinstance(e.tag, str) and e.get("id")
              and etree.QName(e).namespace == "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-    shapes = {e.get("bpmnElement") for e in root.iter() if isinstance(e.tag, str) and e.get("bpmnElement")
+    shapes = {str(e.get("bpmnElement")) for e in root.iter() if isinstance(e.tag, str) and e.get("bpmnElement")
               and etree.QName(e).localname in ("BPMNShape", "BPMNEdge")}
     return model, shapes
 
@@ -239,7 +240,7 @@ def _in_unreferenced_processes(xml: bytes) -> set[str]:
     out: set[str] = set()
     for proc in root.iter(f"{bpmn}process"):
         if proc.get("id") not in referenced:
-            out |= {e.get("id") for e in proc.iter() if isinstance(e.tag, str) and e.get("id")}
+            out |= {str(e.get("id")) for e in proc.iter() if isinstance(e.tag, str) and e.get("id")}
     return out
 
 

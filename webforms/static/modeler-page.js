@@ -235,6 +235,7 @@
       comment.focus();
       return;
     }
+    result.className = "";
     result.textContent = "正在部署…";
     $("deploy").disabled = true;
     modeler.saveXML({ format: true }).then(function (r) {
