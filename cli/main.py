@@ -19,11 +19,13 @@ from engine.rules.permissions import SYSTEM
 from engine.usecases import (
     audit,
     checkpoints,
+    definitions,
     deploy,
     external_tasks,
     init,
     instances,
     messages,
+    migrate,
     replay,
     reports,
     start_instance,
@@ -38,6 +40,12 @@ def _row_id(text: str) -> int:
     """An instance id as argparse reads it: a usage error (exit 2), not a driver overflow, past BIGINT."""
     if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
         raise argparse.ArgumentTypeError(f"not an instance id: {text!r}")
+    return int(text)
+
+
+def _version(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"not a version number: {text!r}")
     return int(text)
 
 
@@ -86,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     sp = cmd("deploy", "validate and deploy BPMN/DMN files")
     sp.add_argument("files", nargs="+", metavar="FILE")
     as_user(sp, required=False)
+    sp = cmd("versions", "every version of a process: who, when, why, hash, running instances")
+    sp.add_argument("process_id", metavar="PROCESS")
+    as_user(sp)
+    sp = cmd("diff", "what changed between two versions of a process")
+    sp.add_argument("process_id", metavar="PROCESS")
+    sp.add_argument("from_version", type=_version, metavar="V1")
+    sp.add_argument("to_version", type=_version, metavar="V2")
+    as_user(sp)
+    sp = cmd("migrate", "move a waiting instance to another version of its process")
+    sp.add_argument("instance", type=_row_id)
+    sp.add_argument("--to", dest="to_version", type=_version, required=True, metavar="V")
+    as_user(sp)
     sp = cmd("start", "start an instance of the latest version")
     sp.add_argument("process_id")
     as_user(sp)
@@ -201,6 +221,10 @@ COMMANDS: dict[str, Command] = {
     "incident resolve": Command(external_tasks.resolve_incident,
                                 lambda a: {"task_id": a.task_id, "variables": _typed(_json_arg(a.data))}),
     "deploy": Command(deploy.deploy, lambda a: {"files": [_read(f) for f in a.files]}),
+    "versions": Command(definitions.process_versions, lambda a: {"process_id": a.process_id}),
+    "diff": Command(definitions.version_diff, lambda a: {"process_id": a.process_id, "from_version": a.from_version,
+                                                         "to_version": a.to_version}),
+    "migrate": Command(migrate.migrate_instance, lambda a: {"instance_id": a.instance, "to_version": a.to_version}),
     "start": Command(start_instance.start_instance, lambda a: {"process_id": a.process_id, "data": _json_arg(a.data)}),
     "tasks": Command(tasks.list_tasks, lambda a: {"instance_id": a.instance, "every_group": a.all,
                                                   "process_id": a.process, "overdue": a.overdue, "room": a.room,

@@ -77,6 +77,7 @@ class Definition(Base):
     stored_meta: Mapped[dict[str, Any]] = mapped_column("meta", JSON, default=dict, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    comment: Mapped[str] = mapped_column(String(500), default="", server_default="")   # why it was deployed
 
     def __init__(self, *, meta: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

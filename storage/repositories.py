@@ -14,6 +14,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -32,6 +33,8 @@ from storage.models import (
     Violation,
 )
 from storage.prepared import Prepared
+
+DEPLOY_LOCK = 0x77757965  # 'wuye': the advisory lock deploys take turns on
 
 
 class DefinitionRepository:
@@ -61,6 +64,29 @@ class DefinitionRepository:
     def add(self, definition: Definition) -> Definition:
         self.s.add(definition)
         return definition
+
+    def version(self, kind: str, key: str, version: int) -> Definition | None:
+        return self.s.scalars(select(Definition).where(Definition.kind == kind, Definition.key == key,
+                                                       Definition.version == version)).first()
+
+    def lock_versions(self) -> None:
+        """Two deploys at once take turns from here, so each reads the other's new version before
+        numbering its own (on SQLite the writing transaction already holds the only write lock)."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEPLOY_LOCK})
+
+    def running_counts(self, kind: str, key: str) -> dict[int, int]:
+        """definition id -> how many instances of it are still running (or stopped in an incident)."""
+        rows = self.s.execute(select(Instance.definition_id, func.count()).join(Definition)
+                              .where(Definition.kind == kind, Definition.key == key,
+                                     Instance.status.in_(("running", "error")))
+                              .group_by(Instance.definition_id)).all()
+        return {int(definition_id): int(count) for definition_id, count in rows}
+
+    def waiting_instances(self, definition_id: int) -> list[int]:
+        """The running instances pinned to one version, oldest first (candidates for a migration)."""
+        return list(self.s.scalars(select(Instance.id).where(Instance.definition_id == definition_id,
+                                                             Instance.status == "running").order_by(Instance.id)))
 
 
 class InstanceRepository:

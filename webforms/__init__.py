@@ -55,13 +55,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     clock = app.config.get("CLOCK") or SystemClock()
 
     app.url_map.converters["int"] = RowId
-    from webforms import api, auth, calls, engine_rest, errors, filters, forms, inbox, instances, security
+    from webforms import (
+        api,
+        api_definitions,
+        auth,
+        calls,
+        engine_rest,
+        errors,
+        filters,
+        forms,
+        inbox,
+        instances,
+        security,
+    )
     calls.init_app(app, database, clock)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, api, engine_rest):
+    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

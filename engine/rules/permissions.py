@@ -83,3 +83,10 @@ def can_audit(actor: Actor) -> bool:
 def may_audit(actor: Actor) -> None:
     if not can_audit(actor):
         raise NotPermitted(f"{actor.name} 无权查看审计 (audit is for quality and supervisors)")
+
+
+def may_model(actor: Actor) -> None:
+    """The modeler, the versions, their diff and migrations: process owners and administrators."""
+    if not (actor.groups & {"process_owner", "admin"}):
+        raise NotPermitted(f"{actor.name} 不是流程负责人，不能查看或修改流程定义 "
+                           f"(only process owners and administrators manage process definitions)")

@@ -28,8 +28,10 @@ class DeployedVersion(TypedDict):
 
 
 @writes
-def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str, bytes]]) -> dict[str, Any]:
+def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str, bytes]],
+           comment: str = "") -> dict[str, Any]:
     """All files are checked before anything is stored; a refusal names file, line and element.
+    ``comment``: why, kept with each new version and in its audit event.
 
     A process is rebuilt (as a new version) when a decision table it uses changes, since its stored
     spec embeds the table it was built with."""
@@ -38,6 +40,7 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
     if not files:
         raise BadInput("没有要部署的文件 (no files to deploy)")
     sources = [load_source(name, data) for name, data in files]
+    uow.definitions.lock_versions()
     new_dmn = [s for s in sources if s.kind == "dmn"]
     bpmn = [s for s in sources if s.kind == "bpmn"]
     stored_dmn = {d.key: d for d in uow.definitions.latest_all("dmn")}
@@ -67,11 +70,12 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
         key = _dmn_key(src)
         result.append(_store(uow, actor, now, kind="dmn", key=key, name=src.root.get("name") or key,
                              file_name=src.name, source=src.data, content_hash=src.content_hash, spec=None,
-                             meta={"decisions": decision_ids(src)}))
+                             meta={"decisions": decision_ids(src)}, comment=comment))
     for p in processes:
         meta = {**p.meta, "decisions": p.decisions}
         result.append(_store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
-                             source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta))
+                             source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta,
+                             comment=comment))
     warnings = sorted({w for p in processes for w in p.warnings})
     # the use cases' JSON result, as the CLI and the web app pass it on ("warnings": what deployed
     # but deserves a look, e.g. a task nobody is named for, which waits for a supervisor)
@@ -109,7 +113,8 @@ def _dmn_key(src: SourceFile) -> str:
 
 
 def _store(uow: UnitOfWork, actor: Actor, now: datetime, *, kind: str, key: str, name: str, file_name: str,
-           source: bytes, content_hash: str, spec: dict[str, Any] | None, meta: dict[str, Any]) -> DeployedVersion:
+           source: bytes, content_hash: str, spec: dict[str, Any] | None, meta: dict[str, Any],
+           comment: str = "") -> DeployedVersion:
     """``spec`` and ``meta`` are stored as JSON, as they are."""
     latest = uow.definitions.latest(kind, key)
     if latest is not None and latest.content_hash == content_hash:
@@ -117,7 +122,8 @@ def _store(uow: UnitOfWork, actor: Actor, now: datetime, *, kind: str, key: str,
     version = (latest.version + 1) if latest else 1
     uow.definitions.add(Definition(kind=kind, key=key, name=name, version=version, content_hash=content_hash,
                                    file_name=file_name, source=source.decode("utf-8"), spec=spec, meta=meta,
-                                   deployed_by=actor.name, deployed_at=now))
+                                   deployed_by=actor.name, deployed_at=now, comment=comment))
     uow.events.append(type="deployed", actor=actor.name, at=now,
-                      data={"kind": kind, "id": key, "version": version, "hash": content_hash, "file": file_name})
+                      data={"kind": kind, "id": key, "version": version, "hash": content_hash, "file": file_name,
+                            **({"comment": comment} if comment else {})})
     return {"kind": kind, "id": key, "version": version, "new": True, "hash": content_hash}

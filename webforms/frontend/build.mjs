@@ -1,8 +1,11 @@
-// Copies the front-end packages the templates use into webforms/static/vendor/ (git-ignored).
-// The pages load only these files: no CDN, so the app works on an intranet with no internet.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+// Builds what the templates load into webforms/static/vendor/ (git-ignored), from node_modules only:
+// no CDN, so the app works on an intranet with no internet.
+// 1. copies prebuilt files (Pico, the bpmn-js viewer the instance page uses);
+// 2. bundles the process owners' modeler (src/modeler.js) with esbuild into vendor/modeler/.
+import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vendor = join(here, "..", "static", "vendor");
@@ -20,3 +23,18 @@ for (const [from, to] of Object.entries(files)) {
   cpSync(join(here, "node_modules", from), target);
   console.log(`vendor/${to}`);
 }
+
+const fonts = Object.fromEntries(["eot", "svg", "ttf", "woff", "woff2"].map((ext) => [`.${ext}`, "file"]));
+await build({
+  entryPoints: [join(here, "src", "modeler.js")],
+  bundle: true,
+  minify: true,
+  format: "iife",
+  globalName: "WuyeModeler",
+  loader: { ...fonts, ".png": "dataurl" },
+  outdir: join(vendor, "modeler"),
+  logLevel: "warning",
+  legalComments: "linked",
+});
+const size = statSync(join(vendor, "modeler", "modeler.js")).size;
+console.log(`vendor/modeler/modeler.js ${(size / 1024 / 1024).toFixed(2)} MB`);
