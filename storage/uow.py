@@ -15,12 +15,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
+from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
 from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
 from storage.repositories import (
     DefinitionRepository,
-    EventRepository,
     InstanceRepository,
     LetterRepository,
     TaskRepository,

@@ -204,3 +204,22 @@ class Wuye:
         env = {**os.environ, "WUYE_DATABASE_URL": self.url, "PYTHONPATH": str(ROOT)}
         p = subprocess.run(argv, input=stdin or "", capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
         return CliResult(p.returncode, p.stdout, p.stderr)
+
+
+def rebuild_chain_from(db, seq: int, **changes) -> None:
+    """What an attacker with the database does: edit event ``seq`` (``changes``), then re-hash it and
+    every event after it and move the chain head to the new last hash, so the chain is whole again."""
+    from sqlalchemy import select, update
+
+    from storage.chain import event_hash
+    from storage.models import ChainHead, Event
+    with db.engine.begin() as conn:
+        prev = conn.scalar(select(Event.hash).where(Event.seq == seq - 1))
+        for row in conn.execute(select(Event).where(Event.seq >= seq).order_by(Event.seq)).all():
+            fields = {"seq": row.seq, "instance_id": row.instance_id, "type": row.type, "actor": row.actor,
+                      "at": row.at, "task_id": row.task_id, "data": row.data, "prev_hash": prev}
+            if row.seq == seq:
+                fields.update(changes)
+            prev = event_hash(**fields)
+            conn.execute(update(Event).where(Event.seq == row.seq).values(**fields, hash=prev))
+        conn.execute(update(ChainHead).where(ChainHead.id == 1).values(hash=prev))

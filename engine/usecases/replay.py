@@ -24,8 +24,8 @@ from engine.usecases.runner import Database, handle, transactions
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import assign_task, claim_task, complete_task, unclaim_task
 from engine.usecases.timers import fire_due_timers
+from storage.events import EventRow
 from storage.models import Event
-from storage.repositories import EventRow
 from storage.scratch import Scratch
 
 # event data only this database could have given: not part of what a re-execution must reproduce

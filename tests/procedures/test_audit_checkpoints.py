@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from storage.chain import event_hash
 from storage.merkle import BLOCK, MerkleRepository, leaf_hash, root_of, verify_inclusion
 from storage.models import ChainHead, Event, MerkleNode
-from tests.support import BPMN_DIR, Wuye, database, initialized_sqlite
+from tests.support import BPMN_DIR, Wuye, database, initialized_sqlite, rebuild_chain_from
 
 pytestmark = pytest.mark.once          # a history recorded once, tampered with by SQL: no steps of its own
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
@@ -57,22 +56,6 @@ def _events(db) -> list:
         return list(conn.execute(select(Event).order_by(Event.seq)))
 
 
-def _rebuild_from(db, seq: int, **changes) -> None:
-    """What an attacker with the database does: edit event ``seq``, then re-hash it and every event
-    after it, and move the chain head to the new last hash: the chain is whole again."""
-    with db.engine.begin() as conn:
-        prev = conn.scalar(select(Event.hash).where(Event.seq == seq - 1))
-        for row in conn.execute(select(Event).where(Event.seq >= seq).order_by(Event.seq)).all():
-            fields = {"seq": row.seq, "instance_id": row.instance_id, "type": row.type, "actor": row.actor,
-                      "at": row.at, "task_id": row.task_id, "data": row.data, "prev_hash": prev}
-            if row.seq == seq:
-                fields.update(changes)
-            digest = event_hash(**fields)
-            conn.execute(update(Event).where(Event.seq == row.seq).values(**fields, hash=digest))
-            prev = digest
-        conn.execute(update(ChainHead).where(ChainHead.id == 1).values(hash=prev))
-
-
 def test_a_checkpoint_is_a_signed_note_that_verifies_against_the_log_it_was_made_of(log):
     db, w, note, made = log
     text = note.read_text(encoding="utf-8")
@@ -93,7 +76,7 @@ def test_a_checkpoint_is_a_signed_note_that_verifies_against_the_log_it_was_made
 def test_a_log_rebuilt_with_new_hashes_passes_the_chain_but_not_the_checkpoint(log):
     db, w, note, made = log
     completed = next(e for e in _events(db) if e.type == "task_completed")
-    _rebuild_from(db, completed.seq, actor="mallory")
+    rebuild_chain_from(db, completed.seq, actor="mallory")
     assert w("audit", "verify").json["ok"] is True                  # the chain alone cannot tell
     checked = w("audit", "verify", "--against", str(note))
     assert checked.code == 1

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from storage.chain import event_hash
-from storage.models import ChainHead, Event, Instance
-from tests.support import BPMN_DIR, Wuye
+from storage.models import Event, Instance
+from tests.support import BPMN_DIR, Wuye, rebuild_chain_from
 
 LEAVE = str(BPMN_DIR / "leave_request.bpmn")
 
@@ -26,20 +25,6 @@ def _visit(w: Wuye) -> int:
     return started["instance"]
 
 
-def _rehash_from(db, seq: int, **changes) -> None:
-    """Edit event ``seq`` and re-make the chain after it, head included: `audit verify` passes."""
-    with db.engine.begin() as conn:
-        prev = conn.scalar(select(Event.hash).where(Event.seq == seq - 1))
-        for row in conn.execute(select(Event).where(Event.seq >= seq).order_by(Event.seq)).all():
-            fields = {"seq": row.seq, "instance_id": row.instance_id, "type": row.type, "actor": row.actor,
-                      "at": row.at, "task_id": row.task_id, "data": row.data, "prev_hash": prev}
-            if row.seq == seq:
-                fields.update(changes)
-            prev = event_hash(**fields)
-            conn.execute(update(Event).where(Event.seq == row.seq).values(**fields, hash=prev))
-        conn.execute(update(ChainHead).where(ChainHead.id == 1).values(hash=prev))
-
-
 def test_an_untouched_instance_replays_to_matches(wuye):
     instance = _visit(wuye)
     replayed = wuye("replay", str(instance), "--as", "quality")
@@ -54,7 +39,7 @@ def test_a_violation_whose_payer_was_changed_is_caught_by_the_replay(wuye, db):
     instance = _visit(wuye)
     with db.engine.connect() as conn:
         violation = conn.execute(select(Event).where(Event.instance_id == instance, Event.type == "violation")).one()
-    _rehash_from(db, violation.seq, data={**violation.data, "responsible": "front_desk"})
+    rebuild_chain_from(db, violation.seq, data={**violation.data, "responsible": "front_desk"})
     assert wuye("audit", "verify").json["ok"] is True                     # the chain was re-made
     replayed = wuye("replay", str(instance))
     assert replayed.code == 1
