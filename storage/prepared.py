@@ -28,12 +28,11 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, session: Session) -> tuple[_Compiled, Any]:
-        connection = session.connection()           # begins the transaction if it has not begun
-        dialect = connection.dialect
+        dialect, driver = _driver(session)
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
-        return compiled, connection.connection.driver_connection
+        return compiled, driver
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
@@ -66,6 +65,23 @@ class Prepared:
         finally:
             cursor.close()
         return [compiled.result(row) for row in fetched]
+
+
+def _driver(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and the driver's connection of the session's transaction (begun if it has not
+    begun), kept in the session for as long as that transaction lasts: asking the session for its
+    connection each time costs more than many a statement."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    connection = session.connection()           # begins the transaction if it has not begun
+    kept = (session.get_transaction(), connection.dialect, connection.connection.driver_connection)
+    session.info[_DRIVER] = kept
+    return kept[1], kept[2]
+
+
+_DRIVER = "wuye.prepared.driver"
 
 
 class _Compiled:

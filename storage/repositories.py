@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, undefer
 
 from storage.models import (
+    Base,
     Definition,
     Instance,
     Letter,
@@ -26,6 +27,7 @@ from storage.models import (
     TaskCandidate,
     Violation,
 )
+from storage.prepared import Prepared
 
 DEPLOY_LOCK = 0x77757965  # 'wuye': the advisory lock deploys take turns on
 
@@ -94,14 +96,36 @@ class InstanceRepository:
 
     # Statements every step runs are built once, here and below: building one costs about as much as
     # running it; only the bound values change.
-    _LOCKED_FOR_TASK = (select(Instance).with_for_update(of=Instance).where(
-        Instance.id == select(Task.instance_id).where(Task.id == bindparam("task_id")).scalar_subquery()))
+    _ROWS = Base.metadata.tables[Instance.__tablename__]
+    _LOCK = Prepared(select(_ROWS.c.id, _ROWS.c.version).where(_ROWS.c.id == bindparam("instance_id"))
+                     .with_for_update())
+    _LOCK_FOR_TASK = Prepared(select(_ROWS.c.id, _ROWS.c.version).where(
+        _ROWS.c.id == select(Task.instance_id).where(Task.id == bindparam("task_id")).scalar_subquery())
+        .with_for_update(of=_ROWS))
 
-    def locked_for_task(self, task_id: str) -> Instance | None:
-        """The instance a task belongs to, row-locked, found through the task in the same statement.
-        Lock first, read the task after: the task row is then read as the last holder of the lock
-        left it, with no second read of it (a task's instance never changes)."""
-        return self.s.scalars(self._LOCKED_FOR_TASK, {"task_id": task_id}).first()
+    def lock(self, instance_id: int) -> int | None:
+        """Row-lock an instance (until the transaction ends) and read only its version: the caller
+        may hold the row's object as of that version already (see ``adopt``). None: no such instance."""
+        rows = self._LOCK.rows(self.s, {"instance_id": instance_id})
+        return int(rows[0][1]) if rows else None
+
+    def lock_for_task(self, task_id: str) -> tuple[int, int] | None:
+        """``lock`` for the instance a task belongs to, found through the task in the same statement:
+        (instance id, version)."""
+        rows = self._LOCK_FOR_TASK.rows(self.s, {"task_id": task_id})
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def adopt(self, instance: Instance) -> Instance | None:
+        """An instance object another (finished) transaction loaded and committed, taken into this
+        one instead of loading the row again; the caller has checked, under the row lock, that the
+        row is still at the object's version. None when this session already holds that row or its
+        definition as other objects (then load it with ``get``)."""
+        s = self.s
+        if (s.identity_map.get(s.identity_key(Instance, instance.id)) is not None
+                or s.identity_map.get(s.identity_key(Definition, instance.definition_id)) is not None):
+            return None
+        s.add(instance)
+        return instance
 
     def add(self, instance: Instance) -> Instance:
         self.s.add(instance)

@@ -44,6 +44,7 @@ class UnitOfWork:
         self._session: Session | None = None
         self._signals: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
+        self._committed: list[Callable[[], None]] = []      # the callbacks of a commit, run at the end
 
     @property
     def session(self) -> Session:
@@ -74,6 +75,7 @@ class UnitOfWork:
         self._session = s = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         self._signals = set()
         self._after_commit = []
+        self._committed = []
         self.definitions = DefinitionRepository(s)
         self.instances = InstanceRepository(s)
         self.tasks = TaskRepository(s)
@@ -96,6 +98,9 @@ class UnitOfWork:
         finally:
             self.session.close()
             self._session = None
+        callbacks, self._committed = self._committed, []
+        for callback in callbacks:      # after close: the objects they keep belong to no session now
+            callback()
         if isinstance(exc, StaleDataError):
             # an autoflush inside any query met a stale version: the same conflict as at commit
             raise ConcurrentUpdate(str(exc)) from exc
@@ -113,8 +118,9 @@ class UnitOfWork:
         self._signals.add(channel)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once this transaction has committed (never if it rolls back): e.g. keep
-        a loaded workflow for the next step only once the state it belongs to is stored."""
+        """Call ``callback`` once this transaction has committed (never if it rolls back), when the
+        unit of work ends: e.g. keep a loaded workflow, or the instance's row object, for the next
+        step only once the state it belongs to is stored and no session holds that object."""
         self._after_commit.append(callback)
 
     def commit(self) -> None:
@@ -132,9 +138,8 @@ class UnitOfWork:
             raise ConcurrentUpdate(str(e)) from e
         if signals:
             signal_listeners(signals)
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
+        self._committed += self._after_commit
+        self._after_commit = []
 
 
 class Database:

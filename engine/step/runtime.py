@@ -35,8 +35,8 @@ from storage.models import Event, Instance
 from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
-__all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run", "spec_of",
-           "start_run", "step", "timers_due"]
+__all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run",
+           "locked_instance", "spec_of", "start_run", "step", "timers_due"]
 
 CALENDAR = BusinessCalendar()
 
@@ -61,9 +61,31 @@ def script_engine(clock: Clock) -> Any:
 
 
 def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:
-    instance = uow.instances.get(int(instance_id), for_update=for_update)
+    """The instance; ``for_update``: row-locked until the transaction ends (see ``locked_instance``)."""
+    if for_update:
+        version = uow.instances.lock(int(instance_id))
+        if version is None:
+            raise NotFound(f"没有此流程实例 (no instance {instance_id})")
+        return locked_instance(uow, int(instance_id), version)
+    instance = uow.instances.get(int(instance_id))
     if instance is None:
         raise NotFound(f"没有此流程实例 (no instance {instance_id})")
+    return instance
+
+
+def locked_instance(uow: UnitOfWork, instance_id: int, version: int) -> Instance:
+    """The object of an instance whose row this transaction has locked at ``version``: the one the
+    last committed step of this process left, when it is of that version, else loaded. Kept again
+    for the next step once this transaction commits (engine/step/cache.py)."""
+    key = (uow.database, instance_id)
+    kept = workflows.instances.take(key, version)
+    instance = uow.instances.adopt(kept) if kept is not None else None
+    if instance is None:
+        instance = uow.instances.get(instance_id)
+        if instance is None:         # the row was locked: it exists (a lock on no row would be None)
+            raise NotFound(f"没有此流程实例 (no instance {instance_id})")
+    held = instance
+    uow.after_commit(lambda: workflows.instances.put(key, held.version, held))
     return instance
 
 
@@ -143,7 +165,11 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     ctx = record(uow, instance, run, before, actor, clock, after=after, acted_task=acted_task, submitted=submitted,
                  open_rows=open_rows)
     kept, key = run, (uow.database, instance.id)
-    uow.after_commit(lambda: workflows.put(key, instance.version, kept))   # the version as committed
+
+    def keep() -> None:                                   # the version as committed
+        workflows.put(key, instance.version, kept)
+        workflows.instances.put(key, instance.version, instance)
+    uow.after_commit(keep)
     return StepResult(written + ctx.written, ctx.ready)
 
 

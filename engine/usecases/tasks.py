@@ -124,9 +124,10 @@ def _locked_ready_task(uow: UnitOfWork, task_id: str) -> tuple[TaskRow, Instance
     point, read once); Conflict if the task is no longer ready. The lock comes first and the rows
     are read under it: the lock may have waited for someone else's commit, and the rows must be the
     ones they left."""
-    instance = uow.instances.locked_for_task(str(task_id))
-    if instance is None:
+    locked = uow.instances.lock_for_task(str(task_id))
+    if locked is None:
         raise NotFound(f"没有此任务 (no task {task_id})")
+    instance = runtime.locked_instance(uow, *locked)
     ready = uow.step_rows.open_tasks(instance.id)
     row = next((r for r in ready if r.id == str(task_id)), None)
     if row is None:

@@ -109,3 +109,56 @@ def test_with_the_cache_off_every_step_loads_from_the_stored_state(divide, loads
     _, fill = _start(divide)
     handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 2})
     assert loads == [1] and len(workflows) == 0
+
+
+@pytest.fixture
+def row_loads():
+    """Every instance row made into an object from a row the database returned (SQLAlchemy's own
+    load event: any query, any path), by instance id."""
+    from sqlalchemy import event
+
+    from storage.models import Instance
+    counted: list[int] = []
+
+    def loaded(target, context):
+        counted.append(target.id)
+
+    event.listen(Instance, "load", loaded)
+    yield counted
+    event.remove(Instance, "load", loaded)
+
+
+def test_a_step_after_a_committed_step_takes_the_instance_row_it_left_and_reads_only_its_version(divide, row_loads):
+    instance, fill = _start(divide)
+    done = handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 5})
+    assert row_loads == []                      # the start's committed object, its version checked under the lock
+    handle(divide, claim_task, actor="front_desk", clock=CLOCK, task_id=done["ready"][0]["id"])
+    finished = handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=done["ready"][0]["id"],
+                      data={"ok": True})
+    assert row_loads == [] and finished["status"] == "completed"
+    with divide.uow(readonly=True) as uow:
+        row = uow.instances.get(instance)
+        assert row.status == "completed" and row.data["per_household"] == 240
+
+
+def test_an_instance_row_changed_by_anyone_else_is_read_again_not_taken_from_the_cache(divide, row_loads):
+    from sqlalchemy import text
+    instance, fill = _start(divide)
+    with divide.uow() as uow:                     # another process's write: the row's version moves on
+        uow.session.execute(text("UPDATE instances SET room = '9-9-909', version = version + 1 WHERE id = :i"),
+                            {"i": instance})
+        uow.commit()
+    done = handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 2})
+    assert row_loads == [instance]                # the kept object was of the old version: the row was read
+    assert [t["name"] for t in done["ready"]] == ["check"]
+    with divide.uow(readonly=True) as uow:
+        assert uow.instances.get(instance).room == "9-9-909"     # not written back from the stale object
+
+
+def test_a_step_that_failed_keeps_no_instance_row_object(divide, row_loads):
+    instance, fill = _start(divide)
+    with pytest.raises(ProcessFailed, match="share"):
+        handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 0})
+    assert len(workflows.instances) == 0
+    handle(divide, complete_task, actor="front_desk", clock=CLOCK, task_id=fill, data={"households": 3})
+    assert row_loads == [instance]
