@@ -137,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     as_user(sp)
     data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
+    cmd("messages", "deliver the messages instances threw to the instances that correlate them, once")
     for name in ("show", "history"):
         sp = cmd(name, f"{name} an instance")
         sp.add_argument("instance", type=_row_id)
@@ -237,6 +238,7 @@ COMMANDS: dict[str, Command] = {
                                                             "data": _json_arg(a.data)}),
     "message correlate": Command(messages.correlate_message, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "timers": Command(timers.fire_due_timers, actor="none"),
+    "messages": Command(messages.deliver_thrown_messages, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
     "audit verify": Command(audit.verify_audit),

@@ -44,7 +44,9 @@ from typing import Any
 from engine.clock import Clock, SystemClock, to_iso
 from engine.usecases.browse import next_timer_due
 from engine.usecases.checkpoints import checkpoint_if_due
-from engine.usecases.runner import Database, handle, on_timer_commits, timer_commits_elsewhere
+from engine.usecases.external_tasks import EXTERNAL_CHANNEL
+from engine.usecases.messages import deliver_thrown_messages
+from engine.usecases.runner import Database, handle, on_commits, on_timer_commits, timer_commits_elsewhere
 from engine.usecases.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,7 @@ class TimerLoop:
         with _loops_lock:
             _loops.add(self)
         stop_listening = on_timer_commits(self.wake)
+        stop_throws = on_commits(EXTERNAL_CHANNEL, self.wake)     # a step here threw a message
         listener = timer_commits_elsewhere(self.db, self.wake, self._stopping)
         if listener is not None:
             listener.listening.wait(10)
@@ -151,6 +154,7 @@ class TimerLoop:
                 self._wake.wait(timeout)
         finally:
             stop_listening()
+            stop_throws()
             with _loops_lock:
                 _loops.discard(self)
             if listener is not None:
@@ -159,7 +163,8 @@ class TimerLoop:
                      self.name, self.sweeps, self.fired, self.incidents)
 
     def sweep(self) -> list[dict[str, Any]]:
-        """Fire everything due now, in batches; returns what fired and the incidents."""
+        """Fire everything due now, in batches, then deliver the messages instances threw to the
+        instances that correlate them; returns what fired and was delivered, and the incidents."""
         self.sweeps += 1
         results: list[dict[str, Any]] = []
         while not self._stopping.is_set():
@@ -167,6 +172,8 @@ class TimerLoop:
             if not batch:
                 break
             results.extend(batch)
+        if not self._stopping.is_set():
+            results.extend(handle(self.db, deliver_thrown_messages, actor=None, clock=self.clock))
         incidents = sum(1 for r in results if "incident" in r)
         self.fired += len(results) - incidents
         self.incidents += incidents

@@ -1,10 +1,11 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance; correlate_message:
-the same, to the one running instance its correlation key names (engine/deploy/correlation.py)."""
+the same, to the one running instance its correlation key names (engine/deploy/correlation.py);
+deliver_thrown_messages: the built-in worker that does the same for messages one instance throws."""
 from __future__ import annotations
 
 from typing import Any
 
-from engine.clock import Clock
+from engine.clock import Clock, instant
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.functions import expression_functions
 from engine.rules.groups import SUPERVISORS
@@ -13,8 +14,8 @@ from engine.spiff import NotWaiting
 from engine.spiff.expressions import evaluate
 from engine.step import runtime
 from engine.usecases.results import task_json
-from engine.usecases.runner import writes
-from storage.uow import UnitOfWork
+from engine.usecases.runner import reads, transactions, writes
+from storage.uow import ConcurrentUpdate, Database, UnitOfWork
 
 
 @writes
@@ -53,23 +54,36 @@ def correlate_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
     if data is not None and not isinstance(data, dict):
         raise BadInput("data 必须是 JSON 对象 (data must be a JSON object)", fields={"data": {"key": "form.data"}})
     payload = dict(data or {})
+    target = _correlated(uow, clock, name, payload, _correlating(uow, name))
+    return deliver_message(uow, actor=actor, clock=clock, instance_id=target, name=name, data=payload)
+
+
+def _correlating(uow: UnitOfWork, name: str) -> dict[str, list[str]]:
+    """process id -> the correlation key's expressions, of the deployed processes that correlate
+    message ``name`` by key."""
     keyed = {d.key: d.meta["correlations"][name] for d in uow.definitions.latest_all("bpmn")
              if name in (d.meta.get("correlations") or {})}
     if not keyed:
         raise NotFound(f"没有流程按关联键接收消息 {name!r} (no process correlates this message by key: "
                        "send it to an instance: /api/instances/<id>/messages/<name>)")
+    return keyed
+
+
+def _correlated(uow: UnitOfWork, clock: Clock, name: str, payload: dict[str, Any],
+                keyed: dict[str, list[str]], *, field: str = "data") -> int:
+    """The one running instance whose data gives the same correlation values as ``payload``."""
     functions = expression_functions(clock, runtime.CALENDAR)
     matches = []
     for instance in uow.instances.running_of(keyed):
         expressions = instance.definition.meta.get("correlations", {}).get(name) or keyed[instance.process_id]
-        wanted = _values(expressions, payload, functions, "data")
+        wanted = _values(expressions, payload, functions, field)
         if wanted == _values(expressions, instance.data or {}, functions, None):
             matches.append(instance.id)
     if not matches:
         raise NotFound(f"没有正在等待且关联键相符的实例 (no running instance has this correlation key for {name!r})")
     if len(matches) > 1:
         raise Conflict(f"关联键对应多个实例 {matches[:5]} (the key names several instances: send to one by id)")
-    return deliver_message(uow, actor=actor, clock=clock, instance_id=matches[0], name=name, data=payload)
+    return matches[0]
 
 
 def _values(expressions: list[str], names: dict[str, Any], functions: dict[str, Any], field: str | None) -> list[Any]:
@@ -84,4 +98,85 @@ def _values(expressions: list[str], names: dict[str, Any], functions: dict[str, 
                 return [object()]
             raise BadInput(f"消息缺少关联键 {expression!r} (the message's data lacks its correlation key: {e})",
                            fields={field: {"key": "message.correlation"}}) from None
+    return out
+
+
+# -- messages thrown by one instance, delivered to another ---------------------------------------------
+
+MESSAGES_WORKER = "wuye-messages"      # the built-in worker's name in the histories
+
+
+def _correlated_topics(uow: UnitOfWork) -> list[str]:
+    return sorted({n for d in uow.definitions.latest_all("bpmn") for n in (d.meta.get("correlations") or {})})
+
+
+@reads
+def thrown_messages(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 50) -> list[str]:
+    """The open throws (external tasks of message throw and message end events) whose message a
+    deployed process correlates by key: the work of ``deliver_thrown_message``, oldest first."""
+    topics = _correlated_topics(uow)
+    return [r.id for r in uow.external_tasks.fetchable(topics, clock.now(), limit, skip_locked=False, lock=False)] \
+        if topics else []
+
+
+@writes
+def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any] | None:
+    """The built-in worker of message throws: a throw whose message a deployed process correlates by
+    key is not left for a worker outside wuye — the message goes to the one running instance of that
+    process with the same key, computed from the thrower's data as the throw left it, and the throw
+    completes; both histories say so. When no instance or several match, the throw becomes an
+    incident an admin sees (``GET /engine-rest/incident``) and can retry once the receiver waits (by
+    setting its retries). Both instances are locked at the start, the lower id first, so two throws
+    crossing between the same two instances on two servers wait for each other instead of deadlocking.
+    None: a worker outside wuye holds the throw, or it is done."""
+    now = clock.now()
+    found = uow.external_tasks.get(str(task_id))
+    if found is None or found.state != "open" or found.topic not in _correlated_topics(uow):
+        return None
+    payload = dict(found.variables or {})              # the thrower's data as the throw left it
+    try:
+        target: int | None = _correlated(uow, clock, found.topic, payload, _correlating(uow, found.topic),
+                                         field=found.activity_id)
+        refused = None
+    except (NotFound, Conflict, BadInput) as e:
+        target, refused = None, e.message
+    for instance_id in sorted({found.instance_id, target or found.instance_id}):
+        runtime.get_instance(uow, instance_id, for_update=True)
+    row = uow.external_tasks.locked(found.id)
+    if row is None or row.state != "open" or (row.lock_expires_at is not None and row.lock_expires_at > now) \
+            or (row.retries is not None and row.retries <= 0):
+        return None
+    if target is None:
+        row.retries, row.error_message = 0, (refused or "")[:500]
+        for kind, extra in (("external_task_failed", {"retries": 0, "retry_timeout_ms": 0}), ("incident_opened", {})):
+            uow.events.append(type=kind, actor=MESSAGES_WORKER, at=now, instance_id=row.instance_id, task_id=row.id,
+                              data={"name": row.activity_id, "topic": row.topic, "error": row.error_message, **extra})
+        return {"instance": row.instance_id, "message": row.topic, "incident": row.error_message}
+    deliver_message(uow, actor=SYSTEM, clock=clock, instance_id=target, name=row.topic, data=payload)
+    sender = runtime.get_instance(uow, row.instance_id, for_update=True)
+    throw = row.id
+
+    def complete(run: Any) -> None:
+        run.complete(throw, {})
+    runtime.step(uow, sender, SYSTEM, clock, complete, acted_task=throw, submitted={"delivered_to": target})
+    return {"instance": row.instance_id, "message": row.topic, "delivered_to": target}
+
+
+@transactions
+def deliver_thrown_messages(db: Database, *, clock: Clock, limit: int = 50) -> list[dict[str, Any]]:
+    """``deliver_thrown_message`` for each open throw, each in a transaction of its own (the timer
+    loop's sweep calls this; ``wuye messages`` does it once). A throw another server is delivering
+    at the same moment is left to it."""
+    with db.uow(readonly=True) as uow:
+        throws = thrown_messages(uow, actor=SYSTEM, clock=clock, limit=limit)
+    out = []
+    for task_id in throws:
+        try:
+            with db.uow() as uow:
+                done = deliver_thrown_message(uow, actor=SYSTEM, clock=instant(clock), task_id=task_id)
+                uow.commit()
+        except ConcurrentUpdate:
+            continue
+        if done is not None:
+            out.append(done)
     return out

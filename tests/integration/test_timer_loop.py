@@ -262,3 +262,25 @@ def test_the_loop_writes_a_signed_checkpoint_a_day_after_the_last_one_if_the_log
     assert checked.code == 0, checked.err                  # the older checkpoint is still today's prefix
     clock.advance(timedelta(days=2))
     assert loop.checkpoint() is None                       # nothing happened since: nothing to sign
+
+
+def test_the_sweep_delivers_a_message_one_instance_threw_to_the_instance_its_key_names(db):
+    from engine.rules.permissions import SYSTEM
+    from engine.usecases.deploy import deploy
+    from engine.usecases.runner import handle
+    from engine.usecases.start_instance import start_instance
+    from engine.usecases.tasks import complete_task
+    from tests.support import BPMN_DIR
+    clock = FixedClock(T0)
+    handle(db, deploy, actor=SYSTEM, clock=clock, files=[
+        (n, (BPMN_DIR / "interop" / n).read_bytes()) for n in ("correlated_message.bpmn", "throws_payment.bpmn")])
+    bill = handle(db, start_instance, actor="finance", clock=clock, process_id="correlated_message",
+                  data={"bill_no": "B-3"})["instance"]
+    cashier = handle(db, start_instance, actor="finance", clock=clock, process_id="throws_payment", data={})
+    handle(db, complete_task, actor="finance", clock=clock, task_id=cashier["ready"][0]["id"],
+           data={"bill_no": "B-3", "amount": 80})
+    loop = TimerLoop(db, clock)
+    assert loop.sweep() == [{"instance": cashier["instance"], "message": "payment_received", "delivered_to": bill}]
+    assert instance_row(db, cashier["instance"]).status == "completed"
+    assert loop.sweep() == []
+    assert audit_ok(db)

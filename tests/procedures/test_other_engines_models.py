@@ -103,6 +103,43 @@ def test_a_correlated_message_deploys_and_goes_to_the_instance_its_key_names(wuy
     assert keyless.code == 2 and "bill_no" in keyless.err
 
 
+def test_a_message_one_instance_throws_goes_to_the_instance_of_another_process_its_key_names(wuye):
+    deployed(wuye, "correlated_message.bpmn", "throws_payment.bpmn")
+    waiting = {bill: wuye("start", "correlated_message", "--as", "finance", "--data", json.dumps({"bill_no": bill}))
+               .json["instance"] for bill in ("B-1", "B-2")}
+    cashier = wuye("start", "throws_payment", "--as", "finance").json
+    paid = wuye("complete", cashier["ready"][0]["id"], "--as", "finance", "--data", '{"bill_no": "B-2", "amount": 300}')
+    assert paid.code == 0, paid.err
+    assert wuye("show", str(cashier["instance"])).json["status"] == "running"    # the throw waits for the worker
+    delivered = wuye("messages")
+    assert delivered.code == 0, delivered.err
+    assert delivered.json == [{"instance": cashier["instance"], "message": "payment_received",
+                               "delivered_to": waiting["B-2"]}]
+    assert wuye("show", str(cashier["instance"])).json["status"] == "completed"
+    receiver = wuye("show", str(waiting["B-2"])).json
+    assert [t["name"] for t in receiver["ready"]] == ["confirm"]
+    assert receiver["data"]["payment_received"]["amount"] == 300
+    assert wuye("show", str(waiting["B-1"])).json["ready"] == []
+    told = [e for e in wuye("history", str(cashier["instance"])).json if e["type"] == "external_task_completed"]
+    assert told and told[-1]["actor"] == "system"
+    assert wuye("messages").json == []                                           # delivered once
+
+
+def test_a_thrown_message_no_instance_waits_for_becomes_an_incident_an_admin_retries(wuye):
+    deployed(wuye, "correlated_message.bpmn", "throws_payment.bpmn")
+    cashier = wuye("start", "throws_payment", "--as", "finance").json
+    wuye("complete", cashier["ready"][0]["id"], "--as", "finance", "--data", '{"bill_no": "B-7", "amount": 50}')
+    failed = wuye("messages").json
+    assert len(failed) == 1 and "correlation key" in failed[0]["incident"]
+    incidents = wuye("incident", "list", "--as", "admin").json
+    assert [i["processInstanceId"] for i in incidents] == [str(cashier["instance"])]
+    assert wuye("messages").json == []                                           # an incident waits for an admin
+    bill = wuye("start", "correlated_message", "--as", "finance", "--data", '{"bill_no": "B-7"}').json["instance"]
+    assert wuye("incident", "retry", incidents[0]["externalTaskId"], "--retries", "1", "--as", "admin").code == 0
+    assert wuye("messages").json[0]["delivered_to"] == bill
+    assert wuye("show", str(cashier["instance"])).json["status"] == "completed"
+
+
 @pytest.mark.once
 def test_a_decision_table_spiffworkflow_cannot_read_is_refused_without_its_exception_text(wuye, tmp_path):
     text = (INTEROP / "priority.dmn").read_text(encoding="utf-8").replace('<inputEntry id="e1">', "<inputEntry>")
