@@ -136,6 +136,10 @@ def _parser() -> argparse.ArgumentParser:
                     "instance its correlation key (from --data) names")
     as_user(sp)
     data(sp)
+    sp = cmd("signal", "broadcast a BPMN signal to every running instance waiting for it")
+    sp.add_argument("name")
+    as_user(sp)
+    data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
     cmd("messages", "deliver the messages instances threw to the instances that correlate them, once")
     for name in ("show", "history"):
@@ -237,6 +241,7 @@ COMMANDS: dict[str, Command] = {
     "message": Command(messages.deliver_message, lambda a: {"instance_id": a.instance, "name": a.name,
                                                             "data": _json_arg(a.data)}),
     "message correlate": Command(messages.correlate_message, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
+    "signal": Command(messages.broadcast_signal, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "timers": Command(timers.fire_due_timers, actor="none"),
     "messages": Command(messages.deliver_thrown_messages, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),

@@ -174,9 +174,10 @@ class InstanceRepository:
 
 
     def running_of(self, process_ids: Iterable[str], limit: int = 10_000) -> list[Instance]:
-        """Running instances of these processes, with their data projection (message correlation)."""
-        q = (select(Instance).options(undefer(Instance.data)).where(Instance.process_id.in_(list(process_ids)),
-                                                                    Instance.status == "running"))
+        """Running instances of these processes, with their data and waiting projections (message
+        correlation, signals)."""
+        q = (select(Instance).options(undefer(Instance.data), undefer(Instance.waiting))
+             .where(Instance.process_id.in_(list(process_ids)), Instance.status == "running"))
         return list(self.s.scalars(q.order_by(Instance.id).limit(limit)))
 
 

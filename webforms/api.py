@@ -14,7 +14,7 @@ from engine.errors import WuyeError
 from engine.usecases.browse import startable_processes
 from engine.usecases.external_tasks import list_incidents, resolve_incident, set_retries
 from engine.usecases.instances import history, show_instance
-from engine.usecases.messages import correlate_message, deliver_message
+from engine.usecases.messages import broadcast_signal, correlate_message, deliver_message
 from engine.usecases.sessions import actor_for_token, issue_api_token
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
@@ -113,6 +113,12 @@ def message(instance_id: int, name: str) -> ResponseReturnValue:
 def correlated_message(name: str) -> ResponseReturnValue:
     """A message for whichever running instance its correlation key (in ``data``) names."""
     return jsonify(act(correlate_message, name=name, data=_body().get("data")))
+
+
+@bp.route("/signals/<name>", methods=["POST"])
+def signal(name: str) -> ResponseReturnValue:
+    """A BPMN signal for every running instance waiting for it: ``{"signal", "instances"}``."""
+    return jsonify(act(broadcast_signal, name=name, data=_body().get("data")))
 
 
 @bp.route("/tasks")

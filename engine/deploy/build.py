@@ -129,5 +129,7 @@ def _with_callees(meta: ProcessMetaJson, proc: etree._Element,
         for lane, name in inner["lanes"].items():
             meta["lanes"].setdefault(lane, name)
         meta["messages"] = sorted(set(meta["messages"]) | set(inner["messages"]))
+        if inner.get("signals"):
+            meta["signals"] = sorted(set(meta.get("signals", [])) | set(inner.get("signals", [])))
         todo += [c.get("calledElement") for c in callee.iter(f"{{{BPMN_NS}}}callActivity")]
     return {c for c in seen if c and c != proc.get("id")}

@@ -61,6 +61,7 @@ class ProcessMetaJson(TypedDict):
     labels: dict[str, DataLabel]                # variable -> what people read for it
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
+    signals: NotRequired[list[str]]             # the names of the signals it waits for (a catch or boundary event)
 
 
 # the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)
@@ -190,5 +191,24 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     # a property without a name says nothing (and must not break the deploy)
     process_properties = {name: p.get("value") or "" for p in proc.iterfind(PROPERTIES, NS) if (name := p.get("name"))}
     labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
-    return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
-            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}
+    meta: ProcessMetaJson = {"name": proc.get("name") or proc.get("id"), "lanes": lane_names,
+                             "start_groups": starters, "start_form": start_form, "elements": elements,
+                             "messages": sorted(set(caught)), "labels": labels}
+    signals = caught_signals(tree, proc)
+    if signals:
+        meta["signals"] = signals
+    return meta
+
+
+def caught_signals(tree: etree._Element, proc: etree._Element) -> list[str]:
+    """The names of the signals the process waits for: a signal catch or boundary event (a signal
+    start event would start instances, which a broadcast does not do)."""
+    names = {s.get("id"): s.get("name") or s.get("id") for s in tree.iter(f"{{{BPMN_NS}}}signal")}
+    found = set()
+    for local in ("intermediateCatchEvent", "boundaryEvent"):
+        for node in proc.iter(f"{{{BPMN_NS}}}{local}"):
+            for definition in node.iterfind("bpmn:signalEventDefinition", NS):
+                name = names.get(definition.get("signalRef"))
+                if name:
+                    found.add(name)
+    return sorted(found)

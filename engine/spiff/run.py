@@ -16,6 +16,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -247,6 +248,17 @@ class Run:
 
     def waiting_messages(self) -> list[str]:
         return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "MessageEventDefinition"})
+
+    def waiting_signals(self) -> list[str]:
+        return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "SignalEventDefinition"})
+
+    def send_signal(self, name: str, payload: dict[str, Any]) -> None:
+        """A signal broadcast from outside; NotWaiting when nothing of this workflow catches it."""
+        if name not in self.waiting_signals():
+            raise NotWaiting(f"not waiting for signal {name}")
+        with _reported("信号处理出错 (the signal failed)"):
+            # caught into the catching task's data under the signal's name, as a message is
+            self.wf.send_event(BpmnEvent(SignalEventDefinition(name), payload={name: dict(payload)}))
 
     def errors(self) -> list[str]:
         return [f"{t.task_spec.bpmn_id or t.task_spec.name}" for t in self._tasks() if t.state == TaskState.ERROR]

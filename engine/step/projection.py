@@ -27,8 +27,8 @@ def jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def waiting_of(run: Run, elements: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The timers (soonest first, with what each guards and its deadline rule), the messages and the
-    external tasks (a worker's, by topic) the instance waits for."""
+    """The timers (soonest first, with what each guards and its deadline rule), the messages, the
+    signals and the external tasks (a worker's, by topic) the instance waits for."""
     out: list[dict[str, Any]] = []
     for t in sorted(run.waiting_timers(), key=lambda t: t.due):
         el = elements.get(t.element_id, {})
@@ -36,6 +36,7 @@ def waiting_of(run: Run, elements: dict[str, dict[str, Any]]) -> list[dict[str, 
                     "due_at": to_iso(t.due), "guards": t.guarded_task_id, "interrupting": t.interrupting,
                     "deadline": (el.get("properties") or {}).get("deadline")})
     out += [{"name": m, "kind": "message"} for m in run.waiting_messages()]
+    out += [{"name": s, "kind": "signal"} for s in run.waiting_signals()]
     out += [{"id": v.id, "name": v.name, "title": elements[v.name].get("name", v.name), "kind": "external",
              "topic": elements[v.name]["topic"]} for v in run.ready_user_tasks() if "topic" in elements.get(v.name, {})]
     return out

@@ -180,3 +180,43 @@ def deliver_thrown_messages(db: Database, *, clock: Clock, limit: int = 50) -> l
         if done is not None:
             out.append(done)
     return out
+
+
+# -- signals -----------------------------------------------------------------------------------------
+
+@writes
+def broadcast_signal(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
+                     data: dict[str, Any] | None) -> dict[str, Any]:
+    """A BPMN signal (``POST /engine-rest/signal`` in Camunda): every running instance waiting for
+    it at a signal catch or boundary event catches it, with ``data`` under the signal's name, each
+    recorded in its own history (signal_received). The sender must be a supervisor or work in each
+    process that waits for it (a process it may not signal is a refusal, never a silent skip)."""
+    if data is not None and not isinstance(data, dict):
+        raise BadInput("data 必须是 JSON 对象 (data must be a JSON object)", fields={"data": {"key": "form.data"}})
+    waiting = {d.key: d for d in uow.definitions.latest_all("bpmn") if name in (d.meta.get("signals") or [])}
+    if not waiting:
+        raise NotFound(f"没有流程等待信号 {name!r} (no deployed process waits for this signal)")
+    for process_id, definition in sorted(waiting.items()):
+        meta = definition.meta
+        lanes = set(meta.get("lanes") or {}) | set(meta.get("start_groups") or []) | SUPERVISORS
+        if actor is not SYSTEM and not (actor.working_groups & lanes):
+            raise NotPermitted(f"{actor.name} 无权向流程 {process_id} 发送信号 (may not signal this process)")
+    payload, caught = dict(data or {}), []
+    for found in uow.instances.running_of(waiting):
+        if not _waits_for_signal(found.waiting, name):
+            continue                    # its waiting projection, as its last step left it: not now
+        instance = runtime.get_instance(uow, found.id, for_update=True)
+        if instance.status != "running" or not _waits_for_signal(instance.waiting, name):
+            continue
+        uow.events.append(type="signal_received", actor=actor.name, at=clock.now(), instance_id=instance.id,
+                          data={"name": name, "data": payload})
+        try:
+            runtime.step(uow, instance, actor, clock, lambda r: r.send_signal(name, payload))
+        except NotWaiting:
+            raise Conflict(f"实例 {instance.id} 已不再等待信号 {name!r} (no longer waits for it)") from None
+        caught.append(instance.id)
+    return {"signal": name, "instances": caught}
+
+
+def _waits_for_signal(waiting: list[dict[str, Any]] | None, name: str) -> bool:
+    return any(w.get("kind") == "signal" and w.get("name") == name for w in waiting or [])

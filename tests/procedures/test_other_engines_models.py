@@ -140,6 +140,24 @@ def test_a_thrown_message_no_instance_waits_for_becomes_an_incident_an_admin_ret
     assert wuye("show", str(cashier["instance"])).json["status"] == "completed"
 
 
+def test_a_signal_reaches_every_instance_waiting_for_it_and_only_those(wuye):
+    deployed(wuye, "signal_catch.bpmn")
+    first, second = (wuye("start", "signal_catch", "--as", "front_desk").json["instance"] for _ in range(2))
+    assert wuye("show", str(first)).json["ready"] == []                       # a wait state
+    sent = wuye("signal", "water_restored", "--as", "front_desk", "--data", '{"restored_at": "14:00"}')
+    assert sent.code == 0, sent.err
+    assert sent.json == {"signal": "water_restored", "instances": [first, second]}
+    for instance in (first, second):
+        shown = wuye("show", str(instance)).json
+        assert [t["name"] for t in shown["ready"]] == ["tell_owner"]
+        assert shown["data"]["water_restored"] == {"restored_at": "14:00"}
+        assert "signal_received" in [e["type"] for e in wuye("history", str(instance)).json]
+    assert wuye("signal", "water_restored", "--as", "front_desk").json["instances"] == []   # nobody waits now
+    assert wuye("signal", "no_such_signal", "--as", "front_desk").code == 4
+    refused_signal = wuye("signal", "water_restored", "--as", "engineering")
+    assert refused_signal.code == 3 and "signal_catch" in refused_signal.err
+
+
 @pytest.mark.once
 def test_a_decision_table_spiffworkflow_cannot_read_is_refused_without_its_exception_text(wuye, tmp_path):
     text = (INTEROP / "priority.dmn").read_text(encoding="utf-8").replace('<inputEntry id="e1">', "<inputEntry>")
