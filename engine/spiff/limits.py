@@ -20,6 +20,8 @@ from typing import Any
 import simpleeval
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+from engine.environment import positive_number
+
 __all__ = ["AST_OPS", "DENIED_ATTRS", "EVAL_MEMORY_MB", "EVAL_SECONDS", "MAX_EXPONENT", "MAX_INT_BITS", "MAX_ITEMS",
            "MAX_SHIFT", "SAFE_FUNCTIONS", "STEP_SECONDS", "WIDE_SPEC", "Budget", "IterableTooLong", "MemoryLimit",
            "NumberTooHigh", "ResourceLimit", "SandboxError", "ScriptTimeout", "StepTimeout", "bounded_binop",
@@ -68,21 +70,12 @@ class NumberTooHigh(ResourceLimit, simpleeval.NumberTooHigh):  # untyped library
     """Also simpleeval's class, so expression errors keep simpleeval's names."""
 
 
-def _env_number(name: str, default: float) -> float:
-    """A budget from the environment (read once, at import): a positive number, else the default."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 # Budgets (README "Limits"): each script task and each expression (gateway condition, DMN cell,
 # timer or completion expression) may run EVAL_SECONDS of wall-clock time and grow the process's
 # memory by EVAL_MEMORY_MB; a step as a whole (load, fire, act, settle) STEP_SECONDS.
-EVAL_SECONDS = _env_number("WUYE_SANDBOX_SECONDS", 1.0)
-EVAL_MEMORY_MB = _env_number("WUYE_SANDBOX_MEMORY_MB", 256)
-STEP_SECONDS = _env_number("WUYE_STEP_SECONDS", 5.0)
+EVAL_SECONDS = positive_number("WUYE_SANDBOX_SECONDS", 1.0)
+EVAL_MEMORY_MB = positive_number("WUYE_SANDBOX_MEMORY_MB", 256)
+STEP_SECONDS = positive_number("WUYE_STEP_SECONDS", 5.0)
 _MEMORY_EVERY = 32           # ticks between two readings of the process's size (a read of /proc)
 # (monotonic deadline, the budget in seconds) of the step running in this context, if any
 _step_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("wuye_step_deadline",

@@ -16,29 +16,21 @@ every timer text — an ISO literal or what an expression computed — is checke
 from __future__ import annotations
 
 import math
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 
 from engine.clock import FixedClock
+from engine.environment import positive_int
 from engine.spiff.clock import clock_context, current_now
 from engine.spiff.limits import SandboxError
 
 __all__ = ["CYCLE_CATCH_UP", "TIMER_MAX_YEARS", "TIMER_MIN_PERIOD", "TimerRefused", "check_timer"]
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
-TIMER_MAX_YEARS = _env_int("WUYE_TIMER_MAX_YEARS", 10)          # the longest duration or cycle period
-TIMER_MIN_PERIOD = _env_int("WUYE_TIMER_MIN_PERIOD_SECONDS", 60)  # the shortest period of a repeating timer
+TIMER_MAX_YEARS = positive_int("WUYE_TIMER_MAX_YEARS", 10)          # the longest duration or cycle period
+TIMER_MIN_PERIOD = positive_int("WUYE_TIMER_MIN_PERIOD_SECONDS", 60)  # the shortest period of a repeating timer
 # A cycle timer at most this many periods behind fires each period on its own (its branch, event and
 # violation each time); further behind, it fires once, for all of them, and says how many.
 CYCLE_CATCH_UP = 10

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from engine.clock import Clock, to_iso
+from engine.environment import positive_int
 from engine.errors import NotPermitted, WuyeError
 from engine.rules.permissions import Actor
 from engine.usecases.runner import reads, transactions, writes
@@ -43,18 +43,10 @@ class LoginLimits:
         return key("user", name.strip().lower(), address), key("address", address)
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 # How many sign-ins one server process checks at a time (each hash is ~0.2 s of a core); the others
 # wait for their turn, holding nothing, up to LOGIN_QUEUE_SECONDS, then are told to try again.
-LOGIN_CONCURRENCY = _env_int("WUYE_LOGIN_CONCURRENCY", 2)
-LOGIN_QUEUE_SECONDS = _env_int("WUYE_LOGIN_QUEUE_SECONDS", 10)
+LOGIN_CONCURRENCY = positive_int("WUYE_LOGIN_CONCURRENCY", 2)
+LOGIN_QUEUE_SECONDS = positive_int("WUYE_LOGIN_QUEUE_SECONDS", 10)
 _checking = threading.BoundedSemaphore(LOGIN_CONCURRENCY)
 
 
