@@ -8,6 +8,7 @@ GROUPS: dict[str, str] = {
     "butler": "亲情管家",
     "cs_supervisor": "客服主管",
     "cs_manager": "客服经理",
+    "dept_supervisor": "部门主管",
     "engineering": "工程部",
     "security": "保安部 / 秩序维护",
     "cleaning": "环境 / 保洁",

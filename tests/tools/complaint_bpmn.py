@@ -61,6 +61,7 @@ class F:
     maxlength: int | None = None
     min: int | str | None = None     # "now" on a date: an appointment, not in the past
     long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
+    readonly: bool = False  # shown, not edited (a value an earlier step recorded)
 
     def xml(self) -> str:
         attrs = f'id="{self.id}" label={quoteattr(self.label)} type="{self.type}"'
@@ -72,6 +73,8 @@ class F:
         cons = []
         if self.required:
             cons.append('<camunda:constraint name="required"/>')
+        if self.readonly:
+            cons.append('<camunda:constraint name="readonly"/>')
         for name in ("minlength", "maxlength", "min"):
             if getattr(self, name) is not None:
                 cons.append(f'<camunda:constraint name="{name}" config="{getattr(self, name)}"/>')
@@ -624,7 +627,7 @@ def _timer_def(tid: str, kind: str, expr: str) -> str:
             f"{escape(expr)}</bpmn:{kind}></bpmn:timerEventDefinition>")
 
 
-def process_xml() -> str:
+def process_xml(lane_set: str = "complaint_lanes") -> str:
     ins: dict[str, list[str]] = {}
     outs: dict[str, list[str]] = {}
     for f in flows:
@@ -643,7 +646,7 @@ def process_xml() -> str:
                                                           if next(n for n in nodes if n.id == b.on).lane == lane]
         lane_xml.append(f'<bpmn:lane id="{lane}" name={quoteattr(name)}>'
                         + "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in refs) + "</bpmn:lane>")
-    lines.append('<bpmn:laneSet id="complaint_lanes">' + "".join(lane_xml) + "</bpmn:laneSet>")
+    lines.append(f'<bpmn:laneSet id="{lane_set}">' + "".join(lane_xml) + "</bpmn:laneSet>")
     tags = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
             "xor": "exclusiveGateway", "and": "parallelGateway", "timer": "intermediateCatchEvent"}
     for n in nodes:
@@ -686,10 +689,10 @@ def process_xml() -> str:
     return "\n    ".join(lines)
 
 
-def diagram_xml(lay: Layout) -> str:
+def diagram_xml(lay: Layout, pool: str = "p_complaint") -> str:
     width = CONTENT_X + (max(n.col for n in nodes) + 1) * COL_W + 40 - X0
     total = sum(h for _y, h, _r in lay.lanes.values())
-    out = [f'<bpmndi:BPMNShape id="p_complaint_di" bpmnElement="p_complaint" isHorizontal="true">'
+    out = [f'<bpmndi:BPMNShape id="{pool}_di" bpmnElement="{pool}" isHorizontal="true">'
            f'<dc:Bounds x="{X0}" y="{Y0}" width="{width}" height="{total}"/></bpmndi:BPMNShape>']
     for lane, _n, _r in LANES:
         lane_y, lane_h, _rows = lay.lanes[lane]

@@ -1,0 +1,425 @@
+"""Writes processes/reception.bpmn, key_loan.bpmn and parcel_storage.bpmn (procedures.md §7) with
+their diagrams, on the grid layout of tests/tools/complaint_bpmn.py.
+
+Why a generator: it is the one layout engine the repository has (lanes × rows × columns, flows in
+empty gutters and channels, so no flow crosses a shape); these models reuse it, its form-field
+writer ``F`` and its XML writers, one model at a time. Once process owners edit the files in bpmn-js,
+the files are the source of truth; rerun this only to regenerate from scratch
+(``python -m tests.tools.manual_bpmn``)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from tests.tools import complaint_bpmn as grid
+from tests.tools.complaint_bpmn import F, flow, node, timer
+
+OUT = Path(__file__).resolve().parents[2] / "processes"
+
+DEPARTMENTS = [("engineering", "工程部"), ("security", "保安部"), ("cleaning", "环境 / 保洁"), ("finance", "财务")]
+
+
+# -- 客服接待 (M3 第2篇 某商场物业部客服接待作业规程) --------------------------------------------------------
+
+def reception() -> dict:
+    node("start", "start", "来电来访登记", "front_desk", 0, 0,
+         "M3 第2篇 4.2–4.3：管理员接听电话铃声不得超过三声；对所有来电来访详细登记在《物业接待记录》内，"
+         "注明时间、顾客姓名、联系方式、具体来访事由。",
+         form=[F("visitor", "顾客姓名", required=True, maxlength=50),
+               F("room", "房号/铺位号", maxlength=32),
+               F("contact", "联系方式", required=True, minlength=5, maxlength=32),
+               F("channel", "来电/来访", "enum", required=True, default="phone",
+                 options=[("phone", "来电"), ("visit", "来访")]),
+               F("matter", "具体来访事由", required=True, minlength=2, maxlength=2000, long=True),
+               F("received_at", "接待时间", "date", required=True, default="now")])
+    node("analyse", "user", "分析并交办", "front_desk", 1, 0,
+         "M3 第2篇 4.4：管理员对受理事宜进行分析，"
+         "并及时责成相关责任部门落实完成；3.1：超出职责范围的诉求报物业经理处理。"
+         "投诉、报修另行在系统中登记为投诉或报修流程。",
+         form=[F("handling", "处理方式", "enum", required=True, default="department",
+                 options=[("answered", "当场解答，已办结"), ("department", "交相关部门落实"),
+                          ("complaint", "转投诉处理"), ("repair", "转报修处理"),
+                          ("manager", "超出职责范围，报物业经理")]),
+               F("department", "受理部门（交部门落实时必选）", "enum", options=DEPARTMENTS),
+               F("reply", "答复/交办说明", maxlength=2000, long=True)])
+    node("gw_handling", "xor", "处理方式？", "front_desk", 2, 0, default="f_gw_handling__coordinate")
+    node("logged", "script", "登记接待", "front_desk", 0, 0, "返工次数从0起算（4.8 直至合格为止）。",
+         script="rework_count = 0")
+    flow("start", "logged")
+    flow("logged", "analyse")
+    flow("analyse", "gw_handling")
+    node("end_answered", "end", "当场办结", "front_desk", 3, 1)
+    flow("gw_handling", "end_answered", "当场办结", "handling == 'answered'")
+    node("link_case", "user", "登记转办的投诉/报修单号", "front_desk", 3, 2,
+         "投诉按《客户投诉处理》、报修按《业主报修》流程办理，其回访在那两个流程中进行；此处记下转办后的流程单号，"
+         "《物业接待记录》据此可查。",
+         form=[F("linked_instance", "投诉/报修流程单号", "long", required=True, min=1),
+               F("link_note", "转办说明", maxlength=500)])
+    node("end_linked", "end", "已转投诉/报修", "front_desk", 4, 2)
+    flow("gw_handling", "link_case", "转投诉/报修", "handling in ('complaint', 'repair')")
+    flow("link_case", "end_linked")
+    node("manager_handle", "user", "物业经理处理", "cs_manager", 3, 0,
+         "M3 第2篇 3.1：对超出职责范围的诉求，须报物业经理处理。",
+         form=[F("manager_result", "处理意见及结果", required=True, maxlength=2000, long=True)])
+    flow("gw_handling", "manager_handle", "报物业经理", "handling == 'manager'")
+    node("coordinate", "user", "客服部负责人协调处理", "cs_supervisor", 5, 0,
+         "M3 第2篇 4.7：受理部门负责人对难以处理的服务需求和投诉或协调不成的，"
+         "及时反馈至管理员，并报客服部负责人协调处理"
+         "（交办时未选定受理部门的，也由客服部负责人协调）。",
+         form=[F("coordination", "协调处理结果", required=True, maxlength=2000, long=True)])
+    flow("gw_handling", "coordinate", "部门未定", id_="f_gw_handling__coordinate")
+    node("merge_dept", "xor", "", "front_desk", 3, 0)
+    flow("gw_handling", "merge_dept", "交部门落实", "handling == 'department' and department is not None")
+    node("dispatch", "script", "记录交办时间", "front_desk", 4, 0,
+         "交办时间：RC1（受理部门当日处理）由此起算。",
+         script="dispatched_at = now()")
+    node("gw_dept", "xor", "受理部门？", "front_desk", 5, 1, default="f_gw_dept__handle_finance")
+    flow("merge_dept", "dispatch")
+    flow("dispatch", "gw_dept")
+    node("merge_done", "xor", "", "front_desk", 7, 0)
+    for i, (dept, name) in enumerate(DEPARTMENTS):
+        handle = f"handle_{dept}"
+        node(handle, "user", f"受理并联系顾客（{name.replace(' ', '')}）", dept, 6, 0,
+             "M3 第2篇 4.5：受理部门接到任务后作工作记录并立即与顾客联系，问清事由；合理要求或有效投诉尽量满足，"
+             "不能解决的做好解释说明。4.7：难以处理或协调不成的反馈管理员，报客服部负责人协调。",
+             form=[F("contacted", "已与顾客联系，问清事由", "boolean", required=True),
+                   F("dept_outcome", "处理情况", "enum", required=True, default="done",
+                     options=[("done", "已处理完毕"), ("explained", "不能解决，已向顾客解释说明"),
+                              ("hard", "难以处理/协调不成，报客服部负责人")]),
+                   F("dept_result", "处理记录（服务单内容）", required=True, maxlength=2000, long=True)])
+        timer(f"{handle}_rc1", "RC1 当日未处理完", handle, "timeDate", "end_of_day(dispatched_at)",
+              "M3 第2篇 4.6：受理部门当日内不能处理完的服务需求，应及时将信息反馈至管理员，由管理员向顾客做好解释说明，"
+              "并具体负责落实完毕时间。到期（交办当日23:59:59）仍未处理完即记 RC1，管理员收到解释任务。", "RC1",
+              responsible=dept)
+        explain = f"explain_{dept}"
+        node(explain, "user", "向顾客解释并落实完毕时间", "front_desk", 7 + i, 2,
+             "M3 第2篇 4.6：由管理员向顾客做好解释说明，并具体负责落实完毕时间。",
+             form=[F("explained", "已向顾客解释说明", "boolean", required=True),
+                   F("promised_at", "落实完毕时间", "date", required=True, min="now")])
+        node(f"{explain}_end", "end", "", "front_desk", 7 + i, 3)
+        flow(f"{handle}_rc1", explain)
+        flow(explain, f"{explain}_end")
+        cond = f"department == '{dept}'"
+        flow("gw_dept", handle, name, None if dept == "finance" else cond,
+             id_="f_gw_dept__handle_finance" if dept == "finance" else None)
+        flow(handle, "merge_done")
+    node("gw_outcome", "xor", "能否处理？", "front_desk", 8, 0, default="f_gw_outcome__merge_follow")
+    flow("merge_done", "gw_outcome")
+    flow("gw_outcome", "coordinate", "报客服部负责人", "dept_outcome == 'hard'")
+    node("merge_follow", "xor", "", "front_desk", 9, 0)
+    flow("gw_outcome", "merge_follow", "已处理/已解释", id_="f_gw_outcome__merge_follow")
+    flow("coordinate", "merge_follow")
+    flow("manager_handle", "merge_follow")
+    node("handled", "script", "记录处理完毕时间", "front_desk", 10, 0,
+         "处理完毕时间：RC2（次日回访）由此起算。",
+         script="handled_at = now()")
+    flow("merge_follow", "handled")
+    node("follow_up", "user", "次日回访", "front_desk", 11, 0,
+         "M3 第2篇 4.8：管理员每日当班时对前一天的服务受理情况，"
+         "根据相关部门的服务单及时组织电话或上门回访，询问顾客满意情况；"
+         "服务不合格的采取纠正、预防和改进措施并跟踪回访，直至合格为止，"
+         "结果填入《物业接待记录》。4.9：回访情况纳入回访率统计。",
+         form=[F("follow_up_way", "回访方式", "enum", required=True, default="phone",
+                 options=[("phone", "电话回访"), ("visit", "上门回访")]),
+               F("satisfied", "顾客满意（服务合格）", "boolean", required=True),
+               F("follow_up_note", "回访记录（顾客意见）", required=True, maxlength=2000, long=True)])
+    timer("follow_up_rc2", "RC2 次日未回访", "follow_up", "timeDate", "end_of_next_day(handled_at)",
+          "M3 第2篇 4.8：管理员每日当班时对前一天的服务受理情况组织回访。"
+          "期限：处理完毕的次日23:59:59；超时记 RC2。", "RC2")
+    node("late_follow_up", "user", "回访超时提醒", "cs_supervisor", 12, 1,
+         "RC2：前一天的服务受理未在次日完成回访，客服部负责人督促。", form=[grid.NOTE])
+    node("late_follow_up_end", "end", "", "cs_supervisor", 13, 1)
+    flow("handled", "follow_up")
+    flow("follow_up_rc2", "late_follow_up")
+    flow("late_follow_up", "late_follow_up_end")
+    node("gw_satisfied", "xor", "满意？", "front_desk", 12, 0, default="f_gw_satisfied__rework")
+    node("end", "end", "接待办结", "front_desk", 13, 0)
+    flow("follow_up", "gw_satisfied")
+    flow("gw_satisfied", "end", "满意", "satisfied")
+    node("rework", "script", "不合格，返回受理部门纠正", "front_desk", 12, 2,
+         "M3 第2篇 4.8：对发现服务不合格的采取纠正、预防和改进措施，并跟踪回访，直至合格为止。"
+         "交回原受理部门重新处理（未选部门的由客服部负责人协调）。",
+         script="rework_count = rework_count + 1")
+    flow("gw_satisfied", "rework", "不满意", id_="f_gw_satisfied__rework")
+    node("gw_rework", "xor", "原受理部门？", "front_desk", 13, 2, default="f_gw_rework__coordinate")
+    flow("rework", "gw_rework")
+    flow("gw_rework", "merge_dept", "部门重办", "department is not None")
+    flow("gw_rework", "coordinate", "客服部负责人协调", id_="f_gw_rework__coordinate")
+    for n in grid.nodes:            # the start event alone in column 0
+        if n.id != "start":
+            n.col += 1
+    return {"id": "reception", "name": "客服接待", "starters": "front_desk",
+            "lanes": [("front_desk", "前台 / 客服接待管理员", 4), ("cs_manager", "物业经理", 1),
+                      ("cs_supervisor", "客服部负责人", 2), ("engineering", "工程部", 1), ("security", "保安部", 1),
+                      ("cleaning", "环境 / 保洁", 1), ("finance", "财务", 1)],
+            "doc": "M3 第2篇 某商场物业部客服接待作业规程；procedures.md §7。期限：RC1 受理部门当日处理（4.6），"
+                   "RC2 次日回访（4.8）。记录：《物业接待记录》（每个实例的打印页）、《客服接待月报表》（4.11）。",
+            "record": "物业接待记录",
+            "labels": {"dispatched_at": "交办时间", "handled_at": "处理完毕时间", "rework_count": "返工次数"}}
+
+
+# -- 钥匙借用 (M3 第3篇 钥匙管理作业规程 4.1–4.7) --------------------------------------------------------------
+
+def key_loan() -> dict:
+    node("start", "start", "钥匙借用申请登记", "front_desk", 0, 0,
+         "M3 第3篇 3.1、4.1：备用钥匙由客服部保管；借用在《钥匙领用登记表》的钥匙借用登记栏办理借用登记手续。"
+         "4.7：钥匙用后及时归还，不得隔日或隔班，应归还时间即本班结束时间。",
+         form=[F("borrower", "借用人", required=True, maxlength=50),
+               F("borrower_dept", "借用部门", "enum", required=True, default="engineering",
+                 options=[("engineering", "工程部"), ("security", "保安部"), ("cleaning", "环境 / 保洁"),
+                          ("front_desk", "客服部"), ("other_dept", "物业部其他部门"), ("outside", "外单位（外借）")]),
+               F("contact", "联系电话", required=True, minlength=5, maxlength=32),
+               F("key_no", "钥匙编号（分类/楼层编号）", required=True, maxlength=32),
+               F("key_name", "钥匙名称（门/房间）", required=True, maxlength=100),
+               F("quantity", "数量（把）", "long", required=True, default="1", min=1),
+               F("purpose", "借用事由", required=True, maxlength=500, long=True),
+               F("return_by", "应归还时间（本班结束）", "date", required=True, min="now")])
+    node("gw_outside", "xor", "外借？", "front_desk", 1, 0, default="f_gw_outside__approve")
+    flow("start", "gw_outside")
+    approval = [F("approved", "同意借用", "boolean", required=True),
+                F("approver", "审批人（签字）", required=True, maxlength=50),
+                F("approval_note", "审批意见", maxlength=500)]
+    node("approve", "user", "借用部门主管审批", "dept_supervisor", 2, 0,
+         "M3 第3篇 4.1：备用钥匙的借用须由借用部门主管级及以上人员同意。", form=approval)
+    node("approve_outside", "user", "物业经理审批外借", "cs_manager", 2, 0,
+         "M3 第3篇 4.2：所有钥匙不得外借，确因工作需要外借的，须经物业经理同意并由客服统一办理。", form=approval)
+    flow("gw_outside", "approve_outside", "外单位", "borrower_dept == 'outside'")
+    flow("gw_outside", "approve", "本物业部门", id_="f_gw_outside__approve")
+    node("merge_approved", "xor", "", "front_desk", 3, 0)
+    flow("approve", "merge_approved")
+    flow("approve_outside", "merge_approved")
+    node("gw_approved", "xor", "同意？", "front_desk", 4, 0, default="f_gw_approved__end_refused")
+    flow("merge_approved", "gw_approved")
+    node("end_refused", "end", "不予借用", "front_desk", 5, 1)
+    flow("gw_approved", "end_refused", "不同意", id_="f_gw_approved__end_refused")
+    node("lend", "user", "办理借用登记并发放钥匙", "front_desk", 5, 0,
+         "M3 第3篇 4.1、4.5：在《钥匙领用登记表》借用栏登记（借用人、部门、钥匙编号、数量、审批人、应归还时间）；"
+         "钥匙不得私自配制或带离。",
+         form=[F("handed_quantity", "发放数量（把）", "long", required=True, min=1),
+               F("lend_note", "发放备注", maxlength=500)])
+    flow("gw_approved", "lend", "同意", "approved")
+    node("lent", "script", "记录借出时间", "front_desk", 6, 0, script="lent_at = now()")
+    flow("lend", "lent")
+    node("give_back", "user", "归还签收", "front_desk", 7, 0,
+         "M3 第3篇 4.7：所有钥匙用后须及时归还并做好归还签收工作；4.6：发现遗失的，在此登记遗失。",
+         form=[F("return_status", "归还情况", "enum", required=True, default="returned",
+                 options=[("returned", "已如数归还"), ("lost", "钥匙遗失")]),
+               F("returned_quantity", "归还数量（把）", "long", min=0),
+               F("received_by", "签收人", required=True, maxlength=50)])
+    flow("lent", "give_back")
+    timer("give_back_kl1", "KL1 隔班未归还", "give_back", "timeDate", "return_by",
+          "M3 第3篇 4.7：钥匙不得隔日或隔班归还；特殊情况下须使用部门主管人员说明原因并在《钥匙领用登记表》登记。"
+          "到达应归还时间（本班结束）仍未签收即记 KL1，借用部门主管收到说明原因任务。", "KL1",
+          responsible="dept_supervisor")
+    node("explain_late", "user", "说明未按时归还原因", "dept_supervisor", 8, 1,
+         "M3 第3篇 4.7：特殊情况下须使用部门主管人员说明原因并在《钥匙领用登记表》进行登记。",
+         form=[F("late_reason", "未按时归还原因", required=True, maxlength=1000, long=True),
+               F("late_supervisor", "说明人（部门主管）", required=True, maxlength=50)])
+    node("explain_late_end", "end", "", "dept_supervisor", 9, 1)
+    flow("give_back_kl1", "explain_late")
+    flow("explain_late", "explain_late_end")
+    node("gw_returned", "xor", "归还情况？", "front_desk", 8, 0, default="f_gw_returned__confirm_loss")
+    flow("give_back", "gw_returned")
+    node("end", "end", "已归还", "front_desk", 9, 0)
+    flow("gw_returned", "end", "已归还", "return_status == 'returned'")
+    node("confirm_loss", "user", "遗失报失确认（部门主管签字）", "dept_supervisor", 9, 0,
+         "M3 第3篇 4.6：钥匙若发现遗失，钥匙保管人须及时向部门主管汇报，在《钥匙领用登记表》的钥匙遗失和配制栏做好"
+         "报失确认登记，由部门主管签字确认；费用由遗失人承担，并给予当事人纪律处分。",
+         form=[F("loss_circumstances", "遗失经过", required=True, maxlength=1000, long=True),
+               F("loss_confirmed_by", "确认人（部门主管签字）", required=True, maxlength=50),
+               F("lost_by", "遗失人", required=True, maxlength=50),
+               F("discipline", "纪律处分", required=True, maxlength=500)])
+    flow("gw_returned", "confirm_loss", "遗失", id_="f_gw_returned__confirm_loss")
+    node("change_lock", "user", "安排换锁", "front_desk", 10, 0,
+         "M3 第3篇 4.6：客服部安排换锁，其所需费用由遗失人承担。",
+         form=[F("lock_changed_on", "换锁日期", "date", required=True, default="now"),
+               F("lock_cost", "换锁费用（元）", "double", required=True, min=0),
+               F("new_key_no", "新钥匙编号", required=True, maxlength=32)])
+    flow("confirm_loss", "change_lock")
+    node("charge", "user", "向遗失人收取换锁费用", "finance", 11, 0,
+         "M3 第3篇 4.6：换锁所需费用由遗失人承担。",
+         form=[F("lost_by", "遗失人", readonly=True), F("lock_cost", "换锁费用（元）", "double", readonly=True),
+               F("charge_receipt_no", "收据编号", required=True, maxlength=32)])
+    flow("change_lock", "charge")
+    node("end_lost", "end", "换锁费用已收取", "finance", 12, 0)
+    flow("charge", "end_lost")
+    return {"id": "key_loan", "name": "钥匙借用", "starters": "front_desk",
+            "lanes": [("front_desk", "客服部（钥匙保管）", 2), ("dept_supervisor", "借用部门主管", 2),
+                      ("cs_manager", "物业经理", 1), ("finance", "财务", 1)],
+            "doc": "M3 第3篇 商场物业部钥匙管理作业规程 4.1、4.2、4.6、4.7；"
+            "procedures.md §7。期限：KL1 本班归还（4.7）。"
+                   "记录：《钥匙领用登记表》（借用登记栏、归还签收、遗失和配制栏；每个实例的打印页）。",
+            "record": "钥匙领用登记表",
+            "labels": {"lent_at": "借出时间"}}
+
+
+# -- 物品寄存 (M0 物业客服物品寄存管理规定 3.1–3.7) ------------------------------------------------------------
+
+def parcel_storage() -> dict:
+    node("start", "start", "物品接收登记", "front_desk", 0, 0,
+         "M0 物品寄存 3.1：邮件、信件统一由物业客服签收；3.1.1：贵重物品查看是否封存、确认数量、留下联系电话；"
+         "邮件寄存需送件人签字确认，标明数量、邮件编号；"
+         "业主寄存须填写《物品寄存委托书》（3.3），写明领取人及其联系方式。",
+         form=[F("kind", "类别", "enum", required=True, default="mail",
+                 options=[("mail", "邮件/快递代收"), ("deposit", "业主寄存（委托他人领取）")]),
+               F("owner", "业主姓名", required=True, maxlength=50),
+               F("room", "房号", required=True, maxlength=32),
+               F("phone", "业主联系电话", required=True, minlength=5, maxlength=32),
+               F("items", "物品名称/描述", required=True, maxlength=500),
+               F("quantity", "数量（件）", "long", required=True, default="1", min=1),
+               F("mail_no", "邮件编号（邮件代收）", maxlength=64),
+               F("sender", "送件人（邮件代收）", maxlength=50),
+               F("sender_signed", "送件人已签字确认", "boolean", default="false"),
+               F("valuable", "贵重物品/钥匙等小件", "boolean", default="false"),
+               F("sealed", "已用信封/包装封存", "boolean", default="false"),
+               F("labelled", "包装/信封上已注明房号及姓名", "boolean", default="false"),
+               F("collector_name", "领取人姓名（业主寄存）", maxlength=50),
+               F("collector_phone", "领取人联系电话（业主寄存）", maxlength=32),
+               F("disclaimer_signed", "业主已在委托书注明：物品出现任何问题物业公司不承担相关责任", "boolean",
+                 default="false"),
+               F("special", "大堂按规定不能接收的特殊物品", "boolean", default="false"),
+               F("received_at", "接收时间", "date", required=True, default="now")])
+    node("check", "script", "核对寄存条件", "front_desk", 1, 0,
+         "M0 物品寄存：邮件须送件人签字并有邮件编号（3.1.1 5）；业主寄存须在委托书注明免责（3.6，否则不予寄存）、"
+         "写明领取人及联系方式（3.1.1 2）、包装注明房号姓名（3.5）；贵重物品及钥匙等小件须封存（3.1.1 1、3.4）。",
+         script="problems = []\n"
+                "if kind == 'mail' and not sender_signed:\n    problems.append('送件人未签字确认')\n"
+                "if kind == 'mail' and not mail_no:\n    problems.append('未标明邮件编号')\n"
+                "if kind == 'deposit' and not disclaimer_signed:\n    problems.append('业主未在委托书注明免责')\n"
+                "if kind == 'deposit' and not (collector_name and collector_phone):\n"
+                "    problems.append('未写明领取人及联系方式')\n"
+                "if kind == 'deposit' and not labelled:\n    problems.append('包装未注明房号及姓名')\n"
+                "if valuable and not sealed:\n    problems.append('贵重物品/小件未封存')\n"
+                "refusal_reason = '；'.join(problems)\n"
+                "acceptable = not problems")
+    flow("start", "check")
+    node("gw_acceptable", "xor", "符合寄存条件？", "front_desk", 2, 0, default="f_gw_acceptable__end_refused")
+    flow("check", "gw_acceptable")
+    node("end_refused", "end", "不予寄存", "front_desk", 3, 2)
+    flow("gw_acceptable", "end_refused", "不符合", id_="f_gw_acceptable__end_refused")
+    node("gw_special", "xor", "特殊物品？", "front_desk", 3, 0, default="f_gw_special__merge_accepted")
+    flow("gw_acceptable", "gw_special", "符合", "acceptable")
+    node("approve_special", "user", "特殊物品请示领导", "cs_supervisor", 4, 0,
+         "M0 物品寄存 3.2：按规定大堂不能接收的物品如业主有强烈需求，"
+         "客服人员视情况可酌情接收，如物品特殊，要逐级请示领导。",
+         form=[F("special_approved", "同意接收", "boolean", required=True),
+               F("special_note", "审批意见", required=True, maxlength=500)])
+    flow("gw_special", "approve_special", "特殊物品", "special")
+    node("gw_special_ok", "xor", "同意？", "cs_supervisor", 5, 0, default="f_gw_special_ok__end_special_refused")
+    node("end_special_refused", "end", "领导不同意接收", "cs_supervisor", 6, 0)
+    flow("approve_special", "gw_special_ok")
+    flow("gw_special_ok", "end_special_refused", "不同意", id_="f_gw_special_ok__end_special_refused")
+    node("merge_accepted", "xor", "", "front_desk", 6, 1)
+    flow("gw_special", "merge_accepted", "一般物品", id_="f_gw_special__merge_accepted")
+    flow("gw_special_ok", "merge_accepted", "同意", "special_approved")
+    node("gw_kind", "xor", "类别？", "front_desk", 7, 1, default="f_gw_kind__collect")
+    flow("merge_accepted", "gw_kind")
+    node("notify", "user", "通知业主领取", "front_desk", 8, 0,
+         "M0 物品寄存 3.1.1 6：通知业主领取，注明通知日期。",
+         form=[F("notified_on", "通知日期", "date", required=True, default="now"),
+               F("notify_way", "通知方式", "enum", required=True, default="phone",
+                 options=[("phone", "电话"), ("sms", "短信"), ("visit", "上门告知")])])
+    flow("gw_kind", "notify", "邮件代收", "kind == 'mail'")
+    node("merge_collect", "xor", "", "front_desk", 9, 1)
+    flow("notify", "merge_collect")
+    flow("gw_kind", "merge_collect", "业主寄存", id_="f_gw_kind__collect")
+    node("collect", "user", "领取签字", "front_desk", 10, 1,
+         "M0 物品寄存 3.1.1 3、7：详细记录领取人姓名、性别及联系电话，对物品数量予以确认并书面注明；"
+         "业主（或委托书写明的领取人）领取签字确认，注明领取日期、数量。",
+         form=[F("collected_by", "领取人姓名", required=True, maxlength=50),
+               F("collected_gender", "领取人性别", "enum", required=True, options=[("male", "男"), ("female", "女")]),
+               F("collected_phone", "领取人联系电话", required=True, minlength=5, maxlength=32),
+               F("collected_quantity", "领取数量（件）", "long", required=True, min=0),
+               F("intact", "物品完好、封存完整", "boolean", required=True),
+               F("collected_on", "领取日期", "date", required=True, default="now")])
+    flow("merge_collect", "collect")
+    timer("collect_ps1", "PS1 3天未领取", "collect", "timeCycle", "'R/P3D'",
+          "寄存/代收物品满3天未领取，提醒前台再次通知业主（M0 未规定期限，默认3天，每3天一次；不记违规）。")
+    node("remind", "user", "再次通知业主领取", "front_desk", 11, 3,
+         "物品满3天未领取：再次通知业主（或领取人）领取。",
+         form=[F("reminded_on", "通知日期", "date", required=True, default="now"),
+               F("remind_note", "通知情况", maxlength=500)])
+    node("remind_end", "end", "", "front_desk", 12, 3)
+    flow("collect_ps1", "remind")
+    flow("remind", "remind_end")
+    node("gw_intact", "xor", "数量相符且完好？", "front_desk", 11, 1, default="f_gw_intact__incident")
+    flow("collect", "gw_intact")
+    node("incident", "user", "物品丢失/错发/损坏处理", "cs_supervisor", 12, 0,
+         "M0 物品寄存 3.7：客服人员接收物品后要妥善保管，"
+         "不得发生丢失、错发、损坏等问题，如发生，由责任人承担相关责任。",
+         form=[F("incident_responsible", "责任人", required=True, maxlength=50),
+               F("incident_handling", "处理结果（赔偿/处理意见）", required=True, maxlength=1000, long=True)])
+    flow("gw_intact", "incident", "不符/损坏", id_="f_gw_intact__incident")
+    node("merge_checked", "xor", "", "front_desk", 13, 1)
+    flow("gw_intact", "merge_checked", "相符", "intact and collected_quantity == quantity")
+    flow("incident", "merge_checked")
+    node("gw_reply", "xor", "业主寄存？", "front_desk", 14, 1, default="f_gw_reply__end")
+    flow("merge_checked", "gw_reply")
+    node("reply_owner", "user", "回复业主物品已领取", "front_desk", 15, 0,
+         "M0 物品寄存 3.1.1 4：回复业主寄存物品已领取。",
+         form=[F("replied_way", "回复方式", "enum", required=True, default="phone",
+                 options=[("phone", "电话"), ("sms", "短信"), ("visit", "当面")]),
+               F("reply_note", "回复情况", maxlength=500)])
+    flow("gw_reply", "reply_owner", "业主寄存", "kind == 'deposit'")
+    node("end", "end", "已领取", "front_desk", 16, 1)
+    flow("reply_owner", "end")
+    flow("gw_reply", "end", "邮件代收", id_="f_gw_reply__end")
+    return {"id": "parcel_storage", "name": "物品寄存", "starters": "front_desk",
+            "lanes": [("front_desk", "前台 / 大堂管家", 4), ("cs_supervisor", "客服主管", 1)],
+            "doc": "M0 物业客服物品寄存管理规定 3.1–3.7；procedures.md §7。提醒：PS1 满3天未领取再次通知（默认）。"
+                   "记录：《物品寄存委托书》（每个实例的打印页）。",
+            "record": "物品寄存委托书",
+            "labels": {"refusal_reason": "不予寄存原因", "acceptable": "符合寄存条件"}}
+
+
+MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage]
+
+
+def render(model: Callable[[], dict]) -> tuple[str, str]:
+    grid.nodes.clear()
+    grid.bounds.clear()
+    grid.flows.clear()
+    m = model()
+    grid.LANES = m["lanes"]
+    grid.DATA_LABELS = m["labels"]
+    pid = m["id"]
+    lay = grid.Layout()
+    body = grid.process_xml(lane_set=f"{pid}_lanes")
+    props = (f'<camunda:properties><camunda:property name="record" value={quoteattr(m["record"])}/>'
+             + "".join(f'<camunda:property name="label:{k}" value={quoteattr(v)}/>' for k, v in m["labels"].items())
+             + "</camunda:properties>")
+    body = body.replace(f"<bpmn:extensionElements>{grid._props({f'label:{k}': v for k, v in m['labels'].items()})}"
+                        "</bpmn:extensionElements>", f"<bpmn:extensionElements>{props}</bpmn:extensionElements>", 1)
+    doc = f"<bpmn:documentation>{grid.escape(m['doc'])}</bpmn:documentation>"
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- {m['name']} (procedures.md §7). Generated first by tests/tools/manual_bpmn.py; edit in bpmn-js. -->
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
+                  xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+                  xmlns:di="http://www.omg.org/spec/DD/20100524/DI"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+                  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+                  id="defs_{pid}" targetNamespace="http://wuye.example/processes">
+  <bpmn:collaboration id="collab_{pid}">
+    <bpmn:participant id="p_{pid}" name="{m['name']}" processRef="{pid}"/>
+  </bpmn:collaboration>
+  <bpmn:process id="{pid}" name="{m['name']}" isExecutable="true" camunda:candidateStarterGroups="{m['starters']}">
+    {doc}
+    {body}
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="{pid}_diagram">
+    <bpmndi:BPMNPlane id="{pid}_plane" bpmnElement="collab_{pid}">
+      {grid.diagram_xml(lay, pool=f"p_{pid}")}
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+    return pid, xml
+
+
+if __name__ == "__main__":
+    for build in MODELS:
+        pid, xml = render(build)
+        (OUT / f"{pid}.bpmn").write_text(xml, encoding="utf-8")
+        print(f"wrote {OUT / (pid + '.bpmn')}")
