@@ -1,0 +1,88 @@
+"""The manuals' record forms as printable pages (webforms/records.py): 《物业接待记录》 of a
+reception, 《钥匙领用登记表》 of a key loan and 《物品寄存委托书》 of a deposit, filled from what each
+instance recorded, linked from the instance page; none for a process without one."""
+from __future__ import annotations
+
+import re
+
+from engine.usecases.deploy import deploy
+from engine.usecases.start_instance import start_instance
+from engine.usecases.tasks import claim_task, complete_task
+from tests.support import PROCESSES
+
+
+def _deploy(steps, *names: str) -> None:
+    steps.call(deploy, None, files=[(n, (PROCESSES / n).read_bytes()) for n in names])
+
+
+def _work(steps, result: dict, name: str, user: str, data: dict) -> dict:
+    task = next(t for t in result["ready"] if t["name"] == name)
+    steps.call(claim_task, user, task_id=task["id"])
+    return steps.call(complete_task, user, task_id=task["id"], data=data)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_reception_record_shows_the_visit_its_handling_and_the_follow_up(client, auth, steps):
+    _deploy(steps, "reception.bpmn")
+    started = steps.call(start_instance, "front_desk", process_id="reception",
+                         data={"visitor": "陈女士", "room": "2-1-0602", "contact": "13900000001", "channel": "visit",
+                               "matter": "车库道闸<b>很慢</b>"})
+    done = _work(steps, started, "analyse", "front_desk", {"handling": "department", "department": "engineering"})
+    done = _work(steps, done, "handle_engineering", "engineering",
+                 {"contacted": True, "dept_outcome": "done", "dept_result": "已调整道闸"})
+    _work(steps, done, "follow_up", "front_desk", {"satisfied": True, "follow_up_note": "顾客满意"})
+    auth.login_as("front_desk")
+    page = client.get(f"/instances/{started['instance']}")
+    assert "打印《物业接待记录》" in page.get_data(as_text=True)
+    resp = client.get(f"/instances/{started['instance']}/record")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    text = _text(html)
+    assert "物业接待记录" in text and "陈女士" in text and "来访" in text and "交相关部门落实" in text
+    assert "工程部" in text and "已调整道闸" in text and "顾客满意" in text and "已完成" in text
+    assert "<b>很慢</b>" not in html and "&lt;b&gt;很慢&lt;/b&gt;" in html
+
+
+def test_the_key_record_has_the_loan_return_and_loss_columns(client, auth, steps):
+    _deploy(steps, "key_loan.bpmn")
+    started = steps.call(start_instance, "front_desk", process_id="key_loan",
+                         data={"borrower": "刘工", "borrower_dept": "engineering", "contact": "13700000001",
+                               "key_no": "B2-03", "key_name": "水泵房", "quantity": 1, "purpose": "检修",
+                               "return_by": "2026-11-20T17:30:00+08:00"})
+    done = _work(steps, started, "approve", "dept_supervisor", {"approved": True, "approver": "王主管"})
+    _work(steps, done, "lend", "front_desk", {"handed_quantity": 1})
+    auth.login_as("front_desk")
+    text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    assert "钥匙领用登记表" in text and "钥匙借用登记栏" in text and "钥匙遗失和配制栏" in text
+    assert "B2-03" in text and "王主管" in text and "2026-11-20 17:30" in text
+
+
+def test_the_deposit_record_carries_the_disclaimer(client, auth, steps):
+    _deploy(steps, "parcel_storage.bpmn")
+    started = steps.call(start_instance, "front_desk", process_id="parcel_storage",
+                         data={"kind": "deposit", "owner": "孙女士", "room": "3-1-0302", "phone": "13600000002",
+                               "items": "钥匙", "quantity": 1, "valuable": True, "sealed": True, "labelled": True,
+                               "collector_name": "孙小明", "collector_phone": "13600000003",
+                               "disclaimer_signed": True})
+    auth.login_as("front_desk")
+    text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    assert "物品寄存委托书" in text and "与物业公司不承担相关责任" in text and "孙小明" in text
+
+
+def test_a_process_without_a_record_form_has_no_record_page(client, auth, steps):
+    started = steps.start_visit()
+    auth.login_as("front_desk")
+    assert client.get(f"/instances/{started['instance']}/record").status_code == 404
+    assert "打印《" not in client.get(f"/instances/{started['instance']}").get_data(as_text=True)
+
+
+def test_an_outsider_may_not_read_a_record(client, auth, steps):
+    _deploy(steps, "parcel_storage.bpmn")
+    started = steps.call(start_instance, "front_desk", process_id="parcel_storage",
+                         data={"kind": "mail", "owner": "赵先生", "room": "6-2-1501", "phone": "13600000001",
+                               "items": "快递", "quantity": 1, "mail_no": "SF1", "sender_signed": True})
+    auth.login_as("legal")
+    assert client.get(f"/instances/{started['instance']}/record").status_code == 403

@@ -1,0 +1,36 @@
+"""The manuals' record forms as printable pages: one instance's 《物业接待记录》, 《钥匙领用登记表》 or
+《物品寄存委托书》 filled from what the instance recorded (its data, who completed which step and
+when, its violations), laid out as the paper form the manual names, with print styles.
+
+Why here and not a stored document like the collection letters: a record form is a view of the
+instance as it is now (it fills in as the work goes on), not a document issued once; the history
+proves each value, so the page is read from the same projection as the instance page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from engine.usecases.instance_overview import instance_overview
+from webforms.calls import show
+
+bp = Blueprint("records", __name__)
+
+# process id -> (the record form's title as the manual names it, its form number in the manual)
+RECORDS: dict[str, tuple[str, str]] = {
+    "reception": ("物业接待记录", "M3 第2篇 5.1"),
+    "key_loan": ("钥匙领用登记表", "M3 第3篇 6.1"),
+    "parcel_storage": ("物品寄存委托书", "地王/客服记录-14"),
+}
+
+
+@bp.route("/instances/<int:instance_id>/record")
+@login_required
+def record(instance_id: int) -> ResponseReturnValue:
+    overview = show(instance_overview, instance_id=instance_id)
+    form = RECORDS.get(overview["process"])
+    if form is None:
+        abort(404)
+    done = {t["name"]: t for t in overview["done"] if t.get("completed_at")}
+    return render_template(f"records/{overview['process']}.html", i=overview, d=overview["data"], done=done,
+                           title=form[0], form_no=form[1])
