@@ -58,6 +58,7 @@ def test_the_key_record_has_the_loan_return_and_loss_columns(client, auth, steps
     text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
     assert "钥匙领用登记表" in text and "钥匙借用登记栏" in text and "钥匙遗失和配制栏" in text
     assert "B2-03" in text and "王主管" in text and "2026-11-20 17:30" in text
+    assert "借出时间 / 发放人 2026-11-20 09:00 front_desk" in text      # a time a script recorded, in local time
 
 
 def test_the_deposit_record_carries_the_disclaimer(client, auth, steps):
