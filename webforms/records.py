@@ -1,5 +1,5 @@
 """The manuals' record forms as printable pages: one instance's 《物业接待记录》, 《钥匙领用登记表》 or
-《物品寄存委托书》 filled from what the instance recorded (its data, who completed which step and
+《物品寄存委托书》 or 《网球场订场记录》 filled from what the instance recorded (its data, who completed which step and
 when, its violations), laid out as the paper form the manual names, with print styles.
 
 Why here and not a stored document like the collection letters: a record form is a view of the
@@ -21,6 +21,7 @@ RECORDS: dict[str, tuple[str, str]] = {
     "reception": ("物业接待记录", "M3 第2篇 5.1"),
     "key_loan": ("钥匙领用登记表", "M3 第3篇 6.1"),
     "parcel_storage": ("物品寄存委托书", "地王/客服记录-14"),
+    "tennis_booking": ("网球场订场记录", "地王/客服记录-13"),
 }
 
 

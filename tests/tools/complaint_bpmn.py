@@ -60,6 +60,7 @@ class F:
     minlength: int | None = None
     maxlength: int | None = None
     min: int | str | None = None     # "now" on a date: an appointment, not in the past
+    max: int | None = None
     long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
     readonly: bool = False  # shown, not edited (a value an earlier step recorded)
 
@@ -75,7 +76,7 @@ class F:
             cons.append('<camunda:constraint name="required"/>')
         if self.readonly:
             cons.append('<camunda:constraint name="readonly"/>')
-        for name in ("minlength", "maxlength", "min"):
+        for name in ("minlength", "maxlength", "min", "max"):
             if getattr(self, name) is not None:
                 cons.append(f'<camunda:constraint name="{name}" config="{getattr(self, name)}"/>')
         if cons:
@@ -109,6 +110,7 @@ class Boundary:
     doc: str
     deadline: str | None = None
     props: dict = field(default_factory=dict)
+    interrupting: bool = False          # cancels the task it is attached to
 
 
 @dataclass
@@ -131,8 +133,8 @@ def node(*a, **k) -> Node:
     return n
 
 
-def timer(id_, name, on, kind, expr, doc, deadline=None, **props):
-    bounds.append(Boundary(id_, name, on, (kind, expr), doc, deadline, props))
+def timer(id_, name, on, kind, expr, doc, deadline=None, interrupting=False, **props):
+    bounds.append(Boundary(id_, name, on, (kind, expr), doc, deadline, props, interrupting))
 
 
 def flow(src, tgt, name=None, cond=None, id_=None):
@@ -675,8 +677,9 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
         if b.deadline:
             props = {"deadline": b.deadline, **props}
         ext = f"<bpmn:extensionElements>{_props(props)}</bpmn:extensionElements>" if props else ""
+        cancel = "true" if b.interrupting else "false"
         lines.append(f'<bpmn:boundaryEvent id="{b.id}" name={quoteattr(b.name)} attachedToRef="{b.on}" '
-                     f'cancelActivity="false">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
+                     f'cancelActivity="{cancel}">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
                      f"</bpmn:boundaryEvent>")
     for f in flows:
         attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"'

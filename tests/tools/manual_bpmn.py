@@ -1,5 +1,5 @@
-"""Writes processes/reception.bpmn, key_loan.bpmn and parcel_storage.bpmn (procedures.md §7) with
-their diagrams, on the grid layout of tests/tools/complaint_bpmn.py.
+"""Writes processes/reception.bpmn, key_loan.bpmn, parcel_storage.bpmn and tennis_booking.bpmn
+(procedures.md §7) with their diagrams, on the grid layout of tests/tools/complaint_bpmn.py.
 
 Why a generator: it is the one layout engine the repository has (lanes × rows × columns, flows in
 empty gutters and channels, so no flow crosses a shape); these models reuse it, its form-field
@@ -373,7 +373,95 @@ def parcel_storage() -> dict:
             "labels": {"refusal_reason": "不予寄存原因", "acceptable": "符合寄存条件"}}
 
 
-MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage]
+# -- 网球场 (M0 网球场管理规程 3.1–3.2) -------------------------------------------------------------------------
+
+SLOT_RULES = ("problems = []\n"
+              "days = days_between(now(), play_at)\n"
+              "start_hour = hour_of(play_at)\n"
+              "if days < 1 or days > 3:\n    problems.append('须提前一天预订三日之内的场地')\n"
+              "if start_hour != int(start_hour):\n    problems.append('按小时订场，须从整点开始')\n"
+              "if start_hour < 7 or start_hour + hours > 21:\n    problems.append('开放时间为7:00至21:00')\n"
+              "if people > 6:\n    problems.append('每个场地最多入场六人')\n"
+              "refusal_reason = '；'.join(problems)\n"
+              "acceptable = not problems\n"
+              "changes = 0")
+
+
+def tennis_booking() -> dict:
+    node("start", "start", "网球场订场登记", "front_desk", 0, 0,
+         "M0 网球场管理规程 3.1 2–3：提前一天预订三日之内的场地，"
+         "按小时计价，每小时一个场地为一票，每个场地最多入场六人；"
+         "订场写明日期、时间和场次，由物业客服前台管理员填写《网球场订场记录》。开放时间早7:00至晚21:00（3.1 1）。",
+         form=[F("booker", "订场业主", required=True, maxlength=50),
+               F("room", "房号", required=True, maxlength=32),
+               F("phone", "联系电话", required=True, minlength=5, maxlength=32),
+               F("court", "场次（场地）", "enum", required=True, default="court_1",
+                 options=[("court_1", "1号场"), ("court_2", "2号场")]),
+               F("play_at", "使用日期及开始时间（整点）", "date", required=True, min="now"),
+               F("hours", "小时数（每小时一票）", "long", required=True, default="1", min=1, max=14),
+               F("people", "入场人数", "long", required=True, default="2", min=1, max=30)])
+    node("check", "script", "核对订场规则", "front_desk", 1, 0,
+         "M0 网球场 3.1 1–2：提前一天、三日之内、整点按小时、7:00–21:00、每场最多六人。", script=SLOT_RULES)
+    flow("start", "check")
+    node("gw_ok", "xor", "符合订场规则？", "front_desk", 2, 0, default="f_gw_ok__end_refused")
+    flow("check", "gw_ok")
+    node("end_refused", "end", "不予订场", "front_desk", 3, 1)
+    flow("gw_ok", "end_refused", "不符合", id_="f_gw_ok__end_refused")
+    node("sell", "user", "收款售票", "front_desk", 3, 0,
+         "M0 网球场 3.2：需提前一日收款；定场购票时写明日期、时间和场次。售出的票只能按规定改场，不能退票（3.1 3）。",
+         form=[F("amount_paid", "收款金额（元）", "double", required=True, min=0),
+               F("ticket_no", "票号", required=True, maxlength=32)])
+    flow("gw_ok", "sell", "符合", "acceptable")
+    node("merge_wait", "xor", "", "front_desk", 4, 0)
+    flow("sell", "merge_wait")
+    node("change", "user", "业主改场（仅在业主持票申请时办理）", "front_desk", 5, 0,
+         "M0 网球场 3.1 3：因特殊原因需改场时，必须在所定场次四小时前带票前来更改；因天气情况需改场时，限在当天更改，"
+         "隔日票作废；凡售出的票只能按上述规定改场，不能退票。本任务在开场前5分钟自动结束（转为通知保安部）。",
+         form=[F("change_reason", "改场原因", "enum", required=True, default="other",
+                 options=[("other", "特殊原因（须在所定场次四小时前）"), ("weather", "天气原因（限当天）")]),
+               F("new_play_at", "改为（日期及开始时间）", "date", required=True, min="now"),
+               F("ticket_shown", "业主已带票", "boolean", required=True)])
+    flow("merge_wait", "change")
+    timer("change_tb1", "TB1 开场前5分钟", "change", "timeDate", "add_minutes(play_at, -5)",
+          "M0 网球场 3.2：提前5分钟客服通知保安部。到点即结束改场办理，任务转保安部。", interrupting=True)
+    node("check_change", "script", "核对改场规则", "front_desk", 6, 0,
+         "M0 网球场 3.1 3：特殊原因须在原场次四小时前；天气原因限原场次当天；新场次同样须在开放时间内按整点。",
+         script="problems = []\n"
+                "if not ticket_shown:\n    problems.append('须带票前来更改')\n"
+                "if change_reason == 'other' and now() > add_hours(play_at, -4):\n"
+                "    problems.append('须在所定场次四小时前更改')\n"
+                "if change_reason == 'weather' and days_between(now(), play_at) != 0:\n"
+                "    problems.append('天气原因限在当天更改')\n"
+                "new_hour = hour_of(new_play_at)\n"
+                "if new_hour != int(new_hour) or new_hour < 7 or new_hour + hours > 21:\n"
+                "    problems.append('新场次须在7:00至21:00内按整点')\n"
+                "change_refusal = '；'.join(problems)\n"
+                "if not problems:\n    play_at = new_play_at\n    changes = changes + 1")
+    flow("change", "check_change")
+    flow("check_change", "merge_wait")
+    node("open_court", "user", "开场（客服已通知保安部）", "security", 6, 0,
+         "M0 网球场 3.2：提前5分钟客服通知保安部；3.1 5：参加活动者服从当班工作人员管理，到点后迅速离场；"
+         "非特殊情况下每个场地最多入场六人（3.1 2）。",
+         form=[F("court", "场次（场地）", "enum", readonly=True,
+                 options=[("court_1", "1号场"), ("court_2", "2号场")]),
+               F("play_at", "开始时间", "date", readonly=True),
+               F("ticket_checked", "已核票", "boolean", required=True),
+               F("admitted", "实际入场人数", "long", required=True, min=0, max=6)])
+    flow("change_tb1", "open_court")
+    node("end", "end", "场地已使用", "security", 7, 0)
+    flow("open_court", "end")
+    return {"id": "tennis_booking", "name": "网球场订场", "starters": "front_desk",
+            "lanes": [("front_desk", "物业客服前台", 2), ("security", "保安部", 1)],
+            "doc": "M0 网球场管理规程 3.1–3.2；procedures.md §7。"
+            "规则：提前一天预订三日之内、7:00–21:00 按小时、每场最多六人；"
+                   "改场须在四小时前（天气原因限当天），不退票；"
+                   "TB1 开场前5分钟通知保安部。记录：《网球场订场记录》（打印页）。",
+            "record": "网球场订场记录",
+            "labels": {"refusal_reason": "不予订场原因", "acceptable": "符合订场规则",
+                       "change_refusal": "改场未获准原因", "changes": "改场次数"}}
+
+
+MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking]
 
 
 def render(model: Callable[[], dict]) -> tuple[str, str]:

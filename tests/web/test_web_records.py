@@ -87,3 +87,14 @@ def test_an_outsider_may_not_read_a_record(client, auth, steps):
                                "items": "快递", "quantity": 1, "mail_no": "SF1", "sender_signed": True})
     auth.login_as("legal")
     assert client.get(f"/instances/{started['instance']}/record").status_code == 403
+
+
+def test_the_tennis_record_shows_the_booking_and_the_ticket(client, auth, steps):
+    _deploy(steps, "tennis_booking.bpmn")
+    started = steps.call(start_instance, "front_desk", process_id="tennis_booking",
+                         data={"booker": "周先生", "room": "1-1-0101", "phone": "13500000001", "court": "court_2",
+                               "play_at": "2026-11-21T19:00:00+08:00", "hours": 2, "people": 4})
+    _work(steps, started, "sell", "front_desk", {"amount_paid": 80.0, "ticket_no": "WQ-0001"})
+    auth.login_as("front_desk")
+    text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    assert "网球场订场记录" in text and "2026-11-21 19:00" in text and "2号场" in text and "WQ-0001" in text
