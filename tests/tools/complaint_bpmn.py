@@ -670,6 +670,7 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
             body += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
         if n.kind == "timer":
             assert n.timer is not None, f"timer event {n.id} has no timer"
+        if n.timer is not None:             # a catch event's, or a start event's: a scheduled start
             body += _timer_def(n.id, *n.timer)
         lines.append(f"<bpmn:{tag} {attrs}>{body}</bpmn:{tag}>")
     for b in bounds:

@@ -461,7 +461,98 @@ def tennis_booking() -> dict:
                        "change_refusal": "改场未获准原因", "changes": "改场次数"}}
 
 
-MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking]
+# -- 热水抄表续费 (M0 热水经营管理规程 3.1) -------------------------------------------------------------------
+
+LEDGER = ("ledger = []\n"
+          "ledger_problems = []\n"
+          "for n, line in enumerate(meter_ledger.splitlines(), 1):\n"
+          "    parts = line.split()\n"
+          "    if not parts:\n"
+          "        continue\n"
+          "    if len(parts) != 4:\n"
+          "        ledger_problems.append('第' + str(n) + '行应为：房号 业主 上期读数 本期读数')\n"
+          "        continue\n"
+          "    try:\n"
+          "        previous = float(parts[2])\n"
+          "        current = float(parts[3])\n"
+          "    except ValueError:\n"
+          "        ledger_problems.append('第' + str(n) + '行的读数不是数字')\n"
+          "        continue\n"
+          "    if current < previous:\n"
+          "        ledger_problems.append('第' + str(n) + '行本期读数小于上期读数')\n"
+          "        continue\n"
+          "    usage = round(current - previous, 2)\n"
+          "    ledger.append({'room': parts[0], 'owner': parts[1], 'previous': previous, 'current': current,\n"
+          "                   'usage': usage, 'amount': round(usage * unit_price, 2)})\n"
+          "if not ledger and not ledger_problems:\n"
+          "    ledger_problems.append('台帐没有任何一户的读数')\n"
+          "ledger_problems = '；'.join(ledger_problems)\n"
+          "households = len(ledger)\n"
+          "total_usage = round(sum([row['usage'] for row in ledger]), 2)\n"
+          "total_amount = round(sum([row['amount'] for row in ledger]), 2)")
+
+
+def hot_water_billing() -> dict:
+    node("start", "start", "每季末月25日抄表", "butler", 0, 0,
+         "M0 热水经营管理规程 3.1.3：管家负责通知业主每季末月25日至30日对业主家热水表进行抄表"
+         "（计划启动：3、6、9、12月25日09:00）。",
+         timer=("timeCycle", "R/2026-12-25T09:00:00+08:00/P3M"))
+    node("opened", "script", "记录抄表期限", "butler", 1, 0,
+         "抄表期限：本月30日23:59:59（25日起第5天当天结束），HW1 由此计算。",
+         script="reading_due = end_of_day(add_days(now(), 5))")
+    flow("start", "opened")
+    node("merge_read", "xor", "", "butler", 2, 0)
+    flow("opened", "merge_read")
+    node("read_meters", "user", "抄表并登记用水台帐", "butler", 3, 0,
+         "M0 热水 3.1.3：通知业主后于25日至30日抄表，建立用水交费情况台帐，定期登记热水用量。每户一行："
+         "房号 业主 上期读数 本期读数（以空格分隔，读数单位吨）。",
+         form=[F("ledger_problems", "上次提交的问题", readonly=True),
+               F("unit_price", "热水单价（元/吨）", "double", required=True, min=0),
+               F("meter_ledger", "抄表台帐（每户一行：房号 业主 上期读数 本期读数）", required=True, maxlength=20000,
+                 long=True),
+               F("owners_notified", "已通知业主抄表时间", "boolean", required=True)])
+    flow("merge_read", "read_meters")
+    timer("read_meters_hw1", "HW1 30日前未完成抄表", "read_meters", "timeDate", "reading_due",
+          "M0 热水 3.1.3：每季末月25日至30日抄表。30日23:59:59仍未完成即记 HW1，客服主管督促。", "HW1")
+    node("late_reading", "user", "抄表超期提醒", "cs_supervisor", 4, 1,
+         "HW1：本季热水表未在30日前抄完，客服主管督促管家完成。", form=[grid.NOTE])
+    node("late_reading_end", "end", "", "cs_supervisor", 5, 1)
+    flow("read_meters_hw1", "late_reading")
+    flow("late_reading", "late_reading_end")
+    node("compute", "script", "计算用量与应缴金额", "butler", 4, 0,
+         "按台帐逐户计算用量（本期减上期）与应缴金额（用量×单价）；格式不对的行列出，退回更正。", script=LEDGER)
+    flow("read_meters", "compute")
+    node("gw_ledger", "xor", "台帐无误？", "butler", 5, 0, default="f_gw_ledger__merge_read")
+    flow("compute", "gw_ledger")
+    flow("gw_ledger", "merge_read", "有误，退回更正", id_="f_gw_ledger__merge_read")
+    node("issue_notices", "user", "下发《热水续费通知书》", "butler", 6, 0,
+         "M0 热水 3.1.3–3.1.4：通知业主预存费用；管家负责下发缴费通知或以电话形式通知缴费。通知书见本流程的打印页。",
+         form=[F("households", "户数", "long", readonly=True),
+               F("total_amount", "应缴合计（元）", "double", readonly=True),
+               F("notice_way", "通知方式", "enum", required=True, default="written",
+                 options=[("written", "下发书面通知书"), ("phone", "电话通知")]),
+               F("notices_issued_on", "通知日期", "date", required=True, default="now")])
+    flow("gw_ledger", "issue_notices", "无误", "not ledger_problems")
+    node("record_payments", "user", "登记预存热水费", "finance", 7, 0,
+         "M0 热水 3.1.3：业主预存费用，登记入用水交费情况台帐。",
+         form=[F("total_amount", "应缴合计（元）", "double", readonly=True),
+               F("paid_households", "已预存户数", "long", required=True, min=0),
+               F("paid_amount", "已收金额（元）", "double", required=True, min=0),
+               F("unpaid_note", "未缴户及跟进", maxlength=2000, long=True)])
+    flow("issue_notices", "record_payments")
+    node("end", "end", "本季抄表续费办结", "finance", 8, 0)
+    flow("record_payments", "end")
+    return {"id": "hot_water_billing", "name": "热水抄表续费", "starters": "butler",
+            "lanes": [("butler", "亲情管家", 1), ("cs_supervisor", "客服主管", 2), ("finance", "财务", 1)],
+            "doc": "M0 热水经营管理规程 3.1.3–3.1.4；procedures.md §7。计划启动：每季末月25日09:00（定时启动事件）。"
+                   "期限：HW1 30日前抄完。热水故障报修按《业主报修》（R1 15分钟到场、R2 当日回访）办理。"
+                   "记录：《热水续费通知书》（每户一页的打印页）。",
+            "record": "热水续费通知书",
+            "labels": {"reading_due": "抄表期限", "ledger": "用水台帐", "total_usage": "总用量（吨）",
+                       "households": "户数", "total_amount": "应缴合计（元）"}}
+
+
+MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking, hot_water_billing]
 
 
 def render(model: Callable[[], dict]) -> tuple[str, str]:

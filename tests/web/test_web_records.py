@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from engine.usecases.deploy import deploy
+from engine.usecases.instances import show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task
 from tests.support import PROCESSES
@@ -98,3 +99,22 @@ def test_the_tennis_record_shows_the_booking_and_the_ticket(client, auth, steps)
     auth.login_as("front_desk")
     text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
     assert "网球场订场记录" in text and "2026-11-21 19:00" in text and "2号场" in text and "WQ-0001" in text
+
+
+def test_the_hot_water_notices_are_one_per_household_of_the_ledger(client, auth, steps, clock):
+    from datetime import timedelta
+
+    from engine.usecases.timers import fire_due_timers
+    _deploy(steps, "hot_water_billing.bpmn")
+    started = steps.call(start_instance, "butler", process_id="hot_water_billing", data={})
+    auth.login_as("butler")
+    assert "本季尚未抄表" in _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    clock.advance(timedelta(days=35, seconds=1))                # 2026-12-25 09:00:01, the reading opens
+    fire_due_timers(steps.db, clock=clock)
+    opened = steps.call(show_instance, "butler", instance_id=started["instance"])
+    _work(steps, opened, "read_meters", "butler", {"unit_price": 25.0, "owners_notified": True,
+                                                   "meter_ledger": "3-2-1102 张三 120.5 131\n5-1-0801 李四 88 95.5"})
+    html = client.get(f"/instances/{started['instance']}/record").get_data(as_text=True)
+    assert html.count('data-testid="record-notice"') == 2
+    text = _text(html)
+    assert "张三（3-2-1102）" in text and "262.5" in text and "李四（5-1-0801）" in text and "450.0" in text
