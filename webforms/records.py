@@ -1,7 +1,8 @@
 """The manuals' record forms as printable pages: one instance's 《物业接待记录》, 《钥匙领用登记表》,
-《物品寄存委托书》, 《网球场订场记录》 or a quarter's 《热水续费通知书》 (one per household), filled
-from what the instance recorded (its data, who completed which step and when, its violations), laid
-out as the paper form the manual names, with print styles.
+《物品寄存委托书》, 《网球场订场记录》, 《品质检查记录表》 (with its 整改通知单) or a quarter's
+《热水续费通知书》 (one per household), filled from what the instance recorded (its data, who
+completed which step and when, its violations), laid out as the paper form the manual names, with
+print styles.
 
 Why here and not a stored document like the collection letters: a record form is a view of the
 instance as it is now (it fills in as the work goes on), not a document issued once; the history
@@ -24,6 +25,7 @@ RECORDS: dict[str, tuple[str, str]] = {
     "parcel_storage": ("物品寄存委托书", "地王/客服记录-14"),
     "tennis_booking": ("网球场订场记录", "地王/客服记录-13"),
     "hot_water_billing": ("热水续费通知书", "地王/客服记录-12"),
+    "quality_check": ("品质检查记录表", "地王/客服记录-10"),
 }
 
 

@@ -19,6 +19,7 @@ GROUPS: dict[str, str] = {
     "developer_engineering": "地产工程部",
     "legal": "法律顾问",
     "quality": "品质部 / 督导中心",
+    "quality_officer": "品质管理员",
     "process_owner": "流程负责人",
     "admin": "系统管理员",
     "worker": "外部任务执行程序 (external-task workers: programs, not people)",

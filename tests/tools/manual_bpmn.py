@@ -552,7 +552,111 @@ def hot_water_billing() -> dict:
                        "households": "户数", "total_amount": "应缴合计（元）"}}
 
 
-MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking, hot_water_billing]
+# -- 品质检查 (M0 品质检查相关规程 3.1–4.8) ---------------------------------------------------------------------
+
+AREAS = [("hygiene_order", "公共卫生、秩序维护、交通道路"), ("signage", "标识系统"),
+         ("facilities", "公共设备设施及记录"), ("reception_desk", "接待台及员工工作状态"),
+         ("mall", "商场内卫生"), ("parking", "地下车场"), ("archives", "各部门资料归档"), ("sealing", "1-4层商场封堵")]
+QC_DEPARTMENTS = [("engineering", "工程部"), ("security", "保安部"), ("cleaning", "环境 / 保洁"),
+                  ("front_desk", "前台")]
+
+
+def quality_check() -> dict:
+    node("start", "start", "每日品质检查", "quality_officer", 0, 0,
+         "M0 品质检查 3.1：品质管理员每天至少进行抽检一次（计划启动：每天09:00）；"
+         "3.3：每周品质管理负责人会同管理中心经理"
+         "组织一次合成品质检查（定在每周一）。", timer=("timeCycle", "R/2026-11-04T09:00:00+08:00/P1D"))
+    node("opened", "script", "确定检查类型", "quality_officer", 1, 0,
+         "周一为合成品质检查（2026-11-02 为周一，按7天推算），其余为日常抽检；QC1 当日完成由此起算。",
+         script="check_opened_at = now()\nweekly_joint = days_between('2026-11-02', now()) % 7 == 0")
+    flow("start", "opened")
+    node("inspect", "user", "品质检查（填写《品质检查记录表》）", "quality_officer", 2, 0,
+         "M0 品质检查 4.1–4.8：检查管理区域公共卫生、秩序维护、"
+         "交通道路、标识系统、公共设备设施及记录、接待台、员工工作状态、"
+         "商场及地下车场卫生、资料归档、封堵情况。发现问题的开具《品质检查整改通知单》，写明责任部门和整改期限。",
+         form=[F("weekly_joint", "合成品质检查（会同管理中心经理）", "boolean", readonly=True),
+               F("area", "检查区域", "enum", required=True, options=AREAS),
+               F("findings", "检查情况", required=True, maxlength=2000, long=True),
+               F("has_findings", "发现须整改的问题", "boolean", required=True),
+               F("responsible_dept", "整改责任部门", "enum", options=QC_DEPARTMENTS),
+               F("rectify_by", "整改期限", "date", min="now")])
+    flow("opened", "inspect")
+    timer("inspect_qc1", "QC1 当日未检查", "inspect", "timeDate", "end_of_day(check_opened_at)",
+          "M0 品质检查 3.1：每天至少抽检一次。当日23:59:59仍未完成即记 QC1。", "QC1")
+    node("late_inspect", "user", "当日未检查提醒", "cs_manager", 3, 1, "QC1：当日品质抽检未完成。", form=[grid.NOTE])
+    node("late_inspect_end", "end", "", "cs_manager", 4, 1)
+    flow("inspect_qc1", "late_inspect")
+    flow("late_inspect", "late_inspect_end")
+    node("gw_joint", "xor", "合成检查？", "quality_officer", 3, 0, default="f_gw_joint__merge_joint")
+    flow("inspect", "gw_joint")
+    node("cosign", "user", "管理中心经理确认合成检查", "cs_manager", 4, 0,
+         "M0 品质检查 3.3：每周品质管理负责人会同管理中心经理组织一次合成品质检查。",
+         form=[F("manager_opinion", "经理意见", required=True, maxlength=1000, long=True)])
+    flow("gw_joint", "cosign", "周一合成检查", "weekly_joint")
+    node("merge_joint", "xor", "", "quality_officer", 5, 0)
+    flow("gw_joint", "merge_joint", "日常抽检", id_="f_gw_joint__merge_joint")
+    flow("cosign", "merge_joint")
+    node("gw_findings", "xor", "须整改？", "quality_officer", 6, 0, default="f_gw_findings__end")
+    flow("merge_joint", "gw_findings")
+    node("end", "end", "检查完毕", "quality_officer", 7, 1)
+    flow("gw_findings", "end", "无问题", id_="f_gw_findings__end")
+    node("notice", "script", "开具整改通知单", "quality_officer", 7, 0,
+         "《品质检查整改通知单》：整改期限未填的默认3天（M0 未规定期限），未选部门的交前台。",
+         script="rectify_by = rectify_by if rectify_by else add_days(now(), 3)\n"
+                "responsible_dept = responsible_dept if responsible_dept else 'front_desk'\n"
+                "reinspections = 0")
+    flow("gw_findings", "notice", "开具整改通知单", "has_findings")
+    node("merge_rectify", "xor", "", "quality_officer", 8, 0)
+    flow("notice", "merge_rectify")
+    node("gw_dept", "xor", "责任部门？", "quality_officer", 9, 1, default="f_gw_dept__rectify_front_desk")
+    flow("merge_rectify", "gw_dept")
+    node("merge_rectified", "xor", "", "quality_officer", 11, 0)
+    for dept, name in QC_DEPARTMENTS:
+        task = f"rectify_{dept}"
+        node(task, "user", f"按整改通知单整改（{name.replace(' ', '')}）", dept, 10, 0,
+             "M0 品质检查 3.2：各部门主管对本部门管理区域进行整改；按《品质检查整改通知单》的期限完成。",
+             form=[F("findings", "检查情况", readonly=True), F("rectify_by", "整改期限", "date", readonly=True),
+                   F("rectify_note", "整改情况", required=True, maxlength=2000, long=True)])
+        timer(f"{task}_qc2", "QC2 整改超期", task, "timeDate", "rectify_by",
+              "《品质检查整改通知单》的整改期限已过仍未整改：记 QC2，升级管理中心经理。", "QC2", responsible=dept)
+        node(f"escalate_{dept}", "user", "整改超期升级", "cs_manager", 10 + QC_DEPARTMENTS.index((dept, name)), 1 + 0,
+             "QC2：整改超期，管理中心经理督办。", form=[grid.NOTE])
+        node(f"escalate_{dept}_end", "end", "", "cs_manager", 10 + QC_DEPARTMENTS.index((dept, name)), 2)
+        flow(f"{task}_qc2", f"escalate_{dept}")
+        flow(f"escalate_{dept}", f"escalate_{dept}_end")
+        flow("gw_dept", task, name, None if dept == "front_desk" else f"responsible_dept == '{dept}'",
+             id_="f_gw_dept__rectify_front_desk" if dept == "front_desk" else None)
+        flow(task, "merge_rectified")
+    node("reinspect", "user", "复查整改结果", "quality_officer", 12, 0,
+         "整改完成后品质管理员复查：合格则关闭整改通知单；不合格则重新限期整改，并报管理中心经理。",
+         form=[F("rectify_note", "整改情况", readonly=True),
+               F("passed", "复查合格", "boolean", required=True),
+               F("reinspect_note", "复查意见", required=True, maxlength=1000),
+               F("new_rectify_by", "重新整改期限（不合格时）", "date", min="now")])
+    flow("merge_rectified", "reinspect")
+    node("gw_passed", "xor", "合格？", "quality_officer", 13, 0, default="f_gw_passed__again")
+    flow("reinspect", "gw_passed")
+    node("end_closed", "end", "整改关闭", "quality_officer", 14, 0)
+    flow("gw_passed", "end_closed", "合格", "passed")
+    node("again", "script", "重新限期整改", "quality_officer", 13, 2,
+         "复查不合格：重新限期（未填的默认再给3天），复查次数加一。",
+         script="rectify_by = new_rectify_by if new_rectify_by else add_days(now(), 3)\n"
+                "reinspections = reinspections + 1")
+    flow("gw_passed", "again", "不合格", id_="f_gw_passed__again")
+    flow("again", "merge_rectify")
+    return {"id": "quality_check", "name": "品质检查", "starters": "quality_officer",
+            "lanes": [("quality_officer", "品质管理员", 3), ("cs_manager", "管理中心经理", 3),
+                      ("engineering", "工程部", 1), ("security", "保安部", 1), ("cleaning", "环境 / 保洁", 1),
+                      ("front_desk", "前台", 1)],
+            "doc": "M0 品质检查相关规程 3.1–4.8；procedures.md §7。计划启动：每天09:00（每周一为合成品质检查）。"
+                   "期限：QC1 当日完成检查，QC2 整改通知单期限。"
+                   "记录：《品质检查记录表》《品质检查整改通知单》（打印页）。",
+            "record": "品质检查记录表",
+            "labels": {"check_opened_at": "检查开始时间", "reinspections": "复查不合格次数"}}
+
+
+MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking, hot_water_billing,
+                                    quality_check]
 
 
 def render(model: Callable[[], dict]) -> tuple[str, str]:

@@ -118,3 +118,21 @@ def test_the_hot_water_notices_are_one_per_household_of_the_ledger(client, auth,
     assert html.count('data-testid="record-notice"') == 2
     text = _text(html)
     assert "张三（3-2-1102）" in text and "262.5" in text and "李四（5-1-0801）" in text and "450.0" in text
+
+
+def test_the_quality_record_carries_the_rectification_notice_when_there_are_findings(client, auth, steps, clock):
+    from datetime import timedelta
+
+    from engine.usecases.timers import fire_due_timers
+    _deploy(steps, "quality_check.bpmn")
+    started = steps.call(start_instance, "quality_officer", process_id="quality_check", data={})
+    clock.advance(timedelta(seconds=1))     # the start date (2026-11-04) has passed: the sweep opens the check
+    fire_due_timers(steps.db, clock=clock)
+    opened = steps.call(show_instance, "quality_officer", instance_id=started["instance"])
+    inspect = [t for t in opened["ready"] if t["name"] == "inspect"]
+    _work(steps, {"ready": inspect[-1:]}, "inspect", "quality_officer",
+          {"area": "signage", "findings": "消防通道标识缺失", "has_findings": True, "responsible_dept": "engineering",
+           "rectify_by": "2026-11-23T17:30:00+08:00"})
+    auth.login_as("quality_officer")
+    text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    assert "品质检查记录表" in text and "品质检查整改通知单" in text and "工程部" in text and "2026-11-23 17:30" in text
