@@ -1,8 +1,8 @@
-"""The manuals' record forms as printable pages: one instance's 《物业接待记录》, 《钥匙领用登记表》,
-《物品寄存委托书》, 《网球场订场记录》, 《品质检查记录表》 (with its 整改通知单) or a quarter's
-《热水续费通知书》 (one per household), filled from what the instance recorded (its data, who
-completed which step and when, its violations), laid out as the paper form the manual names, with
-print styles.
+"""The manuals' record forms as printable pages, filled from what an instance recorded (its data,
+its events, who completed which step and when, its violations), laid out as the paper form the
+manual names, with print styles: 《物业接待记录》, 《钥匙领用登记表》, 《物品寄存委托书》,
+《网球场订场记录》, 《品质检查记录表》 (with its 整改通知单), a month's 《业主走访记录》 (every visit)
+and a quarter's 《热水续费通知书》 (one per household).
 
 Why here and not a stored document like the collection letters: a record form is a view of the
 instance as it is now (it fills in as the work goes on), not a document issued once; the history
@@ -26,6 +26,7 @@ RECORDS: dict[str, tuple[str, str]] = {
     "tennis_booking": ("网球场订场记录", "地王/客服记录-13"),
     "hot_water_billing": ("热水续费通知书", "地王/客服记录-12"),
     "quality_check": ("品质检查记录表", "地王/客服记录-10"),
+    "owner_visit": ("业主走访记录", "地王/客服记录-07/08/09"),
 }
 
 

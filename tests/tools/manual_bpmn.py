@@ -655,8 +655,147 @@ def quality_check() -> dict:
             "labels": {"check_opened_at": "检查开始时间", "reinspections": "复查不合格次数"}}
 
 
+# -- 管家走访 (M0 物业客服管家走访标准规程 3.1–3.4) ------------------------------------------------------------
+
+PLAN_RULES = ("weekly_target = int(moved_in_households * 0.1 + 0.999)\n"
+              "monthly_target = weekly_target * 4\n"
+              "plan_problems = []\n"
+              "if planned_visits < monthly_target:\n"
+              "    plan_problems.append('计划走访户数少于每周入住户数的10%（本月至少' + str(monthly_target) + '户）')\n"
+              "if phone_visits_planned * 10 > planned_visits:\n"
+              "    plan_problems.append('电话走访不得超过本期走访户的10%')\n"
+              "plan_problems = '；'.join(plan_problems)\n"
+              "visits = 0\nphone_visits = 0\nnot_counted = 0")
+VISIT_COUNT = ("if visit_way == 'phone' and (not phone_consent or (phone_visits + 1) * 10 > planned_visits):\n"
+               "    not_counted = not_counted + 1\n"
+               "else:\n"
+               "    visits = visits + 1\n"
+               "    if visit_way == 'phone':\n"
+               "        phone_visits = phone_visits + 1")
+
+
+def owner_visit() -> dict:
+    node("start", "start", "每月初制定走访计划", "butler", 0, 0,
+         "M0 管家走访 3.1.2：每月初，亲情管家制定走访计划，审批后执行（计划启动：每月1日09:00）。",
+         timer=("timeCycle", "R/2026-12-01T09:00:00+08:00/P1M"))
+    node("opened", "script", "记录计划期限", "butler", 1, 0, "OV1：计划在启动后第3个工作日17:30前报批（默认）。",
+         script="month_opened_at = now()\nplan_due = add_working_days(now(), 3)")
+    flow("start", "opened")
+    node("merge_plan", "xor", "", "butler", 2, 0)
+    flow("opened", "merge_plan")
+    node("plan", "user", "制定《业主走访工作计划》", "butler", 3, 0,
+         "M0 管家走访 3.1.3：走访范围为办理入住的业主，抽样走访，每周完成总办理入住户数的10%；3.1.4：以登门为主，"
+         "电话走访须事先经物业客服主管同意，且不得超过本期走访户的10%；"
+         "3.1.5：事先与业主约定时间，尽量安排在周末或晚间。",
+         form=[F("plan_problems", "审批/核对意见", readonly=True),
+               F("moved_in_households", "已办理入住户数（按入住登记）", "long", required=True, min=1),
+               F("planned_visits", "本月计划走访户数", "long", required=True, min=1),
+               F("phone_visits_planned", "其中电话走访户数", "long", required=True, default="0", min=0),
+               F("plan_text", "走访安排（户、时间）", required=True, maxlength=4000, long=True)])
+    flow("merge_plan", "plan")
+    timer("plan_ov1", "OV1 计划未按时报批", "plan", "timeDate", "plan_due",
+          "M0 管家走访 3.1.2：每月初制定走访计划。启动后第3个工作日17:30仍未报批即记 OV1（期限为默认值）。", "OV1")
+    node("late_plan", "user", "走访计划超期提醒", "cs_supervisor", 4, 1, "OV1：本月走访计划未按时报批。",
+         form=[grid.NOTE])
+    node("late_plan_end", "end", "", "cs_supervisor", 5, 1)
+    flow("plan_ov1", "late_plan")
+    flow("late_plan", "late_plan_end")
+    node("check_plan", "script", "核对走访比例", "butler", 4, 0, "3.1.3 每周10%、3.1.4 电话不超过10%。",
+         script=PLAN_RULES)
+    flow("plan", "check_plan")
+    node("gw_plan", "xor", "符合比例？", "butler", 5, 0, default="f_gw_plan__merge_plan")
+    flow("check_plan", "gw_plan")
+    flow("gw_plan", "merge_plan", "不符合，修改", id_="f_gw_plan__merge_plan")
+    node("approve", "user", "审批走访计划", "cs_supervisor", 6, 0,
+         "M0 管家走访 3.1.2：计划审批后执行；3.1.4：电话走访应事先经物业客服主管同意。",
+         form=[F("plan_approved", "批准计划", "boolean", required=True),
+               F("phone_consent", "同意电话走访", "boolean", required=True, default="false"),
+               F("approval_note", "审批意见", maxlength=1000)])
+    flow("gw_plan", "approve", "符合", "not plan_problems")
+    node("gw_approved", "xor", "批准？", "cs_supervisor", 7, 0, default="f_gw_approved__back")
+    flow("approve", "gw_approved")
+    node("back", "script", "退回修改", "cs_supervisor", 7, 2,
+         script="plan_problems = '主管未批准：' + (approval_note or '')")
+    flow("gw_approved", "back", "退回", id_="f_gw_approved__back")
+    flow("back", "merge_plan")
+    node("merge_visit", "xor", "", "butler", 8, 0)
+    flow("gw_approved", "merge_visit", "批准", "plan_approved")
+    node("visit", "user", "登记一次走访（《业主走访记录》）", "butler", 9, 0,
+         "M0 管家走访 3.2：说明走访目的并致谢；从保安、保洁、工程、社区文化等核心业务征集被走访人的感受、建议、不满；"
+         "了解潜在需求及改进建议，不清楚的事件不能直接承诺或答复。"
+         "3.3：着工装、佩工牌，不接受馈赠，不谈隐私及公司内部管理。",
+         form=[F("visit_room", "被走访户房号", required=True, maxlength=32),
+               F("visit_owner", "被走访人", required=True, maxlength=50),
+               F("visit_way", "走访方式", "enum", required=True, default="door",
+                 options=[("door", "登门走访"), ("phone", "电话走访（须主管同意）")]),
+               F("on_security", "对保安的感受", maxlength=500), F("on_cleaning", "对保洁的感受", maxlength=500),
+               F("on_engineering", "对工程的感受", maxlength=500), F("on_culture", "对社区文化的感受", maxlength=500),
+               F("needs", "潜在需求及改进建议", maxlength=1000, long=True),
+               F("unanswered", "当面无法答复的问题", maxlength=1000, long=True),
+               F("more_visits", "继续登记下一户", "boolean", required=True)])
+    flow("merge_visit", "visit")
+    node("count", "script", "计入走访数量", "butler", 10, 0,
+         "3.1.4：未经主管同意或超过10%的电话走访不计入走访户数。", script=VISIT_COUNT)
+    flow("visit", "count")
+    node("gw_more", "xor", "继续？", "butler", 11, 0, default="f_gw_more__summary")
+    flow("count", "gw_more")
+    flow("gw_more", "merge_visit", "下一户", "more_visits")
+    node("summary", "user", "汇总本月走访记录", "butler", 12, 0,
+         "M0 管家走访 3.1.1：亲情管家负责走访记录的汇总、分析；3.4.3：每月公布业主走访数量。",
+         form=[F("visits", "计入的走访户数", "long", readonly=True),
+               F("phone_visits", "其中电话走访", "long", readonly=True),
+               F("summary_text", "汇总分析（共性问题、需答复事项）", required=True, maxlength=4000, long=True),
+               F("written_reply_needed", "有须书面答复的问题", "boolean", required=True)])
+    flow("gw_more", "summary", "本月完毕", id_="f_gw_more__summary")
+    node("summarized", "script", "记录汇总时间", "butler", 13, 0, "OV2（汇总3日内书面回复）由此起算。",
+         script="summarized_at = now()\ntarget_met = visits >= monthly_target")
+    flow("summary", "summarized")
+    node("review", "user", "审阅走访记录，商定回复意见", "cs_supervisor", 14, 0,
+         "M0 管家走访 3.4.1：物业客服主管审阅每个人的走访记录，"
+         "与走访人共同商定处理办法及回复意见，共性或疑难问题上报公司。",
+         form=[F("reply_plan", "处理办法及回复意见", required=True, maxlength=2000, long=True),
+               F("report_to_company", "共性/疑难问题上报公司", "boolean", required=True, default="false")])
+    flow("summarized", "review")
+    node("gw_reply", "xor", "须书面答复？", "butler", 15, 0, default="f_gw_reply__publish")
+    flow("review", "gw_reply")
+    node("reply", "user", "书面回复业主（《走访意见反馈书》）", "butler", 16, 1,
+         "M0 管家走访 3.4.2：被走访人的特殊问题当面无法予以解答的，在汇总3日内以书面形式进行回复。",
+         form=[F("reply_text", "书面回复内容", required=True, maxlength=4000, long=True),
+               F("replied_on", "回复日期", "date", required=True, default="now")])
+    flow("gw_reply", "reply", "须书面答复", "written_reply_needed")
+    timer("reply_ov2", "OV2 3日内未书面回复", "reply", "timeDate", "add_days(summarized_at, 3)",
+          "M0 管家走访 3.4.2：汇总3日内书面回复。超时记 OV2。", "OV2")
+    node("late_reply", "user", "书面回复超期提醒", "cs_supervisor", 17, 2, "OV2：走访问题未在汇总3日内书面回复。",
+         form=[grid.NOTE])
+    node("late_reply_end", "end", "", "cs_supervisor", 18, 2)
+    flow("reply_ov2", "late_reply")
+    flow("late_reply", "late_reply_end")
+    node("merge_reply", "xor", "", "butler", 17, 0)
+    flow("gw_reply", "merge_reply", "无", id_="f_gw_reply__publish")
+    flow("reply", "merge_reply")
+    node("publish", "user", "公布本月走访数量", "butler", 18, 0,
+         "M0 管家走访 3.4.3：每月公布业主走访数量；3.4.4：对共性意见进行公开回复，公开回复的不必另行回访。",
+         form=[F("visits", "本月走访户数", "long", readonly=True),
+               F("public_reply", "共性意见公开回复", maxlength=4000, long=True)])
+    flow("merge_reply", "publish")
+    node("end", "end", "本月走访办结", "butler", 19, 0)
+    flow("publish", "end")
+    return {"id": "owner_visit", "name": "管家走访", "starters": "butler",
+            "lanes": [("butler", "亲情管家", 2), ("cs_supervisor", "物业客服主管", 3)],
+            "doc": "M0 物业客服管家走访标准规程 3.1–3.4；"
+            "procedures.md §7。计划启动：每月1日09:00。规则：每周入住户数10%、"
+                   "电话走访须主管同意且不超过10%。期限：OV1 计划报批（启动后第3个工作日，"
+                   "默认），OV2 汇总3日内书面回复。"
+                   "记录：《业主走访工作计划》《业主走访记录》《走访意见反馈书》（打印页）。",
+            "record": "业主走访记录",
+            "labels": {"weekly_target": "每周应走访户数", "monthly_target": "本月应走访户数",
+                       "plan_due": "计划报批期限",
+                       "not_counted": "不计入的电话走访", "summarized_at": "汇总时间", "target_met": "完成走访比例",
+                       "month_opened_at": "本月开始"}}
+
+
 MODELS: list[Callable[[], dict]] = [reception, key_loan, parcel_storage, tennis_booking, hot_water_billing,
-                                    quality_check]
+                                    quality_check, owner_visit]
 
 
 def render(model: Callable[[], dict]) -> tuple[str, str]:

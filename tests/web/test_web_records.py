@@ -136,3 +136,25 @@ def test_the_quality_record_carries_the_rectification_notice_when_there_are_find
     auth.login_as("quality_officer")
     text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
     assert "品质检查记录表" in text and "品质检查整改通知单" in text and "工程部" in text and "2026-11-23 17:30" in text
+
+
+def test_the_visit_record_lists_every_visit_of_the_month(client, auth, steps, clock):
+    from datetime import timedelta
+
+    from engine.usecases.timers import fire_due_timers
+    _deploy(steps, "owner_visit.bpmn")
+    started = steps.call(start_instance, "butler", process_id="owner_visit", data={})
+    clock.advance(timedelta(days=11, seconds=1))                # 2026-12-01 09:00:01: the month's plan opens
+    fire_due_timers(steps.db, clock=clock)
+    done = steps.call(show_instance, "butler", instance_id=started["instance"])
+    done = _work(steps, done, "plan", "butler", {"moved_in_households": 20, "planned_visits": 8,
+                                                 "phone_visits_planned": 0, "plan_text": "周末登门"})
+    done = _work(steps, done, "approve", "cs_supervisor", {"plan_approved": True})
+    for room, more in (("3-2-1102", True), ("5-1-0801", False)):
+        done = _work(steps, done, "visit", "butler", {"visit_room": room, "visit_owner": "业主", "visit_way": "door",
+                                                      "on_cleaning": "楼道干净", "more_visits": more})
+    auth.login_as("butler")
+    html = client.get(f"/instances/{started['instance']}/record").get_data(as_text=True)
+    assert html.count('data-testid="record-visit"') == 2
+    text = _text(html)
+    assert "业主走访工作计划" in text and "3-2-1102" in text and "5-1-0801" in text and "登门走访" in text
