@@ -14,6 +14,7 @@ from engine.usecases.instance_overview import instance_diagram_source, instance_
 from engine.usecases.letters import get_letter
 from engine.usecases.messages import deliver_message
 from webforms.calls import act, read, show
+from webforms.records import RECORDS
 
 bp = Blueprint("instances", __name__)
 
@@ -31,7 +32,8 @@ def index() -> ResponseReturnValue:
 def instance(instance_id: int) -> ResponseReturnValue:
     overview = show(instance_overview, instance_id=instance_id)
     markers = json.dumps(overview["diagram"], ensure_ascii=False)
-    return render_template("instance.html", i=overview, markers=markers, letters=overview["letters"])
+    return render_template("instance.html", i=overview, markers=markers, letters=overview["letters"],
+                           record=RECORDS.get(overview["process"]))
 
 
 # The letter exactly as issued (its own HTML and print styles); no script may run in it.

@@ -204,6 +204,11 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar) -> dict[str, 
         given = [_instant(v, "later") for v in (a, b) if not _blank(v)]
         return to_iso(max(given)) if given else None
 
+    def hour_of(t: object) -> float:
+        """``t``'s time of day in Shanghai, in hours (08:30 → 8.5): opening hours, bookings by the hour."""
+        local = _instant(t, "hour_of: t").astimezone(SHANGHAI)
+        return local.hour + local.minute / 60 + local.second / 3600
+
     def date_(s: object) -> date:
         """The Shanghai calendar day of an ISO string, date or aware datetime."""
         return _day(s, "date")
@@ -255,6 +260,7 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar) -> dict[str, 
         "earlier": earlier,
         "later": later,
         "date": date_,
+        "hour_of": hour_of,
         "add_years": add_years,
         "days_between": days_between,
         "heating_warranty_end": heating_warranty_end,

@@ -1,10 +1,13 @@
-"""Demo complaints for `wuye init --demo`, so a first-time user opens an inbox with work in it: one
-just recorded, one classified and waiting for engineering, one handled and waiting for its
-follow-up call. Every step goes through the real use cases as the demo user whose lane it is in,
-so the history, deadlines and audit chain are exactly what real work leaves behind."""
+"""Demo work for `wuye init --demo`, so a first-time user opens an inbox with work in it: three
+complaints (one just recorded, one classified and waiting for engineering, one handled and waiting
+for its follow-up call), and the front desk's daily work of procedures.md §7 (a call waiting to be
+handed on, a spare key out until the end of the shift, a parcel waiting for its owner). Every step
+goes through the real use cases as the demo user whose lane it is in, so the history, deadlines
+and audit chain are exactly what real work leaves behind."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from engine.clock import Clock, to_iso
@@ -46,6 +49,37 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
                     data={"contact_note": "已电话联系业主，约定今天处理"})
         _as(db, clock, "engineering", complete_task, task_id=_task(ready, "handle_engineering"),
             data={"result": "已更换灯管三支，恢复照明"})
+    return made
+
+
+# (process, start data, the steps after it: (task, lane user, data)) — one instance each, the front desk's day
+_DESK_WORK: list[tuple[str, Callable[[Clock], dict[str, Any]], list[tuple[str, str, dict[str, Any]]]]] = [
+    ("reception", lambda c: {"visitor": "陈女士", "room": "2-1-0602", "contact": "13900000001", "channel": "phone",
+                             "matter": "地下车库B1出口道闸抬杆很慢，早高峰排队", "received_at": to_iso(c.now())}, []),
+    ("key_loan", lambda c: {"borrower": "刘工", "borrower_dept": "engineering", "contact": "13700000001",
+                            "key_no": "B2-03", "key_name": "地下二层水泵房", "quantity": 1, "purpose": "水泵房例行检修",
+                            "return_by": to_iso(c.now() + timedelta(hours=4))},
+     [("approve", "dept_supervisor", {"approved": True, "approver": "工程部主管"}),
+      ("lend", "front_desk", {"handed_quantity": 1})]),
+    ("parcel_storage", lambda c: {"kind": "mail", "owner": "赵先生", "room": "6-2-1501", "phone": "13600000001",
+                                  "items": "快递纸箱", "quantity": 2, "mail_no": "SF1234567890", "sender": "快递员",
+                                  "sender_signed": True, "received_at": to_iso(c.now())},
+     [("notify", "front_desk", {"notify_way": "phone"})]),
+]
+
+
+@transactions
+def seed_demo_desk_work(db: Database, *, clock: Clock) -> list[int]:
+    """One instance of each deployed desk procedure that has none yet; the ids started."""
+    made = []
+    for process, start, steps in _DESK_WORK:
+        with db.uow(readonly=True) as uow:
+            if uow.definitions.latest("bpmn", process) is None or uow.instances.search(process_id=process, limit=1):
+                continue
+        ready = _as(db, clock, "front_desk", start_instance, process_id=process, data=start(clock))
+        made.append(ready["instance"])
+        for task, user, data in steps:
+            ready = _as(db, clock, user, complete_task, task_id=_task(ready, task), data=data)
     return made
 
 

@@ -10,7 +10,7 @@ from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
-from engine.usecases.demo import seed_demo_complaints
+from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
 from engine.usecases.runner import reads, transactions
 from engine.usecases.users import add_user, ensure_groups
@@ -52,7 +52,7 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
                     added = add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)
                     users.append(added["name"])
             uow.commit()
-    instances = seed_demo_complaints(db, clock=clock) if demo else []
+    instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users,
             "demo_instances": instances, "simulation": simulation or None}
 

@@ -60,7 +60,9 @@ class F:
     minlength: int | None = None
     maxlength: int | None = None
     min: int | str | None = None     # "now" on a date: an appointment, not in the past
+    max: int | None = None
     long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
+    readonly: bool = False  # shown, not edited (a value an earlier step recorded)
 
     def xml(self) -> str:
         attrs = f'id="{self.id}" label={quoteattr(self.label)} type="{self.type}"'
@@ -72,7 +74,9 @@ class F:
         cons = []
         if self.required:
             cons.append('<camunda:constraint name="required"/>')
-        for name in ("minlength", "maxlength", "min"):
+        if self.readonly:
+            cons.append('<camunda:constraint name="readonly"/>')
+        for name in ("minlength", "maxlength", "min", "max"):
             if getattr(self, name) is not None:
                 cons.append(f'<camunda:constraint name="{name}" config="{getattr(self, name)}"/>')
         if cons:
@@ -106,6 +110,7 @@ class Boundary:
     doc: str
     deadline: str | None = None
     props: dict = field(default_factory=dict)
+    interrupting: bool = False          # cancels the task it is attached to
 
 
 @dataclass
@@ -128,8 +133,8 @@ def node(*a, **k) -> Node:
     return n
 
 
-def timer(id_, name, on, kind, expr, doc, deadline=None, **props):
-    bounds.append(Boundary(id_, name, on, (kind, expr), doc, deadline, props))
+def timer(id_, name, on, kind, expr, doc, deadline=None, interrupting=False, **props):
+    bounds.append(Boundary(id_, name, on, (kind, expr), doc, deadline, props, interrupting))
 
 
 def flow(src, tgt, name=None, cond=None, id_=None):
@@ -624,7 +629,7 @@ def _timer_def(tid: str, kind: str, expr: str) -> str:
             f"{escape(expr)}</bpmn:{kind}></bpmn:timerEventDefinition>")
 
 
-def process_xml() -> str:
+def process_xml(lane_set: str = "complaint_lanes") -> str:
     ins: dict[str, list[str]] = {}
     outs: dict[str, list[str]] = {}
     for f in flows:
@@ -643,7 +648,7 @@ def process_xml() -> str:
                                                           if next(n for n in nodes if n.id == b.on).lane == lane]
         lane_xml.append(f'<bpmn:lane id="{lane}" name={quoteattr(name)}>'
                         + "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in refs) + "</bpmn:lane>")
-    lines.append('<bpmn:laneSet id="complaint_lanes">' + "".join(lane_xml) + "</bpmn:laneSet>")
+    lines.append(f'<bpmn:laneSet id="{lane_set}">' + "".join(lane_xml) + "</bpmn:laneSet>")
     tags = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
             "xor": "exclusiveGateway", "and": "parallelGateway", "timer": "intermediateCatchEvent"}
     for n in nodes:
@@ -665,6 +670,7 @@ def process_xml() -> str:
             body += f"<bpmn:script>{escape(n.script)}</bpmn:script>"
         if n.kind == "timer":
             assert n.timer is not None, f"timer event {n.id} has no timer"
+        if n.timer is not None:             # a catch event's, or a start event's: a scheduled start
             body += _timer_def(n.id, *n.timer)
         lines.append(f"<bpmn:{tag} {attrs}>{body}</bpmn:{tag}>")
     for b in bounds:
@@ -672,8 +678,9 @@ def process_xml() -> str:
         if b.deadline:
             props = {"deadline": b.deadline, **props}
         ext = f"<bpmn:extensionElements>{_props(props)}</bpmn:extensionElements>" if props else ""
+        cancel = "true" if b.interrupting else "false"
         lines.append(f'<bpmn:boundaryEvent id="{b.id}" name={quoteattr(b.name)} attachedToRef="{b.on}" '
-                     f'cancelActivity="false">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
+                     f'cancelActivity="{cancel}">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
                      f"</bpmn:boundaryEvent>")
     for f in flows:
         attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"'
@@ -686,10 +693,10 @@ def process_xml() -> str:
     return "\n    ".join(lines)
 
 
-def diagram_xml(lay: Layout) -> str:
+def diagram_xml(lay: Layout, pool: str = "p_complaint") -> str:
     width = CONTENT_X + (max(n.col for n in nodes) + 1) * COL_W + 40 - X0
     total = sum(h for _y, h, _r in lay.lanes.values())
-    out = [f'<bpmndi:BPMNShape id="p_complaint_di" bpmnElement="p_complaint" isHorizontal="true">'
+    out = [f'<bpmndi:BPMNShape id="{pool}_di" bpmnElement="{pool}" isHorizontal="true">'
            f'<dc:Bounds x="{X0}" y="{Y0}" width="{width}" height="{total}"/></bpmndi:BPMNShape>']
     for lane, _n, _r in LANES:
         lane_y, lane_h, _rows = lay.lanes[lane]

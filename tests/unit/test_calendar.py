@@ -268,6 +268,13 @@ def test_date_add_years_and_days_between(fn):
     assert fn["days_between"]("2026-12-01", "2026-11-20") == -11
 
 
+def test_hour_of_is_the_shanghai_time_of_day_in_hours(fn):
+    assert fn["hour_of"]("2026-11-20T08:30:00+08:00") == 8.5
+    assert fn["hour_of"]("2026-11-20T13:00:00Z") == 21          # 21:00 in Shanghai: a court closes
+    with pytest.raises(ValueError, match="hour_of"):
+        fn["hour_of"]("soon")
+
+
 @pytest.mark.parametrize(
     ("name", "args", "message"),
     [

@@ -33,3 +33,21 @@ def test_demo_init_without_the_complaint_process_starts_nothing(tmp_path):
         assert out["demo_instances"] == []
     finally:
         db.dispose()
+
+
+def test_demo_init_leaves_the_front_desks_daily_work_in_its_inbox_once(tmp_path):
+    processes = tmp_path / "processes"
+    processes.mkdir()
+    for name in ("reception.bpmn", "key_loan.bpmn", "parcel_storage.bpmn"):
+        shutil.copy(ROOT / "processes" / name, processes)
+    db = connect(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    clock = FixedClock(parse_instant("2026-11-20T09:00:00+08:00"))
+    try:
+        first = handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=processes)
+        assert len(first["demo_instances"]) == 3
+        inbox = {(t["process"], t["name"]) for t in handle(db, list_tasks, actor="front_desk", clock=clock)}
+        assert {("reception", "analyse"), ("key_loan", "give_back"), ("parcel_storage", "collect")} <= inbox
+        again = handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=processes)
+        assert again["demo_instances"] == []
+    finally:
+        db.dispose()
