@@ -21,6 +21,7 @@ from engine.usecases import (
     checkpoints,
     definitions,
     deploy,
+    evidence,
     external_tasks,
     init,
     instances,
@@ -163,6 +164,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("instance", type=_row_id, nargs="?")
     sp.add_argument("--all", action="store_true", help="every instance")
     as_user(sp, required=False)
+    sp = cmd("evidence", "the instance's evidence pack (PDF: history, letters, violations, inclusion proofs)")
+    sp.add_argument("instance", type=_row_id)
+    sp.add_argument("--out", required=True, metavar="FILE")
+    as_user(sp, required=False)
     sp = cmd("report", "the KPIs and violations of procedures.md for a month")
     rsub = sp.add_subparsers(dest="sub", required=True)
     for name, help_ in (("kpi", "投诉处理及时率, follow-up rates, 收缴率, violations by deadline"),
@@ -254,6 +259,8 @@ COMMANDS: dict[str, Command] = {
     "audit prove": Command(checkpoints.inclusion_proof, lambda a: {"seq": a.seq, "size": a.size}),
     "replay": Command(replay.replay_instance, lambda a: {"instance_id": _one_instance(a)}),
     "replay --all": Command(replay.replay_all),
+    "evidence": Command(evidence.evidence_pdf, lambda a: {"instance_id": a.instance},
+                        output=lambda a, pdf: _write_pdf(a, pdf)),
     "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
     "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
 }
@@ -321,6 +328,17 @@ def _text(path: str) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"{path}: 不是 UTF-8 文本 (not UTF-8 text)") from None
+
+
+def _write_pdf(args: argparse.Namespace, pdf: bytes) -> dict[str, Any]:
+    """An evidence pack into ``--out``, and how a stranger checks it."""
+    try:
+        with open(args.out, "wb") as out:
+            out.write(pdf)
+    except OSError as e:
+        raise BadInput(f"--out {args.out}: 无法写入 (cannot write: {e.strerror})") from None
+    return {"instance": args.instance, "out": args.out, "bytes": len(pdf),
+            "check": f"python3 -m engine.audit.offline {args.out} --key wuye-audit.key.pub"}
 
 
 def _write(path: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,11 @@ class UserRepository:
         return self.s.get(User, user_id)
 
     def all(self) -> list[User]:
-        return list(self.s.scalars(select(User).order_by(User.name)))
+        return list(self.s.scalars(select(User).order_by(User.name)).unique())
+
+    def display_names(self) -> dict[str, str]:
+        """user name -> real name (the user name itself when none was given), for history pages."""
+        return {name: shown or name for name, shown in self.s.execute(select(User.name, User.display_name))}
 
     def add(self, user: User) -> User:
         self.s.add(user)

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
-from engine.rules.permissions import can_audit
+from engine.rules.permissions import can_audit, can_read_history
 from webforms.calls import current_actor, navigation_counts, simulation, wuye
 from webforms.forms import widget
 
@@ -121,5 +121,6 @@ def init_app(app: Flask) -> None:
             return {}
         actor = current_actor()          # read with the page's own use case, as are the counts
         return {"actor": actor, "read_only": not actor.working_groups, "can_audit": can_audit(actor),
+                "can_read_history": can_read_history(actor),
                 "nav_counts": navigation_counts(), "now_input": input_datetime(wuye().clock.now()),
                 "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

@@ -66,6 +66,14 @@ def may_view(actor: Actor, meta: ProcessMeta) -> None:
     raise NotPermitted(f"{actor.name} 无权查看此流程实例 (may not view instances of {meta.get('name')})")
 
 
+def may_read_history(actor: Actor, meta: ProcessMeta | None = None) -> None:
+    """An instance's full history and the instance search over everyone's data: the quality group
+    and supervisors (issue 10), whatever lanes the process has."""
+    if can_read_history(actor):
+        return
+    raise NotPermitted(f"{actor.name} 不是品质部或主管，不能查看流程历史 (history is for quality and supervisors)")
+
+
 def may_see_all_tasks(actor: Actor) -> None:
     if not (actor.groups & (SUPERVISORS | AUDITORS)):
         raise NotPermitted(f"{actor.name} 不是主管，不能查看所有任务 (--all is for supervisors)")
@@ -74,6 +82,10 @@ def may_see_all_tasks(actor: Actor) -> None:
 def may_deploy(actor: Actor) -> None:
     if not (actor.groups & {"process_owner", "admin"}):
         raise NotPermitted(f"{actor.name} 不是流程负责人，不能部署 (only process owners deploy)")
+
+
+def can_read_history(actor: Actor) -> bool:
+    return bool(actor.groups & (SUPERVISORS | AUDITORS))
 
 
 def can_audit(actor: Actor) -> bool:

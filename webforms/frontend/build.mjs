@@ -2,6 +2,7 @@
 // no CDN, so the app works on an intranet with no internet.
 // 1. copies prebuilt files (Pico, the bpmn-js viewer the instance page uses);
 // 2. bundles the process owners' modeler (src/modeler.js) with esbuild into vendor/modeler/.
+// 3. bundles the reports page's charts (src/reports.js, Chart.js) into vendor/reports/
 import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,3 +39,15 @@ await build({
 });
 const size = statSync(join(vendor, "modeler", "modeler.js")).size;
 console.log(`vendor/modeler/modeler.js ${(size / 1024 / 1024).toFixed(2)} MB`);
+
+// 3. the reports page's charts: Chart.js bundled with our small entry (src/reports.js).
+await build({
+  entryPoints: [join(here, "src", "reports.js")],
+  bundle: true,
+  minify: true,
+  format: "iife",
+  outdir: join(vendor, "reports"),
+  logLevel: "warning",
+  legalComments: "linked",
+});
+console.log(`vendor/reports/reports.js ${(statSync(join(vendor, "reports", "reports.js")).size / 1024).toFixed(0)} KB`);
