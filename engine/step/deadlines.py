@@ -10,8 +10,9 @@ this order:
 4. else the ``responsible`` property, the guarded task's lane, or the timer's lane (a group).
 
 ``responsible="holder"`` names whoever holds the case when the deadline passes: the newest open
-user task other than those the ``holder_not`` property lists (the escalation chain itself), by its
-assignee, else its lane. Where M1 names several payers (C7: 责任人, 责任主管, 责任部门负责人), the
+user task other than alerts and those the ``holder_not`` property lists (names, or prefixes ending in
+``*``: the escalation chain itself, side tasks such as progress feedback), by its assignee, else its
+lane. Where M1 names several payers (C7: 责任人, 责任主管, 责任部门负责人), the
 timer's ``co_payers`` property (``ROLE=WHO,…``) gives each role of the penalty table's ``also``
 list its own row: WHO is ``assignee`` (the guarded task's holder), ``holder``, ``holder_lane`` or
 a group id. ``once="true"`` charges the deadline once per instance, whichever timer fires first."""
@@ -76,10 +77,9 @@ def _payer(ctx: StepContext, props: dict[str, Any], who: str, row: Any) -> tuple
 
 def _holder(ctx: StepContext, props: dict[str, Any], *, lane: bool) -> tuple[str, str] | None:
     """Who holds the case: the newest open user task outside the ``holder_not`` list."""
-    skip = {n.strip() for n in (props.get("holder_not") or "").split(",") if n.strip()}
+    skip = tuple(n.strip().rstrip("*") for n in (props.get("holder_not") or "").split(",") if n.strip())
     rows = [r for r in ctx.open_rows.values()
-            if r.name not in skip and not r.name.startswith("alert_")
-            and ctx.elements.get(r.name, {}).get("type") == "userTask"]
+            if not r.name.startswith(("alert_", *skip)) and ctx.elements.get(r.name, {}).get("type") == "userTask"]
     if not rows:
         return None
     held = max(rows, key=lambda r: r.created_at)

@@ -46,7 +46,8 @@ CHASE = "'R/P1D' if severity in ('important', 'major') else 'R/PT84H'"
 RESOLVED = "complaint_resolved"      # the signal that stops C7's escalation ladder
 # C7's payers when an escalation or the calming is not done in time (M1 第十一条 附则): 责任人 is who
 # holds the case, 责任主管 who holds the escalation, 责任部门负责人 the holder's department
-C7_PAYERS = {"responsible": "holder", "holder_not": "escalate_supervisor,escalate_manager",
+C7_PAYERS = {"responsible": "holder",
+             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call",
              "co_payers": "责任主管=assignee,责任部门负责人=holder_lane", "once": "true"}
 ESCALATION_LIMIT = "add_hours(now(), 2)"     # (default) to follow up and calm the owner
 
@@ -146,6 +147,14 @@ def flow(src, tgt, name=None, cond=None, id_=None):
 NOTE = F("note", "处理意见", long=True)
 
 
+def feedback_due(feedback: str) -> None:
+    """M1 第十条 附则 fines a feedback that is missing, not a running clock: each progress feedback is
+    due 24 h after it opens (when the next one falls due); ¥50 when it is not in by then."""
+    timer(f"{feedback}_late", "C6 反馈时限", feedback, "timeDate", "add_hours(now(), 24)",
+          "M1 第十条 附则：未在规定时间内完成投诉处理并反馈调度中心的，每次扣罚责任人50元"
+          "（本次反馈未按时提交）。", "C6")
+
+
 def alert(id_, name, lane, col, row, doc):
     """An alert for a supervisor: acknowledge (and act), then this branch ends."""
     node(id_, "user", name, lane, col, row, doc, form=[NOTE])
@@ -160,7 +169,8 @@ def c7_watch() -> None:
     from the start waits for 24 h, or for the case to be resolved; at 24 h ``cs_supervisor`` gets the
     escalation and the 48 h wait begins, which ``cs_manager``'s escalation ends. Each escalation has
     its own deadline; the violation (three payers) is charged once per case when one is late."""
-    node("c7_watch", "event", "24小时内完成？", "cs_supervisor", 1, 2, "M1 第十一条：首报24小时内完成投诉处理，否则逐级上报。")
+    node("c7_watch", "event", "24小时内完成？", "cs_supervisor", 1, 2,
+         "M1 第十一条：首报24小时内完成投诉处理，否则逐级上报。")
     node("c7_24h", "timer", "C7 24小时", "cs_supervisor", 2, 2, "M1 第十一条：首报24小时内未完成投诉处理。",
          timer=("timeDate", "add_hours(received_at, 24)"))
     node("c7_done_1", "signal_catch", "已处理完成", "cs_supervisor", 2, 1, "M1 第十一条：24小时内处理完成，不须上报。",
@@ -176,7 +186,8 @@ def c7_watch() -> None:
           "M1 第十一条 附则：上报后2小时内（默认值）未跟进安抚，记违规（每宗投诉一次）。", "C7", **C7_PAYERS)
     node("c7_late_end", "end", "", "cs_supervisor", 5, 1)
     node("c7_watch_2", "event", "48小时内完成？", "cs_supervisor", 4, 0, "M1 第十一条逐级上报：第二级（默认48小时）。")
-    node("c7_48h", "timer", "C7 48小时", "cs_supervisor", 5, 0, "M1 第十一条逐级上报：48小时仍未完成上报客服经理（默认值）。",
+    node("c7_48h", "timer", "C7 48小时", "cs_supervisor", 5, 0,
+         "M1 第十一条逐级上报：48小时仍未完成上报客服经理（默认值）。",
          timer=("timeDate", "add_hours(received_at, 48)"))
     node("c7_done_2", "signal_catch", "已处理完成", "cs_supervisor", 6, 1, "M1 第十一条：48小时内处理完成。",
          signal=RESOLVED)
@@ -353,11 +364,14 @@ def build() -> None:
         timer(f"{accept}_c4", "C4 2小时", accept, "timeDate", "add_hours(received_at, 2)",
               "M2 四(四)1：投诉处理人应在2小时内与业户联系。", "C4")
         timer(f"{handle}_c5", "C5 12小时", handle, "timeDate", C5,
-              "M1 第十条：接单后12小时内完成；有约定时间以约定为准；楼道灯当日关单（M4）。附则：扣罚责任人50元。", "C5")
+              "M1 第十条：接单后12小时内完成；有约定时间以约定为准；楼道灯当日关单（M4）。到期记录（不扣罚），"
+              "并开出进度反馈任务。", "C5", penalty="0")
         timer(f"{handle}_c6", "C6 每24小时", handle, "timeCycle", C6,
-              "M1 第十条：未完成的每24小时反馈处理进度。附则：每次扣罚责任人50元。", "C6")
+              "M1 第十条：未完成的每24小时须再反馈一次处理进度：开出进度反馈任务。")
+        feedback_due(feedback)
         for t, target in ((f"{accept}_c2", "alert_c2"), (f"{accept}_c3", "alert_c3"), (f"{accept}_c4", "alert_c4"),
-                          (f"{handle}_c5", feedback), (f"{handle}_c6", feedback)):
+                          (f"{handle}_c5", feedback), (f"{handle}_c6", feedback),
+                          (f"{feedback}_late", f"{feedback}_end")):
             flow(t, target)
     flow("invalid_c3", "alert_c3")
     flow("invalid_c4", "alert_c4")
@@ -480,9 +494,9 @@ def build() -> None:
                F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
-          "M1 第十条：接单后12小时内完成。", "C5")
+          "M1 第十条：接单后12小时内完成。到期记录（不扣罚），并开出进度反馈任务。", "C5", penalty="0")
     timer("handle_repeat_c6", "C6 每24小时", "handle_repeat", "timeCycle", "'R/' + add_hours(now(), 36) + '/PT24H'",
-          "M1 第十条：未完成的每24小时反馈处理进度。", "C6")
+          "M1 第十条：未完成的每24小时须再反馈一次处理进度：开出进度反馈任务。")
     node("feedback_repeat", "user", "进度反馈（重复投诉）", "cs_supervisor", 30, 1,
          "M1 第十条：每24小时反馈处理进度。", form=[F("progress", "处理进度", required=True, maxlength=2000)])
     node("feedback_repeat_end", "end", "", "cs_supervisor", 31, 1)
@@ -508,6 +522,8 @@ def build() -> None:
     flow("handle_repeat_c5", "feedback_repeat")
     flow("handle_repeat_c6", "feedback_repeat")
     flow("feedback_repeat", "feedback_repeat_end")
+    feedback_due("feedback_repeat")
+    flow("feedback_repeat_late", "feedback_repeat_end")
     node("resolved_invalid", "signal_throw", "投诉答复完成", "cs_supervisor", 7, 0,
          "M1 第十一条：无效投诉已解释答复，C7 的逐级上报计时到此为止。", signal=RESOLVED)
     flow("explain_invalid", "resolved_invalid")
