@@ -114,6 +114,13 @@ class StepRowRepository:
         task.assignee = user
         self._expire([task.id])
 
+    def has_violation(self, instance_id: int, deadline_id: str) -> bool:
+        """Whether the instance already carries a violation of ``deadline_id`` (a rule charged once
+        per case, whichever of its timers fires first)."""
+        found = self.s.execute(select(_VIOLATIONS.c.id).where(_VIOLATIONS.c.instance_id == instance_id,
+                                                              _VIOLATIONS.c.deadline_id == deadline_id).limit(1))
+        return found.first() is not None
+
     def add_violations(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.s.connection().execute(self._INSERT_VIOLATION, list(rows))

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 PROCESSES_DIR = Path(os.environ.get("WUYE_PROCESSES_DIR") or Path(__file__).resolve().parents[2] / "processes")
 
@@ -19,6 +19,7 @@ class PenaltyEntry(TypedDict, total=False):
     people and reports; this module reads these two)."""
     amount: float
     description: str
+    also: list[dict[str, Any]]       # further payers the same article names: payer (role), amount
 
 
 @lru_cache(maxsize=4)
@@ -45,3 +46,12 @@ def amount_for(deadline_id: str, properties: Mapping[str, str | None]) -> float:
 
 def describe(deadline_id: str) -> str:
     return str((penalty_table().get(deadline_id) or {}).get("description", ""))
+
+
+def also_amount(deadline_id: str, role: str) -> float:
+    """The amount the table's ``also`` list charges ``role`` (e.g. 责任主管) for ``deadline_id``."""
+    entry: PenaltyEntry = penalty_table().get(deadline_id) or {}
+    for item in entry.get("also", []) or []:
+        if item.get("payer") == role:
+            return float(item.get("amount", 0))
+    return 0.0

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -232,7 +232,8 @@ class Run:
             if t.state != TaskState.WAITING:
                 continue
             definition = getattr(t.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
+            gated = _gateway_timer(t.task_spec)
+            if not isinstance(definition, TimerEventDefinition) and gated is None:
                 continue
             value = t.internal_data.get("event_value")
             due = _due_of(value)
@@ -242,7 +243,7 @@ class Run:
             if isinstance(t.parent.task_spec, BoundaryEventSplit):
                 main = next((c for c in t.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
                 guarded = str(main.id) if main is not None else None
-            out.append(TimerView(str(t.id), t.task_spec.bpmn_id, due, guarded,
+            out.append(TimerView(str(t.id), gated or t.task_spec.bpmn_id, due, guarded,
                                  bool(getattr(t.task_spec, "cancel_activity", True))))
         return out
 
@@ -357,12 +358,26 @@ def _enclosing(task: SpiffTask) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _gateway_timer(spec: SpiffSpec) -> str | None:
+    """The timer an event-based gateway waits for (SpiffWorkflow moves its branches' event
+    definitions onto the gateway, which waits in their place): that branch's element id."""
+    if not isinstance(spec, EventBasedGateway):
+        return None
+    for i, definition in enumerate(spec.event_definition.event_definitions):
+        if isinstance(definition, TimerEventDefinition) and i < len(spec.outputs):
+            return str(spec.outputs[i].bpmn_id)
+    return None
+
+
 def _kind(spec: SpiffSpec) -> str:
-    """What a task is, in the words events use: userTask, timer, message, endEvent, or the class."""
+    """What a task is, in the words events use: userTask, timer, message, endEvent, or the class (a
+    branch of an event-based gateway is a timer when the gateway waited for its timer)."""
     if getattr(spec, "manual", False):
         return "userTask"
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
+        return "timer"
+    if spec.bpmn_id and any(_gateway_timer(parent) == spec.bpmn_id for parent in getattr(spec, "inputs", [])):
         return "timer"
     if isinstance(definition, MessageEventDefinition):
         return "message"

@@ -7,7 +7,15 @@ this order:
    after its deadline (a deadline counted from receipt on a later step: C4, C11) — not who just got it;
 3. the person whose action reached an intermediate timer already overdue (it guards no task: a
    result reported the day after it was done);
-4. else the ``responsible`` property, the guarded task's lane, or the timer's lane (a group)."""
+4. else the ``responsible`` property, the guarded task's lane, or the timer's lane (a group).
+
+``responsible="holder"`` names whoever holds the case when the deadline passes: the newest open
+user task other than alerts and those the ``holder_not`` property lists (names, or prefixes ending in
+``*``: the escalation chain itself, side tasks such as progress feedback), by its assignee, else its
+lane. Where M1 names several payers (C7: 责任人, 责任主管, 责任部门负责人), the
+timer's ``co_payers`` property (``ROLE=WHO,…``) gives each role of the penalty table's ``also``
+list its own row: WHO is ``assignee`` (the guarded task's holder), ``holder``, ``holder_lane`` or
+a group id. ``once="true"`` charges the deadline once per instance, whichever timer fires first."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,20 +32,60 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
     deadline = props.get("deadline")
     if not deadline:
         return
+    if props.get("once") == "true" and ctx.uow.step_rows.has_violation(ctx.instance.id, deadline):
+        return
     guarded = el.get("attached_to")
     row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
-    responsible, kind = _responsible(ctx, el, props, guarded, row, change)
+    if props.get("responsible") == "holder":
+        responsible, kind = _holder(ctx, props, lane=False) or _responsible(ctx, el, {}, guarded, row, change)
+    else:
+        responsible, kind = _responsible(ctx, el, props, guarded, row, change)
     amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
     description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
     if change.count > 1:
         description = f"{description}（{change.count} 次）"
+    payers = [(responsible, kind, amount, description)]
+    for role, who in _co_payers(props):
+        payer = _payer(ctx, props, who, row)
+        share = penalties.also_amount(deadline, role)
+        if payer is not None and share:
+            payers.append((*payer, share * change.count, f"{description}（{role}）"))
     ctx.uow.step_rows.add_violations([{
         "instance_id": ctx.instance.id, "process_id": ctx.instance.process_id, "deadline_id": deadline,
-        "element_id": change.element_id, "task_id": row.id if row else None, "responsible": responsible,
-        "responsible_kind": kind, "amount": amount, "at": ctx.now,
-        "description": description}])
+        "element_id": change.element_id, "task_id": row.id if row else None, "responsible": who,
+        "responsible_kind": who_kind, "amount": money, "at": ctx.now,
+        "description": text} for who, who_kind, money, text in payers])
     more = {"count": change.count} if change.count > 1 else {}
-    ctx.emit("violation", change.task_id, deadline=deadline, responsible=responsible, amount=amount, **more)
+    for who, _kind, money, _text in payers:
+        ctx.emit("violation", change.task_id, deadline=deadline, responsible=who, amount=money, **more)
+
+
+def _co_payers(props: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = [p.split("=", 1) for p in (props.get("co_payers") or "").split(",") if "=" in p]
+    return [(role.strip(), who.strip()) for role, who in pairs]
+
+
+def _payer(ctx: StepContext, props: dict[str, Any], who: str, row: Any) -> tuple[str, str] | None:
+    if who == "assignee":
+        if row is None:
+            return None
+        return (row.assignee, "user") if row.assignee else (row.lane or "unknown", "group")
+    if who in ("holder", "holder_lane"):
+        return _holder(ctx, props, lane=who == "holder_lane")
+    return who, "group"
+
+
+def _holder(ctx: StepContext, props: dict[str, Any], *, lane: bool) -> tuple[str, str] | None:
+    """Who holds the case: the newest open user task outside the ``holder_not`` list."""
+    skip = tuple(n.strip().rstrip("*") for n in (props.get("holder_not") or "").split(",") if n.strip())
+    rows = [r for r in ctx.open_rows.values()
+            if not r.name.startswith(("alert_", *skip)) and ctx.elements.get(r.name, {}).get("type") == "userTask"]
+    if not rows:
+        return None
+    held = max(rows, key=lambda r: r.created_at)
+    if held.assignee and not lane:
+        return held.assignee, "user"
+    return held.lane or "unknown", "group"
 
 
 def _responsible(ctx: StepContext, el: dict[str, Any], props: dict[str, Any], guarded: str | None, row: Any,

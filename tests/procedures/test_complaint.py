@@ -258,7 +258,12 @@ def test_a_developer_complaint_is_reported_in_writing_and_the_butler_chases(desk
     case.falls_due("developer_chase", "2026-11-21T10:00:00+08:00")             # important: daily
     assert case.task("chase_developer")["lane"] == "butler"
     for day in range(22, 27):                                                   # the daily sweep
-        assert case.fire(f"2026-11-{day}T10:00:01+08:00") == ["developer_chase"]
+        fired = case.fire(f"2026-11-{day}T10:00:01+08:00")
+        assert [t for t in fired if not t.startswith(("c7_", "escalate_"))] == ["developer_chase"]
+    # C7 counts through the developer's week too: escalated at 24 h and 48 h, the late follow-up
+    # charged once, to the developer's customer service that holds the case
+    assert [v for v in case.violations() if v[0] == "C7"] == [
+        ("C7", "developer_cs", 100.0), ("C7", "cs_supervisor", 50.0), ("C7", "developer_cs", 30.0)]
     case.falls_due("developer_c10", "2026-11-27T10:00:00+08:00")               # a week after transfer
     assert [t["name"] for t in case.ready()].count("chase_developer") == 7
     assert case.task("alert_c10")["lane"] == "cs_supervisor"
@@ -427,26 +432,120 @@ def test_c3_counts_working_hours_only_when_received_in_working_time(desk, receiv
     assert ("C3", "engineering", 0.0) in case.violations()
 
 
-def test_c5_is_12_hours_after_acceptance_then_c6_every_24_hours_c7_at_24_and_48_hours(desk):
+def test_c5_is_12_hours_after_acceptance_then_a_feedback_is_due_every_24_hours(desk):
     case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
     case.claim("accept_engineering", f"{FRIDAY}T09:20:00+08:00", "engineering")
     case.complete("accept_engineering", f"{FRIDAY}T09:24:00+08:00", contact_note="已联系")   # inside C2
     case.claim("handle_engineering", f"{FRIDAY}T09:25:00+08:00", "engineering")
     case.falls_due("handle_engineering_c5", f"{FRIDAY}T21:24:00+08:00")
     assert case.task("feedback_engineering")["lane"] == "engineering"
-    case.falls_due("handle_engineering_c7", "2026-11-21T09:00:00+08:00")
-    assert case.task("escalate_supervisor")["lane"] == "cs_supervisor"
+    assert case.due("feedback_engineering_late") == "2026-11-21T21:24:01+08:00"    # its own deadline
+    case.falls_due("c7_24h", "2026-11-21T09:00:00+08:00")
+    case.complete("escalate_supervisor", "2026-11-21T09:30:00+08:00", escalation_note="已安抚业主")
     case.falls_due("handle_engineering_c6", "2026-11-21T21:24:00+08:00")
-    case.falls_due("handle_engineering_c7b", "2026-11-22T09:00:00+08:00")
-    assert case.task("escalate_manager")["lane"] == "cs_manager"
+    assert "feedback_engineering_late" not in case.fire("2026-11-21T21:24:01+08:00")
+    assert "feedback_engineering_late" in case.fire("2026-11-21T21:24:02+08:00")   # the first never came
+    case.falls_due("c7_48h", "2026-11-22T09:00:00+08:00")
+    case.complete("escalate_manager", "2026-11-22T09:30:00+08:00", escalation_note="经理已协调")
     case.falls_due("handle_engineering_c6", "2026-11-22T21:24:00+08:00")       # and again
     assert sorted(t["name"] for t in case.ready() if t["name"].startswith("feedback")) == ["feedback_engineering"] * 3
-    assert case.violations() == [("C5", "engineering", 50.0), ("C7", "engineering", 100.0),
-                                 ("C6", "engineering", 50.0), ("C7", "engineering", 100.0),
-                                 ("C6", "engineering", 50.0)]
+    assert case.violations() == [("C5", "engineering", 0.0), ("C6", "engineering", 50.0)]
     case.complete("handle_engineering", "2026-11-23T08:00:00+08:00", result="完成",
                   finished_at="2026-11-23T08:00:00+08:00")
     assert case.fire("2026-11-24T00:00:00+08:00") == []                      # the cycle stopped
+    assert [v for v in case.violations() if v[2]] == [("C6", "engineering", 50.0)] * 2     # the second, too
+
+
+def test_c5_c6_feedback_given_within_minutes_is_never_fined(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("accept_engineering", f"{FRIDAY}T09:20:00+08:00", contact_note="已联系")
+    case.fire(f"{FRIDAY}T21:20:01+08:00")                                     # C5: a feedback is due
+    case.complete("feedback_engineering", f"{FRIDAY}T21:30:00+08:00", progress="等配件")
+    case.falls_due("c7_24h", "2026-11-21T09:00:00+08:00")
+    case.complete("escalate_supervisor", "2026-11-21T09:30:00+08:00", escalation_note="已安抚业主")
+    for day in ("21", "22"):
+        case.fire(f"2026-11-{day}T21:20:01+08:00")                           # C6: the next one is due
+        case.complete("feedback_engineering", f"2026-11-{day}T21:30:00+08:00", progress="施工中")
+        if day == "21":
+            case.fire("2026-11-22T09:00:01+08:00")
+            case.complete("escalate_manager", "2026-11-22T09:30:00+08:00", escalation_note="经理已协调")
+    case.complete("handle_engineering", "2026-11-23T08:00:00+08:00", result="完成",
+                  finished_at="2026-11-23T08:00:00+08:00")
+    assert [v for v in case.violations() if v[2]] == []                     # ¥0: no fine for compliant feedback
+    assert case.violations() == [("C5", "engineering", 0.0)]
+
+
+def test_c6_a_missing_feedback_one_second_after_its_deadline_costs_50_yuan(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("accept_engineering", f"{FRIDAY}T09:20:00+08:00", contact_note="已联系")
+    case.fire(f"{FRIDAY}T21:20:01+08:00")
+    case.claim("feedback_engineering", f"{FRIDAY}T21:21:00+08:00", "engineering")
+    case.falls_due("feedback_engineering_late", "2026-11-21T21:20:01+08:00")
+    assert ("C6", "engineering", 50.0) in case.violations()
+
+
+# -- C7 (M1 第十一条, issue 12's fix): from received_at, whatever step the case is at ----------------------
+
+def test_c7_a_case_its_department_never_accepts_escalates_at_24_and_48_hours(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")                     # accept_engineering stays open
+    case.falls_due("c7_24h", "2026-11-21T09:00:00+08:00")
+    assert case.task("escalate_supervisor")["lane"] == "cs_supervisor"
+    assert [v for v in case.violations() if v[0] == "C7"] == []             # escalated: nothing to fine yet
+    case.complete("escalate_supervisor", "2026-11-21T10:00:00+08:00", escalation_note="已安抚业主，催工程部接单")
+    case.falls_due("c7_48h", "2026-11-22T09:00:00+08:00")
+    assert case.task("escalate_manager")["lane"] == "cs_manager"
+    case.claim("escalate_manager", "2026-11-22T09:10:00+08:00", "cs_manager")
+    case.falls_due("escalate_manager_c7", "2026-11-22T11:00:01+08:00")     # the manager did not follow up
+    assert [v for v in case.violations() if v[0] == "C7"] == [
+        ("C7", "engineering", 100.0), ("C7", "cs_manager", 50.0), ("C7", "engineering", 30.0)]
+    kinds = {(v["responsible"], v["amount"]): v.get("responsible_kind") for v in case.show()["violations"]
+             if v["deadline"] == "C7"}
+    assert kinds.get(("engineering", 100.0)) in (None, "group")             # unclaimed: the group, marked so
+
+
+def test_c7_a_late_escalation_charges_the_three_payers_once_per_case(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
+    case.claim("accept_engineering", f"{FRIDAY}T09:20:00+08:00", "engineering")
+    case.complete("accept_engineering", f"{FRIDAY}T09:24:00+08:00", contact_note="已联系")
+    case.claim("handle_engineering", f"{FRIDAY}T09:25:00+08:00", "engineering")
+    case.fire("2026-11-21T09:00:01+08:00")
+    case.claim("escalate_supervisor", "2026-11-21T09:05:00+08:00", "cs_supervisor")
+    case.falls_due("escalate_supervisor_c7", "2026-11-21T11:00:01+08:00")
+    c7 = [v for v in case.violations() if v[0] == "C7"]
+    assert c7 == [("C7", "engineering", 100.0), ("C7", "cs_supervisor", 50.0), ("C7", "engineering", 30.0)]
+    assert sum(v[2] for v in c7) == 180.0
+    case.falls_due("c7_48h", "2026-11-22T09:00:00+08:00")
+    case.falls_due("escalate_manager_c7", "2026-11-22T11:00:01+08:00")     # late again: not charged twice
+    assert [v for v in case.violations() if v[0] == "C7"] == c7
+
+
+def test_c7_counts_during_classification_and_charges_who_holds_the_case(desk):
+    case = desk.start(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("intake", f"{FRIDAY}T09:01:00+08:00", receiver="调度员小王")
+    case.claim("classify", f"{FRIDAY}T09:02:00+08:00", "butler")
+    case.falls_due("c7_24h", "2026-11-21T09:00:00+08:00")
+    case.falls_due("escalate_supervisor_c7", "2026-11-21T11:00:01+08:00")
+    assert [v for v in case.violations() if v[0] == "C7"] == [
+        ("C7", "butler", 100.0), ("C7", "cs_supervisor", 50.0), ("C7", "butler", 30.0)]
+
+
+def test_c7_a_case_resolved_one_second_before_24_hours_never_escalates(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
+    case.complete("accept_engineering", f"{FRIDAY}T09:20:00+08:00", contact_note="已联系",
+                  agreed_reply_at="2026-11-21T09:00:00+08:00")
+    case.fire("2026-11-21T08:59:58+08:00")
+    case.complete("handle_engineering", "2026-11-21T08:59:59+08:00", result="已修复",
+                  finished_at="2026-11-21T08:59:59+08:00")
+    assert "c7_24h" not in case.fire("2026-11-21T09:00:01+08:00")
+    assert "c7_24h" not in [w["name"] for w in case.show()["waiting"]]
+    assert [n for n in case.names() if n.startswith("escalate")] == []
+    assert [v for v in case.violations() if v[0] == "C7"] == []
+
+
+def test_c7_an_invalid_complaint_explained_in_time_ends_the_count(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00", complaint_type="invalid")
+    case.complete("explain_invalid", f"{FRIDAY}T10:00:00+08:00", result="已解释")
+    assert "c7_24h" not in [w["name"] for w in case.show()["waiting"]]
 
 
 def test_c5_takes_the_agreed_time_and_a_corridor_light_closes_the_same_day(desk):
@@ -529,6 +628,8 @@ def test_a_repeat_complaint_left_open_gets_progress_feedback(desk):
     case.falls_due("handle_repeat_c5", "2026-11-21T02:00:00+08:00")
     assert case.task("feedback_repeat")["lane"] == "cs_supervisor"
     case.falls_due("handle_repeat_c6", "2026-11-22T02:00:00+08:00")
+    assert "feedback_repeat_late" in case.fire("2026-11-22T02:00:02+08:00")
+    assert ("C6", "cs_supervisor", 50.0) in case.violations()                # the first feedback never came
 
 
 # -- category rules (M4) -----------------------------------------------------------------------------

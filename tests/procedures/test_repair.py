@@ -344,10 +344,13 @@ def test_a_work_order_goes_back_to_the_repairer_until_it_is_accepted(desk):
     desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0003", place="5号楼大堂")
     _through_check(desk, i, "2026-11-20", accepted=False, check_note="业主未签字")
     assert set(desk.ready(i)) == {"engineering_repair"}
-    assert desk.ready(i)["engineering_repair"]["due_at"] == "2026-11-22T11:30:00+08:00"    # re-dispatched: R3 anew
+    # re-dispatched: R3 still counts from the first dispatch (M3 4.4.3, issue 15)
+    assert desk.ready(i)["engineering_repair"]["due_at"] == "2026-11-22T09:05:00+08:00"
     _through_check(desk, i, "2026-11-21", accepted=False, check_note="问题未解决")
     _through_check(desk, i, "2026-11-22")
-    assert set(desk.ready(i)) == {"follow_up"}
+    # the third attempt ran past two days from the first dispatch: the supervisor follows up (R3)
+    assert set(desk.ready(i)) == {"follow_up", "supervisor_follow_up"}
+    assert desk.violations(i) == [("R3", "engineering")]
     names = [t["name"] for t in desk.show(i)["done"]]
     assert names.count("engineering_repair") == names.count("check_work_order") == 3
 
@@ -358,9 +361,9 @@ def test_an_owner_not_satisfied_at_follow_up_gets_the_repair_redone(desk):
     _through_check(desk, i, "2026-11-20")
     desk.do(i, "follow_up", "2026-11-21T10:00:00+08:00", **{**FOLLOW_UP_OK, "quality": "poor", "satisfied": False})
     assert set(desk.ready(i)) == {"engineering_repair"}
-    _through_check(desk, i, "2026-11-22")
-    assert desk.ready(i)["follow_up"]["due_at"] == "2026-11-23T23:59:59+08:00"
-    assert desk.do(i, "follow_up", "2026-11-23T10:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
+    _through_check(desk, i, "2026-11-21")         # redone within two days of the first dispatch (R3)
+    assert desk.ready(i)["follow_up"]["due_at"] == "2026-11-22T23:59:59+08:00"
+    assert desk.do(i, "follow_up", "2026-11-22T09:00:00+08:00", **FOLLOW_UP_OK)["status"] == "completed"
     assert desk.violations(i) == []
 
 
@@ -480,6 +483,16 @@ def test_r3_a_repair_not_finished_two_days_after_dispatch_goes_to_the_cs_supervi
     desk.do(i, "supervisor_follow_up", "2026-11-22T10:00:00+08:00", supervisor_note="已协调配件")
     _through_check(desk, i, "2026-11-23")
     assert set(desk.ready(i)) == {"follow_up"}
+
+
+def test_r3_a_rework_keeps_the_first_dispatch_as_the_count_that_reaches_the_supervisor(desk):
+    i = desk.start("2026-11-20T09:00:00+08:00", category="other", location="corridor")
+    desk.do(i, "issue_work_order", "2026-11-20T09:05:00+08:00", work_order_no="GC-0016", place="3号楼楼道")
+    _through_check(desk, i, "2026-11-21", accepted=False, check_note="问题未解决")    # sent back on day two
+    assert desk.tick(i, "2026-11-22T09:05:00+08:00") == []
+    assert desk.tick(i, "2026-11-22T09:05:01+08:00") == ["repair_overdue"]
+    assert desk.ready(i)["supervisor_follow_up"]["lane"] == "cs_supervisor"
+    assert desk.violations(i) == [("R3", "engineering")]
 
 
 def test_r4_a_follow_up_not_done_by_the_end_of_the_next_day_alerts_the_dispatch_supervisor(desk):

@@ -43,6 +43,13 @@ _AGREED_OR_12H = "agreed_reply_at if agreed_reply_at else add_hours(now(), 12)"
 C5 = f"earlier(end_of_day(received_at), {_AGREED_OR_12H}) if category == 'corridor_light' else {_AGREED_OR_12H}"
 C6 = f"'R/' + add_hours({C5}, 24) + '/PT24H'"
 CHASE = "'R/P1D' if severity in ('important', 'major') else 'R/PT84H'"
+RESOLVED = "complaint_resolved"      # the signal that stops C7's escalation ladder
+# C7's payers when an escalation or the calming is not done in time (M1 第十一条 附则): 责任人 is who
+# holds the case, 责任主管 who holds the escalation, 责任部门负责人 the holder's department
+C7_PAYERS = {"responsible": "holder",
+             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call",
+             "co_payers": "责任主管=assignee,责任部门负责人=holder_lane", "once": "true"}
+ESCALATION_LIMIT = "add_hours(now(), 2)"     # (default) to follow up and calm the owner
 
 # what the instance page shows for variables no form declares (scripts set them): label:<variable>
 DATA_LABELS = {"collective": "集体投诉", "written_complaint": "书面投诉", "developer_transfer": "地产转交",
@@ -87,7 +94,7 @@ class F:
 @dataclass
 class Node:
     id: str
-    kind: str               # start end user script xor and timer
+    kind: str               # start end user script xor and timer event signal_catch signal_throw
     name: str
     lane: str
     col: float
@@ -99,6 +106,7 @@ class Node:
     default: str | None = None
     timer: tuple | None = None          # (timeDate|timeDuration|timeCycle, expression) for catch events
     props: dict = field(default_factory=dict)
+    signal: str | None = None           # signal_catch / signal_throw: the signal's name
 
 
 @dataclass
@@ -144,6 +152,14 @@ def flow(src, tgt, name=None, cond=None, id_=None):
 NOTE = F("note", "处理意见", long=True)
 
 
+def feedback_due(feedback: str) -> None:
+    """M1 第十条 附则 fines a feedback that is missing, not a running clock: each progress feedback is
+    due 24 h after it opens (when the next one falls due); ¥50 when it is not in by then."""
+    timer(f"{feedback}_late", "C6 反馈时限", feedback, "timeDate", "add_hours(now(), 24)",
+          "M1 第十条 附则：未在规定时间内完成投诉处理并反馈调度中心的，每次扣罚责任人50元"
+          "（本次反馈未按时提交）。", "C6")
+
+
 def alert(id_, name, lane, col, row, doc):
     """An alert for a supervisor: acknowledge (and act), then this branch ends."""
     node(id_, "user", name, lane, col, row, doc, form=[NOTE])
@@ -152,6 +168,58 @@ def alert(id_, name, lane, col, row, doc):
 
 
 # -- the model -------------------------------------------------------------------------------------------
+
+def c7_watch() -> None:
+    """C7 (M1 第十一条) counts from ``received_at`` whatever step the case is at: a branch of its own
+    from the start waits for 24 h, or for the case to be resolved; at 24 h ``cs_supervisor`` gets the
+    escalation and the 48 h wait begins, which ``cs_manager``'s escalation ends. Each escalation has
+    its own deadline; the violation (three payers) is charged once per case when one is late."""
+    node("c7_watch", "event", "24小时内完成？", "cs_supervisor", 1, 2,
+         "M1 第十一条：首报24小时内完成投诉处理，否则逐级上报。")
+    node("c7_24h", "timer", "C7 24小时", "cs_supervisor", 2, 2, "M1 第十一条：首报24小时内未完成投诉处理。",
+         timer=("timeDate", "add_hours(received_at, 24)"))
+    node("c7_done_1", "signal_catch", "已处理完成", "cs_supervisor", 2, 1, "M1 第十一条：24小时内处理完成，不须上报。",
+         signal=RESOLVED)
+    node("c7_done_1_end", "end", "", "cs_supervisor", 3, 1)
+    node("c7_fork", "and", "", "cs_supervisor", 3, 2, "M1 第十一条：上报客服主管，同时开始第二级计时。")
+    node("escalate_supervisor", "user", "24小时未完成：主管跟进（C7）", "cs_supervisor", 4, 2,
+         "M1 第十一条：首报24小时内未完成投诉处理，逐级上报并对投诉人做好安抚和解释。客服主管跟进（M2 四(四)7）。"
+         "附则：不上报或未做好安抚解释的，扣罚责任人100元、责任主管50元、责任部门负责人30元。",
+         form=[F("escalation_note", "跟进及安抚情况", required=True, maxlength=2000)])
+    node("escalate_supervisor_end", "end", "", "cs_supervisor", 5, 2)
+    timer("escalate_supervisor_c7", "C7 跟进时限", "escalate_supervisor", "timeDate", ESCALATION_LIMIT,
+          "M1 第十一条 附则：上报后2小时内（默认值）未跟进安抚，记违规（每宗投诉一次）。", "C7", **C7_PAYERS)
+    node("c7_late_end", "end", "", "cs_supervisor", 5, 1)
+    node("c7_watch_2", "event", "48小时内完成？", "cs_supervisor", 4, 0, "M1 第十一条逐级上报：第二级（默认48小时）。")
+    node("c7_48h", "timer", "C7 48小时", "cs_supervisor", 5, 0,
+         "M1 第十一条逐级上报：48小时仍未完成上报客服经理（默认值）。",
+         timer=("timeDate", "add_hours(received_at, 48)"))
+    node("c7_done_2", "signal_catch", "已处理完成", "cs_supervisor", 6, 1, "M1 第十一条：48小时内处理完成。",
+         signal=RESOLVED)
+    node("c7_done_2_end", "end", "", "cs_supervisor", 7, 1)
+    node("escalate_manager", "user", "48小时未完成：经理跟进（C7）", "cs_manager", 7, 0,
+         "M1 第十一条逐级上报；M2 四(五)2：客户服务主管无法解决的投诉，服务中心经理组织相关人员协助处理。",
+         form=[F("escalation_note", "跟进情况", required=True, maxlength=2000)])
+    node("escalate_manager_end", "end", "", "cs_manager", 8, 0)
+    timer("escalate_manager_c7", "C7 跟进时限", "escalate_manager", "timeDate", ESCALATION_LIMIT,
+          "M1 第十一条 附则：上报经理后2小时内（默认值）未跟进，记违规（每宗投诉一次）。", "C7", **C7_PAYERS)
+    node("c7_late_2_end", "end", "", "cs_manager", 8, 1)
+    flow("start", "c7_watch")
+    flow("c7_watch", "c7_24h")
+    flow("c7_watch", "c7_done_1")
+    flow("c7_done_1", "c7_done_1_end")
+    flow("c7_24h", "c7_fork")
+    flow("c7_fork", "escalate_supervisor")
+    flow("escalate_supervisor", "escalate_supervisor_end")
+    flow("escalate_supervisor_c7", "c7_late_end")
+    flow("c7_fork", "c7_watch_2")
+    flow("c7_watch_2", "c7_48h")
+    flow("c7_watch_2", "c7_done_2")
+    flow("c7_done_2", "c7_done_2_end")
+    flow("c7_48h", "escalate_manager")
+    flow("escalate_manager", "escalate_manager_end")
+    flow("escalate_manager_c7", "c7_late_2_end")
+
 
 def build() -> None:
     node("start", "start", "受理投诉", "dispatcher", 0, 0,
@@ -172,6 +240,7 @@ def build() -> None:
           "M1 第七条：接到投诉后五分钟内调度相关部门；超时提醒调度主管并记违规（附则：扣罚责任人30元）。", "C1")
     alert("alert_c1", "调度超时提醒（C1）", "dispatch_supervisor", 2, 0, "M1 第七条：未在五分钟内调度。调度主管跟进。")
     flow("start", "intake")
+    c7_watch()
     flow("intake", "classify")
     flow("intake_c1", "alert_c1")
 
@@ -300,16 +369,14 @@ def build() -> None:
         timer(f"{accept}_c4", "C4 2小时", accept, "timeDate", "add_hours(received_at, 2)",
               "M2 四(四)1：投诉处理人应在2小时内与业户联系。", "C4")
         timer(f"{handle}_c5", "C5 12小时", handle, "timeDate", C5,
-              "M1 第十条：接单后12小时内完成；有约定时间以约定为准；楼道灯当日关单（M4）。附则：扣罚责任人50元。", "C5")
+              "M1 第十条：接单后12小时内完成；有约定时间以约定为准；楼道灯当日关单（M4）。到期记录（不扣罚），"
+              "并开出进度反馈任务。", "C5", penalty="0")
         timer(f"{handle}_c6", "C6 每24小时", handle, "timeCycle", C6,
-              "M1 第十条：未完成的每24小时反馈处理进度。附则：每次扣罚责任人50元。", "C6")
-        timer(f"{handle}_c7", "C7 24小时", handle, "timeDate", "add_hours(received_at, 24)",
-              "M1 第十一条：首报24小时内未完成，逐级上报（客服主管），同时安抚业主。附则：扣罚责任人100元。", "C7")
-        timer(f"{handle}_c7b", "C7 48小时", handle, "timeDate", "add_hours(received_at, 48)",
-              "M1 第十一条逐级上报：48小时仍未完成上报客服经理（第二级，默认值）。", "C7")
+              "M1 第十条：未完成的每24小时须再反馈一次处理进度：开出进度反馈任务。")
+        feedback_due(feedback)
         for t, target in ((f"{accept}_c2", "alert_c2"), (f"{accept}_c3", "alert_c3"), (f"{accept}_c4", "alert_c4"),
                           (f"{handle}_c5", feedback), (f"{handle}_c6", feedback),
-                          (f"{handle}_c7", "escalate_supervisor"), (f"{handle}_c7b", "escalate_manager")):
+                          (f"{feedback}_late", f"{feedback}_end")):
             flow(t, target)
     flow("invalid_c3", "alert_c3")
     flow("invalid_c4", "alert_c4")
@@ -317,16 +384,6 @@ def build() -> None:
           "M0 4.3：二十分钟内未转至责任部门。客服主管跟进。")
     alert("alert_c3", "首次回应超时（C3）", "cs_supervisor", 12, 1, "M0 4.1：未在8个工作小时/24小时内回应业主。")
     alert("alert_c4", "联系业主超时（C4）", "cs_supervisor", 12, 2, "M2 四(四)1、四(十)：未在2小时内联系/答复业主。")
-    node("escalate_supervisor", "user", "24小时未完成：主管跟进（C7）", "cs_supervisor", 14, 0,
-         "M1 第十一条：首报24小时内未完成投诉处理，逐级上报并对投诉人做好安抚和解释。客服主管跟进（M2 四(四)7）。",
-         form=[F("escalation_note", "跟进及安抚情况", required=True, maxlength=2000)])
-    node("escalate_supervisor_end", "end", "", "cs_supervisor", 15, 0)
-    node("escalate_manager", "user", "48小时未完成：经理跟进（C7）", "cs_manager", 14, 0,
-         "M1 第十一条逐级上报；M2 四(五)2：客户服务主管无法解决的投诉，服务中心经理组织相关人员协助处理。",
-         form=[F("escalation_note", "跟进情况", required=True, maxlength=2000)])
-    node("escalate_manager_end", "end", "", "cs_manager", 15, 0)
-    flow("escalate_supervisor", "escalate_supervisor_end")
-    flow("escalate_manager", "escalate_manager_end")
 
     # assist: developer and external
     node("report_developer", "user", "书面报告地产客服（工作联系单）", "butler", 9, 1,
@@ -364,25 +421,22 @@ def build() -> None:
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("report_external_c3", "C3 首次回应", "report_external", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
-    timer("report_external_c7", "C7 24小时", "report_external", "timeDate", "add_hours(received_at, 24)",
-          "M1 第十一条：首报24小时内未完成，逐级上报。", "C7")
-    timer("report_external_c7b", "C7 48小时", "report_external", "timeDate", "add_hours(received_at, 48)",
-          "M1 第十一条逐级上报：48小时上报客服经理（默认值）。", "C7")
     flow("gw_route", "report_external", "外部单位", id_="f_gw_route__report_external")
     flow("report_external", "merge_handled")
     flow("report_external_c3", "alert_c3")
-    flow("report_external_c7", "escalate_supervisor")
-    flow("report_external_c7b", "escalate_manager")
 
     # result reported to dispatch the same day (C8), then developer / written replies
     node("merge_handled", "xor", "", "dispatcher", 13, 0)
+    node("resolved", "signal_throw", "投诉处理完成", "dispatcher", 14, 0,
+         "M1 第十一条：投诉处理完成，C7 的逐级上报计时到此为止。", signal=RESOLVED)
     node("gw_c8", "xor", "当天反馈？", "dispatcher", 14, 0,
          "M1 第十三条：处理完毕后，处理人必须在完成的当天将处理结果反馈至调度中心。", default="f_gw_c8__merge_c8")
     node("c8_late", "timer", "C8 当天", "dispatcher", 15, 1,
          "M1 第十三条：结果未在完成当天反馈调度中心，记违规（附则：扣罚责任人50元）；责任人为迟报的处理人。",
          timer=("timeDate", "end_of_day(finished_at)"), props={"deadline": "C8"})
     node("merge_c8", "xor", "", "dispatcher", 16, 0)
-    flow("merge_handled", "gw_c8")
+    flow("merge_handled", "resolved")
+    flow("resolved", "gw_c8")
     flow("gw_c8", "c8_late", "次日及以后", "days_between(finished_at, now()) > 0")
     flow("gw_c8", "merge_c8", "当天", id_="f_gw_c8__merge_c8")
     flow("c8_late", "merge_c8")
@@ -445,9 +499,9 @@ def build() -> None:
                F("result", "处理结果", required=True, maxlength=4000, long=True),
                F("finished_at", "实际完成时间", "date", required=True, default="now")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
-          "M1 第十条：接单后12小时内完成。", "C5")
+          "M1 第十条：接单后12小时内完成。到期记录（不扣罚），并开出进度反馈任务。", "C5", penalty="0")
     timer("handle_repeat_c6", "C6 每24小时", "handle_repeat", "timeCycle", "'R/' + add_hours(now(), 36) + '/PT24H'",
-          "M1 第十条：未完成的每24小时反馈处理进度。", "C6")
+          "M1 第十条：未完成的每24小时须再反馈一次处理进度：开出进度反馈任务。")
     node("feedback_repeat", "user", "进度反馈（重复投诉）", "cs_supervisor", 30, 1,
          "M1 第十条：每24小时反馈处理进度。", form=[F("progress", "处理进度", required=True, maxlength=2000)])
     node("feedback_repeat_end", "end", "", "cs_supervisor", 31, 1)
@@ -473,8 +527,16 @@ def build() -> None:
     flow("handle_repeat_c5", "feedback_repeat")
     flow("handle_repeat_c6", "feedback_repeat")
     flow("feedback_repeat", "feedback_repeat_end")
-    flow("explain_invalid", "close")
+    feedback_due("feedback_repeat")
+    flow("feedback_repeat_late", "feedback_repeat_end")
+    node("resolved_invalid", "signal_throw", "投诉答复完成", "cs_supervisor", 7, 0,
+         "M1 第十一条：无效投诉已解释答复，C7 的逐级上报计时到此为止。", signal=RESOLVED)
+    flow("explain_invalid", "resolved_invalid")
+    flow("resolved_invalid", "close")
     flow("close", "end")
+    for n in nodes:      # the resolved signal takes column 14: what follows it moves one column on
+        if n.col >= 14 and n.id != "resolved":
+            n.col += 1
 
 
 # -- layout: a grid of lanes × rows × columns; flows run in empty gutters and channels ------------------
@@ -506,7 +568,7 @@ def lane_rows() -> dict[str, tuple[int, int, int]]:
 def size(kind: str) -> tuple[int, int]:
     if kind in ("user", "script"):
         return TASK_W, TASK_H
-    if kind in ("xor", "and"):
+    if kind in ("xor", "and", "event"):
         return GW, GW
     return EV, EV
 
@@ -650,7 +712,9 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
                         + "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in refs) + "</bpmn:lane>")
     lines.append(f'<bpmn:laneSet id="{lane_set}">' + "".join(lane_xml) + "</bpmn:laneSet>")
     tags = {"start": "startEvent", "end": "endEvent", "user": "userTask", "script": "scriptTask",
-            "xor": "exclusiveGateway", "and": "parallelGateway", "timer": "intermediateCatchEvent"}
+            "xor": "exclusiveGateway", "and": "parallelGateway", "timer": "intermediateCatchEvent",
+            "event": "eventBasedGateway", "signal_catch": "intermediateCatchEvent",
+            "signal_throw": "intermediateThrowEvent"}
     for n in nodes:
         tag = tags[n.kind]
         attrs = f'id="{n.id}"' + (f" name={quoteattr(n.name)}" if n.name else "")
@@ -672,6 +736,8 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
             assert n.timer is not None, f"timer event {n.id} has no timer"
         if n.timer is not None:             # a catch event's, or a start event's: a scheduled start
             body += _timer_def(n.id, *n.timer)
+        if n.signal:
+            body += f'<bpmn:signalEventDefinition id="{n.id}_def" signalRef="sig_{n.signal}"/>'
         lines.append(f"<bpmn:{tag} {attrs}>{body}</bpmn:{tag}>")
     for b in bounds:
         props = dict(b.props)
@@ -746,6 +812,7 @@ def render() -> str:
   <bpmn:collaboration id="collab_complaint">
     <bpmn:participant id="p_complaint" name="客户投诉处理" processRef="complaint"/>
   </bpmn:collaboration>
+  <bpmn:signal id="sig_{RESOLVED}" name="{RESOLVED}"/>
   <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" {STARTERS}>
     {process_xml()}
   </bpmn:process>
