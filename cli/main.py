@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--groups", required=True, metavar="G1,G2")
     ua.add_argument("--display-name", default="")
+    up = usub.add_parser("passwd", parents=[common], help="a new password (from stdin); ends the user's sessions")
+    up.add_argument("name")
+    as_user(up, required=False)
+    ud = usub.add_parser("disable", parents=[common], help="the user may no longer sign in; ends their sessions")
+    ud.add_argument("name")
+    as_user(ud, required=False)
     ut = usub.add_parser("topics", parents=[common], help="the topics a user of the worker group may fetch")
     ut.add_argument("name")
     ut.add_argument("--topics", required=True, metavar="T1,T2")
@@ -215,6 +221,8 @@ COMMANDS: dict[str, Command] = {
     "init": Command(init.initialize, lambda a: {"demo": a.demo, "simulation": a.simulation}, actor="none"),
     "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
                                                     "password": _stdin_password(), "display_name": a.display_name}),
+    "user passwd": Command(users.change_password, lambda a: {"name": a.name, "password": _stdin_password()}),
+    "user disable": Command(users.disable_user, lambda a: {"name": a.name}),
     "user topics": Command(external_tasks.grant_topics, lambda a: {"name": a.name, "topics": _groups(a.topics)}),
     "incident list": Command(external_tasks.list_incidents),
     "incident retry": Command(external_tasks.set_retries, lambda a: {"task_id": a.task_id, "retries": a.retries}),

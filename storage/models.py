@@ -317,6 +317,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # One more at every sign-out, password change and disabling: a session cookie carries the
+    # generation it was made in and is refused once it is no longer the user's (migration 0011).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="joined")
 
