@@ -28,6 +28,7 @@ from engine.usecases import (
     migrate,
     replay,
     reports,
+    seals,
     start_instance,
     tasks,
     timers,
@@ -152,13 +153,16 @@ def _parser() -> argparse.ArgumentParser:
     av = asub.add_parser("verify", parents=[common], help="check the hash chain; names the first broken event")
     av.add_argument("--against", metavar="FILE", help="and prove that this signed checkpoint is a prefix of the log")
     av.add_argument("--key", metavar="FILE", help="the verifier key that signed it (default: this database's own)")
+    av.add_argument("--deep", action="store_true",
+                    help="also check every derived row (violations, tasks, instances) against its events")
+    asl = asub.add_parser("seal", parents=[common], help="seal the chain head now (the timer loop seals it too)")
     ac = asub.add_parser("checkpoint", parents=[common], help="sign the log's tree head (size, Merkle root) into FILE")
     ac.add_argument("--out", required=True, metavar="FILE")
     ac.add_argument("--holder", help="who is given the checkpoint to keep (recorded)")
     ap = asub.add_parser("prove", parents=[common], help="an inclusion proof of one event (RFC 6962)")
     ap.add_argument("seq", type=_row_id)
     ap.add_argument("--size", type=_row_id, help="of the tree of the first SIZE events (default: the whole log)")
-    for audit_parser in (av, ac, ap):
+    for audit_parser in (av, ac, ap, asl):
         as_user(audit_parser, required=False)
     sp = cmd("replay", "re-execute an instance from its recorded inputs and compare with the record")
     sp.add_argument("instance", type=_row_id, nargs="?")
@@ -247,7 +251,8 @@ COMMANDS: dict[str, Command] = {
     "timers": Command(timers.fire_due_timers, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
-    "audit verify": Command(audit.verify_audit),
+    "audit verify": Command(audit.verify_audit, lambda a: {"deep": a.deep}),
+    "audit seal": Command(seals.seal_chain),
     "audit verify --against": Command(checkpoints.verify_against, lambda a: {
         "note": _text(a.against), "verifier": _text(a.key).strip() if a.key else None}),
     "audit checkpoint": Command(checkpoints.make_checkpoint, lambda a: {"holder": a.holder},
@@ -378,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         broken = result.get("first_broken") or {}
-        print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the hash chain is broken at event "
+        print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the audit log is broken at event "
               f"{broken.get('seq')}: {broken.get('reason')})", file=sys.stderr)
         return 1
     return 0

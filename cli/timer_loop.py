@@ -45,6 +45,7 @@ from engine.clock import Clock, SystemClock, to_iso
 from engine.usecases.browse import next_timer_due
 from engine.usecases.checkpoints import checkpoint_if_due
 from engine.usecases.runner import Database, handle, on_timer_commits, timer_commits_elsewhere
+from engine.usecases.seals import seal_if_due
 from engine.usecases.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ class TimerLoop:
         if self._checkpoint_looked is not None and now - self._checkpoint_looked < CHECKPOINT_LOOK:
             return None
         self._checkpoint_looked = now
+        handle(self.db, seal_if_due, actor=None, clock=self.clock)     # the chain head, sealed (finding 13)
         made = handle(self.db, checkpoint_if_due, actor=None, clock=self.clock)
         if made is None:
             return None
