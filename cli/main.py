@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine.clock import Clock, FixedClock, SystemClock, parse_instant
+from engine import inputs
+from engine.clock import Clock, FixedClock, SystemClock
 from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
 from engine.usecases import (
@@ -184,21 +185,25 @@ def _parser() -> argparse.ArgumentParser:
 
 # Any: a JSON value as typed on the command line; the use case validates it.
 def _json_arg(text: str | None, flag: str = "--data") -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInput(f"{flag}: 不是有效的 JSON (invalid JSON: {e.msg} at line {e.lineno} column {e.colno})") from None
+    """JSON typed on the command line, checked at its limits (engine/inputs.py): a 5,000-digit
+    number or a lone surrogate is exit 2 naming the flag and the field, never a traceback."""
+    return None if text is None else inputs.load_json(text, flag)
 
 
 def _clock(args: argparse.Namespace) -> Clock:
     if getattr(args, "now", None) is None:
         return SystemClock()
-    try:
-        return FixedClock(parse_instant(args.now))
-    except ValueError as e:
-        raise BadInput(f"--now: {e}") from None
+    return FixedClock(inputs.instant(args.now, "--now"))
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Every argument is text wuye can store and hash: bytes that are not UTF-8 (read by Python as
+    lone surrogates) or a NUL are exit 2 naming the argument."""
+    for i, arg in enumerate(argv):
+        try:
+            inputs.check_text(arg, f"argument {i + 1}")
+        except inputs.Refused as e:
+            raise e.bad_input() from None
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,12 @@ def _stdin_password() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        _check_arguments(argv)
+    except WuyeError as e:
+        print(f"wuye: {e.message}", file=sys.stderr)
+        return e.exit_code
     args = _parser().parse_args(argv)
     db = None
     try:
