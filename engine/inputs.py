@@ -140,7 +140,9 @@ def load_json(text: str, where: str) -> Any:
 
 
 def _int_digits(digits: str, where: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+    """Past what Python reads at all (4,300 digits) the field cannot be told yet: the whole argument
+    is named; anything shorter is read, and ``checked`` names its field."""
+    if len(digits.lstrip("-")) > 4000:
         raise Refused("input.too_many_digits", where)
     return int(digits)
 
