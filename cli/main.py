@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine.clock import Clock, FixedClock, SystemClock, parse_instant
+from engine import inputs
+from engine.clock import Clock, FixedClock, SystemClock
 from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
 from engine.usecases import (
@@ -29,6 +30,7 @@ from engine.usecases import (
     migrate,
     replay,
     reports,
+    seals,
     start_instance,
     tasks,
     timers,
@@ -76,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--groups", required=True, metavar="G1,G2")
     ua.add_argument("--display-name", default="")
+    up = usub.add_parser("passwd", parents=[common], help="a new password (from stdin); ends the user's sessions")
+    up.add_argument("name")
+    as_user(up, required=False)
+    ud = usub.add_parser("disable", parents=[common], help="the user may no longer sign in; ends their sessions")
+    ud.add_argument("name")
+    as_user(ud, required=False)
     ut = usub.add_parser("topics", parents=[common], help="the topics a user of the worker group may fetch")
     ut.add_argument("name")
     ut.add_argument("--topics", required=True, metavar="T1,T2")
@@ -152,13 +160,16 @@ def _parser() -> argparse.ArgumentParser:
     av = asub.add_parser("verify", parents=[common], help="check the hash chain; names the first broken event")
     av.add_argument("--against", metavar="FILE", help="and prove that this signed checkpoint is a prefix of the log")
     av.add_argument("--key", metavar="FILE", help="the verifier key that signed it (default: this database's own)")
+    av.add_argument("--deep", action="store_true",
+                    help="also check every derived row (violations, tasks, instances) against its events")
+    asl = asub.add_parser("seal", parents=[common], help="seal the chain head now (the timer loop seals it too)")
     ac = asub.add_parser("checkpoint", parents=[common], help="sign the log's tree head (size, Merkle root) into FILE")
     ac.add_argument("--out", required=True, metavar="FILE")
     ac.add_argument("--holder", help="who is given the checkpoint to keep (recorded)")
     ap = asub.add_parser("prove", parents=[common], help="an inclusion proof of one event (RFC 6962)")
     ap.add_argument("seq", type=_row_id)
     ap.add_argument("--size", type=_row_id, help="of the tree of the first SIZE events (default: the whole log)")
-    for audit_parser in (av, ac, ap):
+    for audit_parser in (av, ac, ap, asl):
         as_user(audit_parser, required=False)
     sp = cmd("replay", "re-execute an instance from its recorded inputs and compare with the record")
     sp.add_argument("instance", type=_row_id, nargs="?")
@@ -184,21 +195,25 @@ def _parser() -> argparse.ArgumentParser:
 
 # Any: a JSON value as typed on the command line; the use case validates it.
 def _json_arg(text: str | None, flag: str = "--data") -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInput(f"{flag}: 不是有效的 JSON (invalid JSON: {e.msg} at line {e.lineno} column {e.colno})") from None
+    """JSON typed on the command line, checked at its limits (engine/inputs.py): a 5,000-digit
+    number or a lone surrogate is exit 2 naming the flag and the field, never a traceback."""
+    return None if text is None else inputs.load_json(text, flag)
 
 
 def _clock(args: argparse.Namespace) -> Clock:
     if getattr(args, "now", None) is None:
         return SystemClock()
-    try:
-        return FixedClock(parse_instant(args.now))
-    except ValueError as e:
-        raise BadInput(f"--now: {e}") from None
+    return FixedClock(inputs.instant(args.now, "--now"))
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Every argument is text wuye can store and hash: bytes that are not UTF-8 (read by Python as
+    lone surrogates) or a NUL are exit 2 naming the argument."""
+    for i, arg in enumerate(argv):
+        try:
+            inputs.check_text(arg, f"argument {i + 1}")
+        except inputs.Refused as e:
+            raise e.bad_input() from None
 
 
 @dataclass(frozen=True)
@@ -225,6 +240,8 @@ COMMANDS: dict[str, Command] = {
     "init": Command(init.initialize, lambda a: {"demo": a.demo, "simulation": a.simulation}, actor="none"),
     "user add": Command(users.add_user, lambda a: {"name": a.name, "groups": _groups(a.groups),
                                                     "password": _stdin_password(), "display_name": a.display_name}),
+    "user passwd": Command(users.change_password, lambda a: {"name": a.name, "password": _stdin_password()}),
+    "user disable": Command(users.disable_user, lambda a: {"name": a.name}),
     "user topics": Command(external_tasks.grant_topics, lambda a: {"name": a.name, "topics": _groups(a.topics)}),
     "incident list": Command(external_tasks.list_incidents),
     "incident retry": Command(external_tasks.set_retries, lambda a: {"task_id": a.task_id, "retries": a.retries}),
@@ -251,7 +268,8 @@ COMMANDS: dict[str, Command] = {
     "messages": Command(messages.deliver_thrown_messages, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
-    "audit verify": Command(audit.verify_audit),
+    "audit verify": Command(audit.verify_audit, lambda a: {"deep": a.deep}),
+    "audit seal": Command(seals.seal_chain),
     "audit verify --against": Command(checkpoints.verify_against, lambda a: {
         "note": _text(a.against), "verifier": _text(a.key).strip() if a.key else None}),
     "audit checkpoint": Command(checkpoints.make_checkpoint, lambda a: {"holder": a.holder},
@@ -359,6 +377,12 @@ def _stdin_password() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        _check_arguments(argv)
+    except WuyeError as e:
+        print(f"wuye: {e.message}", file=sys.stderr)
+        return e.exit_code
     args = _parser().parse_args(argv)
     db = None
     try:
@@ -395,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         broken = result.get("first_broken") or {}
-        print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the hash chain is broken at event "
+        print(f"wuye: 审计链已损坏，第一个异常事件 seq {broken.get('seq')} (the audit log is broken at event "
               f"{broken.get('seq')}: {broken.get('reason')})", file=sys.stderr)
         return 1
     return 0

@@ -21,6 +21,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Longest accepted ISO text; anything longer is garbage and must not cost parsing time.
 _MAX_ISO_LEN = 64
+# The years an instant typed anywhere may have, in its own offset and in UTC: at the calendar's
+# edges (0001-01-01T00:00:00+14:00, 9999-12-31T23:59:59-01:00) converting to UTC or adding a
+# deadline overflows; no appointment, payment or deadline of a property company lies out here.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 def require_aware(dt: object, what: str = "datetime") -> datetime:
@@ -84,7 +88,7 @@ def parse_instant(text: str) -> datetime:
     if not isinstance(text, str):
         raise ValueError(f"expected an ISO 8601 date/time string, got {type(text).__name__}: {text!r}")
     s = text.strip()
-    if not s or len(s) > _MAX_ISO_LEN:
+    if not s or len(s) > _MAX_ISO_LEN or not s.isascii():        # ASCII digits only, as typed
         raise ValueError(f"not an ISO 8601 date/time: {text[:_MAX_ISO_LEN]!r}")
     try:
         dt = datetime.fromisoformat(s)
@@ -94,7 +98,12 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=SHANGHAI)
-    return dt.astimezone(UTC)
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"year {dt.year} of {text!r} is out of the supported years {MIN_YEAR}..{MAX_YEAR}")
+    utc = dt.astimezone(UTC)
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(f"{text!r} is out of the supported years {MIN_YEAR}..{MAX_YEAR} in UTC")
+    return utc
 
 
 def to_iso(dt: datetime) -> str:

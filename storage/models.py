@@ -214,6 +214,19 @@ class ChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class ChainSeal(Base):
+    """The chain head (seq, hash) as it was at a moment, as a note signed with the audit key kept
+    outside the database (engine.usecases.seals): whoever rewrites the chain or cuts its tail cannot
+    make a seal that still verifies."""
+
+    __tablename__ = "chain_seals"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(Text)
+
+
 class Setting(Base):
     """A fact about this database as a whole, set once (e.g. ``simulation``: made by
     `wuye init --simulation`, so that a clock earlier than today's is allowed)."""
@@ -317,6 +330,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # One more at every sign-out, password change and disabling: a session cookie carries the
+    # generation it was made in and is refused once it is no longer the user's (migration 0011).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="joined")
 

@@ -26,6 +26,7 @@ from storage.repositories import (
     TaskRepository,
     ViolationRepository,
 )
+from storage.seals import DerivedRows, SealRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
@@ -85,6 +86,8 @@ class UnitOfWork:
         self.users = UserRepository(s)
         self.merkle = MerkleRepository(s)
         self.checkpoints = CheckpointRepository(s)
+        self.seals = SealRepository(s)
+        self.derived = DerivedRows(s)
         self.settings = SettingsRepository(s)
         self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     bindparam,
+    delete,
     select,
     update,
 )
@@ -25,15 +26,33 @@ class UserRepository:
     def get(self, name: str) -> User | None:
         return self.s.scalars(select(User).where(User.name == name)).first()
 
-    _ACTIVE_GROUPS = (select(User.id, UserGroup.group_id).outerjoin(UserGroup, UserGroup.user_id == User.id)
+    _ACTIVE_GROUPS = (select(User.session_generation, UserGroup.group_id)
+                      .outerjoin(UserGroup, UserGroup.user_id == User.id)
                       .where(User.name == bindparam("name"), User.active.is_(True)))
 
-    def active_groups(self, name: str) -> frozenset[str] | None:
+    def active_groups(self, name: str, generation: int | None = None) -> frozenset[str] | None:
         """The group ids of the active user ``name`` (empty if in none), None if there is no such
-        active user. Plain rows, no User object with its eager-loaded groups: every request and
-        every CLI command resolves its actor this way."""
+        active user, or (``generation`` given: a session's) the user's sessions of that generation
+        have been ended since. Plain rows, no User object with its eager-loaded groups: every
+        request and every CLI command resolves its actor this way."""
         rows = self.s.execute(self._ACTIVE_GROUPS, {"name": name}).all()
-        return frozenset(group for _, group in rows if group is not None) if rows else None
+        if not rows or (generation is not None and rows[0][0] != generation):
+            return None
+        return frozenset(group for _, group in rows if group is not None)
+
+    def session_generation(self, name: str) -> int | None:
+        """The generation a session begun now carries; None when there is no such active user."""
+        return self.s.scalar(select(User.session_generation).where(User.name == name, User.active.is_(True)))
+
+    def end_sessions(self, user: User) -> None:
+        """Every session and API token of ``user`` ends now: the generation their cookies carry is
+        no longer the user's, and their tokens are gone."""
+        self.s.execute(update(User).where(User.id == user.id)
+                       .values(session_generation=User.session_generation + 1))
+        self.s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+    def disable(self, user: User) -> None:
+        self.s.execute(update(User).where(User.id == user.id).values(active=False))
 
     def get_by_id(self, user_id: int) -> User | None:
         return self.s.get(User, user_id)

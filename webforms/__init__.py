@@ -88,7 +88,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 class RowId(IntegerConverter):
     """`<int:...>` in every route: an id no database row can have (past 2**63 - 1) is a 404, not an
-    OverflowError from the driver and a 500."""
+    OverflowError from the driver and a 500; only ASCII digits (werkzeug's ``\\d+`` matches an
+    Arabic-Indic one, and ``int()`` reads it: /api/instances/%D9%A1 was instance 1)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
                  signed: bool = False) -> None:

@@ -15,7 +15,7 @@ from engine.usecases.browse import startable_processes
 from engine.usecases.external_tasks import list_incidents, resolve_incident, set_retries
 from engine.usecases.instances import history, show_instance
 from engine.usecases.messages import broadcast_signal, correlate_message, deliver_message
-from engine.usecases.sessions import actor_for_token, issue_api_token
+from engine.usecases.sessions import actor_for_token, issue_api_token, log_out
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
 from webforms.auth import attempt_login
@@ -79,6 +79,12 @@ def login() -> ResponseReturnValue:
     body = _body()
     actor = attempt_login(str(body.get("username") or ""), str(body.get("password") or ""), via="api")
     return jsonify(call(issue_api_token, actor=actor))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    """Ends every session and token of the caller at once (the token this call carries too)."""
+    return jsonify(act(log_out, via="api"))
 
 
 @bp.route("/processes")

@@ -2,6 +2,7 @@
 engine (which writes the `login` event), and the rate limit shared with `POST /api/login`."""
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,23 +15,29 @@ from wtforms.validators import DataRequired, Length
 
 from engine.errors import WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.sessions import LoginLimits, TooManyLogins, log_in
-from webforms.calls import call, current_actor
+from engine.usecases.runner import Caller, UnknownActor
+from engine.usecases.sessions import LoginLimits, TooManyLogins, log_in, log_out, session_generation
+from webforms.calls import asking, call, current_actor
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 
 class WebUser(UserMixin):
-    """The signed-in person as Flask-Login sees them: only the name the session carries. Who they
-    are now (active, which groups) is resolved by the runner inside each use case's own unit of
-    work, so loading the user costs no transaction; ``.actor`` is that resolved person."""
+    """The signed-in person as Flask-Login sees them: the name and the session generation the
+    session carries (``generation:name`` in the cookie). Who they are now (active, which groups,
+    whether this session has been ended since) is resolved by the runner inside each use case's own
+    unit of work, so loading the user costs no transaction; ``.actor`` is that resolved person."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, generation: int):
+        self.name, self.generation = name, generation
 
     def get_id(self) -> str:
-        return self.name
+        return f"{self.generation}:{self.name}"
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.name, self.generation)
 
     @property
     def actor(self) -> Actor:
@@ -52,10 +59,15 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(name: str) -> WebUser:
-    """No database here: a user deleted or deactivated since the session began is refused by the
-    first use case the request calls (UnknownActor), and webforms.errors then signs them out."""
-    return WebUser(name)
+def _load_user(user_id: str) -> WebUser | None:
+    """No database here: a user deleted or deactivated, or a session ended (signed out elsewhere,
+    password changed) since the session began, is refused by the first use case the request calls
+    (UnknownActor), and webforms.errors then signs the session out. A cookie without a generation
+    (made before sessions could be ended) is no session."""
+    generation, sep, name = user_id.partition(":")
+    if not sep or not (generation.isascii() and generation.isdigit()) or not name:
+        return None
+    return WebUser(name, int(generation))
 
 
 def attempt_login(name: str, password: str, *, via: str) -> Actor:
@@ -96,8 +108,9 @@ def login() -> ResponseReturnValue:
         try:
             # DataRequired has refused an empty field: the fallbacks only narrow wtforms' `str | None`.
             actor = attempt_login(form.username.data or "", form.password.data or "", via="web")
+            generation = call(session_generation, actor=actor)
             session.clear()          # nothing from before sign-in (a planted CSRF token) survives it
-            login_user(WebUser(actor.name))
+            login_user(WebUser(actor.name, generation))
             return redirect(safe_next(request.args.get("next")))
         except (TooManyAttempts, LoginRefused) as e:
             status, error = (429 if isinstance(e, TooManyAttempts) else 200), e.message.split(" (")[0]
@@ -107,6 +120,9 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
+    """Ends every session and API token of this user, on every server process (engine: log_out)."""
+    with suppress(UnknownActor):     # already ended elsewhere: this session is signed out below
+        call(log_out, actor=asking(), via="web")
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))

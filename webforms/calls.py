@@ -25,7 +25,7 @@ from engine.clock import Clock
 from engine.rules.permissions import Actor
 from engine.usecases.browse import Page, page
 from engine.usecases.init import is_simulation
-from engine.usecases.runner import Database, handle
+from engine.usecases.runner import Caller, Database, handle
 from engine.usecases.sessions import whoami
 
 
@@ -53,14 +53,14 @@ def simulation() -> bool:
     return w.simulation
 
 
-def asking() -> Actor | str:
+def asking() -> Actor | Caller | None:
     """The actor already resolved in this request (a bearer token's, or a page read's), else the
-    signed-in user's name for the runner to resolve."""
+    signed-in session (its user's name and generation) for the runner to resolve and check."""
     actor = g.get("actor")
-    return actor if actor is not None else current_user.get_id()
+    return actor if actor is not None else getattr(current_user, "caller", None)
 
 
-def call(use_case: Callable[..., Any], *, actor: Actor | str | None = None, **args: Any) -> Any:
+def call(use_case: Callable[..., Any], *, actor: Actor | str | Caller | None = None, **args: Any) -> Any:
     w = wuye()
     return handle(w.db, use_case, actor=actor, clock=w.clock, **args)
 

@@ -23,7 +23,8 @@ EVENTS = {"instance_started": "发起流程", "task_ready": "任务待办", "tas
           "task_assigned": "分派任务", "timer_fired": "计时器到期", "message_received": "收到消息",
           "message_delivered": "发送消息", "violation": "违规记录", "instance_completed": "流程结束",
           "instance_cancelled": "流程取消", "instance_error": "流程出错", "incident": "故障",
-          "deployed": "部署", "login": "登录", "user_added": "新增用户", "letter_issued": "发出函件",
+          "deployed": "部署", "login": "登录", "logout": "退出登录", "password_changed": "修改密码",
+          "user_disabled": "停用用户", "user_added": "新增用户", "letter_issued": "发出函件",
           "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束"}
 PRIORITY = {2: "重大", 1: "重要"}
 

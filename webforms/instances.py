@@ -8,7 +8,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from engine.errors import BadInput
+from engine import inputs
+from engine.rules.payments import CONFIRM
 from engine.usecases.browse import STATUSES, search_instances
 from engine.usecases.instance_overview import instance_diagram_source, instance_overview
 from engine.usecases.letters import get_letter
@@ -58,11 +59,9 @@ def diagram(instance_id: int) -> ResponseReturnValue:
 @login_required
 def message(instance_id: int) -> ResponseReturnValue:
     name, text = request.form.get("name", ""), request.form.get("data", "").strip()
-    try:
-        data = json.loads(text) if text else {}
-    except json.JSONDecodeError as e:
-        raise BadInput(f"消息内容不是有效的 JSON (invalid JSON: {e.msg})",
-                       fields={"data": {"key": "form.data"}}) from None
+    data = inputs.load_json(text, "data") if text else {}
+    if request.form.get(CONFIRM) == "true" and isinstance(data, dict):
+        data[CONFIRM] = True               # the payer confirmed an overpayment (engine/rules/payments.py)
     act(deliver_message, instance_id=instance_id, name=name, data=data)
     flash(f"已发送消息 {name}", "success")
     return redirect(url_for("instances.show", instance_id=instance_id))

@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import NotRequired, SupportsFloat, SupportsIndex, TypedDict
+from typing import NotRequired, TypedDict
 
+from engine import inputs
 from engine.clock import SHANGHAI, parse_instant, to_iso
 from engine.errors import BadInput, FieldError
 
@@ -35,11 +36,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.max": ("不能大于 {0}", "Must be at most {0}"),
     "form.past": ("约定时间不能早于现在（{0}），请填写之后的时间", "Must not be in the past ({0})"),
     "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
+    **inputs.MESSAGES,      # NUL, lone surrogates, too many digits: refused before any field converts
 }
 
 _TRUE = {"true", "1", "yes", "on", "是", "y"}
 _FALSE = {"false", "0", "no", "off", "否", "n", ""}
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def field_error(key: str, arg: object = None) -> FieldError:
@@ -161,31 +163,44 @@ def _num(x: float) -> float:
 
 
 def _to_string(f: FormField, v: object) -> str:
-    if isinstance(v, (dict, list)):
+    """Text, or a number sent for it (an integration's phone number); JSON ``true`` is not text."""
+    if isinstance(v, (dict, list, bool)):
         raise FieldInvalid("form.string")
-    return str(v) if not isinstance(v, bool) else ("true" if v else "false")
+    return str(v)
+
+
+_LONG_MAX = 2**63 - 1
 
 
 def _to_long(f: FormField, v: object) -> int:
+    """A whole number: a JSON integer, or ASCII digits as a 客服 types them (not Arabic-Indic or full-width digits)."""
     if isinstance(v, bool):
         raise FieldInvalid("form.long")
+    n: int | None = None
     if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", v):
-        return int(v)
-    raise FieldInvalid("form.long")
+        n = v
+    elif isinstance(v, float) and v.is_integer():
+        n = int(v)
+    elif isinstance(v, str):
+        n = inputs.ascii_integer(v)
+    if n is None or not -_LONG_MAX <= n <= _LONG_MAX:
+        raise FieldInvalid("form.long")
+    return n
 
 
 def _to_double(f: FormField, v: object) -> float:
-    if isinstance(v, bool) or not isinstance(v, (str, bytes, bytearray, memoryview, SupportsFloat, SupportsIndex)):
-        raise FieldInvalid("form.double")            # float() would refuse it too (TypeError)
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise FieldInvalid("form.double") from None
-    if x != x or x in (float("inf"), float("-inf")):
+    """A number: JSON's, or ASCII digits typed (``1200.50``); a 401-digit integer is refused, not
+    an OverflowError."""
+    x: float | None = None
+    if isinstance(v, bool):
+        raise FieldInvalid("form.double")
+    if isinstance(v, int):
+        x = float(v) if len(str(abs(v))) <= inputs.MAX_INT_DIGITS else None
+    elif isinstance(v, float):
+        x = v
+    elif isinstance(v, str):
+        x = inputs.ascii_decimal(v)
+    if x is None or x != x or x in (float("inf"), float("-inf")):
         raise FieldInvalid("form.double")
     return x
 
@@ -207,13 +222,15 @@ def _to_date(f: FormField, v: object) -> str:
     text = v.strip()
     try:
         if _DATE_ONLY.match(text):
-            return date.fromisoformat(text).isoformat()
+            return inputs.calendar_date(text).isoformat()
         return to_iso(parse_instant(text))
     except ValueError:
         raise FieldInvalid("form.date") from None
 
 
 def _to_enum(f: FormField, v: object) -> str:
+    if isinstance(v, (dict, list, bool)):
+        raise FieldInvalid("form.enum")
     text = str(v)
     if text not in {o.id for o in f.options}:
         raise FieldInvalid("form.enum")
@@ -241,7 +258,15 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
                        fields={"data": field_error("form.data")})
     current = current or {}
     by_id = {f.id: f for f in fields}
-    errors: dict[str, FieldError] = {k: field_error("form.unknown") for k in data if k not in by_id}
+    errors: dict[str, FieldError] = {}
+    for key in list(data):
+        try:
+            inputs.check_value({key: data[key]}, "")
+        except inputs.Refused as e:
+            errors[inputs.printable(key)] = field_error(e.key)
+    if errors:
+        raise BadInput(f"表单有误 (invalid form fields: {', '.join(errors)})", fields=errors)
+    errors = {k: field_error("form.unknown") for k in data if k not in by_id}
     out: dict[str, FieldValue] = {}
     for f in fields:
         try:

@@ -1,7 +1,7 @@
 """Who may do what. Every use case asks here; nothing else decides."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +59,26 @@ def may_assign(actor: Actor) -> None:
         raise NotPermitted(f"{actor.name} 不是主管，不能分派任务 (only supervisors assign tasks)")
 
 
-def may_view(actor: Actor, meta: ProcessMeta) -> None:
+@dataclass(frozen=True)
+class CaseTask:
+    """One task of an instance as the case's permission sees it (engine.usecases.case_access)."""
+    assignee: str | None
+    groups: frozenset[str]
+    completed_by: str | None
+
+
+def may_view(actor: Actor, meta: ProcessMeta, tasks: Callable[[], Iterable[CaseTask]] = tuple) -> None:
+    """The process's lanes and starters, supervisors, 品质部 and process owners see its instances;
+    so does whoever may complete, or completed, one of the instance's tasks (``tasks``, read only
+    when the groups do not already allow it): fee collection's 整改 is for engineering, security
+    and cleaning, outside the process's lanes, and they must be able to open it and its case."""
     lanes = set(meta.get("lanes") or {}) | set(meta.get("start_groups") or [])
     if actor.groups & (lanes | SUPERVISORS | AUDITORS | {"process_owner"}):
         return
+    for task in tasks():
+        if actor.name in (task.assignee, task.completed_by) or (task.assignee is None
+                                                                 and actor.working_groups & task.groups):
+            return
     raise NotPermitted(f"{actor.name} 无权查看此流程实例 (may not view instances of {meta.get('name')})")
 
 

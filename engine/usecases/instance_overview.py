@@ -8,8 +8,9 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.rules.fields import DataLabel, data_labels
-from engine.rules.permissions import Actor, may_view
+from engine.rules.permissions import Actor
 from engine.step import runtime
+from engine.usecases.case_access import may_view_case
 from engine.usecases.instances import instance_json, projected
 from engine.usecases.results import event_json
 from engine.usecases.runner import reads
@@ -30,7 +31,7 @@ def data_labels_of(meta: dict[str, Any]) -> dict[str, DataLabel]:
 def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict[str, Any]:
     instance = runtime.get_instance(uow, instance_id)
     meta = instance.definition.meta
-    may_view(actor, meta)
+    may_view_case(uow, actor, instance)
     now = projected(instance, clock)
     events = [event_json(e) for e in uow.events.for_instance(instance.id)]
     return {**instance_json(uow, instance, now), "events": events, "labels": data_labels_of(meta),
@@ -54,5 +55,5 @@ DONE_EVENTS = ("task_completed", "timer_fired", "message_received")
 def instance_diagram_source(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> str:
     """The BPMN XML of the version the instance is pinned to, exactly as deployed."""
     instance = runtime.get_instance(uow, instance_id)
-    may_view(actor, instance.definition.meta)
+    may_view_case(uow, actor, instance)
     return instance.definition.source

@@ -12,9 +12,10 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.rules.letters import letter_json
-from engine.rules.permissions import SYSTEM, Actor, may_view
+from engine.rules.permissions import Actor
 from engine.spiff.run import Run
 from engine.step import projection, runtime
+from engine.usecases.case_access import may_view_case
 from engine.usecases.results import event_json, instance_summary, task_json, violation_json
 from engine.usecases.runner import reads
 from storage.models import Instance, Task
@@ -52,9 +53,7 @@ def projected(instance: Instance, clock: Clock, *, task: Task | None = None) -> 
 @reads
 def show_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> dict[str, Any]:
     instance = runtime.get_instance(uow, instance_id)
-    meta = instance.definition.meta
-    if actor is not SYSTEM:
-        may_view(actor, meta)
+    may_view_case(uow, actor, instance)
     return instance_json(uow, instance, projected(instance, clock))
 
 
@@ -74,6 +73,5 @@ def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict[s
 @reads
 def history(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[dict[str, Any]]:
     instance = runtime.get_instance(uow, instance_id)
-    if actor is not SYSTEM:
-        may_view(actor, instance.definition.meta)
+    may_view_case(uow, actor, instance)
     return [event_json(e) for e in uow.events.for_instance(instance.id)]

@@ -7,8 +7,9 @@ from __future__ import annotations
 from engine.clock import Clock
 from engine.errors import NotFound
 from engine.rules.letters import LetterJson, letter_json
-from engine.rules.permissions import SYSTEM, Actor, may_view
+from engine.rules.permissions import Actor
 from engine.step import runtime
+from engine.usecases.case_access import may_view_case
 from engine.usecases.runner import reads
 from storage.models import Letter
 from storage.uow import UnitOfWork
@@ -17,8 +18,7 @@ from storage.uow import UnitOfWork
 @reads
 def list_letters(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -> list[LetterJson]:
     instance = runtime.get_instance(uow, instance_id)
-    if actor is not SYSTEM:
-        may_view(actor, instance.definition.meta)
+    may_view_case(uow, actor, instance)
     return [letter_json(letter) for letter in uow.letters.for_instance(instance.id)]
 
 
@@ -28,8 +28,7 @@ def get_letter(uow: UnitOfWork, *, actor: Actor, clock: Clock, letter: int | str
     row = _find(uow, letter)
     if row is None:
         raise NotFound(f"没有此函件 (no letter {letter})")
-    if actor is not SYSTEM:
-        may_view(actor, runtime.get_instance(uow, row.instance_id).definition.meta)
+    may_view_case(uow, actor, runtime.get_instance(uow, row.instance_id))
     return letter_json(row, with_html=True)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.clock import Clock, instant
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
+from engine.rules import payments
 from engine.rules.functions import expression_functions
 from engine.rules.groups import SUPERVISORS
 from engine.rules.permissions import SYSTEM, Actor
@@ -36,6 +37,7 @@ def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id:
         # workflow (EventManager.update_collaboration does not look at the workflow's state).
         raise NotFound(f"实例 {instance.id} 已结束 (the instance has ended: {instance.status})")
     payload = dict(data or {})
+    payments.check_payment(name, payload, instance.data or {})
     uow.events.append(type="message_delivered", actor=actor.name, at=clock.now(), instance_id=instance.id,
                       data={"name": name, "data": payload})
     try:

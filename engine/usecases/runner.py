@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.clock import Clock, instant
@@ -32,8 +33,8 @@ from storage.errors import ConcurrentUpdate
 from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
 from storage.uow import Database, UnitOfWork
 
-__all__ = ["Database", "UnknownActor", "actor_for", "connect", "handle", "on_commits", "on_timer_commits", "reads",
-           "timer_commits_elsewhere", "transactions", "writes"]
+__all__ = ["Caller", "Database", "UnknownActor", "actor_for", "connect", "handle", "on_commits", "on_timer_commits",
+           "reads", "timer_commits_elsewhere", "transactions", "writes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 KIND = "__wuye_use_case__"
@@ -43,6 +44,15 @@ CONFLICT = "别人刚刚修改了同一个流程实例，请刷新后重试 (som
 class UnknownActor(NotPermitted):
     """The user a call is made as does not exist or was deactivated (e.g. since their session
     began): the web signs such a session out; the CLI exits 3 like any refusal."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in session as it asks: the user's name and the session generation it was begun in
+    (engine.usecases.sessions). Resolved like a name, and refused (UnknownActor) once the user's
+    sessions have been ended since: signed out, password changed, disabled."""
+    name: str
+    generation: int
 
 
 def reads(fn: F) -> F:
@@ -80,26 +90,32 @@ def actor_for(uow: UnitOfWork, name: str) -> Actor:
     return Actor(name, groups)
 
 
-def _caller(uow: UnitOfWork, name: str) -> Actor:
+def _caller(uow: UnitOfWork, who: str | Caller) -> Actor:
+    if isinstance(who, Caller):
+        groups = uow.users.active_groups(who.name, who.generation)
+        if groups is None:
+            raise UnknownActor(f"登录已失效，请重新登录 (this session has ended: signed out, password changed or "
+                               f"user disabled): {who.name}")
+        return Actor(who.name, groups)
     try:
-        return actor_for(uow, name)
+        return actor_for(uow, who)
     except NotPermitted as e:
         raise UnknownActor(e.message) from None
 
 
-def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | None, clock: Clock,
+def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | Caller | None, clock: Clock,
            **args: Any) -> Any:
     """Run ``use_case`` as ``actor`` on ``clock`` in the transaction(s) its kind says."""
     kind = kind_of(use_case)
     who = {} if actor is None else {"actor": actor}
     try:
         if kind == "transactions":
-            if isinstance(actor, str):
+            if isinstance(actor, (str, Caller)):
                 with db.uow(readonly=True) as uow:
                     who = {"actor": _caller(uow, actor)}
             return use_case(db, clock=clock, **who, **args)
         with db.uow(readonly=kind == "reads") as uow:
-            if isinstance(actor, str):
+            if isinstance(actor, (str, Caller)):
                 who = {"actor": _caller(uow, actor)}
             result = use_case(uow, clock=instant(clock), **who, **args)
             if kind == "writes":

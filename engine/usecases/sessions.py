@@ -130,6 +130,28 @@ def actor_for_token(uow: UnitOfWork, *, clock: Clock, token: str) -> Actor | Non
 
 
 @reads
+def session_generation(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> int:
+    """The generation a session begun now carries (its cookie keeps it; the runner compares it with
+    the user's on every request, see ``Caller``)."""
+    generation = uow.users.session_generation(actor.name)
+    if generation is None:
+        raise NotPermitted(f"没有此用户或已停用 (no such active user): {actor.name}")
+    return generation
+
+
+@writes
+def log_out(uow: UnitOfWork, *, actor: Actor, clock: Clock, via: str) -> dict[str, str]:
+    """Signing out ends every session and API token of the user at once, on every server process:
+    a copied cookie or a token left in a script is refused from the next request on."""
+    user = uow.users.get(actor.name)
+    if user is None:
+        raise NotPermitted(f"没有此用户 (no such user): {actor.name}")
+    uow.users.end_sessions(user)
+    uow.events.append(type="logout", actor=actor.name, at=clock.now(), data={"via": via})
+    return {"logged_out": actor.name}
+
+
+@reads
 def whoami(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> Actor:
     """The signed-in person with their groups as they are now: the runner resolves the name given
     as the actor in this read, so a deleted or deactivated user is refused (UnknownActor)."""

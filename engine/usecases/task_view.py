@@ -13,8 +13,9 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
-from engine.rules.permissions import Actor, may_view, may_work_on
+from engine.rules.permissions import Actor, may_work_on
 from engine.step import runtime
+from engine.usecases.case_access import may_view_case
 from engine.usecases.guides import guide_for_data
 from engine.usecases.instances import projected
 from engine.usecases.results import instance_summary, task_json
@@ -36,7 +37,7 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
     row = _task_row(uow, task_id)
     instance = runtime.get_instance(uow, row.instance_id)
     meta = instance.definition.meta
-    may_view(actor, meta)
+    may_view_case(uow, actor, instance)
     task = task_json(row, meta)
     now = projected(instance, clock, task=row)
     current = now.task_values(row, task["form"]) if row.state == "ready" else {}

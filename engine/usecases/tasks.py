@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.clock import Clock
+from engine.clock import Clock, parse_instant
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
@@ -86,10 +86,10 @@ def decode_cursor(text: str) -> InboxKey:
 
 
 def _aware(text: str) -> datetime:
-    instant = datetime.fromisoformat(text)
-    if instant.tzinfo is None:
+    """A cursor's instant: with an offset, within the years any instant may have (parse_instant)."""
+    if datetime.fromisoformat(text).tzinfo is None:
         raise ValueError(text)
-    return instant
+    return parse_instant(text)
 
 
 def _inbox_rows(uow: UnitOfWork, actor: Actor, clock: Clock, filters: dict[str, Any], *, limit: int,

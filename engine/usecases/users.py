@@ -10,9 +10,9 @@ from typing import Any
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.clock import Clock
-from engine.errors import BadInput, Conflict
+from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.groups import GROUPS
-from engine.rules.permissions import Actor
+from engine.rules.permissions import SYSTEM, Actor
 from engine.usecases.runner import writes
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -51,6 +51,44 @@ def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: 
     if generated:
         out["password"] = password
     return out
+
+
+def _may_manage(actor: Actor, name: str) -> None:
+    """The user themself (a password), an admin, or the command line's system actor."""
+    if actor.name not in (name, SYSTEM.name) and "admin" not in actor.groups:
+        raise NotPermitted(f"{actor.name} 不能修改用户 {name} (only admins change other users)")
+
+
+def _existing(uow: UnitOfWork, name: str) -> User:
+    user = uow.users.get(name or "")
+    if user is None:
+        raise NotFound(f"没有此用户 (no such user): {name}")
+    return user
+
+
+@writes
+def change_password(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, password: str | None) -> dict[str, Any]:
+    """A new password; every session and API token of the user ends (whoever knew the old one is out)."""
+    _may_manage(actor, name)
+    user = _existing(uow, name)
+    if not password or len(password) < 4:
+        raise BadInput("密码至少 4 个字符 (password too short)", fields={"password": {"key": "user.password"}})
+    uow.users.set_password(user, generate_password_hash(password))
+    uow.users.end_sessions(user)
+    uow.events.append(type="password_changed", actor=actor.name, at=clock.now(), data={"name": name})
+    return {"name": name, "sessions_ended": True}
+
+
+@writes
+def disable_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str) -> dict[str, Any]:
+    """The user may no longer sign in; every session and API token of theirs ends now."""
+    if actor.name != SYSTEM.name and "admin" not in actor.groups:
+        raise NotPermitted(f"{actor.name} 不能停用用户 (only admins disable users)")
+    user = _existing(uow, name)
+    uow.users.disable(user)
+    uow.users.end_sessions(user)
+    uow.events.append(type="user_disabled", actor=actor.name, at=clock.now(), data={"name": name})
+    return {"name": name, "active": False, "sessions_ended": True}
 
 
 @functools.cache

@@ -375,13 +375,18 @@ def test_a_partial_payment_is_what_the_next_letter_demands(fast):
     assert "<td class=\"num\">0.30</td>" in html              # 1000 × 0.0003 × 1 day
 
 
-def test_overpayment_settles_and_bad_amounts_are_refused(fast):
+def test_an_overpayment_is_a_question_and_bad_amounts_are_refused(fast):
     fee = Fee(fast)
-    for bad in (-5, 0, "一百", None, True):
+    for bad in (-5, 0, "一百", None, True, "\uff11\uff12\uff10\uff10", "\u0661\u0662\u0660\u0660"):
         r = fee.pay(bad, at(START) + MINUTE)
-        assert r.code != 0 and "amount" in r.err
+        assert r.code == 2 and "amount" in r.err, (bad, r.err)
     assert fee.show()["data"]["balance"] == 1200
-    r = fee.pay(1500, at(START) + MINUTE)
+    r = fee.pay(100_000_000, at(START) + MINUTE)                 # issue 14: not a silent balance of -¥99,998,800
+    assert r.code == 2 and "¥100,000,000.00" in r.err and "¥1,200.00" in r.err and "confirm_overpayment" in r.err
+    assert fee.show()["data"]["balance"] == 1200 and fee.show()["status"] == "running"
+    assert "message_delivered" not in [e["type"] for e in fee.history()]      # nothing half-written
+    r = fee.wuye("message", "payment_received", "--instance", str(fee.id), "--as", "finance",
+                 "--data", '{"amount": 1500, "confirm_overpayment": true}', now=_iso(at(START) + MINUTE))
     assert r.json["status"] == "completed" and fee.show()["data"]["balance"] == -300
 
 

@@ -104,9 +104,11 @@ class FakeUsers:
     def get(self, name: str) -> User | None:
         return self.added.get(name) or self.db.users.get(name)
 
-    def active_groups(self, name: str) -> frozenset[str] | None:
+    def active_groups(self, name: str, generation: int | None = None) -> frozenset[str] | None:
         user = self.get(name)
-        return frozenset(user.group_ids) if user is not None and user.active else None
+        if user is None or not user.active or generation not in (None, user.session_generation or 0):
+            return None
+        return frozenset(user.group_ids)
 
     def add(self, user: User) -> User:
         user.id = next(self.db._ids)

@@ -162,7 +162,7 @@ def test_signing_in_starts_a_fresh_session_so_a_planted_csrf_token_is_worthless(
     assert client.post("/login", data={"username": "butler", "password": "butler",
                                        "csrf_token": token}).status_code == 302
     with client.session_transaction() as after:
-        assert after.get("_user_id") == "butler"
+        assert after.get("_user_id") == "0:butler"      # generation:name (finding 6)
         assert after.get("csrf_token") != "token-an-attacker-knows"
 
 
