@@ -51,7 +51,7 @@ def index() -> ResponseReturnValue:
         processes.setdefault(filters["process_id"], filters["process_id"])
     return render_template("inbox.html", tasks=tasks, filters=filters, args=request.args,
                            process_choices=processes, lane_choices=page["lanes"], next_cursor=page["next"],
-                           filter_args=page["filter_args"])
+                           filter_args=page["filter_args"], cases=page["cases"])
 
 
 @bp.route("/inbox/fragment")
@@ -61,7 +61,7 @@ def fragment() -> ResponseReturnValue:
     page = _page()
     counts = navigation_counts()
     resp = render_template("_task_list.html", tasks=page["tasks"], args=request.args, next_cursor=page["next"],
-                           filter_args=page["filter_args"])
+                           filter_args=page["filter_args"], cases=page["cases"])
     return resp, 200, {"X-Inbox-Count": str(counts["inbox"]), "X-Inbox-Overdue": str(counts["overdue"])}
 
 

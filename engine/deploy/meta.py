@@ -11,6 +11,7 @@ from typing import Any, NotRequired, TypedDict
 
 from lxml import etree
 
+from engine.rules.case import CaseSpec, case_spec
 from engine.rules.fields import (
     CONSTRAINTS,
     FIELD_TYPES,
@@ -59,6 +60,7 @@ class ProcessMetaJson(TypedDict):
     elements: dict[str, ElementJson]            # element id -> element
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
+    case: NotRequired[CaseSpec]                 # the case summary's variables (engine/rules/case.py)
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
 
@@ -191,4 +193,5 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     process_properties = {name: p.get("value") or "" for p in proc.iterfind(PROPERTIES, NS) if (name := p.get("name"))}
     labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
     return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
-            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels}
+            "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels,
+            "case": case_spec(process_properties)}
