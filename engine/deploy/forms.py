@@ -13,6 +13,7 @@ from engine.deploy.meta import CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, read_fiel
 from engine.deploy.problems import Context, Finding
 from engine.rules import case
 from engine.rules.fields import LABEL_PROPERTY
+from engine.rules.register_file import lookup_problems
 from engine.spiff.limits import SAFE_FUNCTIONS
 
 __all__ = ["case_summary_is_valid", "data_labels_are_complete", "form_fields_are_not_named_like_functions",
@@ -65,3 +66,5 @@ def case_summary_is_valid(ctx: Context, process: etree._Element) -> Iterator[Fin
     node = next((p for p in process.iterfind(PROPERTIES, NS) if p.get("name") in case.CASE_PROPERTIES), process)
     for problem in case.bad_names(props):
         yield Finding(node, f"案件摘要属性有误：{problem}")
+    for problem in lookup_problems({k: v or "" for k, v in props.items()}):
+        yield Finding(node, f"登记册属性有误：{problem}")

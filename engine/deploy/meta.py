@@ -23,6 +23,7 @@ from engine.rules.fields import (
     Option,
     data_labels,
 )
+from engine.rules.register_file import start_lookup
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -61,6 +62,7 @@ class ProcessMetaJson(TypedDict):
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
     case: NotRequired[CaseSpec]                 # the case summary's variables (engine/rules/case.py)
+    register: NotRequired[dict[str, Any]]       # the start form's room lookup (register_file.start_lookup)
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
 
@@ -103,6 +105,8 @@ def read_field(ff: etree._Element) -> FormField:
             limits[name] = _number(fid, name, config, int)
         elif name == "min" and ftype == "date" and (config or "").strip() == "now":
             limits["not_past"] = True          # an appointment: not before the moment it is entered
+        elif name == "max" and ftype == "date" and (config or "").strip() == "now":
+            limits["not_future"] = True        # a day that has happened: not after the day it is entered
         elif name in ("min", "max"):
             limits[name] = _number(fid, name, config, float)
         else:
@@ -194,4 +198,4 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
     return {"name": proc.get("name") or proc.get("id"), "lanes": lane_names, "start_groups": starters,
             "start_form": start_form, "elements": elements, "messages": sorted(set(caught)), "labels": labels,
-            "case": case_spec(process_properties)}
+            "case": case_spec(process_properties), "register": start_lookup(process_properties)}

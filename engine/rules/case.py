@@ -65,6 +65,11 @@ def case_spec(properties: Mapping[str, str | None]) -> CaseSpec:
             "phones": names(properties.get(PHONES))}
 
 
+def short_label(label: str) -> str:
+    """A form's label without its typing hint: 房号（楼-单元-房号，如 3-2-1102） reads 房号 on a card."""
+    return label.split("（")[0].split("(")[0].strip() or label
+
+
 def mask_phone(value: object) -> str:
     """138****5678: the first three and the last four digits of a mobile number; a shorter number
     keeps only its last four (a landline's extension says little about whose it is)."""
@@ -88,7 +93,7 @@ def _items(ids: Iterable[str], data: Mapping[str, Any], labels: Mapping[str, Dat
             continue
         phone = name in phones
         entry = labels.get(name)
-        label = (entry["label"] if entry else "") or name
+        label = short_label((entry["label"] if entry else "") or name)
         out.append({"id": name, "label": label, "value": value if full or not phone else mask_phone(value),
                     "phone": phone, "masked": phone and not full})
     return out

@@ -30,6 +30,27 @@ KINDS = {"owner": "owner", "业主": "owner", "tenant": "tenant", "租户": "ten
 ROOM_HINT = "房号应写作 楼-单元-房，如 3-2-1102"
 
 
+# what a start form may take from the register (``register:fill`` = "form_field=source,...")
+FILL_SOURCES = ("owner_name", "phone", "building", "unit", "handover_date", "move_in_date", "area")
+
+
+def start_lookup(properties: dict[str, str]) -> dict[str, Any]:
+    """A process's ``register:room`` (the start form's room field, checked against the register) and
+    ``register:fill`` (which fields a looked-up room fills in, from which of its columns)."""
+    fill = {}
+    for pair in (properties.get("register:fill") or "").split(","):
+        target, _, source = pair.partition("=")
+        if target.strip() and source.strip():
+            fill[target.strip()] = source.strip()
+    return {"room": (properties.get("register:room") or "").strip() or None, "fill": fill}
+
+
+def lookup_problems(properties: dict[str, str]) -> list[str]:
+    spec = start_lookup(properties)
+    return [f"register:fill: {source!r} 不是登记册的列 (one of {', '.join(FILL_SOURCES)})"
+            for source in spec["fill"].values() if source not in FILL_SOURCES]
+
+
 @dataclass
 class PersonRow:
     line: int

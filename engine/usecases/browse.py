@@ -114,4 +114,5 @@ def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) 
     start: dict[str, Any] = next((el for el in d.meta.get("elements", {}).values()
                   if el.get("type") == "startEvent" and el.get("form") == d.meta.get("start_form")), {})
     return {"process": d.key, "name": d.meta.get("name") or d.key, "version": d.version,
-            "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", "")}
+            "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", ""),
+            "register": d.meta.get("register") or {"room": None, "fill": {}}}

@@ -165,6 +165,23 @@ def room_for_start(uow: UnitOfWork, *, actor: Actor, clock: Clock, room: str, pr
 
 
 @reads
+def register_summary(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, Any]:
+    """For the pages that change the register (its keepers only): how many rooms it holds."""
+    may_keep_register(actor)
+    return {"total": uow.register.count(), "buildings": uow.register.buildings()}
+
+
+@writes
+def room_for_edit(uow: UnitOfWork, *, actor: Actor, clock: Clock, room: str) -> dict[str, Any]:
+    """A room in full for its keeper to correct; the view is recorded like any full view."""
+    may_keep_register(actor)
+    found = _room(uow, room)
+    uow.events.append(type="owner_data_viewed", actor=actor.name, at=clock.now(),
+                      data={"room": found.code, "why": "register_edit"})
+    return room_json(found, full=True)
+
+
+@reads
 def list_rooms(uow: UnitOfWork, *, actor: Actor, clock: Clock, q: str | None = None,
                building: int | None = None) -> dict[str, Any]:
     if not actor.working_groups and not actor.is_auditor:
