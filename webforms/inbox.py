@@ -14,10 +14,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from engine.errors import BadInput
 from engine.usecases.browse import inbox_page
 from engine.usecases.tasks import assign_task, claim_task, unclaim_task
 from webforms.auth import safe_next
 from webforms.calls import act, navigation_counts, show
+from webforms.errors import split_message
 
 bp = Blueprint("inbox", __name__)
 
@@ -85,6 +87,10 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @login_required
 def assign(task_id: str) -> ResponseReturnValue:
     assignee = (request.form.get("assignee") or "").strip()
-    task = act(assign_task, task_id=task_id, assignee=assignee)
+    try:
+        task = act(assign_task, task_id=task_id, assignee=assignee)
+    except BadInput as e:          # back to the page it came from, the reason in a notice there
+        flash(split_message(e.message)[0], "error")
+        return redirect(safe_next(request.form.get("next")))
     flash(f"已分派给 {assignee}：{task['title']}" if assignee else f"已取消分派：{task['title']}", "success")
     return redirect(safe_next(request.form.get("next")))
