@@ -153,8 +153,9 @@ class InstanceRepository:
             q = q.where(Instance.process_id == process_id)
         if status:
             q = q.where(Instance.status == status)
-        if room:
-            q = q.where(Instance.room == room)
+        if room:     # part of a room code: 3-2 finds every room of building 3, unit 2
+            pattern = "%" + room.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(Instance.room.like(pattern, escape="\\"))
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 

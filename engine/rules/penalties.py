@@ -19,6 +19,7 @@ class PenaltyEntry(TypedDict, total=False):
     people and reports; this module reads these two)."""
     amount: float
     description: str
+    payer: str
 
 
 @lru_cache(maxsize=4)
@@ -45,3 +46,12 @@ def amount_for(deadline_id: str, properties: Mapping[str, str | None]) -> float:
 
 def describe(deadline_id: str) -> str:
     return str((penalty_table().get(deadline_id) or {}).get("description", ""))
+
+
+OWNER = "业主"
+
+
+def is_owners(deadline_id: str) -> bool:
+    """A deadline the owner misses (a payment period of a fee letter), not one of the staff's: it is
+    recorded as the owner's lateness, apart from the staff's violations (responsible_kind "owner")."""
+    return (penalty_table().get(deadline_id) or {}).get("payer") == OWNER

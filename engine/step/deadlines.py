@@ -27,6 +27,8 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
     guarded = el.get("attached_to")
     row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
     responsible, kind = _responsible(ctx, el, props, guarded, row, change)
+    if penalties.is_owners(deadline):
+        kind = "owner"              # the owner's lateness: shown and counted apart from the staff's
     amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
     description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
     if change.count > 1:

@@ -91,3 +91,25 @@ def test_a_process_without_case_properties_shows_no_summary_and_no_error(client,
     started = steps.start_visit()
     page = client.get(f"/tasks/{started['ready'][0]['id']}")
     assert page.status_code == 200 and "此流程没有设置案件摘要" in page.get_data(as_text=True)
+
+
+def test_the_pages_say_it_in_a_service_desks_words_not_the_modelers(client, auth):
+    """Defect 9 of issue 11: 泳道, 计时器到期 and 任务待办 on the pages."""
+    auth.login_as("dispatcher")
+    task_id = _start(client)
+    task = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    instance = found(re.search(r'href="/instances/(\d+)"', task), "the instance link").group(1)
+    pages = client.get("/inbox").get_data(as_text=True) + client.get(f"/instances/{instance}").get_data(as_text=True)
+    for jargon in ("泳道", "计时器到期", "任务待办"):
+        assert jargon not in pages, jargon
+    assert "全部处理组" in pages and "新任务" in pages
+
+
+def test_instances_are_found_by_part_of_the_room_and_the_process_is_chosen_by_its_name(client, auth):
+    """Defect 9 of issue 11: instance search needed the English process id and an exact room."""
+    auth.login_as("dispatcher")
+    _start(client)
+    page = client.get("/instances?room=3-2").get_data(as_text=True)
+    assert 'data-testid="instance-card"' in page and "房号 3-2-1102" in page
+    assert '<option value="complaint"' in page and "客户投诉处理" in page
+    assert 'data-testid="no-instances"' in client.get("/instances?room=3-2_").get_data(as_text=True)
