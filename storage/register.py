@@ -23,6 +23,29 @@ class RegisterRepository:
             found.update(self.s.scalars(select(Room.code).where(Room.code.in_(wanted[i:i + 500]))))
         return found
 
+    def rooms(self, codes: Iterable[str]) -> dict[str, Room]:
+        """code -> room, for those of ``codes`` the register holds (in batches of 500)."""
+        wanted = list(dict.fromkeys(codes))
+        out: dict[str, Room] = {}
+        for i in range(0, len(wanted), 500):
+            out.update((r.code, r) for r in self.s.scalars(select(Room).where(Room.code.in_(wanted[i:i + 500]))))
+        return out
+
+    def replace_all_people(self, people: dict[str, list[RoomPerson]]) -> None:
+        """Each room's owners and tenants are exactly its list from now on: one delete per 500 rooms,
+        one flush for all (an import of ten thousand rows is not ten thousand round trips)."""
+        codes = list(people)
+        for i in range(0, len(codes), 500):
+            self.s.execute(delete(RoomPerson).where(RoomPerson.room_code.in_(codes[i:i + 500])))
+        for code, persons in people.items():
+            for position, p in enumerate(persons):
+                p.room_code, p.position = code, position
+                self.s.add(p)
+        self.s.flush()
+        for obj in list(self.s.identity_map.values()):
+            if isinstance(obj, Room) and obj.code in people:
+                self.s.expire(obj, ["people"])
+
     def count(self) -> int:
         return int(self.s.scalar(select(func.count()).select_from(Room)) or 0)
 

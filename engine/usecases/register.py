@@ -82,15 +82,18 @@ def import_register(uow: UnitOfWork, *, actor: Actor, clock: Clock, content: byt
         raise BadInput("文件中没有数据行 (no rows)", fields={"file": {"key": "file.rows"}})
     preview = _preview_json(uow, sheet)
     now = clock.now()
-    for code, rows in _rooms_of(sheet).items():
+    grouped = _rooms_of(sheet)
+    known = uow.register.rooms(grouped)
+    for code, rows in grouped.items():
         first = rows[0]
-        room = uow.register.get(code) or uow.register.add(Room(code=code))
+        room = known.get(code) or uow.register.add(Room(code=code))
         room.building, room.unit, room.area, room.handover_date = first.building, first.unit, first.area, \
             first.handover_date
         room.updated_at, room.updated_by = now, actor.name
-        uow.session.flush()
-        uow.register.replace_people(room, [RoomPerson(kind=r.kind, name=r.name, phones=",".join(r.phones),
-                                                      move_in_date=r.move_in_date) for r in rows])
+    uow.session.flush()
+    uow.register.replace_all_people({code: [RoomPerson(kind=r.kind, name=r.name, phones=",".join(r.phones),
+                                                       move_in_date=r.move_in_date) for r in rows]
+                                     for code, rows in grouped.items()})
     counts = {k: preview["counts"][k] for k in ("rooms", "people", "new_rooms", "updated_rooms")}
     uow.events.append(type="register_imported", actor=actor.name, at=now,
                       data={"sha256": hashlib.sha256(content).hexdigest(), "kind": sheet.kind, **counts})
