@@ -1,7 +1,7 @@
 """Domain errors. Each maps to one CLI exit code and one HTTP status, in one place each."""
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class FieldError(TypedDict):
@@ -14,6 +14,7 @@ class FieldError(TypedDict):
 class ErrorJson(TypedDict):
     error: str
     fields: NotRequired[dict[str, FieldError]]
+    rows: NotRequired[list[dict[str, Any]]]      # a refused import: its problems by line and column
 
 
 class WuyeError(Exception):

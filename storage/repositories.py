@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Select,
@@ -158,6 +158,15 @@ class InstanceRepository:
             return {}
         return dict(self.s.execute(select(Instance.id, Instance.definition_id).where(Instance.id.in_(ids))).all())
 
+    def data_of(self, instance_ids: Iterable[int]) -> list[tuple[int, int, dict[str, Any] | None]]:
+        """(instance id, definition id, data projection) of these instances in one query (the
+        inbox's case cards), without their workflow state."""
+        ids = list(dict.fromkeys(instance_ids))
+        if not ids:
+            return []
+        rows = self.s.execute(select(Instance.id, Instance.definition_id, Instance.data).where(Instance.id.in_(ids)))
+        return [(i, d, data) for i, d, data in rows.all()]
+
     def next_timer_at(self) -> datetime | None:
         return self.s.scalar(select(func.min(Instance.next_timer_at)))
 
@@ -168,8 +177,9 @@ class InstanceRepository:
             q = q.where(Instance.process_id == process_id)
         if status:
             q = q.where(Instance.status == status)
-        if room:
-            q = q.where(Instance.room == room)
+        if room:     # part of a room code: 3-2 finds every room of building 3, unit 2
+            pattern = "%" + room.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            q = q.where(Instance.room.like(pattern, escape="\\"))
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 

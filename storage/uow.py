@@ -19,6 +19,7 @@ from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
 from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
+from storage.register import RegisterRepository
 from storage.repositories import (
     DefinitionRepository,
     InstanceRepository,
@@ -92,6 +93,7 @@ class UnitOfWork:
         self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
         self.external_tasks = ExternalTaskRepository(s)
+        self.register = RegisterRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

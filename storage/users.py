@@ -54,6 +54,14 @@ class UserRepository:
     def disable(self, user: User) -> None:
         self.s.execute(update(User).where(User.id == user.id).values(active=False))
 
+    def members(self, groups: list[str] | None) -> list[tuple[str, str]]:
+        """(name, display name) of the active users in any of ``groups`` (every active user when
+        None), by name: whom a supervisor may pick to hand a task to."""
+        q = select(User.name, User.display_name).where(User.active.is_(True))
+        if groups is not None:
+            q = q.where(User.id.in_(select(UserGroup.user_id).where(UserGroup.group_id.in_(groups))))
+        return [(n, d) for n, d in self.s.execute(q.order_by(User.name)).all()]
+
     def get_by_id(self, user_id: int) -> User | None:
         return self.s.get(User, user_id)
 

@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         inbox,
         instances,
         records,
+        register,
         security,
     )
     calls.init_app(app, database, clock)
@@ -74,7 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, records, api, engine_rest, api_definitions):
+    for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

@@ -15,6 +15,7 @@ from engine.usecases.browse import startable_processes
 from engine.usecases.external_tasks import list_incidents, resolve_incident, set_retries
 from engine.usecases.instances import history, show_instance
 from engine.usecases.messages import broadcast_signal, correlate_message, deliver_message
+from engine.usecases.register import import_register, room_for_start, show_room
 from engine.usecases.sessions import actor_for_token, issue_api_token, log_out
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, task_page, unclaim_task
@@ -158,6 +159,25 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @bp.route("/tasks/<task_id>/complete", methods=["POST"])
 def complete(task_id: str) -> ResponseReturnValue:
     return jsonify(act(complete_task, task_id=task_id, data=_body().get("data")))
+
+
+@bp.route("/register/import", methods=["POST"])
+def register_import() -> ResponseReturnValue:
+    """The owner and room register from a CSV or XLSX body (raw, or a multipart ``file``): 200 with the
+    counts, or 422 with every problem by row and column and nothing stored."""
+    upload = request.files.get("file")
+    content = upload.read() if upload is not None else request.get_data()
+    return jsonify(act(import_register, content=content))
+
+
+@bp.route("/rooms/<path:room>")
+def room(room: str) -> ResponseReturnValue:
+    """A room and its owners, phones masked; ``?process=ID``: in full, for that process's start form
+    (someone who may start it is taking the owner's case; the view is recorded)."""
+    process = request.args.get("process")
+    if process:
+        return jsonify(act(room_for_start, room=room, process_id=process))
+    return jsonify(read(show_room, room=room))
 
 
 @bp.route("/incidents")

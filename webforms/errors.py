@@ -45,6 +45,8 @@ def error_response(status: int, message: str, fields: dict[str, FieldError] | No
 def init_app(app: Flask) -> None:
     @app.errorhandler(WuyeError)
     def _engine_error(e: WuyeError) -> ResponseReturnValue:
+        if wants_json() and not request.path.startswith("/engine-rest/"):
+            return jsonify(e.to_json()), e.http_status        # with whatever else the error carries (rows)
         return error_response(e.http_status, e.message, e.fields)
 
     @app.errorhandler(UnknownActor)

@@ -18,9 +18,9 @@ from webforms.forms import widget
 DUE_SOON_MINUTES = 60
 
 STATUS = {"running": "进行中", "completed": "已完成", "cancelled": "已取消", "error": "出错", "ready": "待办"}
-EVENTS = {"instance_started": "发起流程", "task_ready": "任务待办", "task_completed": "完成任务",
+EVENTS = {"instance_started": "发起流程", "task_ready": "新任务", "task_completed": "完成任务",
           "task_cancelled": "任务取消", "task_claimed": "认领任务", "task_unclaimed": "退回任务",
-          "task_assigned": "分派任务", "timer_fired": "计时器到期", "message_received": "收到消息",
+          "task_assigned": "分派任务", "timer_fired": "到了期限", "message_received": "收到消息",
           "message_delivered": "发送消息", "violation": "违规记录", "instance_completed": "流程结束",
           "instance_cancelled": "流程取消", "instance_error": "流程出错", "incident": "故障",
           "deployed": "部署", "login": "登录", "logout": "退出登录", "password_changed": "修改密码",

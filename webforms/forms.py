@@ -83,7 +83,8 @@ def start(process_id: str) -> ResponseReturnValue:
     defaults = {f["id"]: f.get("default") for f in fields}
     if request.method == "POST":
         try:
-            started = act(start_instance, process_id=process_id, data=posted_values(fields, request.form))
+            started = act(start_instance, process_id=process_id, data=posted_values(fields, request.form),
+                          override_room=request.form.get("room_override") == "1")
         except BadInput as e:
             return render_template("start.html", process=process, fields=fields, errors=e.fields, error=e.message,
                                    shown=shown_values(fields, defaults, request.form)), 422

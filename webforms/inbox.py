@@ -14,10 +14,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from engine.errors import BadInput
 from engine.usecases.browse import inbox_page
 from engine.usecases.tasks import assign_task, claim_task, unclaim_task
 from webforms.auth import safe_next
 from webforms.calls import act, navigation_counts, show
+from webforms.errors import split_message
 
 bp = Blueprint("inbox", __name__)
 
@@ -51,7 +53,7 @@ def index() -> ResponseReturnValue:
         processes.setdefault(filters["process_id"], filters["process_id"])
     return render_template("inbox.html", tasks=tasks, filters=filters, args=request.args,
                            process_choices=processes, lane_choices=page["lanes"], next_cursor=page["next"],
-                           filter_args=page["filter_args"])
+                           filter_args=page["filter_args"], cases=page["cases"])
 
 
 @bp.route("/inbox/fragment")
@@ -61,7 +63,7 @@ def fragment() -> ResponseReturnValue:
     page = _page()
     counts = navigation_counts()
     resp = render_template("_task_list.html", tasks=page["tasks"], args=request.args, next_cursor=page["next"],
-                           filter_args=page["filter_args"])
+                           filter_args=page["filter_args"], cases=page["cases"])
     return resp, 200, {"X-Inbox-Count": str(counts["inbox"]), "X-Inbox-Overdue": str(counts["overdue"])}
 
 
@@ -85,6 +87,10 @@ def unclaim(task_id: str) -> ResponseReturnValue:
 @login_required
 def assign(task_id: str) -> ResponseReturnValue:
     assignee = (request.form.get("assignee") or "").strip()
-    task = act(assign_task, task_id=task_id, assignee=assignee)
+    try:
+        task = act(assign_task, task_id=task_id, assignee=assignee)
+    except BadInput as e:          # back to the page it came from, the reason in a notice there
+        flash(split_message(e.message)[0], "error")
+        return redirect(safe_next(request.form.get("next")))
     flash(f"已分派给 {assignee}：{task['title']}" if assignee else f"已取消分派：{task['title']}", "success")
     return redirect(safe_next(request.form.get("next")))

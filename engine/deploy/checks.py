@@ -31,7 +31,7 @@ _EXTERNAL: tuple[Rule, ...] = (structure.service_is_external,)
 FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process, correlation.correlations_run_in_the_sandbox)
 # BPMN element (local name) -> its rules, in the order their findings are listed.
 ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
-    "process": (people.starter_groups_are_known, forms.data_labels_are_complete),
+    "process": (people.starter_groups_are_known, forms.data_labels_are_complete, forms.case_summary_is_valid),
     "lane": (people.lane_is_a_known_group,),
     "userTask": _PERSON + _FORM,
     "manualTask": _PERSON,

@@ -11,11 +11,13 @@ from lxml import etree
 
 from engine.deploy.meta import CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, read_field
 from engine.deploy.problems import Context, Finding
+from engine.rules import case
 from engine.rules.fields import LABEL_PROPERTY
+from engine.rules.register_file import lookup_problems
 from engine.spiff.limits import SAFE_FUNCTIONS
 
-__all__ = ["data_labels_are_complete", "form_fields_are_not_named_like_functions", "form_fields_are_valid",
-           "form_is_declared_here"]
+__all__ = ["case_summary_is_valid", "data_labels_are_complete", "form_fields_are_not_named_like_functions",
+           "form_fields_are_valid", "form_is_declared_here"]
 
 _FIELDS = "bpmn:extensionElements/camunda:formData/camunda:formField"
 
@@ -55,3 +57,14 @@ def data_labels_are_complete(ctx: Context, process: etree._Element) -> Iterator[
                                                    and (prop.get("value") or "").strip()):
             yield Finding(prop, f"数据标签 {name!r} 需要变量名和显示名称 (a label property is "
                                 "name=\"label:<variable>\" value=\"<what people read>\")")
+
+
+def case_summary_is_valid(ctx: Context, process: etree._Element) -> Iterator[Finding]:
+    """process: ``case:who`` / ``case:what`` / ``case:phones`` list variable names (engine/rules/case.py),
+    the case every task page and inbox card shows."""
+    props = {p.get("name") or "": p.get("value") for p in process.iterfind(PROPERTIES, NS)}
+    node = next((p for p in process.iterfind(PROPERTIES, NS) if p.get("name") in case.CASE_PROPERTIES), process)
+    for problem in case.bad_names(props):
+        yield Finding(node, f"案件摘要属性有误：{problem}")
+    for problem in lookup_problems({k: v or "" for k, v in props.items()}):
+        yield Finding(node, f"登记册属性有误：{problem}")

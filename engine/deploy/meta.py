@@ -11,6 +11,7 @@ from typing import Any, NotRequired, TypedDict
 
 from lxml import etree
 
+from engine.rules.case import CaseSpec, case_spec
 from engine.rules.fields import (
     CONSTRAINTS,
     FIELD_TYPES,
@@ -22,6 +23,7 @@ from engine.rules.fields import (
     Option,
     data_labels,
 )
+from engine.rules.register_file import start_lookup
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -59,6 +61,8 @@ class ProcessMetaJson(TypedDict):
     elements: dict[str, ElementJson]            # element id -> element
     messages: list[str]                         # the names of the messages it waits for
     labels: dict[str, DataLabel]                # variable -> what people read for it
+    case: NotRequired[CaseSpec]                 # the case summary's variables (engine/rules/case.py)
+    register: NotRequired[dict[str, Any]]       # the start form's room lookup (register_file.start_lookup)
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
     signals: NotRequired[list[str]]             # the names of the signals it waits for (a catch or boundary event)
@@ -102,6 +106,8 @@ def read_field(ff: etree._Element) -> FormField:
             limits[name] = _number(fid, name, config, int)
         elif name == "min" and ftype == "date" and (config or "").strip() == "now":
             limits["not_past"] = True          # an appointment: not before the moment it is entered
+        elif name == "max" and ftype == "date" and (config or "").strip() == "now":
+            limits["not_future"] = True        # a day that has happened: not after the day it is entered
         elif name in ("min", "max"):
             limits[name] = _number(fid, name, config, float)
         else:
@@ -193,7 +199,8 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     labels = data_labels([start_form] + [el.get("form", []) for el in elements.values()], process_properties)
     meta: ProcessMetaJson = {"name": proc.get("name") or proc.get("id"), "lanes": lane_names,
                              "start_groups": starters, "start_form": start_form, "elements": elements,
-                             "messages": sorted(set(caught)), "labels": labels}
+                             "messages": sorted(set(caught)), "labels": labels,
+                             "case": case_spec(process_properties), "register": start_lookup(process_properties)}
     signals = caught_signals(tree, proc)
     if signals:
         meta["signals"] = signals

@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.min": ("不能小于 {0}", "Must be at least {0}"),
     "form.max": ("不能大于 {0}", "Must be at most {0}"),
     "form.past": ("约定时间不能早于现在（{0}），请填写之后的时间", "Must not be in the past ({0})"),
+    "form.future": ("不能晚于今天（{0}）：这是已经发生的日期", "Must not be in the future ({0})"),
     "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
     **inputs.MESSAGES,      # NUL, lone surrogates, too many digits: refused before any field converts
 }
@@ -74,6 +75,7 @@ class FieldJson(TypedDict):
     min: NotRequired[float]
     max: NotRequired[float]
     not_past: NotRequired[bool]                  # date fields with `min` = `now`: an appointment
+    not_future: NotRequired[bool]                # date fields with `max` = `now`: a day that has happened
     properties: NotRequired[dict[str, str | None]]
 
 
@@ -104,6 +106,7 @@ class FormField:
     min: float | None = None
     max: float | None = None
     not_past: bool = False      # a date field constrained `min` = `now`: an appointment, never in the past
+    not_future: bool = False    # a date field constrained `max` = `now`: a handover date, never ahead
     properties: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> FieldJson:
@@ -121,6 +124,8 @@ class FormField:
             out["max"] = self.max
         if self.not_past:
             out["not_past"] = True
+        if self.not_future:
+            out["not_future"] = True
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
@@ -131,7 +136,8 @@ class FormField:
                    required=d.get("required", False), readonly=d.get("readonly", False),
                    default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
                    minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
-                   not_past=d.get("not_past", False), properties=d.get("properties") or {})
+                   not_past=d.get("not_past", False), not_future=d.get("not_future", False),
+                   properties=d.get("properties") or {})
 
     def convert(self, value: object) -> FieldValue:
         """One submitted value -> its typed value, or FieldInvalid. None/'' means 'not given'."""
@@ -279,6 +285,8 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
                 value = to_iso(now) if now is not None else None
             if f.not_past and isinstance(value, str) and value != NOW and now is not None:
                 _not_before(value, now)
+            if f.not_future and isinstance(value, str) and value != NOW and now is not None:
+                _not_after(value, now)
             if value is None or (f.type == "string" and value == ""):
                 if f.required:
                     raise FieldInvalid("form.required")
@@ -299,6 +307,14 @@ def _not_before(value: str, now: datetime) -> None:
             else parse_instant(value))
     if when < now.replace(second=0, microsecond=0):
         raise FieldInvalid("form.past", now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
+
+
+def _not_after(value: str, now: datetime) -> None:
+    """A day that has happened (a handover date): a date alone may be today, in Shanghai."""
+    today = now.astimezone(SHANGHAI)
+    late = (date.fromisoformat(value) > today.date() if _DATE_ONLY.match(value) else parse_instant(value) > now)
+    if late:
+        raise FieldInvalid("form.future", today.strftime("%Y-%m-%d"))
 
 
 LABEL_PROPERTY = "label:"

@@ -20,6 +20,7 @@ class PenaltyEntry(TypedDict, total=False):
     amount: float
     description: str
     also: list[dict[str, Any]]       # further payers the same article names: payer (role), amount
+    payer: str
 
 
 @lru_cache(maxsize=4)
@@ -55,3 +56,12 @@ def also_amount(deadline_id: str, role: str) -> float:
         if item.get("payer") == role:
             return float(item.get("amount", 0))
     return 0.0
+
+
+OWNER = "业主"
+
+
+def is_owners(deadline_id: str) -> bool:
+    """A deadline the owner misses (a payment period of a fee letter), not one of the staff's: it is
+    recorded as the owner's lateness, apart from the staff's violations (responsible_kind "owner")."""
+    return (penalty_table().get(deadline_id) or {}).get("payer") == OWNER

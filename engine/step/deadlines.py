@@ -40,6 +40,8 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
         responsible, kind = _holder(ctx, props, lane=False) or _responsible(ctx, el, {}, guarded, row, change)
     else:
         responsible, kind = _responsible(ctx, el, props, guarded, row, change)
+    if penalties.is_owners(deadline):
+        kind = "owner"              # the owner's lateness: shown and counted apart from the staff's
     amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
     description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
     if change.count > 1:

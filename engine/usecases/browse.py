@@ -13,6 +13,7 @@ from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.groups import GROUPS
 from engine.rules.permissions import Actor, may_start, may_view
+from engine.usecases.case_view import case_cards
 from engine.usecases.results import instance_summary
 from engine.usecases.runner import kind_of, reads
 from engine.usecases.tasks import task_page
@@ -47,7 +48,8 @@ def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = F
     auditors see every group's tasks when they ask, and an auditor, who works in no group, always."""
     every = (ask_all or not actor.working_groups) and (actor.is_supervisor or actor.is_auditor)
     shown = task_page(uow, actor=actor, clock=clock, every_group=every, **filters)
-    return {**shown, "every_group": every, "lanes": sorted(GROUPS if every else actor.working_groups)}
+    return {**shown, "every_group": every, "lanes": sorted(GROUPS if every else actor.working_groups),
+            "cases": case_cards(uow, shown["tasks"])}
 
 
 @reads
@@ -112,4 +114,5 @@ def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) 
     start: dict[str, Any] = next((el for el in d.meta.get("elements", {}).values()
                   if el.get("type") == "startEvent" and el.get("form") == d.meta.get("start_form")), {})
     return {"process": d.key, "name": d.meta.get("name") or d.key, "version": d.version,
-            "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", "")}
+            "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", ""),
+            "register": d.meta.get("register") or {"room": None, "fill": {}}}

@@ -183,7 +183,8 @@ def violations_report(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str
     """The violations recorded in ``month``, oldest first, and per responsible person or group."""
     _may_report(actor)
     start, end = month_bounds(month)
-    rows = uow.violations.between(start, end)
+    recorded = uow.violations.between(start, end)
+    rows = [v for v in recorded if v.responsible_kind != "owner"]      # the staff's, not the owners' lateness
     people: dict[str, dict[str, Any]] = {}
     for v in rows:
         entry = people.setdefault(v.responsible, {"kind": v.responsible_kind, "count": 0, "amount": 0.0,
@@ -194,7 +195,8 @@ def violations_report(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str
     by_responsible = {name: {**e, "deadlines": dict(sorted(e["deadlines"].items()))}
                       for name, e in sorted(people.items(), key=lambda kv: (-kv[1]["amount"], kv[0]))}
     return {"month": month, "count": len(rows), "amount": round(sum(float(v.amount) for v in rows), 2),
-            "by_responsible": by_responsible, "violations": [violation_json(v) for v in rows]}
+            "by_responsible": by_responsible, "violations": [violation_json(v) for v in rows],
+            "owner_lateness": [violation_json(v) for v in recorded if v.responsible_kind == "owner"]}
 
 
 @reads

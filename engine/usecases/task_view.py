@@ -16,6 +16,7 @@ from engine.errors import NotFound, NotPermitted
 from engine.rules.permissions import Actor, may_work_on
 from engine.step import runtime
 from engine.usecases.case_access import may_view_case
+from engine.usecases.case_view import case_of
 from engine.usecases.guides import guide_for_data
 from engine.usecases.instances import projected
 from engine.usecases.results import instance_summary, task_json
@@ -49,7 +50,15 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
             "may_claim": ready and row.assignee is None and bool(actor.working_groups & groups),
             "may_unclaim": ready and row.assignee is not None and (row.assignee == actor.name or actor.is_supervisor),
             "may_assign": ready and actor.is_supervisor,
-            "guide": guide_for_data(now.data)}
+            "assignable": _assignable(uow, groups) if ready and actor.is_supervisor else [],
+            "guide": guide_for_data(now.data), "case": case_of(uow, actor, instance, now.data)}
+
+
+def _assignable(uow: UnitOfWork, groups: set[str]) -> list[dict[str, str]]:
+    """Whom a supervisor may hand the task to: the members of its groups (anyone, for a task the
+    process names no group for), by name, never typed."""
+    return [{"name": n, "display_name": d or n}
+            for n, d in uow.users.members(sorted(groups) if groups else None) if n != "system"]
 
 
 def posted_values(fields: list[dict[str, Any]], posted: Mapping[str, str]) -> dict[str, str]:

@@ -182,11 +182,17 @@ def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -
 def assign_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, assignee: str) -> dict[str, Any]:
     may_assign(actor)
     row, instance, _ = _locked_ready_task(uow, task_id)
-    target = actor_for(uow, assignee) if assignee else None
+    try:
+        target = actor_for(uow, assignee) if assignee else None
+    except NotPermitted:
+        raise BadInput(f"没有此用户或已停用：{assignee}，请从处理组成员中选择 (no such active user)",
+                       fields={"assignee": {"key": "task.assignee_unknown",
+                                            "message": "没有此用户或已停用，请从处理组成员中选择"}}) from None
     # a task nobody is named for (the unassigned queue) may go to anyone the supervisor chooses
     if target is not None and _groups(row) and not (target.working_groups & set(_groups(row))):
-        raise BadInput(f"{assignee} 不在此任务的处理组中 (not in the task's groups)",
-                       fields={"assignee": {"key": "task.assignee_group"}})
+        raise BadInput(f"{assignee} 不在此任务的处理组中，请从处理组成员中选择 (not in the task's groups)",
+                       fields={"assignee": {"key": "task.assignee_group",
+                                            "message": "不在此任务的处理组中，请从处理组成员中选择"}})
     return _set_assignee(uow, actor, clock, row, instance, assignee or None, "task_assigned")
 
 

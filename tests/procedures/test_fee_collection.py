@@ -143,6 +143,8 @@ def test_the_whole_path_from_notice_to_recovery_with_every_deadline(deployed):
     lawyer_at = to_lawyer(fee)
     assert fee.violations() == ["F2", "F3", "F4"]
     assert {v["responsible"] for v in fee.show()["violations"]} == {"owner"}       # the owner's time limits
+    # issue 11, defect 7: the owner's lateness is marked as the owner's, apart from the staff's violations
+    assert {v["responsible_kind"] for v in fee.show()["violations"]} == {"owner"}
     assert {v["amount"] for v in fee.show()["violations"]} == {0}
 
     step_letter(fee, "issue_lawyer", "legal", lawyer_at, 3, "lawyer_wait", "check_response", LAWYER)   # F5

@@ -138,8 +138,8 @@ def test_wuye_init_deploys_the_processes_folder_with_the_repair_process_and_its_
     assert r.code == 0, r.err
     deployed = {(d["kind"], d["id"]) for d in r.json["deployed"]}
     assert {("bpmn", "repair"), ("dmn", "repair_warranty_definitions")} <= deployed
-    report = ('{"reporter": "李女士", "room": "1-1-101", "phone": "139", "content": "外墙渗水", "location": "indoor",'
-              ' "category": "waterproofing", "delivered_on": "2023-05-01"}')
+    report = ('{"reporter": "李女士", "room": "1-1-101", "phone": "13900000000", "content": "外墙渗水",'
+              ' "location": "indoor", "category": "waterproofing", "delivered_on": "2023-05-01"}')
     started = wuye("start", "repair", "--as", "front_desk", "--data", report, now="2026-11-20T09:00:00+08:00")
     assert started.code == 0, started.err
     assert [t["name"] for t in started.json["ready"]] == ["issue_contact"]

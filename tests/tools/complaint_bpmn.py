@@ -51,6 +51,11 @@ C7_PAYERS = {"responsible": "holder",
              "co_payers": "责任主管=assignee,责任部门负责人=holder_lane", "once": "true"}
 ESCALATION_LIMIT = "add_hours(now(), 2)"     # (default) to follow up and calm the owner
 
+# the owner register's look-up at the start form, and the case every task page and inbox card shows
+# (issue 11: register:* and case:* process properties)
+CASE_PROPERTIES = {"register:room": "room", "register:fill": "complainant=owner_name,phone=phone",
+                   "case:who": "complainant,phone,room", "case:what": "content,channel,category,severity,households",
+                   "case:phones": "phone"}
 # what the instance page shows for variables no form declares (scripts set them): label:<variable>
 DATA_LABELS = {"collective": "集体投诉", "written_complaint": "书面投诉", "developer_transfer": "地产转交",
                "repeat_count": "重复投诉次数"}
@@ -702,7 +707,7 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
         return ("".join(f"<bpmn:incoming>{x}</bpmn:incoming>" for x in ins.get(i, []))
                 + "".join(f"<bpmn:outgoing>{x}</bpmn:outgoing>" for x in outs.get(i, [])))
 
-    labels = _props({f"label:{k}": v for k, v in DATA_LABELS.items()})
+    labels = _props({**CASE_PROPERTIES, **{f"label:{k}": v for k, v in DATA_LABELS.items()}})
     lines = [f"<bpmn:extensionElements>{labels}</bpmn:extensionElements>"]
     lane_xml = []
     for lane, name, _rows in LANES:

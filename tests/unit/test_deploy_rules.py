@@ -57,6 +57,10 @@ MISTAKES = [
                                     '<camunda:formField id="sorted"/></camunda:formData></bpmn:extensionElements>'
                                     '</bpmn:startEvent>', forms.form_fields_are_not_named_like_functions, "'sorted'"),
     ("label without a name to show", "", forms.data_labels_are_complete, "label:<variable>"),
+    ("case summary of no variable", '<bpmn:extensionElements><camunda:properties>'
+                                    '<camunda:property name="case:what" value="repair text"/>'
+                                    '</camunda:properties></bpmn:extensionElements>',
+     forms.case_summary_is_valid, "'repair text' 不是变量名"),
     ("correlation of a message the file lacks", "", correlation.correlations_run_in_the_sandbox,
      "names no message of this file"),
     ("no executable process", "", structure.has_an_executable_process, 'isExecutable="true"'),

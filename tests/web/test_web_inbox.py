@@ -118,8 +118,27 @@ def test_a_supervisor_assigns_a_task_to_a_member_of_its_group(client, auth, step
                                                               "next": f"/tasks/{repair['id']}"})
     assert resp.status_code == 302 and resp.headers["Location"] == f"/tasks/{repair['id']}"
     assert "处理人 engineering" in client.get(f"/tasks/{repair['id']}").get_data(as_text=True)
-    refused = client.post(f"/tasks/{repair['id']}/assign", data={"csrf_token": token, "assignee": "butler"})
-    assert refused.status_code == 422 and "不在此任务的处理组中" in refused.get_data(as_text=True)
+    refused = client.post(f"/tasks/{repair['id']}/assign", data={"csrf_token": token, "assignee": "butler",
+                                                                 "next": f"/tasks/{repair['id']}"})
+    assert refused.status_code == 302 and refused.headers["Location"] == f"/tasks/{repair['id']}"
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "butler 不在此任务的处理组中，请从处理组成员中选择" in page and "处理人 engineering" in page
+
+
+def test_the_supervisor_picks_from_the_groups_members_and_a_wrong_name_returns_to_the_task(client, auth, steps):
+    """Defect 4 of issue 11: an unknown or out-of-group user name gave a dead-end page with developer text."""
+    _, repair = steps.to_repair()
+    auth.login_as("cs_supervisor")
+    page = client.get(f"/tasks/{repair['id']}").get_data(as_text=True)
+    select = re.search(r'<select name="assignee".*?</select>', page, re.S)
+    assert select is not None
+    names = re.findall(r'<option value="([^"]+)"', select.group(0))
+    assert "engineering" in names and "butler" not in names and "front_desk" not in names
+    resp = client.post(f"/tasks/{repair['id']}/assign", data={"csrf_token": csrf_token(client, "/inbox"),
+                                                              "assignee": "nobody", "next": f"/tasks/{repair['id']}"})
+    assert resp.status_code == 302
+    shown = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "没有此用户或已停用：nobody，请从处理组成员中选择" in shown and "no such active user" not in shown
 
 
 def test_a_staff_member_may_not_assign_tasks(client, auth, steps):
