@@ -26,6 +26,7 @@ from storage.repositories import (
     TaskRepository,
     ViolationRepository,
 )
+from storage.rule_tables import RuleTableRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
@@ -87,6 +88,7 @@ class UnitOfWork:
         self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
         self.external_tasks = ExternalTaskRepository(s)
+        self.rule_tables = RuleTableRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webforms import (
         api,
         api_definitions,
+        api_rules,
         auth,
         calls,
         engine_rest,
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         forms,
         inbox,
         instances,
+        rules,
         security,
     )
     calls.init_app(app, database, clock)
@@ -73,7 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions):
+    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions, rules, api_rules):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

@@ -1,7 +1,10 @@
 """The penalty table of M1 附则: deadline id -> amount (yuan) and who pays, configurable.
 
-Read from ``processes/penalties.json`` (or the file named by WUYE_PENALTIES); a timer element's own
-``penalty`` property overrides the table for that element."""
+The table a step charges from is the latest version deployed to the database (process owners edit
+it in the browser: engine/usecases/rule_tables.py), handed in as ``table``; a database with none
+deployed yet reads ``processes/penalties.json`` (or the file named by WUYE_PENALTIES), which is
+also the seed `wuye init` deploys. A timer element's own ``penalty`` property overrides the table
+for that element."""
 from __future__ import annotations
 
 import json
@@ -31,17 +34,22 @@ def _table(path: str) -> dict[str, PenaltyEntry]:
 
 
 def penalty_table() -> dict[str, PenaltyEntry]:
-    return _table(os.environ.get("WUYE_PENALTIES") or str(PROCESSES_DIR / "penalties.json"))
+    return _table(str(penalties_path()))
 
 
-def amount_for(deadline_id: str, properties: Mapping[str, str | None]) -> float:
+def penalties_path() -> Path:
+    return Path(os.environ.get("WUYE_PENALTIES") or PROCESSES_DIR / "penalties.json")
+
+
+def amount_for(deadline_id: str, properties: Mapping[str, str | None],
+               table: Mapping[str, PenaltyEntry] | None = None) -> float:
     """The timer element's own ``penalty`` property, else the table's amount, else 0."""
     own = properties.get("penalty")
     if own is not None and own != "":
         return float(own)
-    entry: PenaltyEntry = penalty_table().get(deadline_id) or {}
+    entry: PenaltyEntry = (penalty_table() if table is None else table).get(deadline_id) or {}
     return float(entry.get("amount", 0))
 
 
-def describe(deadline_id: str) -> str:
-    return str((penalty_table().get(deadline_id) or {}).get("description", ""))
+def describe(deadline_id: str, table: Mapping[str, PenaltyEntry] | None = None) -> str:
+    return str(((penalty_table() if table is None else table).get(deadline_id) or {}).get("description", ""))

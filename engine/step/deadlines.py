@@ -17,6 +17,7 @@ from engine.rules import penalties
 from engine.rules.permissions import SYSTEM, TIMER
 from engine.spiff import Change
 from engine.step.context import StepContext
+from engine.step.rule_tables import rule_tables
 
 
 def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
@@ -27,8 +28,9 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
     guarded = el.get("attached_to")
     row = next((r for r in ctx.open_rows.values() if r.name == guarded), None)
     responsible, kind = _responsible(ctx, el, props, guarded, row, change)
-    amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
-    description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
+    table = rule_tables(ctx.uow).penalties()              # the version in force now, from the database
+    amount = penalties.amount_for(deadline, props, table) * change.count     # every period a cycle missed
+    description = props.get("description") or penalties.describe(deadline, table) or el.get("name", "")
     if change.count > 1:
         description = f"{description}（{change.count} 次）"
     ctx.uow.step_rows.add_violations([{

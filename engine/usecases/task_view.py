@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.permissions import Actor, may_view, may_work_on
 from engine.step import runtime
+from engine.step.rule_tables import rule_tables
 from engine.usecases.guides import guide_for_data
 from engine.usecases.instances import projected
 from engine.usecases.results import instance_summary, task_json
@@ -48,7 +49,7 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
             "may_claim": ready and row.assignee is None and bool(actor.working_groups & groups),
             "may_unclaim": ready and row.assignee is not None and (row.assignee == actor.name or actor.is_supervisor),
             "may_assign": ready and actor.is_supervisor,
-            "guide": guide_for_data(now.data)}
+            "guide": guide_for_data(now.data, rule_tables(uow).case_library())}
 
 
 def posted_values(fields: list[dict[str, Any]], posted: Mapping[str, str]) -> dict[str, str]:
