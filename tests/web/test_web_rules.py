@@ -38,6 +38,7 @@ def seeded(web_db, clock):
 def form_fields(html: str) -> dict[str, str]:
     """What the browser would post: every named input and textarea of the rules form, as shown."""
     form = lxml.html.fromstring(html).get_element_by_id("rule-rows").getparent()
+    assert form is not None
     out = {}
     for el in form.iter("input", "textarea"):
         name = el.get("name")
