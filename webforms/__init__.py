@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_rules,
         auth,
         calls,
+        dmn,
         engine_rest,
         errors,
         filters,
@@ -75,7 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions, rules, api_rules):
+    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions, rules, api_rules, dmn):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
