@@ -30,6 +30,8 @@
 
   function $(id) { return document.getElementById(id); }
   function zh(m) { return String(m || "").split(" (")[0]; }
+  // a cell's problem: its Chinese text with the English glosses in " (…)" left out, the cell's own text kept
+  function said(m) { return String(m || "").replace(/ \((?:[^()]|\([^()]*\))*\)/g, ""); }
   function status(t) { statusEl.textContent = t; }
   function post(url, body) {
     return fetch(url, { method: "POST", credentials: "same-origin",
@@ -52,10 +54,10 @@
       var li = document.createElement("li");
       li.className = "server";
       li.setAttribute("data-element", p.element || "");
-      li.textContent = (p.element ? p.element + (p.line ? "（第 " + p.line + " 行）" : "") + "：" : "") + zh(p.message);
+      li.textContent = (p.element ? p.element + (p.line ? "（第 " + p.line + " 行）" : "") + "：" : "") + said(p.message);
       problemsEl.appendChild(li);
       var cell = p.element && table().querySelector('[data-element-id="' + CSS.escape(p.element) + '"]');
-      if (cell) { cell.classList.add("dmn-problem"); cell.title = zh(p.message); }
+      if (cell) { cell.classList.add("dmn-problem"); cell.title = said(p.message); }
     });
   }
 
