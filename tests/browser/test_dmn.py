@@ -1,7 +1,8 @@
 """The decision table editor at the browser (issue 9, dmn-js 17): a process owner opens the repair
 warranty table from 流程设计, tries it on a sample report, breaks a cell and sees it refused by the
 sandbox and marked in the table, fixes it (a six-year waterproofing warranty), tries it again and
-deploys with a comment; the repair process is rebuilt on the new table.
+deploys with a comment; the repair process is rebuilt on the new table. And a Camunda 7 model
+imported into the BPMN modeler comes with its Java tasks made external tasks, each marked.
 
 Runs on its own server and database (it deploys a new version of the table)."""
 from __future__ import annotations
@@ -93,3 +94,22 @@ def test_other_staff_get_403_on_the_decision_table_editor(page: Page, owner_app:
     login(page, owner_app, "engineering")
     response = page.goto(f"{owner_app.url}/modeler/dmn/{TABLE}/1")
     assert response is not None and response.status == 403
+
+
+def test_an_imported_camunda_model_has_its_java_tasks_made_external_and_marked(page: Page, owner_app: LiveApp,
+                                                                             watch: Watch):
+    from tests.support import BPMN_DIR
+    login(page, owner_app, "process_owner")
+    page.goto(owner_app.url + "/modeler/new")
+    expect(page.get_by_test_id("modeler")).to_have_attribute("data-ready", "true", timeout=20_000)
+    page.get_by_test_id("import-file").set_input_files(str(BPMN_DIR / "interop" / "java_orders.bpmn"))
+    expect(page.get_by_test_id("modeler-status")).to_contain_text("已自动改写 3 个 Java 实现为外部任务", timeout=20_000)
+    problems = page.get_by_test_id("problems")
+    expect(problems).to_contain_text("已自动改写 · charge")
+    expect(problems).to_contain_text("原由Java 类 org.example.ChargeCard实现，已改为外部任务（topic charge）")
+    expect(page.locator('#canvas [data-testid="wuye-translated-charge"]')).to_be_visible()
+    expect(problems).not_to_contain_text("不能运行 · charge")             # said once, as what was rewritten
+    type_ = page.evaluate("() => window.wuyeModeler.get('elementRegistry').get('charge')"
+                          ".businessObject.get('camunda:type')")
+    assert type_ == "external"
+    shot(page, "import-translated")

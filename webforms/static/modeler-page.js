@@ -199,10 +199,11 @@
       clearMarks("wuye-problem");
       clearMarks("wuye-draft");
       clearMarks("wuye-translated");
-      draftNotes = unrunnable();
-      mark(draftNotes, "wuye-draft");
       translatedNotes = pendingTranslations;
       pendingTranslations = [];
+      var rewritten = translatedNotes.map(function (t) { return t.element; });
+      draftNotes = unrunnable().filter(function (p) { return rewritten.indexOf(p.element) < 0; });   // said once
+      mark(draftNotes, "wuye-draft");
       mark(translatedNotes, "wuye-translated");
       renderProblems();
       var warn = (r.warnings || []).length;
