@@ -183,6 +183,8 @@
   // A file that binds the prefix camunda: to another namespace (Activiti exports do) cannot be
   // written back next to the Camunda extension the modeler knows: the prefix is renamed on import.
   var CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn";
+  // what the server's import translation rewrites (engine/deploy/camunda_import.py)
+  var JAVA_IMPLEMENTED = /camunda:(class|delegateExpression|expression)\s*=|<camunda:connector[\s>]/;
   function ownPrefixes(xml) {
     var m = /xmlns:camunda\s*=\s*"([^"]*)"/.exec(xml);
     if (!m || m[1] === CAMUNDA_NS) { return xml; }
@@ -307,6 +309,7 @@
       // the server makes the translations that are safe by themselves (Java implementations ->
       // external tasks) and names each; the rest is marked as a draft by unrunnable()
       file.text().then(function (xml) {
+        if (!JAVA_IMPLEMENTED.test(xml)) { return open(xml, "文件 " + file.name); }   // nothing to translate
         return post(app.dataset.importUrl, { xml: ownPrefixes(xml), file: file.name }).then(function (resp) {
           return resp.json().then(function (body) {
             if (body.xml) { pendingTranslations = body.translations || []; return open(body.xml, "文件 " + file.name); }
