@@ -27,6 +27,7 @@ from storage.repositories import (
     TaskRepository,
     ViolationRepository,
 )
+from storage.rule_tables import RuleTableRepository
 from storage.seals import DerivedRows, SealRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.step_rows = StepRowRepository(s)
         self.external_tasks = ExternalTaskRepository(s)
         self.register = RegisterRepository(s)
+        self.rule_tables = RuleTableRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

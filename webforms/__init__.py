@@ -58,8 +58,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webforms import (
         api,
         api_definitions,
+        api_rules,
         auth,
         calls,
+        dmn,
         engine_rest,
         errors,
         filters,
@@ -68,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instances,
         records,
         register,
+        rules,
         security,
     )
     calls.init_app(app, database, clock)
@@ -75,7 +78,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions):
+    for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
+                   api_rules, dmn):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

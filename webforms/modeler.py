@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.errors import BadInput, WuyeError
+from engine.usecases.camunda_import import prepare_import
 from engine.usecases.definitions import list_definitions, process_versions, version_diff
 from engine.usecases.migrate import migrate_instance, migration_candidates
 from engine.usecases.modeler_preview import modeler_context, preview_form, preview_timer
@@ -115,6 +116,14 @@ def form_preview() -> ResponseReturnValue:
     return render_template("modeler/_form_preview.html", form=found)
 
 
+@bp.route("/import", methods=["POST"])
+@login_required
+def prepare() -> ResponseReturnValue:
+    """An imported file with the safe translations made (each named), for the modeler to open."""
+    body = _json_body()
+    return jsonify(read(prepare_import, xml=str(body.get("xml") or ""), file=str(body.get("file") or "upload.bpmn")))
+
+
 @bp.route("/preview/timer", methods=["POST"])
 @login_required
 def timer_preview() -> ResponseReturnValue:
@@ -129,7 +138,7 @@ def _preview_error(e: WuyeError) -> ResponseReturnValue:
     yet is an answer, not a failure: 200 with ``{"error"}`` (the browser would log a 422 as a
     console error on every keystroke); a refusal (403) stays one. The other pages show the app's
     error page."""
-    if request.endpoint in ("modeler.form_preview", "modeler.timer_preview"):
+    if request.endpoint in ("modeler.form_preview", "modeler.timer_preview", "modeler.prepare"):
         status = 200 if isinstance(e, BadInput) else e.http_status
         return jsonify({**e.to_json(), "error": e.message.partition(" (")[0], "preview": False}), status
     from webforms.errors import error_response

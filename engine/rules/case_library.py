@@ -3,12 +3,15 @@ handling guide, the scripts (话术) and the risk hints a butler should see besi
 
 Why a data file: the library is the company's own know-how and grows with every monthly case review
 (M2 四(十二)1: 客服助理将每月投诉内容编制成案例); process owners edit
-``processes/case_library.json`` (or the file named by WUYE_CASE_LIBRARY) without touching code.
+it in the browser as a versioned rule table (engine/usecases/rule_tables.py; seeded from
+``processes/case_library.json``, or the file named by WUYE_CASE_LIBRARY, which is read while the
+database has no version of it) without touching code.
 Categories are the ``category`` enum of complaint.bpmn (procedures §3)."""
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
@@ -50,7 +53,11 @@ def library_path() -> Path:
 @lru_cache(maxsize=4)
 def _load(path: str, mtime_ns: int) -> dict[str, CaseEntry]:
     """Parsed and checked once per file version (the mtime is part of the key, so edits show up)."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return checked_library(json.loads(Path(path).read_text(encoding="utf-8")), path)
+
+
+def checked_library(raw: object, path: str) -> dict[str, CaseEntry]:
+    """The library's categories from the file's JSON (or the database's rows joined into it)."""
     if not isinstance(raw, dict):
         raise CaseLibraryInvalid(f"{path}: expected a JSON object of categories")
     out: dict[str, CaseEntry] = {}
@@ -72,16 +79,22 @@ def categories() -> dict[str, str]:
     return {k: v["name"] for k, v in _library().items()}
 
 
-def guide_for(category: str) -> CaseGuide | None:
+def guide_for(category: str, library: Mapping[str, CaseEntry] | None = None) -> CaseGuide | None:
     """The guide for ``category`` (a copy: callers may change it), or None when the library has none:
-    {category, name, source, expectations[], guide[], scripts[], risk_hints[]}."""
-    entry = _library().get(category)
+    {category, name, source, expectations[], guide[], scripts[], risk_hints[]}. ``library``: the
+    version deployed to the database; None reads the file."""
+    entry = (_library() if library is None else library).get(category)
     if entry is None:
         return None
     # the lists of _LISTS, each spelled out so that the shape is checked
     return {"category": category, "name": entry["name"], "source": entry.get("source", ""),
             "expectations": list(entry.get("expectations", [])), "guide": list(entry.get("guide", [])),
             "scripts": list(entry.get("scripts", [])), "risk_hints": list(entry.get("risk_hints", []))}
+
+
+def library() -> dict[str, CaseEntry]:
+    """The seed file's library (what a database with no deployed version of it reads)."""
+    return _library()
 
 
 def _library() -> dict[str, CaseEntry]:

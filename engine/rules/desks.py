@@ -30,7 +30,8 @@ from pathlib import Path
 
 from engine.rules.penalties import PROCESSES_DIR
 
-__all__ = ["Desk", "DeskTable", "desk_table", "desks_path", "load_desks", "move_in_desk", "move_in_desk_name"]
+__all__ = ["Desk", "DeskTable", "desk_table", "desk_table_from", "desks_path", "load_desks", "move_in_desk",
+           "move_in_desk_name", "parse_buildings"]
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _RANGE = re.compile(r"^\s*(\d{1,4})\s*-\s*(\d{1,4})\s*$")
@@ -79,22 +80,25 @@ def _building_number(value: object) -> int:
     return value
 
 
-def _buildings(items: object, where: str) -> frozenset[int]:
+def parse_buildings(items: object, where: str) -> frozenset[int]:
+    """The building numbers a desk's ``buildings`` list names (numbers and inclusive 'a-b' ranges)."""
     if not isinstance(items, list) or not items:
-        raise ValueError(f"{where}: buildings must be a non-empty list of numbers and 'a-b' ranges")
+        raise ValueError(f"{where}: 至少写一个楼号或区间 (buildings must be a non-empty list of numbers and "
+                         "'a-b' ranges)")
     out: set[int] = set()
     for item in items:
         m = _RANGE.match(item) if isinstance(item, str) else None
         if m:
             low, high = int(m.group(1)), int(m.group(2))
             if not 1 <= low <= high <= _MAX_BUILDING:
-                raise ValueError(f"{where}: bad range {item!r}")
+                raise ValueError(f"{where}: 区间 {item!r} 不对，应为 起-止 且起不大于止 (bad range {item!r})")
             out.update(range(low, high + 1))
         else:
             try:
                 out.add(_building_number(item))
             except ValueError:
-                raise ValueError(f"{where}: {item!r} is neither a building number nor an 'a-b' range") from None
+                raise ValueError(f"{where}: {item!r} 既不是楼号也不是 起-止 区间 ({item!r} is neither a building "
+                                 "number nor an 'a-b' range)") from None
     return frozenset(out)
 
 
@@ -104,7 +108,14 @@ def load_desks(text: str, source: str = "move_in_desks.json") -> DeskTable:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"{source}: not valid JSON ({e})") from None
-    raw = data.get("desks") if isinstance(data, dict) else None
+    return desk_table_from(data, source)
+
+
+def desk_table_from(data: object, source: str) -> DeskTable:
+    """A desk table from the file's JSON (as parsed, or as the database's rows join into it)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: 应为 JSON 对象 (expected a JSON object)")
+    raw = data.get("desks")
     if not isinstance(raw, dict) or not raw:
         raise ValueError(f"{source}: needs a non-empty object \"desks\": {{desk id: {{name, buildings}}}}")
     desks: dict[str, Desk] = {}
@@ -115,7 +126,7 @@ def load_desks(text: str, source: str = "move_in_desks.json") -> DeskTable:
             raise ValueError(f"{where}: the id must be an identifier (letters, digits, _)")
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
             raise ValueError(f"{where}: needs a \"name\"")
-        buildings = _buildings(entry.get("buildings"), where)
+        buildings = parse_buildings(entry.get("buildings"), where)
         for b in sorted(buildings):
             if b in owner:
                 raise ValueError(f"{where}: building {b} is already served by desk {owner[b]!r}")
@@ -144,14 +155,14 @@ def desk_table(path: Path | None = None) -> DeskTable:
     return cached[1]
 
 
-def move_in_desk(building: object) -> str:
-    """Expression function: the id of the desk serving ``building``."""
-    return desk_table().for_building(building).id
+def move_in_desk(building: object, table: DeskTable | None = None) -> str:
+    """Expression function: the id of the desk serving ``building`` (in ``table``, else the file's)."""
+    return (table or desk_table()).for_building(building).id
 
 
-def move_in_desk_name(desk_id: object) -> str:
+def move_in_desk_name(desk_id: object, table: DeskTable | None = None) -> str:
     """Expression function: the Chinese name of a desk id."""
-    table = desk_table()
+    table = table or desk_table()
     if not isinstance(desk_id, str) or desk_id not in table.desks:
         raise ValueError(f"没有此入住办理组 (no move-in desk {desk_id!r}; desks: {', '.join(table.desks)})")
     return table.desks[desk_id].name

@@ -153,8 +153,20 @@ def _warranty_until(category: object, delivered_on: object, season_start: object
     raise ValueError(f"warranty_until: unknown category {category!r}; expected one of {', '.join(_CATEGORIES)}")
 
 
-def expression_functions(clock: Clock, calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
-    """Build the name → function map given to the script engine, bound to a clock and calendar."""
+def expression_functions(clock: Clock, calendar: BusinessCalendar,
+                         desk_table: Callable[[], desks.DeskTable] | None = None) -> dict[str, Callable[..., Any]]:
+    """Build the name → function map given to the script engine, bound to a clock and calendar.
+    ``desk_table``: how the move-in desk functions get their table (the step's: the version deployed
+    to the database); None reads the seed file."""
+    desks_now = desk_table or desks.desk_table
+
+    def move_in_desk(building: object) -> str:
+        """The id of the desk serving ``building``."""
+        return desks.move_in_desk(building, desks_now())
+
+    def move_in_desk_name(desk_id: object) -> str:
+        """The Chinese name of a desk id."""
+        return desks.move_in_desk_name(desk_id, desks_now())
 
     def now() -> str:
         """The clock's current time as ISO 8601 with offset."""
@@ -266,7 +278,7 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar) -> dict[str, 
         "heating_warranty_end": heating_warranty_end,
         "warranty_until": warranty_until,
         "in_warranty": in_warranty,
-        "move_in_desk": desks.move_in_desk,              # building -> desk id (processes/move_in_desks.json)
-        "move_in_desk_name": desks.move_in_desk_name,
+        "move_in_desk": move_in_desk,              # building -> desk id (the move-in desk table)
+        "move_in_desk_name": move_in_desk_name,
     }
     return {name: _range_checked(func) for name, func in functions.items()}

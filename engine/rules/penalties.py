@@ -1,7 +1,10 @@
 """The penalty table of M1 附则: deadline id -> amount (yuan) and who pays, configurable.
 
-Read from ``processes/penalties.json`` (or the file named by WUYE_PENALTIES); a timer element's own
-``penalty`` property overrides the table for that element."""
+The table a step charges from is the latest version deployed to the database (process owners edit
+it in the browser: engine/usecases/rule_tables.py), handed in as ``table``; a database with none
+deployed yet reads ``processes/penalties.json`` (or the file named by WUYE_PENALTIES), which is
+also the seed `wuye init` deploys. A timer element's own ``penalty`` property overrides the table
+for that element."""
 from __future__ import annotations
 
 import json
@@ -15,8 +18,8 @@ PROCESSES_DIR = Path(os.environ.get("WUYE_PROCESSES_DIR") or Path(__file__).reso
 
 
 class PenaltyEntry(TypedDict, total=False):
-    """One deadline's row as the file states it (its other keys — source, payer, also, note — are for
-    people and reports; this module reads these two)."""
+    """One deadline's row as the table states it (its other keys — source, note — are for people and
+    reports)."""
     amount: float
     description: str
     also: list[dict[str, Any]]       # further payers the same article names: payer (role), amount
@@ -33,25 +36,30 @@ def _table(path: str) -> dict[str, PenaltyEntry]:
 
 
 def penalty_table() -> dict[str, PenaltyEntry]:
-    return _table(os.environ.get("WUYE_PENALTIES") or str(PROCESSES_DIR / "penalties.json"))
+    return _table(str(penalties_path()))
 
 
-def amount_for(deadline_id: str, properties: Mapping[str, str | None]) -> float:
+def penalties_path() -> Path:
+    return Path(os.environ.get("WUYE_PENALTIES") or PROCESSES_DIR / "penalties.json")
+
+
+def amount_for(deadline_id: str, properties: Mapping[str, str | None],
+               table: Mapping[str, PenaltyEntry] | None = None) -> float:
     """The timer element's own ``penalty`` property, else the table's amount, else 0."""
     own = properties.get("penalty")
     if own is not None and own != "":
         return float(own)
-    entry: PenaltyEntry = penalty_table().get(deadline_id) or {}
+    entry: PenaltyEntry = (penalty_table() if table is None else table).get(deadline_id) or {}
     return float(entry.get("amount", 0))
 
 
-def describe(deadline_id: str) -> str:
-    return str((penalty_table().get(deadline_id) or {}).get("description", ""))
+def describe(deadline_id: str, table: Mapping[str, PenaltyEntry] | None = None) -> str:
+    return str(((penalty_table() if table is None else table).get(deadline_id) or {}).get("description", ""))
 
 
-def also_amount(deadline_id: str, role: str) -> float:
+def also_amount(deadline_id: str, role: str, table: Mapping[str, PenaltyEntry] | None = None) -> float:
     """The amount the table's ``also`` list charges ``role`` (e.g. 责任主管) for ``deadline_id``."""
-    entry: PenaltyEntry = penalty_table().get(deadline_id) or {}
+    entry: PenaltyEntry = (penalty_table() if table is None else table).get(deadline_id) or {}
     for item in entry.get("also", []) or []:
         if item.get("payer") == role:
             return float(item.get("amount", 0))
@@ -61,7 +69,7 @@ def also_amount(deadline_id: str, role: str) -> float:
 OWNER = "业主"
 
 
-def is_owners(deadline_id: str) -> bool:
+def is_owners(deadline_id: str, table: Mapping[str, PenaltyEntry] | None = None) -> bool:
     """A deadline the owner misses (a payment period of a fee letter), not one of the staff's: it is
     recorded as the owner's lateness, apart from the staff's violations (responsible_kind "owner")."""
-    return (penalty_table().get(deadline_id) or {}).get("payer") == OWNER
+    return ((penalty_table() if table is None else table).get(deadline_id) or {}).get("payer") == OWNER

@@ -25,6 +25,7 @@ from engine.rules import penalties
 from engine.rules.permissions import SYSTEM, TIMER
 from engine.spiff import Change
 from engine.step.context import StepContext
+from engine.step.rule_tables import rule_tables
 
 
 def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
@@ -40,16 +41,17 @@ def charge(ctx: StepContext, change: Change, el: dict[str, Any]) -> None:
         responsible, kind = _holder(ctx, props, lane=False) or _responsible(ctx, el, {}, guarded, row, change)
     else:
         responsible, kind = _responsible(ctx, el, props, guarded, row, change)
-    if penalties.is_owners(deadline):
+    table = rule_tables(ctx.uow).penalties()              # the version in force now, from the database
+    if penalties.is_owners(deadline, table):
         kind = "owner"              # the owner's lateness: shown and counted apart from the staff's
-    amount = penalties.amount_for(deadline, props) * change.count     # every period a cycle missed
-    description = props.get("description") or penalties.describe(deadline) or el.get("name", "")
+    amount = penalties.amount_for(deadline, props, table) * change.count     # every period a cycle missed
+    description = props.get("description") or penalties.describe(deadline, table) or el.get("name", "")
     if change.count > 1:
         description = f"{description}（{change.count} 次）"
     payers = [(responsible, kind, amount, description)]
     for role, who in _co_payers(props):
         payer = _payer(ctx, props, who, row)
-        share = penalties.also_amount(deadline, role)
+        share = penalties.also_amount(deadline, role, table)
         if payer is not None and share:
             payers.append((*payer, share * change.count, f"{description}（{role}）"))
     ctx.uow.step_rows.add_violations([{

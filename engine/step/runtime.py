@@ -30,6 +30,7 @@ from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, external, history, projection, state
 from engine.step.cache import workflows
 from engine.step.context import StepContext
+from engine.step.rule_tables import rule_tables
 from engine.step.state import TIMERS_CHANNEL
 from storage.models import Event, Instance
 from storage.step_rows import TaskRow
@@ -56,8 +57,11 @@ class StepResult(list[Event]):
         self.ready = ready
 
 
-def script_engine(clock: Clock) -> Any:
-    return sandbox_script_engine(expression_functions(clock, CALENDAR))
+def script_engine(clock: Clock, uow: UnitOfWork | None = None) -> Any:
+    """``uow``: where the rule tables an expression reads (the move-in desks) come from; None reads
+    their seed files (a workflow restored only to be looked at)."""
+    desk_table = rule_tables(uow).desks if uow is not None else None
+    return sandbox_script_engine(expression_functions(clock, CALENDAR, desk_table))
 
 
 def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:
@@ -100,9 +104,9 @@ def load_run(instance: Instance, clock: Clock) -> Run:
         return Run.load(spec_of(instance), instance.state, script_engine(clock))
 
 
-def start_run(instance: Instance, data: dict[str, Any], clock: Clock) -> Run:
+def start_run(instance: Instance, data: dict[str, Any], clock: Clock, uow: UnitOfWork | None = None) -> Run:
     """A new workflow for a new instance, its start event holding ``data``."""
-    return Run.start(spec_of(instance), data, script_engine(clock))
+    return Run.start(spec_of(instance), data, script_engine(clock, uow))
 
 
 def timers_due(instance: Instance, clock: Clock) -> bool:
@@ -125,8 +129,8 @@ def refuse_going_back(uow: UnitOfWork, instance: Instance, clock: Clock) -> None
 def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
     run = workflows.take((uow.database, instance.id), instance.version)
     if run is None:
-        return Run.load(spec_of(instance), instance.state, script_engine(clock))
-    run.attach(script_engine(clock))
+        return Run.load(spec_of(instance), instance.state, script_engine(clock, uow))
+    run.attach(script_engine(clock, uow))
     return run
 
 

@@ -12,6 +12,7 @@ from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
 from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
+from engine.usecases.rule_tables import seed_rule_tables
 from engine.usecases.runner import reads, transactions
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
@@ -43,6 +44,9 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
             sources = [(p.name, p.read_bytes()) for p in files]
             deployed = deploy(uow, actor=SYSTEM, clock=clock, files=sources)["deployed"]
             uow.commit()
+    with db.uow() as uow:
+        rule_tables = seed_rule_tables(uow, clock=clock, folder=processes_dir)
+        uow.commit()
     users = []
     if demo:
         with db.uow() as uow:
@@ -53,8 +57,8 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
                     users.append(added["name"])
             uow.commit()
     instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
-    return {"schema": {"from": before, "to": after}, "deployed": deployed, "demo_users": users,
-            "demo_instances": instances, "simulation": simulation or None}
+    return {"schema": {"from": before, "to": after}, "deployed": deployed, "rule_tables": rule_tables,
+            "demo_users": users, "demo_instances": instances, "simulation": simulation or None}
 
 
 SIMULATION = "simulation"

@@ -94,7 +94,7 @@ def _move(uow: UnitOfWork, actor: Actor, clock: Clock, instance: Instance, targe
     uow.flush()                         # the version column moves on: a concurrent step now conflicts
     with clock_context(clock):
         run = Run.load(load_spec(target.id, target.content_hash, lambda: target.spec), carried.state,
-                       runtime.script_engine(clock))
+                       runtime.script_engine(clock, uow))
         runtime.record(uow, instance, run, run.snapshot(), actor, clock)
     uow.events.append(type="migrated", actor=actor.name, at=clock.now(), instance_id=instance.id,
                       data={"process": instance.process_id, "from": source.version, "to": target.version,

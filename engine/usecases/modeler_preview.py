@@ -13,9 +13,9 @@ from engine.deploy.structure import executable_processes
 from engine.errors import BadInput
 from engine.rules.fields import FieldInvalid
 from engine.rules.functions import expression_functions
-from engine.rules.penalties import penalty_table
 from engine.rules.permissions import Actor, may_model
 from engine.spiff.timer_preview import TimerPreviewError, timer_due
+from engine.step.rule_tables import rule_tables
 from engine.step.runtime import CALENDAR
 from engine.usecases.runner import reads
 
@@ -31,7 +31,7 @@ def modeler_context(uow: Any, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     may_model(actor)
     return {"groups": {g.id: g.name for g in uow.users.groups()},
             "functions": sorted(expression_functions(clock, CALENDAR)),
-            "penalties": sorted(penalty_table())}
+            "penalties": sorted(rule_tables(uow).penalties())}     # the version in force
 
 
 @reads

@@ -39,8 +39,8 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     if overridden:
         uow.events.append(type="register_override", actor=actor.name, at=now, instance_id=instance.id,
                           data={"room": overridden, "why": "room not in the register, accepted by a supervisor"})
-    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=runtime.start_run(instance, values, clock),
-                          catch_up=False)
+    run = runtime.start_run(instance, values, clock, uow)
+    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
     ready = [task_json(t, meta) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}

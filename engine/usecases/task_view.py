@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.permissions import Actor, may_work_on
 from engine.step import runtime
+from engine.step.rule_tables import rule_tables
 from engine.usecases.case_access import may_view_case
 from engine.usecases.case_view import case_of
 from engine.usecases.guides import guide_for_data
@@ -51,7 +52,8 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
             "may_unclaim": ready and row.assignee is not None and (row.assignee == actor.name or actor.is_supervisor),
             "may_assign": ready and actor.is_supervisor,
             "assignable": _assignable(uow, groups) if ready and actor.is_supervisor else [],
-            "guide": guide_for_data(now.data), "case": case_of(uow, actor, instance, now.data)}
+            "guide": guide_for_data(now.data, rule_tables(uow).case_library()),
+            "case": case_of(uow, actor, instance, now.data)}
 
 
 def _assignable(uow: UnitOfWork, groups: set[str]) -> list[dict[str, str]]:

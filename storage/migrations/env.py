@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import Connection, pool
 
+from storage import rule_tables  # noqa: F401  (its models are part of the metadata)
 from storage.db import make_engine
 from storage.models import Base
 

@@ -15,8 +15,10 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -67,23 +69,22 @@ class LiveApp:
         return handle(self.db, use_case, actor=user or SYSTEM, clock=self.clock, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory) -> Iterator[LiveApp]:
-    """One server for the session: initializing (19 scrypt password hashes, four processes deployed)
-    costs seconds, so tests share it and keep apart by using their own rooms and instances."""
+@contextmanager
+def serving(base: Path, **initialize: Any) -> Iterator[LiveApp]:
+    """The app served on a free port of 127.0.0.1 against a new SQLite file in ``base``, made by
+    ``initialize(**initialize)`` at START."""
     from werkzeug.serving import make_server
 
-    from engine.usecases.init import initialize
+    from engine.usecases.init import initialize as initialize_
     from webforms import create_app
 
-    base = tmp_path_factory.mktemp("browser")
     clock = FixedClock(parse_instant(START))
     db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True, simulation=True)
-    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "browser-tests",
+    handle(db, initialize_, actor=None, clock=clock, **initialize)
+    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": f"browser-tests-{base.name}",
                       "INSTANCE_PATH": str(base / "instance")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-app-{base.name}", daemon=True)
     thread.start()
     try:
         yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, clock)
@@ -92,6 +93,14 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         server.server_close()
         thread.join(timeout=10)
         db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """One server for the session: initializing (19 scrypt password hashes, four processes deployed)
+    costs seconds, so tests share it and keep apart by using their own rooms and instances."""
+    with serving(tmp_path_factory.mktemp("browser"), demo=True, simulation=True) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 // Builds what the templates load into webforms/static/vendor/ (git-ignored), from node_modules only:
 // no CDN, so the app works on an intranet with no internet.
 // 1. copies prebuilt files (Pico, the bpmn-js viewer the instance page uses);
-// 2. bundles the process owners' modeler (src/modeler.js) with esbuild into vendor/modeler/.
+// 2. bundles the process owners' modeler (src/modeler.js) with esbuild into vendor/modeler/, and the
+//    decision table editor (src/dmn.js, dmn-js 17) into vendor/dmn/.
 // 3. bundles the reports page's charts (src/reports.js, Chart.js) into vendor/reports/
 import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,7 +22,7 @@ rmSync(vendor, { recursive: true, force: true });
 for (const [from, to] of Object.entries(files)) {
   const target = join(vendor, to);
   mkdirSync(dirname(target), { recursive: true });
-  cpSync(join(here, "node_modules", from), target);
+  cpSync(join(here, "node_modules", from), target, { recursive: true });
   console.log(`vendor/${to}`);
 }
 
@@ -37,6 +38,20 @@ await build({
   logLevel: "warning",
   legalComments: "linked",
 });
+await build({
+  entryPoints: [join(here, "src", "dmn.js")],
+  bundle: true,
+  minify: true,
+  format: "iife",
+  globalName: "WuyeDmn",
+  loader: fonts,
+  define: { "process.env.NODE_ENV": '"production"' },
+  outdir: join(vendor, "dmn"),
+  logLevel: "warning",
+  legalComments: "linked",
+});
+const dmnSize = statSync(join(vendor, "dmn", "dmn.js")).size;
+console.log(`vendor/dmn/dmn.js ${(dmnSize / 1024 / 1024).toFixed(2)} MB`);
 const size = statSync(join(vendor, "modeler", "modeler.js")).size;
 console.log(`vendor/modeler/modeler.js ${(size / 1024 / 1024).toFixed(2)} MB`);
 

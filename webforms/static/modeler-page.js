@@ -6,7 +6,8 @@
 (function () {
   "use strict";
 
-  var app, modeler, ctx, csrf, problemsEl, statusEl, lintIssues = {}, serverProblems = [], draftNotes = [];
+  var app, modeler, ctx, csrf, problemsEl, statusEl, lintIssues = {}, serverProblems = [], draftNotes = [],
+      translatedNotes = [], pendingTranslations = [];
 
   function $(id) { return document.getElementById(id); }
 
@@ -61,6 +62,7 @@
     }
     serverProblems.forEach(function (p) { item("部署被拒绝", "server", p); });
     draftNotes.forEach(function (p) { item("不能运行", "draft", p); });
+    translatedNotes.forEach(function (p) { item("已自动改写", "translated", p); });
     Object.keys(lintIssues).forEach(function (id) {
       lintIssues[id].forEach(function (issue) {
         item(issue.category === "warn" ? "提醒" : "检查", "lint-" + issue.category, { element: id, message: issue.message });
@@ -181,6 +183,8 @@
   // A file that binds the prefix camunda: to another namespace (Activiti exports do) cannot be
   // written back next to the Camunda extension the modeler knows: the prefix is renamed on import.
   var CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn";
+  // what the server's import translation rewrites (engine/deploy/camunda_import.py)
+  var JAVA_IMPLEMENTED = /camunda:(class|delegateExpression|expression)\s*=|<camunda:connector[\s>]/;
   function ownPrefixes(xml) {
     var m = /xmlns:camunda\s*=\s*"([^"]*)"/.exec(xml);
     if (!m || m[1] === CAMUNDA_NS) { return xml; }
@@ -196,11 +200,17 @@
       serverProblems = [];
       clearMarks("wuye-problem");
       clearMarks("wuye-draft");
-      draftNotes = unrunnable();
+      clearMarks("wuye-translated");
+      translatedNotes = pendingTranslations;
+      pendingTranslations = [];
+      var rewritten = translatedNotes.map(function (t) { return t.element; });
+      draftNotes = unrunnable().filter(function (p) { return rewritten.indexOf(p.element) < 0; });   // said once
       mark(draftNotes, "wuye-draft");
+      mark(translatedNotes, "wuye-translated");
       renderProblems();
       var warn = (r.warnings || []).length;
       status("已打开" + what + (warn ? "（导入时有 " + warn + " 条提醒）" : "") +
+             (translatedNotes.length ? "；已自动改写 " + translatedNotes.length + " 个 Java 实现为外部任务" : "") +
              (draftNotes.length ? "；作为草稿：" + draftNotes.length + " 个元素不能在本系统运行，已标出" : ""));
       app.setAttribute("data-ready", "true");
     }).catch(function (err) {
@@ -296,7 +306,17 @@
     $("import-file").addEventListener("change", function (ev) {
       var file = ev.target.files[0];
       if (!file) { return; }
-      file.text().then(function (xml) { open(xml, "文件 " + file.name); });
+      // the server makes the translations that are safe by themselves (Java implementations ->
+      // external tasks) and names each; the rest is marked as a draft by unrunnable()
+      file.text().then(function (xml) {
+        if (!JAVA_IMPLEMENTED.test(xml)) { return open(xml, "文件 " + file.name); }   // nothing to translate
+        return post(app.dataset.importUrl, { xml: ownPrefixes(xml), file: file.name }).then(function (resp) {
+          return resp.json().then(function (body) {
+            if (body.xml) { pendingTranslations = body.translations || []; return open(body.xml, "文件 " + file.name); }
+            return open(xml, "文件 " + file.name);
+          });
+        });
+      });
       ev.target.value = "";
     });
     $("download-xml").addEventListener("click", function () {
