@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
 from storage.events import EventRepository
@@ -87,6 +88,7 @@ class UnitOfWork:
         self.logins = LoginAttemptRepository(s)
         self.step_rows = StepRowRepository(s)
         self.external_tasks = ExternalTaskRepository(s)
+        self.calendar = CalendarRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

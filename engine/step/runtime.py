@@ -29,6 +29,7 @@ from engine.spiff.limits import step_budget
 from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, external, history, projection, state
 from engine.step.cache import workflows
+from engine.step.calendar import DEFAULT_CALENDAR, calendar_for
 from engine.step.context import StepContext
 from engine.step.state import TIMERS_CHANNEL
 from storage.models import Event, Instance
@@ -38,7 +39,7 @@ from storage.uow import UnitOfWork
 __all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run", "spec_of",
            "start_run", "step", "timers_due"]
 
-CALENDAR = BusinessCalendar()
+CALENDAR = DEFAULT_CALENDAR   # chinese-calendar's data: for callers with no database (previews of a model)
 
 
 class ProcessFailed(WuyeError):
@@ -56,8 +57,8 @@ class StepResult(list[Event]):
         self.ready = ready
 
 
-def script_engine(clock: Clock) -> Any:
-    return sandbox_script_engine(expression_functions(clock, CALENDAR))
+def script_engine(clock: Clock, calendar: BusinessCalendar | None = None) -> Any:
+    return sandbox_script_engine(expression_functions(clock, calendar or CALENDAR))
 
 
 def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:
@@ -72,15 +73,15 @@ def spec_of(instance: Instance) -> ProcessSpec:
     return load_spec(definition.id, definition.content_hash, lambda: definition.spec)
 
 
-def load_run(instance: Instance, clock: Clock) -> Run:
+def load_run(instance: Instance, clock: Clock, calendar: BusinessCalendar | None = None) -> Run:
     """The instance's workflow restored from its stored state (for reading: the cache is the step's)."""
     with clock_context(clock):
-        return Run.load(spec_of(instance), instance.state, script_engine(clock))
+        return Run.load(spec_of(instance), instance.state, script_engine(clock, calendar))
 
 
-def start_run(instance: Instance, data: dict[str, Any], clock: Clock) -> Run:
+def start_run(instance: Instance, data: dict[str, Any], clock: Clock, calendar: BusinessCalendar | None = None) -> Run:
     """A new workflow for a new instance, its start event holding ``data``."""
-    return Run.start(spec_of(instance), data, script_engine(clock))
+    return Run.start(spec_of(instance), data, script_engine(clock, calendar))
 
 
 def timers_due(instance: Instance, clock: Clock) -> bool:
@@ -102,9 +103,10 @@ def refuse_going_back(uow: UnitOfWork, instance: Instance, clock: Clock) -> None
 
 def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
     run = workflows.take((uow.database, instance.id), instance.version)
+    engine = script_engine(clock, calendar_for(uow))
     if run is None:
-        return Run.load(spec_of(instance), instance.state, script_engine(clock))
-    run.attach(script_engine(clock))
+        return Run.load(spec_of(instance), instance.state, engine)
+    run.attach(engine)
     return run
 
 

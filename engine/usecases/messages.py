@@ -12,6 +12,7 @@ from engine.rules.permissions import SYSTEM, Actor
 from engine.spiff import NotWaiting
 from engine.spiff.expressions import evaluate
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
 from storage.uow import UnitOfWork
@@ -58,7 +59,7 @@ def correlate_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
     if not keyed:
         raise NotFound(f"没有流程按关联键接收消息 {name!r} (no process correlates this message by key: "
                        "send it to an instance: /api/instances/<id>/messages/<name>)")
-    functions = expression_functions(clock, runtime.CALENDAR)
+    functions = expression_functions(clock, calendar_for(uow))
     matches = []
     for instance in uow.instances.running_of(keyed):
         expressions = instance.definition.meta.get("correlations", {}).get(name) or keyed[instance.process_id]

@@ -9,6 +9,7 @@ from engine.errors import BadInput, NotFound
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_start
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
 from storage.models import Instance
@@ -34,7 +35,8 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
         started_by=actor.name, started_at=now, updated_at=now, retries=0))
     uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
                       data={"process": process_id, "version": definition.version, "data": values})
-    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=runtime.start_run(instance, values, clock),
+    run = runtime.start_run(instance, values, clock, calendar_for(uow))
+    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=run,
                           catch_up=False)
     ready = [task_json(t, meta) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
