@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         api_definitions,
         auth,
+        calendar,
         calls,
         engine_rest,
         errors,
@@ -73,7 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions):
+    for module in (auth, inbox, forms, instances, api, engine_rest, api_definitions, calendar):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
