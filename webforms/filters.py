@@ -11,9 +11,8 @@ from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
-from engine.rules.permissions import can_audit, may_watch_calendar
-from engine.usecases.calendar import calendar_check
-from webforms.calls import call, current_actor, navigation_counts, simulation, wuye
+from engine.rules.permissions import can_audit
+from webforms.calls import calendar_warning, current_actor, navigation_counts, simulation, wuye
 from webforms.forms import widget
 
 DUE_SOON_MINUTES = 60
@@ -122,6 +121,6 @@ def init_app(app: Flask) -> None:
             return {}
         actor = current_actor()          # read with the page's own use case, as are the counts
         return {"actor": actor, "read_only": not actor.working_groups, "can_audit": can_audit(actor),
-                "calendar_check": call(calendar_check, actor=actor) if may_watch_calendar(actor) else None,
+                "calendar_check": calendar_warning(),
                 "nav_counts": navigation_counts(), "now_input": input_datetime(wuye().clock.now()),
                 "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

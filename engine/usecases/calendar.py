@@ -19,8 +19,8 @@ from engine.step.calendar import calendar_for
 from engine.usecases.runner import reads, writes
 from storage.uow import UnitOfWork
 
-__all__ = ["CHECK_DAYS", "calendar_check", "calendar_page", "import_calendar", "preview_calendar", "seed_calendar",
-           "show_calendar"]
+__all__ = ["CHECK_DAYS", "calendar_check", "calendar_coverage", "calendar_page", "import_calendar",
+           "preview_calendar", "seed_calendar", "show_calendar"]
 
 CHECK_DAYS = 60
 PACKAGE_SOURCE = "chinese-calendar 1.11.0"
@@ -120,7 +120,8 @@ def show_calendar(uow: UnitOfWork, *, actor: Actor, clock: Clock, year: int) -> 
                                               for n in range((date(year + 1, 1, 1) - date(year, 1, 1)).days))}
 
 
-def _check(uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def calendar_coverage(uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+    """The 60-day check inside a caller's read (every page of an administrator or supervisor)."""
     today = clock.now().astimezone(SHANGHAI).date()
     until = today + timedelta(days=CHECK_DAYS - 1)
     first = calendar_for(uow).first_unofficial(today, until)
@@ -131,7 +132,7 @@ def _check(uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
 @reads
 def calendar_check(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, Any]:
     """Whether every day of the next 60 has official data (`wuye calendar check`, the banner)."""
-    return _check(uow, clock)
+    return calendar_coverage(uow, clock)
 
 
 @reads
@@ -140,7 +141,7 @@ def calendar_page(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, A
     if not may_watch_calendar(actor):
         raise NotPermitted(f"{actor.name} 无权查看工作日历设置 "
                            "(the calendar page is for administrators and supervisors)")
-    return {"check": _check(uow, clock), "may_edit": "admin" in actor.groups,
+    return {"check": calendar_coverage(uow, clock), "may_edit": "admin" in actor.groups,
             "years": [{"year": y.year, "source": y.source, "version": y.version} for y in uow.calendar.years()],
             "changes": [{"version": c.version, "at": to_iso(c.at), "actor": c.actor, "source": c.source,
                          "comment": c.comment, "years": c.years, "days": c.days} for c in uow.calendar.changes()]}
