@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import CalendarChange, CalendarDay, CalendarYear, Task
+from storage.models import CalendarChange, CalendarDay, CalendarYear, Instance, Task
 
 
 class CalendarRepository:
@@ -58,3 +58,9 @@ class CalendarRepository:
         rows = self.s.execute(select(Task.created_at, Task.due_at)
                               .where(Task.state == "ready", Task.due_at.is_not(None)))
         return [(created, due) for created, due in rows if due is not None]
+
+    def instances_with_timers(self, limit: int = 10_000) -> list[int]:
+        """Running instances that wait on a timer: the ones a calendar change may concern."""
+        return list(self.s.scalars(select(Instance.id).where(Instance.status == "running",
+                                                             Instance.next_timer_at.is_not(None))
+                                   .order_by(Instance.id).limit(limit)))
