@@ -4,12 +4,15 @@ save it as one new version (audited). Supervisors see the page read-only. Thin v
 one use case; a refused text comes back with its line named and the text kept."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine.errors import BadInput
 from engine.usecases.calendar import calendar_page, import_calendar, preview_calendar, show_calendar
+from engine.usecases.calendar_timers import recompute_timers, timers_to_recompute
 from webforms.calls import act, read, show
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -31,13 +34,28 @@ def _text() -> str:
     return request.form.get("text", "")
 
 
+def _render(page: dict[str, Any], **shown: Any) -> str:
+    values = {"shown": None, "text": "", "preview": None, "error": None, "moving": None,
+              "source": request.form.get("source", ""), "comment": request.form.get("comment", "")}
+    return render_template("calendar.html", page=page, **{**values, **shown})
+
+
 @bp.route("/")
 @login_required
 def index() -> ResponseReturnValue:
     year = request.args.get("year", type=int)
     page = show(calendar_page)
     shown = read(show_calendar, year=year) if year else None
-    return render_template("calendar.html", page=page, shown=shown, text="", preview=None, error=None)
+    moving = read(timers_to_recompute) if page["may_recompute"] else None
+    return _render(page, shown=shown, moving=moving)
+
+
+@bp.route("/recompute", methods=["POST"])
+@login_required
+def recompute() -> ResponseReturnValue:
+    done = act(recompute_timers)
+    flash(f"已按当前工作日历重新计算 {done['instances']} 个流程实例的 {done['timers']} 个期限。", "ok")
+    return redirect(url_for("calendar.index"))
 
 
 @bp.route("/preview", methods=["POST"])
@@ -51,8 +69,7 @@ def preview() -> ResponseReturnValue:
     except BadInput as e:
         error = e.message
     status = 422 if error else 200
-    return render_template("calendar.html", page=page, shown=None, text=text, preview=found, error=error,
-                           source=request.form.get("source", ""), comment=request.form.get("comment", "")), status
+    return _render(page, text=text, preview=found, error=error), status
 
 
 @bp.route("/save", methods=["POST"])
@@ -64,8 +81,7 @@ def save() -> ResponseReturnValue:
                     comment=request.form.get("comment", ""))
     except BadInput as e:
         page = show(calendar_page)
-        return render_template("calendar.html", page=page, shown=None, text=text, preview=None,
-                               error=e.message), 422
+        return _render(page, text=text, error=e.message), 422
     years = "、".join(str(y) for y in saved["years"])
     flash(f"已保存工作日历第 {saved['version']} 版：{years} 年，{len(saved['changed'])} 个工作日变化。"
           f"已有的 {saved['deadlines_affected']} 个期限保持原定时间。", "ok")

@@ -142,6 +142,7 @@ def calendar_page(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, A
         raise NotPermitted(f"{actor.name} 无权查看工作日历设置 "
                            "(the calendar page is for administrators and supervisors)")
     return {"check": calendar_coverage(uow, clock), "may_edit": "admin" in actor.groups,
+            "may_recompute": actor.is_supervisor,
             "years": [{"year": y.year, "source": y.source, "version": y.version} for y in uow.calendar.years()],
             "changes": [{"version": c.version, "at": to_iso(c.at), "actor": c.actor, "source": c.source,
                          "comment": c.comment, "years": c.years, "days": c.days} for c in uow.calendar.changes()]}

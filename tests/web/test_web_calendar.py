@@ -65,3 +65,32 @@ def test_only_the_admin_may_change_it_and_every_form_needs_its_token(client, aut
     auth.login_as("admin")
     assert client.post("/calendar/save", data={"text": NOTICE}).status_code == 400     # no CSRF token
     assert steps.call(show_calendar, "admin", year=2027)["official"] is False
+
+
+def test_a_supervisor_sees_the_deadlines_a_change_would_move_and_recomputes_them(client, auth, steps):
+    from engine.usecases.calendar import import_calendar
+    from engine.usecases.deploy import deploy
+    from engine.usecases.start_instance import start_instance
+    from engine.usecases.tasks import list_tasks
+    steps.call(deploy, "admin", files=[("timer_deadline.bpmn", (ROOT / "tests/bpmn/timer_deadline.bpmn").read_bytes())])
+    started = steps.call(start_instance, "dispatcher", process_id="deadline_check",
+                         data={"received_at": "2027-02-04T17:00:00+08:00"})
+    steps.call(import_calendar, "admin", text=NOTICE)
+
+    def due() -> str:
+        [task] = [t for t in steps.call(list_tasks, "dispatcher") if t["instance"] == started["instance"]]
+        return task["due_at"]
+
+    assert due() == "2027-02-05T10:00:00+08:00"
+    auth.login_as("cs_supervisor")
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert re.search(r'data-testid="timers-moving">1<', page) and "02-15 10:00" in page
+    done = client.post("/calendar/recompute", data={"csrf_token": csrf_token(client, "/calendar/")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "重新计算 1 个流程实例的 1 个期限" in done and 'data-testid="timers-moving-none"' in done
+    assert due() == "2027-02-15T10:00:00+08:00"
+    assert client.post("/calendar/recompute", data={}).status_code == 400          # no CSRF token
+    auth.logout()
+    auth.login_as("front_desk")
+    token = csrf_token(client, "/inbox")
+    assert client.post("/calendar/recompute", data={"csrf_token": token}).status_code == 403
