@@ -19,6 +19,7 @@ from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
 from engine.usecases import (
     audit,
+    calendar,
     checkpoints,
     definitions,
     deploy,
@@ -49,6 +50,12 @@ def _row_id(text: str) -> int:
 def _version(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**31:
         raise argparse.ArgumentTypeError(f"not a version number: {text!r}")
+    return int(text)
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
     return int(text)
 
 
@@ -186,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
         rp = rsub.add_parser(name, parents=[common], help=help_)
         rp.add_argument("--month", required=True, metavar="YYYY-MM")
         as_user(rp, required=False)
+    sp = cmd("calendar", "the business calendar: the holiday and 调休 table deadlines count with")
+    csub = sp.add_subparsers(dest="sub", required=True)
+    ci = csub.add_parser("import", parents=[common], help="save a year of the notice from a CSV (date,kind,name)")
+    ci.add_argument("file")
+    ci.add_argument("--source", default="", help="where the dates come from (e.g. the notice number)")
+    ci.add_argument("--comment", default="")
+    cs = csub.add_parser("show", parents=[common], help="one year of the calendar, as JSON")
+    cs.add_argument("year", type=_year)
+    cc = csub.add_parser("check", parents=[common], help="exit 1 unless every day of the next 60 has official data")
+    for calendar_parser in (ci, cs, cc):
+        as_user(calendar_parser, required=False)
     sp = cmd("serve", "the web app with the timer loop")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=5000)
@@ -279,6 +297,10 @@ COMMANDS: dict[str, Command] = {
     "replay --all": Command(replay.replay_all),
     "evidence": Command(evidence.evidence_pdf, lambda a: {"instance_id": a.instance},
                         output=lambda a, pdf: _write_pdf(a, pdf)),
+    "calendar import": Command(calendar.import_calendar, lambda a: {"text": _text(a.file), "source": a.source,
+                                                                      "comment": a.comment}),
+    "calendar show": Command(calendar.show_calendar, lambda a: {"year": a.year}),
+    "calendar check": Command(calendar.calendar_check),
     "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
     "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
 }
@@ -407,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     if isinstance(result, dict) and result.get("matches") is False:
         print(f"wuye: 重放与记录不符 (the replay does not match the record): {_divergence(result)}", file=sys.stderr)
+        return 1
+    if isinstance(result, dict) and result.get("ok") is False and "first_uncovered" in result:
+        print(f"wuye: 工作日历缺少 {result['first_uncovered']} 起的官方数据，请录入国务院放假通知 "
+              f"(no official calendar data from {result['first_uncovered']}, within the next {result['days']} days)",
+              file=sys.stderr)
         return 1
     if isinstance(result, dict) and result.get("ok") is False and "diverged" in result:
         print(f"wuye: {len(result['diverged'])} 个实例重放与记录不符 (instances whose replay does not match: "

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
 from storage.events import EventRepository
@@ -96,6 +97,7 @@ class UnitOfWork:
         self.external_tasks = ExternalTaskRepository(s)
         self.register = RegisterRepository(s)
         self.rule_tables = RuleTableRepository(s)
+        self.calendar = CalendarRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

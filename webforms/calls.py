@@ -74,7 +74,7 @@ act = read     # the runner commits a @writes use case and never a @reads one: t
 
 def show(use_case: Callable[..., Any], **args: Any) -> Any:
     shown: Page = call(page, actor=asking(), show=use_case, **args)
-    g.actor, g.nav_counts = shown.actor, shown.counts
+    g.actor, g.nav_counts, g.calendar_check = shown.actor, shown.counts, shown.calendar
     return shown.shown
 
 
@@ -83,6 +83,13 @@ def current_actor() -> Actor:
     if g.get("actor") is None:
         show(whoami)
     return g.actor
+
+
+def calendar_warning() -> dict[str, Any] | None:
+    """The 60-day calendar check read with the page (None for those it does not concern)."""
+    if g.get("actor") is None:
+        show(whoami)
+    return g.get("calendar_check")
 
 
 def navigation_counts() -> dict[str, int]:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
 from engine.rules.permissions import can_audit, can_read_history
-from webforms.calls import current_actor, navigation_counts, simulation, wuye
+from webforms.calls import calendar_warning, current_actor, navigation_counts, simulation, wuye
 from webforms.forms import widget
 
 DUE_SOON_MINUTES = 60
@@ -123,5 +123,6 @@ def init_app(app: Flask) -> None:
         actor = current_actor()          # read with the page's own use case, as are the counts
         return {"actor": actor, "read_only": not actor.working_groups, "can_audit": can_audit(actor),
                 "can_read_history": can_read_history(actor),
+                "calendar_check": calendar_warning(),
                 "nav_counts": navigation_counts(), "now_input": input_datetime(wuye().clock.now()),
                 "refresh_seconds": app.config["INBOX_REFRESH_SECONDS"]}

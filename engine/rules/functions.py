@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 from engine.clock import SHANGHAI, Clock, parse_instant, require_aware, to_iso
 from engine.rules import desks
 from engine.rules.calendar import BusinessCalendar
+from engine.rules.groups import GROUPS
 
 __all__ = ["HEATING_COOLING", "NO_WARRANTY", "WARRANTY_YEARS", "expression_functions"]
 
@@ -104,6 +105,14 @@ def _add_years(d: date, n: int) -> date:
         return d.replace(year=year)
     except ValueError:  # Feb 29 in a non-leap year → Feb 28 (Civil Code art. 202)
         return d.replace(year=year, day=28)
+
+
+def _group(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in GROUPS:
+        raise ValueError(f"{name}: group must be a group id such as 'security', got {value!r}")
+    return value
 
 
 def _shift(t: object, delta: timedelta, name: str) -> str:
@@ -184,15 +193,18 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar,
         """``t`` plus ``n`` calendar days ("within N days", procedures §2)."""
         return _shift(t, timedelta(days=_number(n, "add_days: n", _MAX_PLAIN_DAYS)), "add_days")
 
-    def add_working_hours(t: object, n: object) -> str:
-        """``t`` plus ``n`` working hours (≥ 0), counting only working time."""
+    def add_working_hours(t: object, n: object, group: object = None) -> str:
+        """``t`` plus ``n`` working hours (≥ 0), counting only working time (``group``'s own hours
+        if it has them: security counts every hour)."""
         hours = _number(n, "add_working_hours: n", _MAX_WORKING_HOURS, negative=False)
-        return to_iso(calendar.add_working_hours(_instant(t, "add_working_hours: t"), float(hours)))
+        counted = calendar.for_group(_group(group, "add_working_hours"))
+        return to_iso(counted.add_working_hours(_instant(t, "add_working_hours: t"), float(hours)))
 
-    def add_working_days(t: object, n: object) -> str:
-        """Close of business of the n-th working day after ``t``'s day."""
+    def add_working_days(t: object, n: object, group: object = None) -> str:
+        """Close of business of the n-th working day after ``t``'s day (``group``'s closing time)."""
         days = _number(n, "add_working_days: n", _MAX_WORKING_DAYS, negative=False, whole=True)
-        return to_iso(calendar.add_working_days(_instant(t, "add_working_days: t"), int(days)))
+        counted = calendar.for_group(_group(group, "add_working_days"))
+        return to_iso(counted.add_working_days(_instant(t, "add_working_days: t"), int(days)))
 
     def end_of_day(t: object) -> str:
         """23:59:59 Shanghai time of ``t``'s day ("same day")."""
@@ -202,9 +214,14 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar,
         """23:59:59 Shanghai time of the day after ``t``'s day."""
         return to_iso(calendar.end_of_next_day(_instant(t, "end_of_next_day: t")))
 
-    def is_working_time(t: object) -> bool:
+    def is_working_time(t: object, group: object = None) -> bool:
         """Whether ``t`` is inside working time (e.g. C3: 8 working hours vs 24 h)."""
-        return calendar.is_working_time(_instant(t, "is_working_time: t"))
+        counted = calendar.for_group(_group(group, "is_working_time"))
+        return counted.is_working_time(_instant(t, "is_working_time: t"))
+
+    def is_working_day(d: object) -> bool:
+        """Whether ``d``'s day is a working day (statutory holidays and 调休 counted)."""
+        return calendar.is_working_day(_day(d, "is_working_day: d"))
 
     def earlier(a: object, b: object) -> str | None:
         """The earlier instant as ISO; a None/'' argument is ignored (both blank → None)."""
@@ -269,6 +286,7 @@ def expression_functions(clock: Clock, calendar: BusinessCalendar,
         "end_of_day": end_of_day,
         "end_of_next_day": end_of_next_day,
         "is_working_time": is_working_time,
+        "is_working_day": is_working_day,
         "earlier": earlier,
         "later": later,
         "date": date_,

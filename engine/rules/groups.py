@@ -29,3 +29,8 @@ GROUPS: dict[str, str] = {
 SUPERVISORS = frozenset({"dispatch_supervisor", "cs_supervisor", "cs_manager", "admin"})
 # Read-only everywhere: history, replay, reports.
 AUDITORS = frozenset({"quality"})
+
+# Working hours per group (engine/rules/calendar.py): a group not named works 08:30–17:30 on working
+# days. Security keeps its posts around the clock (M3 秩序维护), so its deadlines count every hour.
+# The engineering duty desk may be added here the same way when it runs 24/7.
+WORKING_HOURS_24_7 = frozenset({"security"})

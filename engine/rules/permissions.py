@@ -118,3 +118,14 @@ def may_model(actor: Actor) -> None:
     if not (actor.groups & {"process_owner", "admin"}):
         raise NotPermitted(f"{actor.name} 不是流程负责人，不能查看或修改流程定义 "
                            f"(only process owners and administrators manage process definitions)")
+
+
+def may_edit_calendar(actor: Actor) -> None:
+    """The holiday and 调休 table: administrators only (every deadline stands on it)."""
+    if "admin" not in actor.groups and actor is not SYSTEM:
+        raise NotPermitted(f"{actor.name} 不是系统管理员，不能修改工作日历 (only administrators change the calendar)")
+
+
+def may_watch_calendar(actor: Actor) -> bool:
+    """Who is warned when the calendar runs out of official data: administrators and supervisors."""
+    return actor is SYSTEM or actor.is_supervisor or "admin" in actor.groups

@@ -17,7 +17,11 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -246,6 +250,26 @@ class Run:
             out.append(TimerView(str(t.id), gated or t.task_spec.bpmn_id, due, guarded,
                                  bool(getattr(t.task_spec, "cancel_activity", True))))
         return out
+
+    def recompute_date_timers(self) -> list[tuple[str, _datetime, _datetime]]:
+        """Evaluate each waiting date timer's expression again (after the business calendar
+        changed) and give it the new due time: ``(timer task id, old due, new due)`` of those that
+        moved. Durations and cycles count from when they began, not from the calendar: unchanged."""
+        moved = []
+        for t in self._tasks():
+            definition = getattr(t.task_spec, "event_definition", None)
+            if t.state != TaskState.WAITING or not isinstance(definition, TimeDateEventDefinition):
+                continue
+            old = _due_of(t.internal_data.get("event_value"))
+            if old is None or t.internal_data.get("event_fired"):
+                continue
+            with _reported(t.task_spec.bpmn_id or t.task_spec.name):
+                value = self.wf.script_engine.evaluate(t, definition.expression)
+                new = TimerEventDefinition.parse_time_or_duration(value)
+            if new != old:
+                t.internal_data["event_value"] = value
+                moved.append((str(t.id), old, new))
+        return moved
 
     def waiting_messages(self) -> list[str]:
         return sorted({e.name for e in self.wf.waiting_events() if e.event_type == "MessageEventDefinition"})

@@ -29,6 +29,7 @@ from engine.spiff.limits import step_budget
 from engine.spiff.sandbox import sandbox_script_engine
 from engine.step import documents, external, history, projection, state
 from engine.step.cache import workflows
+from engine.step.calendar import DEFAULT_CALENDAR, calendar_for
 from engine.step.context import StepContext
 from engine.step.rule_tables import rule_tables
 from engine.step.state import TIMERS_CHANNEL
@@ -39,7 +40,7 @@ from storage.uow import UnitOfWork
 __all__ = ["CALENDAR", "TIMERS_CHANNEL", "ProcessFailed", "StepResult", "get_instance", "load_run",
            "locked_instance", "spec_of", "start_run", "step", "timers_due"]
 
-CALENDAR = BusinessCalendar()
+CALENDAR = DEFAULT_CALENDAR   # chinese-calendar's data: for callers with no database (previews of a model)
 
 
 class ProcessFailed(WuyeError):
@@ -57,11 +58,14 @@ class StepResult(list[Event]):
         self.ready = ready
 
 
-def script_engine(clock: Clock, uow: UnitOfWork | None = None) -> Any:
-    """``uow``: where the rule tables an expression reads (the move-in desks) come from; None reads
-    their seed files (a workflow restored only to be looked at)."""
+def script_engine(clock: Clock, uow: UnitOfWork | None = None, calendar: BusinessCalendar | None = None) -> Any:
+    """``uow``: where the business calendar and the rule tables an expression reads (the move-in
+    desks) come from; None counts with chinese-calendar's data and reads the tables' seed files (a
+    workflow restored only to be looked at). ``calendar``: another calendar (what a change of the
+    table would do to waiting timers)."""
+    calendar = calendar or (calendar_for(uow) if uow is not None else CALENDAR)
     desk_table = rule_tables(uow).desks if uow is not None else None
-    return sandbox_script_engine(expression_functions(clock, CALENDAR, desk_table))
+    return sandbox_script_engine(expression_functions(clock, calendar, desk_table))
 
 
 def get_instance(uow: UnitOfWork, instance_id: int, *, for_update: bool = False) -> Instance:
@@ -98,10 +102,10 @@ def spec_of(instance: Instance) -> ProcessSpec:
     return load_spec(definition.id, definition.content_hash, lambda: definition.spec)
 
 
-def load_run(instance: Instance, clock: Clock) -> Run:
+def load_run(instance: Instance, clock: Clock, calendar: BusinessCalendar | None = None) -> Run:
     """The instance's workflow restored from its stored state (for reading: the cache is the step's)."""
     with clock_context(clock):
-        return Run.load(spec_of(instance), instance.state, script_engine(clock))
+        return Run.load(spec_of(instance), instance.state, script_engine(clock, calendar=calendar))
 
 
 def start_run(instance: Instance, data: dict[str, Any], clock: Clock, uow: UnitOfWork | None = None) -> Run:
@@ -128,9 +132,10 @@ def refuse_going_back(uow: UnitOfWork, instance: Instance, clock: Clock) -> None
 
 def _checkout(uow: UnitOfWork, instance: Instance, clock: Clock) -> Run:
     run = workflows.take((uow.database, instance.id), instance.version)
+    engine = script_engine(clock, uow)
     if run is None:
-        return Run.load(spec_of(instance), instance.state, script_engine(clock, uow))
-    run.attach(script_engine(clock, uow))
+        return Run.load(spec_of(instance), instance.state, engine)
+    run.attach(engine)
     return run
 
 

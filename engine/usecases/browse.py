@@ -12,7 +12,8 @@ from typing import Any
 from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.groups import GROUPS
-from engine.rules.permissions import Actor, may_start, may_view
+from engine.rules.permissions import Actor, may_start, may_view, may_watch_calendar
+from engine.usecases.calendar import calendar_coverage
 from engine.usecases.case_view import case_cards
 from engine.usecases.results import instance_summary
 from engine.usecases.runner import kind_of, reads
@@ -30,6 +31,7 @@ class Page:
     actor: Actor
     shown: Any
     counts: dict[str, int]
+    calendar: dict[str, Any] | None = None     # the 60-day calendar check, for those warned of it
 
 
 @reads
@@ -38,7 +40,8 @@ def page(uow: UnitOfWork, *, actor: Actor, clock: Clock, show: Callable[..., Any
     if kind_of(show) != "reads":
         raise TypeError(f"{show.__qualname__} is not a @reads use case")
     shown = show(uow, actor=actor, clock=clock, **args)
-    return Page(actor, shown, inbox_counts(uow, actor=actor, clock=clock))
+    warned = calendar_coverage(uow, clock) if may_watch_calendar(actor) else None
+    return Page(actor, shown, inbox_counts(uow, actor=actor, clock=clock), warned)
 
 
 @reads

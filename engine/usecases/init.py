@@ -10,6 +10,7 @@ from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
+from engine.usecases.calendar import seed_calendar
 from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
 from engine.usecases.rule_tables import seed_rule_tables
@@ -36,6 +37,7 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
                 uow.commit()
     with db.uow() as uow:
         ensure_groups(uow)
+        seed_calendar(uow, clock)
         uow.commit()
     files = sorted(p for p in (processes_dir or PROCESSES_DIR).glob("*") if p.suffix in (".bpmn", ".dmn"))
     deployed = []

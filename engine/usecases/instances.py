@@ -15,6 +15,7 @@ from engine.rules.letters import letter_json
 from engine.rules.permissions import Actor
 from engine.spiff.run import Run
 from engine.step import projection, runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.case_access import may_view_case
 from engine.usecases.results import event_json, instance_summary, task_json, violation_json
 from engine.usecases.runner import reads
@@ -62,7 +63,7 @@ def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict[s
     meta = instance.definition.meta
     tasks = uow.tasks.for_instance(instance.id)
     return {**instance_summary(instance),
-            "ready": [task_json(t, meta) for t in tasks if t.state == "ready"],
+            "ready": [task_json(t, meta, calendar_for(uow)) for t in tasks if t.state == "ready"],
             "waiting": now.waiting,
             "done": [task_json(t, meta) for t in tasks if t.state != "ready"],
             "data": now.data,

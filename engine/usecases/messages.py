@@ -14,6 +14,7 @@ from engine.rules.permissions import SYSTEM, Actor
 from engine.spiff import NotWaiting
 from engine.spiff.expressions import evaluate
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import reads, transactions, writes
 from storage.uow import ConcurrentUpdate, Database, UnitOfWork
@@ -74,7 +75,7 @@ def _correlating(uow: UnitOfWork, name: str) -> dict[str, list[str]]:
 def _correlated(uow: UnitOfWork, clock: Clock, name: str, payload: dict[str, Any],
                 keyed: dict[str, list[str]], *, field: str = "data") -> int:
     """The one running instance whose data gives the same correlation values as ``payload``."""
-    functions = expression_functions(clock, runtime.CALENDAR)
+    functions = expression_functions(clock, calendar_for(uow))
     matches = []
     for instance in uow.instances.running_of(keyed):
         expressions = instance.definition.meta.get("correlations", {}).get(name) or keyed[instance.process_id]

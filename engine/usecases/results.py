@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.clock import to_iso
+from engine.clock import SHANGHAI, to_iso
+from engine.rules.calendar import BusinessCalendar
 from storage.models import Event, Instance, Task, Violation
 from storage.step_rows import TaskRow
 
@@ -13,9 +14,19 @@ def _iso(dt: datetime | None) -> str | None:
     return to_iso(dt) if dt is not None else None
 
 
-def task_json(row: Task | TaskRow, meta: dict[str, Any]) -> dict[str, Any]:
+def due_estimated(row: Task | TaskRow, calendar: BusinessCalendar) -> bool:
+    """Whether the task's deadline was counted over a day the calendar has no official data for
+    (预估): a day between the task's start and its due day."""
+    if row.due_at is None:
+        return False
+    start, due = (t.astimezone(SHANGHAI).date() for t in (row.created_at, row.due_at))
+    return calendar.first_unofficial(min(start, due), due) is not None
+
+
+def task_json(row: Task | TaskRow, meta: dict[str, Any], calendar: BusinessCalendar | None = None) -> dict[str, Any]:
     el = meta.get("elements", {}).get(row.name, {})
-    return {"id": row.id, "instance": row.instance_id, "process": row.process_id,
+    extra = {"due_estimated": due_estimated(row, calendar)} if calendar is not None else {}
+    return {**extra, "id": row.id, "instance": row.instance_id, "process": row.process_id,
             "process_name": meta.get("name") or row.process_id, "name": row.name,
             "title": row.title, "lane": row.lane, "lane_name": meta.get("lanes", {}).get(row.lane, row.lane),
             "candidate_groups": [g for g in row.candidate_groups.split(",") if g],

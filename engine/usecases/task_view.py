@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.errors import NotFound, NotPermitted
 from engine.rules.permissions import Actor, may_work_on
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.step.rule_tables import rule_tables
 from engine.usecases.case_access import may_view_case
 from engine.usecases.case_view import case_of
@@ -40,7 +41,7 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
     instance = runtime.get_instance(uow, row.instance_id)
     meta = instance.definition.meta
     may_view_case(uow, actor, instance)
-    task = task_json(row, meta)
+    task = task_json(row, meta, calendar_for(uow))
     now = projected(instance, clock, task=row)
     current = now.task_values(row, task["form"]) if row.state == "ready" else {}
     groups = set(task["candidate_groups"])

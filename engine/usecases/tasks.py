@@ -11,6 +11,7 @@ from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import actor_for, reads, writes
 from storage.models import Instance, Task
@@ -109,13 +110,14 @@ def _as_json(uow: UnitOfWork, rows: list[Task]) -> list[dict[str, Any]]:
     definition_of = uow.instances.definition_ids(row.instance_id for row in rows)
     metas: dict[int, dict[str, Any]] = {}
     out = []
+    calendar = calendar_for(uow)
     for row in rows:
         definition_id = definition_of[row.instance_id]
         if definition_id not in metas:
             definition = uow.definitions.get(definition_id)
             assert definition is not None     # an instance's definition is never deleted (foreign key)
             metas[definition_id] = definition.meta
-        out.append(task_json(row, metas[definition_id]))
+        out.append(task_json(row, metas[definition_id], calendar))
     return out
 
 

@@ -4,14 +4,14 @@ Buildings and units are the parts of a room's code (楼-单元-房); a room's pe
 tenants, with their phones (personal data, masked outside their cases).
 
 Revision ID: 0017_register
-Revises: 0008_process_owner
+Revises: 0014_business_calendar
 Create Date: 2026-12-02 13:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_register'
-down_revision = '0008_process_owner'
+down_revision = '0014_business_calendar'
 branch_labels = None
 depends_on = None
 

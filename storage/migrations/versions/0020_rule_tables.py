@@ -5,14 +5,14 @@ case_library.json) are now deployed versions a process owner edits in the browse
 seeds each from its file.
 
 Revision ID: 0020_rule_tables
-Revises: 0008_process_owner
+Revises: 0017_register
 Create Date: 2026-12-02 12:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_rule_tables'
-down_revision = '0008_process_owner'
+down_revision = '0017_register'
 branch_labels = None
 depends_on = None
 
