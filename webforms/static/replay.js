@@ -27,6 +27,21 @@
         if (e && !(e.children || []).length) { canvas.addMarker(id, "wuye-" + markers[id]); shown[id] = markers[id]; }
       });
       el.setAttribute("data-markers", JSON.stringify(shown));
+      focus();
+    }
+
+    // a large diagram: frame the step's active and waiting elements (the whole drawing when none)
+    function focus() {
+      var ids = Object.keys(shown).filter(function (id) { return shown[id] !== "completed"; });
+      if (Object.keys(registry.getAll()).length <= 40 || !ids.length) { canvas.zoom("fit-viewport"); return; }
+      var shapes = ids.map(function (id) { return registry.get(id); }), pad = 80;
+      var x0 = Math.min.apply(null, shapes.map(function (e) { return e.x; })) - pad;
+      var y0 = Math.min.apply(null, shapes.map(function (e) { return e.y; })) - pad;
+      var x1 = Math.max.apply(null, shapes.map(function (e) { return e.x + e.width; })) + pad;
+      var y1 = Math.max.apply(null, shapes.map(function (e) { return e.y + e.height; })) + pad;
+      var outer = canvas.viewbox().outer, scale = Math.min(1, outer.width / (x1 - x0), outer.height / (y1 - y0));
+      var w = outer.width / scale, h = outer.height / scale;
+      canvas.viewbox({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2, width: w, height: h });
     }
 
     function go(index) {
@@ -64,7 +79,6 @@
       .then(function () {
         canvas = viewer.get("canvas");
         registry = viewer.get("elementRegistry");
-        canvas.zoom("fit-viewport");
         go(Number(slider.value));
         el.setAttribute("data-rendered", "true");
       })
