@@ -43,8 +43,9 @@ def payment_amount(raw: object) -> float:
 
 
 def check_payment(name: str, payload: Mapping[str, Any], data: Mapping[str, Any]) -> None:
-    """A ``payment_received`` message's payload against the instance's ``data``; other messages pass."""
-    if name not in PAYMENT_MESSAGES:
+    """A ``payment_received`` message's payload against the instance's ``data``, when that is a bill
+    (it has a ``balance``); other messages, and the same message name in other processes, pass."""
+    if name not in PAYMENT_MESSAGES or BALANCE not in data:
         return
     amount = payment_amount(payload.get("amount"))
     confirm = payload.get(CONFIRM, False)
