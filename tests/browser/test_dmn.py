@@ -113,3 +113,21 @@ def test_an_imported_camunda_model_has_its_java_tasks_made_external_and_marked(p
                           ".businessObject.get('camunda:type')")
     assert type_ == "external"
     shot(page, "import-translated")
+
+
+def test_a_diagram_downloads_as_svg_and_as_png(page: Page, owner_app: LiveApp, watch: Watch, tmp_path):
+    login(page, owner_app, "process_owner")
+    page.goto(owner_app.url + "/modeler/edit/repair/1")
+    expect(page.get_by_test_id("modeler")).to_have_attribute("data-ready", "true", timeout=20_000)
+    with page.expect_download(timeout=20_000) as svg:
+        page.get_by_test_id("download-svg").click()
+    with page.expect_download(timeout=20_000) as png:
+        page.get_by_test_id("download-png").click()
+    name = svg.value.suggested_filename
+    assert name.startswith("repair") and name.endswith(".svg")
+    assert png.value.suggested_filename == name.removesuffix(".svg") + ".png"
+    svg.value.save_as(tmp_path / "repair.svg")
+    png.value.save_as(tmp_path / "repair.png")
+    assert (tmp_path / "repair.svg").read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
+    data = (tmp_path / "repair.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000           # a picture, not an empty canvas
