@@ -24,7 +24,9 @@ EVENTS = {"instance_started": "发起流程", "task_ready": "任务待办", "tas
           "message_delivered": "发送消息", "violation": "违规记录", "instance_completed": "流程结束",
           "instance_cancelled": "流程取消", "instance_error": "流程出错", "incident": "故障",
           "deployed": "部署", "login": "登录", "user_added": "新增用户", "letter_issued": "发出函件",
-          "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束"}
+          "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束",
+          "calendar_changed": "修改工作日历", "timer_recomputed": "按新日历重算期限",
+          "timers_recomputed": "按新日历重算全部期限"}
 PRIORITY = {2: "重大", 1: "重要"}
 
 
