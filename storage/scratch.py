@@ -20,7 +20,8 @@ from storage.uow import Database, UnitOfWork
 
 _TEMPLATE: list[Path] = []
 _LOCK = threading.Lock()
-COPIED_WHOLE = ("groups", "users", "user_groups")      # who acted, with the groups they had
+# who acted, with the groups they had; the business calendar the deadlines were counted with
+COPIED_WHOLE = ("groups", "users", "user_groups", "calendar_days", "calendar_years", "calendar_changes")
 
 
 def _template() -> Path:
@@ -36,7 +37,8 @@ def _template() -> Path:
 
 class Scratch:
     """``with Scratch(source_uow, definition_ids) as db:`` — a Database on a fresh copy of the schema
-    holding the source's groups, users and the given definitions (same ids), removed afterwards."""
+    holding the source's groups, users, business calendar and the given definitions (same ids),
+    removed afterwards."""
 
     def __init__(self, source: UnitOfWork, definition_ids: Iterable[int]):
         self.source, self.definition_ids = source, list(definition_ids)

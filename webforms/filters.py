@@ -25,7 +25,9 @@ EVENTS = {"instance_started": "发起流程", "task_ready": "新任务", "task_c
           "instance_cancelled": "流程取消", "instance_error": "流程出错", "incident": "故障",
           "deployed": "部署", "login": "登录", "logout": "退出登录", "password_changed": "修改密码",
           "user_disabled": "停用用户", "user_added": "新增用户", "letter_issued": "发出函件",
-          "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束"}
+          "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束",
+          "calendar_changed": "修改工作日历", "timer_recomputed": "按新日历重算期限",
+          "timers_recomputed": "按新日历重算全部期限", "signal_received": "收到信号"}
 PRIORITY = {2: "重大", 1: "重要"}
 
 

@@ -62,10 +62,11 @@ def instance_json(uow: UnitOfWork, instance: Instance, now: Projected) -> dict[s
     """`wuye show`'s shape: the summary, tasks, what it waits for, data, violations, letters."""
     meta = instance.definition.meta
     tasks = uow.tasks.for_instance(instance.id)
+    calendar = calendar_for(uow)
     return {**instance_summary(instance),
-            "ready": [task_json(t, meta, calendar_for(uow)) for t in tasks if t.state == "ready"],
+            "ready": [task_json(t, meta, calendar) for t in tasks if t.state == "ready"],
             "waiting": now.waiting,
-            "done": [task_json(t, meta) for t in tasks if t.state != "ready"],
+            "done": [task_json(t, meta, calendar) for t in tasks if t.state != "ready"],
             "data": now.data,
             "violations": [violation_json(v) for v in uow.violations.for_instance(instance.id)],
             "letters": [letter_json(x) for x in uow.letters.for_instance(instance.id)]}

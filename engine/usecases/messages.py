@@ -45,7 +45,8 @@ def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id:
         result = runtime.step(uow, instance, actor, clock, lambda r: r.send_message(name, payload))
     except NotWaiting:
         raise NotFound(f"实例 {instance.id} 当前没有等待消息 {name!r} (the instance is not waiting for it)") from None
-    ready = [task_json(t, meta) for t in result.ready]
+    calendar = calendar_for(uow)
+    ready = [task_json(t, meta, calendar) for t in result.ready]
     return {"instance": instance.id, "status": instance.status, "ready": ready}
 
 

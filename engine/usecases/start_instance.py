@@ -41,7 +41,8 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
                           data={"room": overridden, "why": "room not in the register, accepted by a supervisor"})
     run = runtime.start_run(instance, values, clock, uow)
     result = runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
-    ready = [task_json(t, meta) for t in result.ready]
+    calendar = calendar_for(uow)
+    ready = [task_json(t, meta, calendar) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}
 

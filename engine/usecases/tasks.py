@@ -155,7 +155,8 @@ def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
     values = validate_submission(fields, data, current=row.values or {}, now=clock.now())
     result = runtime.step(uow, instance, actor, clock, lambda r: r.complete(row.id, values),
                           acted_task=row.id, submitted=values, open_rows=ready_rows)
-    ready = [task_json(t, meta) for t in result.ready]
+    calendar = calendar_for(uow)
+    ready = [task_json(t, meta, calendar) for t in result.ready]
     return {"instance": instance.id, "task": task_id, "status": instance.status, "ready": ready}
 
 
@@ -163,7 +164,7 @@ def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
 def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee == actor.name:
-        return task_json(row, instance.definition.meta)
+        return task_json(row, instance.definition.meta, calendar_for(uow))
     if row.assignee is not None:
         raise Conflict(f"任务已被 {row.assignee} 认领 (already claimed by {row.assignee})")
     may_work_on(actor, assignee=None, groups=_groups(row))
@@ -174,7 +175,7 @@ def claim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> 
 def unclaim_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> dict[str, Any]:
     row, instance, _ = _locked_ready_task(uow, task_id)
     if row.assignee is None:
-        return task_json(row, instance.definition.meta)
+        return task_json(row, instance.definition.meta, calendar_for(uow))
     if row.assignee != actor.name and not actor.is_supervisor:
         raise NotPermitted(f"任务由 {row.assignee} 认领，只有本人或主管可以退回 (only the assignee or a supervisor)")
     return _set_assignee(uow, actor, clock, row, instance, None, "task_unclaimed")
@@ -211,4 +212,4 @@ def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: TaskRow, ins
     uow.step_rows.assign(row, user)
     uow.events.append(type=event_type, actor=actor.name, at=clock.now(), instance_id=instance.id,
                       task_id=row.id, data={"name": row.name, "assignee": user})
-    return task_json(row, instance.definition.meta)
+    return task_json(row, instance.definition.meta, calendar_for(uow))

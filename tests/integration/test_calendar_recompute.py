@@ -57,3 +57,17 @@ def test_only_supervisors_recompute(db):
         act(db, recompute_timers, as_="dispatcher", at=LATER)
     with pytest.raises(NotPermitted):
         act(db, timers_to_recompute, as_="front_desk", at=LATER)
+
+
+def test_replay_counts_with_the_calendar_the_deadlines_were_counted_with(sqlite_db):
+    w = Wuye(sqlite_db.url)
+    assert w("deploy", str(BPMN_DIR / "timer_deadline.bpmn")).code == 0
+    assert w("calendar", "import", NOTICE, now=RECEIVED).code == 0
+    started = w("start", "deadline_check", "--as", "dispatcher", "--data", json.dumps({"received_at": RECEIVED}),
+                now=RECEIVED)
+    instance = started.json["instance"]
+    assert _due(w, instance) == "2027-02-15T10:00:00+08:00"
+    assert w("timers", now="2027-02-15T10:00:01+08:00").json != []             # the deadline fires, escalated
+    r = w("replay", str(instance), now="2027-02-15T10:05:00+08:00")
+    assert r.code == 0, r.err
+    assert r.json["matches"] is True
