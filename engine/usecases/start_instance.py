@@ -10,6 +10,7 @@ from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_start
 from engine.rules.register_file import phone_problem, room_problem
 from engine.step import runtime
+from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
 from storage.models import Instance
