@@ -10,11 +10,11 @@ from flask_login import login_required
 
 from engine import inputs
 from engine.rules.payments import CONFIRM
-from engine.usecases.browse import STATUSES, search_instances, startable_processes
+from engine.usecases.browse import STATUSES, instances_page
 from engine.usecases.instance_overview import instance_diagram_source, instance_overview
 from engine.usecases.letters import get_letter
 from engine.usecases.messages import deliver_message
-from webforms.calls import act, current_actor, read, show
+from webforms.calls import act, read, show
 from webforms.records import RECORDS
 
 bp = Blueprint("instances", __name__)
@@ -24,9 +24,9 @@ bp = Blueprint("instances", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     a = request.args
-    found = show(search_instances, process_id=a.get("process"), status=a.get("status"), room=a.get("room"))
-    return render_template("instances.html", instances=found, args=a, statuses=STATUSES,
-                           processes=read(startable_processes) if current_actor().working_groups else [])
+    found = show(instances_page, process_id=a.get("process"), status=a.get("status"), room=a.get("room"))
+    return render_template("instances.html", instances=found["instances"], processes=found["processes"], args=a,
+                           statuses=STATUSES)
 
 
 @bp.route("/instances/<int:instance_id>", endpoint="show")

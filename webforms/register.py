@@ -61,8 +61,8 @@ def upload() -> ResponseReturnValue:
         return render_template("register/import.html", preview=preview, error=e.message, errors=e.rows), 422
     except BadInput as e:
         return render_template("register/import.html", preview=None, error=e.message, errors=[]), 422
-    status = 422 if preview["errors"] else 200
-    return render_template("register/import.html", preview=preview, error=None, errors=preview["errors"]), status
+    # a preview that finds problems has done its job (200): only an import of such a sheet is refused
+    return render_template("register/import.html", preview=preview, error=None, errors=preview["errors"])
 
 
 def _posted_people() -> list[dict[str, str]]:

@@ -101,6 +101,20 @@ def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id:
 
 
 @reads
+def instances_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, **filters: Any) -> dict[str, Any]:
+    """The instance search page in one read: what was found, and the processes its filter offers by
+    name (those the actor may view)."""
+    processes = []
+    for d in uow.definitions.latest_all("bpmn"):
+        try:
+            may_view(actor, d.meta)
+        except NotPermitted:
+            continue
+        processes.append({"process": d.key, "name": d.meta.get("name") or d.name or d.key})
+    return {"instances": search_instances(uow, actor=actor, clock=clock, **filters), "processes": processes}
+
+
+@reads
 def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, int]:
     """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs."""
     return uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
