@@ -132,4 +132,6 @@ def start_form(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str) 
                   if el.get("type") == "startEvent" and el.get("form") == d.meta.get("start_form")), {})
     return {"process": d.key, "name": d.meta.get("name") or d.key, "version": d.version,
             "start_form": d.meta.get("start_form", []), "documentation": start.get("documentation", ""),
-            "register": d.meta.get("register") or {"room": None, "fill": {}}}
+            # the room look-up only once the register holds rooms: with none, there is nothing to
+            # find, and every room is accepted (engine/usecases/start_instance.py)
+            "register": (d.meta.get("register") if uow.register.count() else None) or {"room": None, "fill": {}}}

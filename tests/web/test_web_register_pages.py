@@ -130,7 +130,15 @@ def test_a_room_the_register_lacks_is_a_field_error_and_a_supervisor_may_accept_
         assert override.actor == "desk_lead" and override.data["room"] == "9-9-999"
 
 
-def test_the_start_form_offers_the_lookup_with_the_fields_the_process_names(client, auth):
+def test_the_start_form_offers_the_lookup_with_the_fields_the_process_names_once_the_register_holds_rooms(
+        client, auth):
+    auth.login_as("front_desk")
+    empty = client.get("/start/repair").get_data(as_text=True)
+    assert 'data-testid="room-lookup-button"' not in empty and "data-lookup-url" not in empty    # nothing to find
+    auth.logout()
+    auth.login_as("cs_supervisor")
+    _upload(client, SHEET.encode(), "confirm")
+    auth.logout()
     auth.login_as("front_desk")
     html = client.get("/start/repair").get_data(as_text=True)
     assert 'data-room-field="room"' in html and 'data-testid="room-lookup-button"' in html
