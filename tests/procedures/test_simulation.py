@@ -23,12 +23,13 @@ PROCESSES = sorted(p.stem for p in FOLDER.glob("*.bpmn"))
 MONTH = "2026-11"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def month_run(tmp_path_factory):
     """20 cases of every process in processes/, seed 7, 90 % of work on time: run once, as a server
     runs (the workflow cache on); the tests that read it are marked once, and grouped so that one
-    pytest-xdist worker runs both (`--dist loadgroup`). The simulations inside the other tests run
-    [cached] and [reloaded]."""
+    pytest-xdist worker runs them all (`--dist loadgroup`). Session-scoped: a worker that runs other
+    modules' tests between them keeps it, where a module fixture would be made again. The
+    simulations inside the other tests run [cached] and [reloaded]."""
     db = initialized_sqlite(tmp_path_factory.mktemp("sim"))
     report = simulate(db, month=MONTH, cases=20, seed=7)
     yield db, report
@@ -150,6 +151,12 @@ def test_the_command_line_prints_the_report_and_exits_zero_when_the_invariants_h
     assert report["kpis"]["status"]["move_in"] and report["seed"] == 2
 
 
+@pytest.fixture(scope="session")
+def month_replayed(month_run) -> dict[str, list[dict]]:
+    """The simulated month re-executed once, for the tests that read what diverged."""
+    return _replayed_month(month_run[0])
+
+
 def _replayed_month(db) -> dict[str, list[dict]]:
     """Every instance of the month re-executed (issue 10); the divergent ones by process."""
     from engine.rules.permissions import SYSTEM
@@ -166,11 +173,10 @@ def _replayed_month(db) -> dict[str, list[dict]]:
 
 @pytest.mark.once
 @pytest.mark.xdist_group("month_run")
-def test_every_instance_of_the_simulated_month_replays_to_its_record_but_fee_collection(month_run):
+def test_every_instance_of_the_simulated_month_replays_to_its_record_but_fee_collection(month_replayed):
     """Each instance, run again from its recorded inputs at their recorded times, gives back every
     recorded event and its final state — complaint, repair and move-in all of them."""
-    db, _ = month_run
-    diverged = _replayed_month(db)
+    diverged = month_replayed
     assert set(diverged) <= {"fee_collection"}, json.dumps(diverged, ensure_ascii=False)[:3000]
 
 
@@ -178,6 +184,5 @@ def test_every_instance_of_the_simulated_month_replays_to_its_record_but_fee_col
 @pytest.mark.xdist_group("month_run")
 @pytest.mark.xfail(strict=True, reason="known: a payment that starts fee collection's payment event subprocess "
                                        "early records no message_received, and its replay does")
-def test_every_fee_collection_instance_replays_to_its_record(month_run):
-    db, _ = month_run
-    assert "fee_collection" not in _replayed_month(db)
+def test_every_fee_collection_instance_replays_to_its_record(month_replayed):
+    assert "fee_collection" not in month_replayed
