@@ -8,21 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
 from datetime import datetime as _datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EventBasedGateway
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -30,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.spiff.clock import current_now
 from engine.spiff.limits import check_step_budget
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
+from engine.spiff.task_facts import cycles_left, due_of, enclosing, gateway_timer, kind_of, state_name
 from engine.spiff.timers import CYCLE_CATCH_UP
 
 # SpiffWorkflow is untyped: inside this module its objects are Any, and nothing of theirs leaves it.
@@ -163,7 +162,7 @@ class Run:
                 return "engine"
             if (pending is None and t.state == TaskState.WAITING
                     and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)):
-                due = _due_of(t.internal_data.get("event_value"))
+                due = due_of(t.internal_data.get("event_value"))
                 if due is not None and due <= now:
                     pending = "timer"
         return pending
@@ -227,7 +226,7 @@ class Run:
 
     def ready_user_tasks(self) -> list[UserTaskView]:
         return [UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
-                             t.data, _enclosing(t))
+                             t.data, enclosing(t))
                 for t in self._tasks() if t.state == TaskState.READY and t.task_spec.manual]
 
     def waiting_timers(self) -> list[TimerView]:
@@ -236,11 +235,11 @@ class Run:
             if t.state != TaskState.WAITING:
                 continue
             definition = getattr(t.task_spec, "event_definition", None)
-            gated = _gateway_timer(t.task_spec)
+            gated = gateway_timer(t.task_spec)
             if not isinstance(definition, TimerEventDefinition) and gated is None:
                 continue
             value = t.internal_data.get("event_value")
-            due = _due_of(value)
+            due = due_of(value)
             if due is None:
                 continue
             guarded = None
@@ -260,7 +259,7 @@ class Run:
             definition = getattr(t.task_spec, "event_definition", None)
             if t.state != TaskState.WAITING or not isinstance(definition, TimeDateEventDefinition):
                 continue
-            old = _due_of(t.internal_data.get("event_value"))
+            old = due_of(t.internal_data.get("event_value"))
             if old is None or t.internal_data.get("event_fired"):
                 continue
             with _reported(t.task_spec.bpmn_id or t.task_spec.name):
@@ -310,7 +309,7 @@ class Run:
     def snapshot(self) -> Snapshot:
         """task id -> (spec, state, cycles left): a cycle timer fires without changing state (it
         stays WAITING and spawns a branch), so its remaining-cycles counter is part of the picture."""
-        return {t.id: (t.task_spec, t.state, _cycles_left(t)) for t in self._tasks()}
+        return {t.id: (t.task_spec, t.state, cycles_left(t)) for t in self._tasks()}
 
     def _tasks(self) -> Iterator[SpiffTask]:
         """Every task of the workflow and its subprocesses, straight from the task dicts: a tree walk
@@ -341,8 +340,8 @@ class Run:
                 elif was is not None and left is not None and left < was:
                     out.extend(Change(tid, spec.bpmn_id, "timer", "WAITING", "FIRED") for _ in range(was - left))
             if old != new:
-                out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else _kind(spec),
-                                  _state_name(old), _state_name(new)))
+                out.append(Change(tid, spec.bpmn_id, "timer_cycle_end" if cycle else kind_of(spec),
+                                  state_name(old), state_name(new)))
         return out
 
     def timer_due(self, task_id: str) -> _datetime | None:
@@ -352,7 +351,7 @@ class Run:
             task = self.wf.get_task_from_id(UUID(task_id))
         except (TaskNotFoundException, ValueError):
             return None
-        return _due_of(task.internal_data.get("event_value")) if task is not None else None
+        return due_of(task.internal_data.get("event_value")) if task is not None else None
 
     def task_data(self, task_id: str) -> dict[str, Any]:
         try:
@@ -360,61 +359,3 @@ class Run:
         except (TaskNotFoundException, ValueError):
             return {}
         return dict(task.data) if task is not None else {}
-
-
-def _state_name(state: int | None) -> str | None:
-    return None if state is None else str(TaskState.get_name(state))
-
-
-def _cycles_left(task: SpiffTask) -> int | None:
-    value = task.internal_data.get("event_value")
-    return value.get("cycles") if isinstance(value, dict) and isinstance(value.get("cycles"), int) else None
-
-
-def _enclosing(task: SpiffTask) -> tuple[str, ...]:
-    """The subprocess tasks ``task`` runs inside, innermost first: a boundary timer on a subprocess
-    (move_in's MI1 on 建立业主档案) is the deadline of every user task within it."""
-    out: list[str] = []
-    wf = task.workflow
-    while isinstance(wf, BpmnSubWorkflow):
-        out.append(str(wf.parent_task_id))
-        wf = wf.top_workflow.get_task_from_id(wf.parent_task_id).workflow
-    return tuple(out)
-
-
-def _gateway_timer(spec: SpiffSpec) -> str | None:
-    """The timer an event-based gateway waits for (SpiffWorkflow moves its branches' event
-    definitions onto the gateway, which waits in their place): that branch's element id."""
-    if not isinstance(spec, EventBasedGateway):
-        return None
-    for i, definition in enumerate(spec.event_definition.event_definitions):
-        if isinstance(definition, TimerEventDefinition) and i < len(spec.outputs):
-            return str(spec.outputs[i].bpmn_id)
-    return None
-
-
-def _kind(spec: SpiffSpec) -> str:
-    """What a task is, in the words events use: userTask, timer, message, endEvent, or the class (a
-    branch of an event-based gateway is a timer when the gateway waited for its timer)."""
-    if getattr(spec, "manual", False):
-        return "userTask"
-    definition = getattr(spec, "event_definition", None)
-    if isinstance(definition, TimerEventDefinition):
-        return "timer"
-    if spec.bpmn_id and any(_gateway_timer(parent) == spec.bpmn_id for parent in getattr(spec, "inputs", [])):
-        return "timer"
-    if isinstance(definition, MessageEventDefinition):
-        return "message"
-    return type(spec).__name__
-
-
-def _due_of(value: Any) -> _datetime | None:
-    if isinstance(value, dict):           # cycle timers: {'cycles', 'next', 'duration'}
-        value = value.get("next") if value.get("cycles") else None
-    if not value:
-        return None
-    try:
-        due = _datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return due if due.tzinfo else due.replace(tzinfo=UTC)

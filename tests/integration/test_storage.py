@@ -29,7 +29,7 @@ def test_upgrading_an_up_to_date_schema_changes_nothing(db):
 
 
 def test_the_migrations_build_exactly_the_schema_the_models_declare(db):
-    """A column or index added to storage/models.py without its Alembic revision (or the reverse)."""
+    """A column or index added to storage/models/ without its Alembic revision (or the reverse)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

@@ -1,0 +1,42 @@
+"""The relational schema, one module per part: definitions, instances and their projections;
+the audit log; people; external tasks; the register; the calendar; settings.
+
+Every table is imported here so that ``Base.metadata`` holds them all."""
+from storage.models.audit import AuditCheckpoint, ChainHead, ChainSeal, Event, MerkleNode
+from storage.models.base import Base, BigId, UtcDateTime
+from storage.models.calendar import CalendarChange, CalendarDay, CalendarYear
+from storage.models.external import ExternalTask, WorkerTopic
+from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
+from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
+from storage.models.register import Room, RoomPerson
+from storage.models.settings import Setting
+
+__all__ = [
+    "ApiToken",
+    "AuditCheckpoint",
+    "Base",
+    "BigId",
+    "CalendarChange",
+    "CalendarDay",
+    "CalendarYear",
+    "ChainHead",
+    "ChainSeal",
+    "Definition",
+    "Event",
+    "ExternalTask",
+    "Group",
+    "Instance",
+    "Letter",
+    "LoginAttempt",
+    "MerkleNode",
+    "Room",
+    "RoomPerson",
+    "Setting",
+    "Task",
+    "TaskCandidate",
+    "User",
+    "UserGroup",
+    "UtcDateTime",
+    "Violation",
+    "WorkerTopic",
+]
