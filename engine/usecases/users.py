@@ -7,11 +7,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.groups import GROUPS
+from engine.rules.passwords import check_password_hash, generate_password_hash
 from engine.rules.permissions import SYSTEM, Actor
 from engine.usecases.runner import writes
 from storage.models import User

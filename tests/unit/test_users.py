@@ -4,9 +4,9 @@ that a refusal stores nothing."""
 from __future__ import annotations
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from engine.errors import BadInput, Conflict
+from engine.rules.passwords import generate_password_hash
 from engine.usecases.sessions import log_in
 from engine.usecases.users import add_user
 from tests.support import act

@@ -9,9 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from werkzeug.security import check_password_hash as real_check
-
 import engine.usecases.users as users
+from engine.rules.passwords import check_password_hash as real_check
 from webforms import create_app
 
 
