@@ -9,12 +9,12 @@ from engine.clock import Clock, to_iso
 from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
-from engine.rules.permissions import SYSTEM
+from engine.rules.permissions import SYSTEM, Actor
 from engine.usecases.calendar import seed_calendar
 from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
 from engine.usecases.rule_tables import seed_rule_tables
-from engine.usecases.runner import reads, transactions
+from engine.usecases.runner import handle, reads, transactions, writes
 from engine.usecases.users import add_user, ensure_groups
 from storage import schema
 from storage.uow import Database, UnitOfWork
@@ -28,39 +28,49 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
     event yet), never cleared: a production database cannot become one to back-date a record."""
     before, after = schema.upgrade(db)
     if simulation:
-        with db.uow() as uow:
-            if uow.settings.get(SIMULATION) is None:
-                if uow.merkle.size():
-                    raise BadInput("--simulation: 只能在新建的数据库上设置，这个数据库已有记录 "
-                                   "(only a new database can be made a simulation: this one has a history)")
-                uow.settings.set(SIMULATION, "true", clock.now())
-                uow.commit()
-    with db.uow() as uow:
-        ensure_groups(uow)
-        seed_calendar(uow, clock)
-        uow.commit()
+        handle(db, _mark_simulation, actor=SYSTEM, clock=clock)
+    handle(db, _groups_and_calendar, actor=SYSTEM, clock=clock)
     files = sorted(p for p in (processes_dir or PROCESSES_DIR).glob("*") if p.suffix in (".bpmn", ".dmn"))
     deployed = []
     if files:
-        with db.uow() as uow:
-            sources = [(p.name, p.read_bytes()) for p in files]
-            deployed = deploy(uow, actor=SYSTEM, clock=clock, files=sources)["deployed"]
-            uow.commit()
-    with db.uow() as uow:
-        rule_tables = seed_rule_tables(uow, clock=clock, folder=processes_dir)
-        uow.commit()
-    users = []
-    if demo:
-        with db.uow() as uow:
-            for gid in [*GROUPS, "demo"]:
-                if uow.users.get(gid) is None:
-                    groups = list(GROUPS) if gid == "demo" else [gid]
-                    added = add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)
-                    users.append(added["name"])
-            uow.commit()
+        sources = [(p.name, p.read_bytes()) for p in files]
+        deployed = handle(db, deploy, actor=SYSTEM, clock=clock, files=sources)["deployed"]
+    rule_tables = handle(db, _rule_tables, actor=SYSTEM, clock=clock, folder=processes_dir)
+    users = handle(db, _demo_users, actor=SYSTEM, clock=clock) if demo else []
     instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "rule_tables": rule_tables,
             "demo_users": users, "demo_instances": instances, "simulation": simulation or None}
+
+
+@writes
+def _mark_simulation(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> None:
+    if uow.settings.get(SIMULATION) is None:
+        if uow.merkle.size():
+            raise BadInput("--simulation: 只能在新建的数据库上设置，这个数据库已有记录 "
+                           "(only a new database can be made a simulation: this one has a history)")
+        uow.settings.set(SIMULATION, "true", clock.now())
+
+
+@writes
+def _groups_and_calendar(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> None:
+    ensure_groups(uow)
+    seed_calendar(uow, clock)
+
+
+@writes
+def _rule_tables(uow: UnitOfWork, *, actor: Actor, clock: Clock, folder: Path | None) -> list[dict[str, Any]]:
+    return seed_rule_tables(uow, clock=clock, folder=folder)
+
+
+@writes
+def _demo_users(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[str]:
+    """A user for each group, named after it (password = name), and ``demo`` in every group."""
+    users = []
+    for gid in [*GROUPS, "demo"]:
+        if uow.users.get(gid) is None:
+            groups = list(GROUPS) if gid == "demo" else [gid]
+            users.append(add_user(uow, actor=actor, clock=clock, name=gid, groups=groups, password=gid)["name"])
+    return users
 
 
 SIMULATION = "simulation"

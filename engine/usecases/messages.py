@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.clock import Clock, instant
+from engine.clock import Clock
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules import payments
 from engine.rules.functions import expression_functions
@@ -16,8 +16,8 @@ from engine.spiff.expressions import evaluate
 from engine.step import runtime
 from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
-from engine.usecases.runner import reads, transactions, writes
-from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+from engine.usecases.runner import handle, reads, transactions, writes
+from storage.uow import Database, UnitOfWork
 
 
 @writes
@@ -171,15 +171,12 @@ def deliver_thrown_messages(db: Database, *, clock: Clock, limit: int = 50) -> l
     """``deliver_thrown_message`` for each open throw, each in a transaction of its own (the timer
     loop's sweep calls this; ``wuye messages`` does it once). A throw another server is delivering
     at the same moment is left to it."""
-    with db.uow(readonly=True) as uow:
-        throws = thrown_messages(uow, actor=SYSTEM, clock=clock, limit=limit)
+    throws = handle(db, thrown_messages, actor=SYSTEM, clock=clock, limit=limit)
     out = []
     for task_id in throws:
         try:
-            with db.uow() as uow:
-                done = deliver_thrown_message(uow, actor=SYSTEM, clock=instant(clock), task_id=task_id)
-                uow.commit()
-        except ConcurrentUpdate:
+            done = handle(db, deliver_thrown_message, actor=SYSTEM, clock=clock, task_id=task_id)
+        except Conflict:
             continue
         if done is not None:
             out.append(done)

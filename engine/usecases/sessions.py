@@ -8,14 +8,14 @@ import math
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from engine.clock import Clock, to_iso
 from engine.environment import positive_int
 from engine.errors import NotPermitted, WuyeError
 from engine.rules.permissions import Actor
-from engine.usecases.runner import reads, transactions, writes
-from engine.usecases.users import check_password, password_record
+from engine.usecases.runner import handle, reads, transactions, writes
+from engine.usecases.users import PasswordRecord, check_password, password_record
 from storage.models import ApiToken
 from storage.uow import Database, UnitOfWork
 
@@ -88,22 +88,36 @@ def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, a
     now, address = clock.now(), address or ""
     user_key, address_key = limits.keys(name, address)
     keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
-    with db.uow(readonly=True) as uow:         # most of an attack is refused here, by a plain read
-        until = uow.logins.blocked(keys, now, limits.window)
-        record = password_record(uow, name=name)
+    # most of an attack is refused by the plain read
+    until, record = handle(db, _blocked_and_record, actor=None, clock=clock, name=name, keys=keys, limits=limits)
     if until is None:
-        with db.uow() as uow:
-            until = uow.logins.count(keys, now, limits.window)
-            uow.commit()
+        until = handle(db, _count_attempt, actor=None, clock=clock, keys=keys, limits=limits)
     if until is not None:
         raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
     actor = check_password(record, password)
     if actor is not None:
-        with db.uow() as uow:
-            uow.logins.forgive(user_key, [address_key])
-            uow.events.append(type="login", actor=actor.name, at=now, data={"via": via, "address": address})
-            uow.commit()
+        handle(db, _logged_in, actor=actor, clock=clock, keys=(user_key, address_key), via=via, address=address)
     return actor
+
+
+@reads
+def _blocked_and_record(uow: UnitOfWork, *, clock: Clock, name: str, keys: list[tuple[str, int]],
+                        limits: LoginLimits) -> tuple[datetime | None, PasswordRecord]:
+    return uow.logins.blocked(keys, clock.now(), limits.window), password_record(uow, name=name)
+
+
+@writes
+def _count_attempt(uow: UnitOfWork, *, clock: Clock, keys: list[tuple[str, int]],
+                   limits: LoginLimits) -> datetime | None:
+    return uow.logins.count(keys, clock.now(), limits.window)
+
+
+@writes
+def _logged_in(uow: UnitOfWork, *, actor: Actor, clock: Clock, keys: tuple[str, str], via: str,
+               address: str) -> None:
+    """A right password: its name's count is cleared and the login is in the audit log."""
+    uow.logins.forgive(keys[0], [keys[1]])
+    uow.events.append(type="login", actor=actor.name, at=clock.now(), data={"via": via, "address": address})
 
 
 @writes
