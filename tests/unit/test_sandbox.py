@@ -432,10 +432,10 @@ def test_an_expression_that_grows_memory_past_its_budget_is_stopped_by_the_memor
     import engine.spiff.limits as limits
     monkeypatch.setattr(limits, "EVAL_SECONDS", 30.0)       # the time budget out of the way
     monkeypatch.setattr(limits, "EVAL_MEMORY_MB", 64)
-    started = time.monotonic()
+    # MemoryLimit, not ScriptTimeout, is what shows the memory budget stopped it: how long growing
+    # 64 MB takes depends on how busy the machine is, so no wall-clock bound is asserted here.
     with pytest.raises(limits.MemoryLimit) as err:
         SandboxEnvironment({}).evaluate(MEMORY_BOMB, {})
-    assert time.monotonic() - started < 15
     assert "表达式超出内存预算 64 MB" in err.value.message
 
 
