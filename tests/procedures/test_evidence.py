@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.audit.evidence_pdf import render_html
 from engine.audit.offline import attached_proof
 from engine.usecases.evidence import evidence
@@ -16,6 +18,10 @@ from tests.procedures.test_fee_collection import LAWYER, Fee, fast, to_lawyer  #
 from tests.support import ROOT, act, database
 
 CHECK = [sys.executable, "-m", "engine.audit.offline"]
+
+# A pack reads the record; it steps no workflow, so the cache modes (conftest.py) would only build the
+# same fee case twice (the ladder itself runs in both modes in test_fee_collection.py).
+pytestmark = pytest.mark.once
 
 
 def _pack_of_a_case_at_court(fast, tmp_path) -> tuple[Fee, Path]:  # noqa: F811 -- the fixture

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from storage.chain import event_hash
@@ -64,6 +65,7 @@ def test_audit_verify_names_an_event_whose_time_was_moved_before_the_one_before_
     assert broken["seq"] == last.seq and "time ran backwards" in broken["reason"]
 
 
+@pytest.mark.once          # the console script runs in processes of its own: the cache modes do not reach it
 def test_a_clock_in_the_past_is_refused_on_a_database_that_is_not_a_simulation(tmp_path):
     """`wuye init` without --simulation makes a real database: --now before today is refused on it,
     by the real console script; a database made with --simulation takes it (and says so)."""
