@@ -70,15 +70,16 @@ class LiveApp:
 
 
 @contextmanager
-def serving(base: Path, **initialize: Any) -> Iterator[LiveApp]:
+def serving(base: Path, start: str = START, **initialize: Any) -> Iterator[LiveApp]:
     """The app served on a free port of 127.0.0.1 against a new SQLite file in ``base``, made by
-    ``initialize(**initialize)`` at START."""
+    ``initialize(**initialize)`` at ``start``. A module that needs a server of its own (another
+    clock, its own register or deployments) takes it from here and sets its scene on the LiveApp."""
     from werkzeug.serving import make_server
 
     from engine.usecases.init import initialize as initialize_
     from webforms import create_app
 
-    clock = FixedClock(parse_instant(START))
+    clock = FixedClock(parse_instant(start))
     db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
     handle(db, initialize_, actor=None, clock=clock, **initialize)
     app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": f"browser-tests-{base.name}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,10 +18,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from engine.audit import offline
-from engine.clock import FixedClock, parse_instant
-from engine.usecases.runner import connect, handle
 from engine.usecases.timers import fire_due_timers
-from tests.browser.conftest import START, LiveApp, Web
+from tests.browser.conftest import LiveApp, Web, serving
 from tests.browser.test_browser import Shooter
 
 PHONE_NUMBER = "13800000001"          # 张先生, 3-2-1102: one of the three demo complaints
@@ -30,28 +27,10 @@ PHONE_NUMBER = "13800000001"          # 张先生, 3-2-1102: one of the three de
 
 @pytest.fixture(scope="module")
 def late_app(tmp_path_factory) -> Iterator[LiveApp]:
-    from werkzeug.serving import make_server
-
-    from engine.usecases.init import initialize
-    from webforms import create_app
-    base = tmp_path_factory.mktemp("auditor")
-    clock = FixedClock(parse_instant(START))
-    db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True, simulation=True)
-    clock.advance(timedelta(days=4))                      # Tuesday: the intake deadlines have passed
-    fire_due_timers(db, clock=clock)
-    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "auditor-tests",
-                      "INSTANCE_PATH": str(base / "instance")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="auditor-app", daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, clock)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose()
+    with serving(tmp_path_factory.mktemp("auditor"), demo=True, simulation=True) as app:
+        app.clock.advance(timedelta(days=4))              # Tuesday: the intake deadlines have passed
+        fire_due_timers(app.db, clock=app.clock)
+        yield app
 
 
 def _walk(web: Web, shoot, tmp_path) -> None:

@@ -7,15 +7,12 @@ The session's shared server is left alone (saving a year changes every deadline 
 run their own server (one per screen size) on their own database."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from engine.clock import FixedClock, parse_instant
-from engine.usecases.runner import connect, handle
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, serving
 from tests.browser.test_browser import Shooter
 from tests.support import ROOT
 
@@ -27,30 +24,13 @@ LATE_DECEMBER = "2026-12-31T16:00:00+08:00"       # a Thursday: a 2-working-hour
 
 @pytest.fixture
 def calendar_app(tmp_path_factory) -> Iterator[LiveApp]:
-    from werkzeug.serving import make_server
-
     from engine.usecases.deploy import deploy
-    from engine.usecases.init import initialize
-    from webforms import create_app
 
     base = tmp_path_factory.mktemp("calendar-browser")
-    clock = FixedClock(parse_instant(LATE_DECEMBER))
-    db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True, simulation=True, processes_dir=base)
-    handle(db, deploy, actor="admin", clock=clock,
-           files=[("timer_deadline.bpmn", (ROOT / "tests" / "bpmn" / "timer_deadline.bpmn").read_bytes())])
-    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "calendar-browser",
-                      "INSTANCE_PATH": str(base / "instance")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="calendar-app", daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, clock)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose()
+    with serving(base, start=LATE_DECEMBER, demo=True, simulation=True, processes_dir=base) as app:
+        app.call(deploy, "admin",
+                 files=[("timer_deadline.bpmn", (ROOT / "tests" / "bpmn" / "timer_deadline.bpmn").read_bytes())])
+        yield app
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

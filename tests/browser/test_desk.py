@@ -8,15 +8,12 @@ These tests run on their own server and database: once the register holds rooms,
 checks its room against it, which the other browser tests' rooms would not pass."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from engine.clock import FixedClock, parse_instant
-from engine.usecases.runner import connect, handle
-from tests.browser.conftest import _STATUS_LINE, SCREENSHOTS, START, LiveApp, Web, watch_context
+from tests.browser.conftest import _STATUS_LINE, SCREENSHOTS, LiveApp, Web, serving, watch_context
 
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -28,26 +25,8 @@ BAD_SHEET = SHEET + "21栋3单元501,21,3,郑强,139abc,2099-01-01,,\n"
 
 @pytest.fixture(scope="module")
 def desk_app(tmp_path_factory) -> Iterator[LiveApp]:
-    from werkzeug.serving import make_server
-
-    from engine.usecases.init import initialize
-    from webforms import create_app
-
-    base = tmp_path_factory.mktemp("desk")
-    clock = FixedClock(parse_instant(START))
-    db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True, simulation=True)
-    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "desk-tests", "INSTANCE_PATH": str(base / "i")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="desk-app", daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, clock)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose()
+    with serving(tmp_path_factory.mktemp("desk"), demo=True, simulation=True) as app:
+        yield app
 
 
 @pytest.fixture

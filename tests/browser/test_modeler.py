@@ -10,7 +10,6 @@ other browser tests must not see)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +18,11 @@ from lxml import etree
 from playwright.sync_api import Page, ViewportSize, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from engine.clock import FixedClock, parse_instant
 from engine.usecases.instances import show_instance
-from engine.usecases.runner import connect, handle
+from engine.usecases.runner import handle
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import list_tasks
-from tests.browser.conftest import SCREENSHOTS, START, LiveApp, Watch
+from tests.browser.conftest import SCREENSHOTS, LiveApp, Watch, serving
 from tests.support import ROOT, found
 
 MIWG = sorted((ROOT.parent / "shared" / "external" / "bpmn-miwg").glob("*.bpmn")) or sorted(
@@ -36,27 +34,8 @@ PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def owner_app(tmp_path_factory) -> Iterator[LiveApp]:
-    from werkzeug.serving import make_server
-
-    from engine.usecases.init import initialize
-    from webforms import create_app
-
-    base = tmp_path_factory.mktemp("modeler")
-    clock = FixedClock(parse_instant(START))
-    db = connect(f"sqlite:///{base / 'wuye.sqlite3'}")
-    handle(db, initialize, actor=None, clock=clock, demo=True)
-    app = create_app({"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "modeler-tests",
-                      "INSTANCE_PATH": str(base / "instance")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="modeler-app", daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, clock)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        db.dispose()
+    with serving(tmp_path_factory.mktemp("modeler"), demo=True) as app:
+        yield app
 
 
 def login(page: Page, app: LiveApp, user: str) -> None:
