@@ -5,11 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# apt packages, installed only when missing: what the app itself needs (WeasyPrint's Pango for the
+# evidence packs and letters as PDF, the CJK fonts they and the pages are set in), and for the tests
+# also PostgreSQL and Chromium.
 install_system() {
-  local missing=()
-  dpkg -s postgresql >/dev/null 2>&1 || missing+=(postgresql)
-  dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
-  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+  local missing=() pkg
+  for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
@@ -41,13 +44,14 @@ lint() {
 
 case "${1:-}" in
   run)
+    install_system
     install_python run
     install_assets
     .venv/bin/wuye init --demo
     exec .venv/bin/wuye serve "${@:2}"
     ;;
   test)
-    install_system
+    install_system postgresql chromium
     install_python test
     install_assets
     lint
