@@ -38,6 +38,7 @@ from engine.usecases.messages import (
     broadcast_thrown_signal,
     correlated_topics,
     deliver_thrown_message,
+    free_for_builtin_worker,
 )
 from engine.usecases.runner import reads, transactions, writes
 from storage.uow import ConcurrentUpdate, Database, UnitOfWork
@@ -73,9 +74,9 @@ def _issue_letter(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any]
         return None
     instance = runtime.get_instance(uow, found.instance_id, for_update=True)
     row = uow.external_tasks.locked(task_id)
-    if row is None or row.state != "open" or (row.retries is not None and row.retries <= 0) \
-            or (row.lock_expires_at is not None and row.lock_expires_at > clock.now()):
+    if not free_for_builtin_worker(row, clock):
         return None
+    assert row is not None
     kind = ((instance.definition.meta["elements"].get(row.activity_id) or {}).get("properties") or {}).get("letter")
     if not kind:
         raise BuiltinFailed(f"{row.activity_id} 没有 letter 属性 (a {LETTER_TOPIC} task needs the property "

@@ -143,7 +143,7 @@ def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
     for instance_id in sorted({found.instance_id, target or found.instance_id}):
         runtime.get_instance(uow, instance_id, for_update=True)
     row = uow.external_tasks.locked(found.id)
-    if not _still_ours(row, clock):
+    if not free_for_builtin_worker(row, clock):
         return None
     assert row is not None
     if target is None:
@@ -219,7 +219,7 @@ def broadcast_thrown_signal(uow: UnitOfWork, clock: Clock, task_id: str) -> dict
     for instance_id in sorted({found.instance_id, *receivers}):
         runtime.get_instance(uow, instance_id, for_update=True)
     row = uow.external_tasks.locked(found.id)
-    if not _still_ours(row, clock):
+    if not free_for_builtin_worker(row, clock):
         return None
     assert row is not None
     try:
@@ -231,7 +231,7 @@ def broadcast_thrown_signal(uow: UnitOfWork, clock: Clock, task_id: str) -> dict
     return {"instance": row.instance_id, "signal": name, "delivered_to": caught}
 
 
-def _still_ours(row: ExternalTask | None, clock: Clock) -> bool:
+def free_for_builtin_worker(row: ExternalTask | None, clock: Clock) -> bool:
     """Open, held by no live lock, not an incident: the built-in worker may do it."""
     return row is not None and row.state == "open" and not (
         row.lock_expires_at is not None and row.lock_expires_at > clock.now()) and not (

@@ -261,6 +261,7 @@ def test_a_pinned_callee_version_is_the_one_called(wuye, tmp_path):
     assert r.code == 2 and "没有已部署的版本 7" in r.err
 
 
+@pytest.mark.once
 def test_a_pinned_or_deployment_bound_caller_keeps_its_callee_when_a_new_callee_is_deployed(wuye, tmp_path):
     source = (INTEROP / "caller.bpmn").read_text(encoding="utf-8")
     for binding in ('camunda:calledElementBinding="version" camunda:calledElementVersion="1"',
