@@ -170,3 +170,15 @@ def test_a_bpmn_error_takes_the_error_boundary_path_in_camundas_route(client, to
     assert caught.status_code == 204
     shown = client.get(f"/api/instances/{started.get_json()['instance']}", headers=token("admin")).get_json()
     assert [t["name"] for t in shown["ready"]] == ["call_owner"] and shown["data"]["refusal_reason"] == "余额不足"
+
+
+def test_a_task_of_a_builtin_topic_shows_on_the_instance_page_as_the_systems_own(client, auth, web_db, clock):
+    handle(web_db, deploy, actor=SYSTEM, clock=clock,
+           files=[("signal_throw.bpmn", (INTEROP / "signal_throw.bpmn").read_bytes())])
+    from engine.usecases.start_instance import start_instance
+    from engine.usecases.tasks import complete_task
+    started = handle(web_db, start_instance, actor="engineering", clock=clock, process_id="signal_throw", data={})
+    handle(web_db, complete_task, actor="engineering", clock=clock, task_id=started["ready"][0]["id"], data={})
+    auth.login_as("engineering")
+    page = client.get(f"/instances/{started['instance']}").get_data(as_text=True)
+    assert "通知已恢复供水" in page and "由系统自动处理" in page and "等待外部程序处理" not in page
