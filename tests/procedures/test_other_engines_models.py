@@ -266,8 +266,8 @@ def test_a_pinned_or_deployment_bound_caller_keeps_its_callee_when_a_new_callee_
     source = (INTEROP / "caller.bpmn").read_text(encoding="utf-8")
     for binding in ('camunda:calledElementBinding="version" camunda:calledElementVersion="1"',
                     'camunda:calledElementBinding="deployment"'):
-        (tmp_path / "caller.bpmn").write_text(source.replace('calledElement="callee_visit"',
-                                                            f'calledElement="callee_visit" {binding}'), encoding="utf-8")
+        bound = source.replace('calledElement="callee_visit"', f'calledElement="callee_visit" {binding}')
+        (tmp_path / "caller.bpmn").write_text(bound, encoding="utf-8")
         out = wuye("deploy", str(tmp_path / "caller.bpmn"), str(INTEROP / "callee.bpmn"))    # caller first
         assert out.code == 0, out.err
     v2 = (INTEROP / "callee.bpmn").read_text(encoding="utf-8").replace('name="管家回访"', 'name="管家回访 v2"')
