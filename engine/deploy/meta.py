@@ -214,7 +214,7 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
 def _event_meta(el: ElementJson, local: str, node: etree._Element) -> None:
     """A signal throw is sent by wuye's own worker (built-in topic wuye.signal); an error boundary
     event records the code it catches (engine/deploy/event_meta.py)."""
-    from engine.deploy.event_meta import SIGNAL_TOPIC, caught_error, thrown_signal
+    from engine.deploy.event_meta import SIGNAL_TOPIC, caught_error, thrown_signal  # (it imports this module)
     signal = thrown_signal(node) if local == "intermediateThrowEvent" else None
     if signal is not None:
         el["topic"], el["signal"] = SIGNAL_TOPIC, signal

@@ -18,6 +18,7 @@ from engine.spiff import NotWaiting
 from engine.spiff.expressions import evaluate
 from engine.step import runtime
 from engine.step.calendar import calendar_for
+from engine.usecases.external_tasks import record_failure
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
 from storage.models import ExternalTask
@@ -129,7 +130,6 @@ def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
     setting its retries). Both instances are locked at the start, the lower id first, so two throws
     crossing between the same two instances on two servers wait for each other instead of deadlocking.
     None: a worker outside wuye holds the throw, or it is done."""
-    now = clock.now()
     found = uow.external_tasks.get(str(task_id))
     if found is None or found.state != "open" or found.topic not in correlated_topics(uow):
         return None
@@ -147,10 +147,8 @@ def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
         return None
     assert row is not None
     if target is None:
-        row.retries, row.error_message = 0, (refused or "")[:500]
-        for kind, extra in (("external_task_failed", {"retries": 0, "retry_timeout_ms": 0}), ("incident_opened", {})):
-            uow.events.append(type=kind, actor=MESSAGES_WORKER, at=now, instance_id=row.instance_id, task_id=row.id,
-                              data={"name": row.activity_id, "topic": row.topic, "error": row.error_message, **extra})
+        record_failure(uow, row, by=MESSAGES_WORKER, now=clock.now(), retries=0, wait_ms=0,
+                       message=(refused or "")[:500])
         return {"instance": row.instance_id, "message": row.topic, "incident": row.error_message}
     deliver_message(uow, actor=SYSTEM, clock=clock, instance_id=target, name=row.topic, data=payload)
     _complete_throw(uow, clock, row, {"delivered_to": target})
