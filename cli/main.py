@@ -20,6 +20,7 @@ from engine.errors import BadInput, FieldError, WuyeError
 from engine.rules.permissions import SYSTEM
 from engine.usecases import (
     audit,
+    builtin_topics,
     calendar,
     checkpoints,
     definitions,
@@ -113,7 +114,7 @@ COMMANDS: dict[str, Command] = {
     "message correlate": Command(messages.correlate_message, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "signal": Command(messages.broadcast_signal, lambda a: {"name": a.name, "data": _json_arg(a.data)}),
     "timers": Command(timers.fire_due_timers, actor="none"),
-    "messages": Command(messages.deliver_thrown_messages, actor="none"),
+    "messages": Command(builtin_topics.serve_builtin_topics, actor="none"),
     "show": Command(instances.show_instance, lambda a: {"instance_id": a.instance}),
     "history": Command(instances.history, lambda a: {"instance_id": a.instance}),
     "audit verify": Command(audit.verify_audit, lambda a: {"deep": a.deep}),

@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     as_user(sp)
     data(sp)
     cmd("timers", "fire every timer due at the clock's time, once")
-    cmd("messages", "deliver the messages instances threw to the instances that correlate them, once")
+    cmd("messages", "do the built-in topics once: messages instances threw, signals they threw, letters")
     for name in ("show", "history"):
         sp = cmd(name, f"{name} an instance")
         sp.add_argument("instance", type=_row_id)

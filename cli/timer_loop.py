@@ -43,9 +43,9 @@ from typing import Any
 
 from engine.clock import Clock, SystemClock, to_iso
 from engine.usecases.browse import next_timer_due
+from engine.usecases.builtin_topics import serve_builtin_topics
 from engine.usecases.checkpoints import checkpoint_if_due
 from engine.usecases.external_tasks import EXTERNAL_CHANNEL
-from engine.usecases.messages import deliver_thrown_messages
 from engine.usecases.runner import Database, handle, on_commits, on_timer_commits, timer_commits_elsewhere
 from engine.usecases.seals import seal_if_due
 from engine.usecases.timers import fire_due_timers
@@ -164,8 +164,8 @@ class TimerLoop:
                      self.name, self.sweeps, self.fired, self.incidents)
 
     def sweep(self) -> list[dict[str, Any]]:
-        """Fire everything due now, in batches, then deliver the messages instances threw to the
-        instances that correlate them; returns what fired and was delivered, and the incidents."""
+        """Fire everything due now, in batches, then do the built-in topics (messages instances threw,
+        signals, letters: engine/usecases/builtin_topics.py); returns what fired and was done, and the incidents."""
         self.sweeps += 1
         results: list[dict[str, Any]] = []
         while not self._stopping.is_set():
@@ -174,7 +174,7 @@ class TimerLoop:
                 break
             results.extend(batch)
         if not self._stopping.is_set():
-            results.extend(handle(self.db, deliver_thrown_messages, actor=None, clock=self.clock))
+            results.extend(handle(self.db, serve_builtin_topics, actor=None, clock=self.clock))
         incidents = sum(1 for r in results if "incident" in r)
         self.fired += len(results) - incidents
         self.incidents += incidents

@@ -24,6 +24,7 @@ from engine.usecases.external_tasks import (
     fetchable_count,
     handle_failure,
     list_incidents,
+    report_bpmn_error,
     set_retries,
     unlock_external_task,
 )
@@ -121,6 +122,14 @@ def failure(task_id: str) -> ResponseReturnValue:
     act(handle_failure, task_id=task_id, worker_id=body.get("workerId"), error_message=body.get("errorMessage"),
         error_details=body.get("errorDetails"), retries=body.get("retries", 0),
         retry_timeout=body.get("retryTimeout", 0))
+    return _no_content()
+
+
+@bp.route("/external-task/<task_id>/bpmnError", methods=["POST"])
+def bpmn_error(task_id: str) -> ResponseReturnValue:
+    body = _body()
+    act(report_bpmn_error, task_id=task_id, worker_id=body.get("workerId"), error_code=body.get("errorCode"),
+        error_message=body.get("errorMessage"), variables=body.get("variables"))
     return _no_content()
 
 

@@ -27,7 +27,8 @@ EVENTS = {"instance_started": "发起流程", "task_ready": "新任务", "task_c
           "user_disabled": "停用用户", "user_added": "新增用户", "letter_issued": "发出函件",
           "incident_resolved": "故障解除", "timer_cycle_end": "循环计时结束",
           "calendar_changed": "修改工作日历", "timer_recomputed": "按新日历重算期限",
-          "timers_recomputed": "按新日历重算全部期限", "signal_received": "收到信号"}
+          "timers_recomputed": "按新日历重算全部期限", "signal_received": "收到信号",
+          "external_task_bpmn_error": "外部程序报告业务错误", "incident_opened": "故障"}
 PRIORITY = {2: "重大", 1: "重要"}
 
 

@@ -98,7 +98,8 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             used = {b.get(f"{{{CAMUNDA_NS}}}decisionRef") for b in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")}
             meta = process_meta(tree, proc)
             meta["correlations"] = message_correlations(src.root)
-            meta["calls"] = {c.process_id: c.version for c in calls_of(proc) if isinstance(c, Call)}
+            meta["calls"] = {c.process_id: c.version for c in calls_of(proc)
+                             if isinstance(c, Call) and (c.version is not None or c.follows_latest)}
             called = _with_callees(meta, proc, processes)
             out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, meta,
                                      {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},

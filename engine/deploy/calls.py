@@ -4,10 +4,12 @@ file, in any order) or among the versions deployed before.
 Why: SpiffWorkflow resolves a call activity only against the diagrams of the same parse, and says
 "The process 'x' was not found" otherwise. Camunda resolves ``calledElement`` against what is
 deployed, by an explicit binding: the latest version (the default) or a pinned one
-(``camunda:calledElementBinding="version" camunda:calledElementVersion="2"``). The callee found is
-built into the caller's version, so an instance runs the callee it started with; a caller bound to
-the latest version is rebuilt (a new version) whenever its callee is deployed again
-(engine/usecases/deploy.py), so each new instance calls the callee that is latest when it starts."""
+(``camunda:calledElementBinding="version" camunda:calledElementVersion="2"``), or the one deployed
+with it (``deployment``). The callee found is built into the caller's version, so an instance runs
+the callee it started with; a caller bound to the latest version is rebuilt (a new version) whenever
+its callee is deployed again (engine/usecases/deploy.py), so each new instance calls the callee that
+is latest when it starts. A ``deployment`` binding keeps the callee it was deployed with (the one in
+the same deploy, else the latest then) until the caller itself is deployed again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ class Call:
     node: etree._Element
     process_id: str
     version: int | None          # None: the latest version
+    follows_latest: bool = True  # rebuilt when the callee is deployed again (not for "deployment")
 
 
 def calls_of(tree: etree._Element) -> Iterator[Call | Finding]:
@@ -41,7 +44,7 @@ def calls_of(tree: etree._Element) -> Iterator[Call | Finding]:
         elif "${" in called or "#{" in called:
             yield Finding(node, f"被调用的流程 {called!r} 是表达式，无法解析 (calledElement must name a process id)")
         elif binding not in _BINDINGS:
-            yield Finding(node, f"未知的 calledElementBinding {binding!r} (use latest or version)")
+            yield Finding(node, f"未知的 calledElementBinding {binding!r} (use latest, deployment or version)")
         elif binding == "version":
             text = (node.get(f"{{{CAMUNDA_NS}}}calledElementVersion") or "").strip()
             if not text.isdigit() or int(text) < 1:
@@ -49,8 +52,8 @@ def calls_of(tree: etree._Element) -> Iterator[Call | Finding]:
                                     "camunda:calledElementVersion, a version number)")
             else:
                 yield Call(node, called, int(text))
-        else:        # latest, and what Camunda's deployment/versionTag bindings mean in one deploy
-            yield Call(node, called, None)
+        else:        # latest (versionTag: the latest too, as wuye has no version tags), or deployment
+            yield Call(node, called, None, follows_latest=binding != "deployment")
 
 
 def _defined(tree: etree._Element) -> set[str]:

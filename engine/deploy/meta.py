@@ -49,6 +49,8 @@ class ElementJson(TypedDict):
     topic: NotRequired[str]                     # external (service and send) tasks only
     attached_to: NotRequired[str | None]        # boundary events only
     interrupting: NotRequired[bool]             # boundary events only
+    signal: NotRequired[str]                    # a signal throw: the signal's name (topic wuye.signal)
+    error: NotRequired[Any]                     # an error boundary event: event_meta.CaughtError
 
 
 class ProcessMetaJson(TypedDict):
@@ -65,6 +67,7 @@ class ProcessMetaJson(TypedDict):
     register: NotRequired[dict[str, Any]]       # the start form's room lookup (register_file.start_lookup)
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
+                                                # (a "deployment" binding is not listed: never rebuilt)
     signals: NotRequired[list[str]]             # the names of the signals it waits for (a catch or boundary event)
 
 
@@ -175,6 +178,7 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
         if thrown is not None:          # sent by a worker of its topic: the message's name unless it says one
             el["topic"] = ((thrown.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
                            or messages.get(thrown.get("messageRef")) or ident)
+        _event_meta(el, local, node)
         if local == "boundaryEvent":
             el["attached_to"] = node.get("attachedToRef")
             el["interrupting"] = node.get("cancelActivity", "true").lower() != "false"
@@ -205,6 +209,18 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     if signals:
         meta["signals"] = signals
     return meta
+
+
+def _event_meta(el: ElementJson, local: str, node: etree._Element) -> None:
+    """A signal throw is sent by wuye's own worker (built-in topic wuye.signal); an error boundary
+    event records the code it catches (engine/deploy/event_meta.py)."""
+    from engine.deploy.event_meta import SIGNAL_TOPIC, caught_error, thrown_signal  # (it imports this module)
+    signal = thrown_signal(node) if local == "intermediateThrowEvent" else None
+    if signal is not None:
+        el["topic"], el["signal"] = SIGNAL_TOPIC, signal
+    error = caught_error(node) if local == "boundaryEvent" else None
+    if error is not None:
+        el["error"] = error
 
 
 def caught_signals(tree: etree._Element, proc: etree._Element) -> list[str]:

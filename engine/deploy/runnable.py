@@ -102,13 +102,15 @@ def split_where_activities_fork(tree: etree._Element) -> None:
 
 
 def message_end_events_throw_first(tree: etree._Element) -> None:
-    """A message end event sends its message, as a message throw event does, through a worker (an
-    external task: engine/spiff/parser.py), and then ends: the same element id throws, and a plain
-    end event ``<id>_end`` after it ends the path."""
+    """A message (or signal) end event sends its message, as a message throw event does, through a
+    worker (an external task: engine/spiff/parser.py; a signal through wuye's own worker), and then
+    ends: the same element id throws, and a plain end event ``<id>_end`` after it ends the path.
+    (SpiffWorkflow 3.2 parses a signal end event as a plain end event: its signal would be lost.)"""
     for end in list(tree.iter(f"{{{BPMN_NS}}}endEvent")):
         ident = end.get("id")
         parent = end.getparent()
-        if not ident or parent is None or end.find("bpmn:messageEventDefinition", NS) is None:
+        if not ident or parent is None or (end.find("bpmn:messageEventDefinition", NS) is None
+                                           and end.find("bpmn:signalEventDefinition", NS) is None):
             continue
         end.tag = f"{{{BPMN_NS}}}intermediateThrowEvent"
         etree.SubElement(parent, f"{{{BPMN_NS}}}endEvent", id=f"{ident}_end")

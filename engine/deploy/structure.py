@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from engine.deploy.event_meta import BUILTIN_PREFIX, SERVICE_TOPICS
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS, external_topic
 from engine.deploy.problems import Context, Finding
 
@@ -104,10 +105,25 @@ def service_is_external(ctx: Context, node: etree._Element) -> Iterator[Finding]
         yield Finding(node, f"{what}的连接器 (camunda:connector) 无法在 wuye 中执行：请改为外部任务 (cannot run here: "
                             f"use an external task with topic {topic}: camunda:type=\"external\" "
                             f"camunda:topic=\"{topic}\")")
+    if topic.startswith(BUILTIN_PREFIX):
+        yield from _builtin_topic(node, topic)
     kind = node.get(f"{{{CAMUNDA_NS}}}type")
     if kind and kind != "external":
         yield Finding(node, f"{what}的类型 {kind!r} 无法在 wuye 中执行 (camunda:type {kind!r} cannot run here: use "
                             f"an external task with topic {topic}: camunda:type=\"external\")")
+
+
+def _builtin_topic(node: etree._Element, topic: str) -> Iterator[Finding]:
+    """A topic under ``wuye.`` is wuye's own worker's (engine/usecases/builtin_topics.py): only the
+    ones it serves, each with the property it needs."""
+    needs = SERVICE_TOPICS.get(topic)
+    if needs is None:
+        yield Finding(node, f"{topic} 不是 wuye 的内置主题 (topics under {BUILTIN_PREFIX} are wuye's own; the built-in "
+                            f"ones a task may name: {', '.join(sorted(SERVICE_TOPICS))})")
+    elif not any(p.get("name") == needs and (p.get("value") or "").strip()
+                 for p in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS)):
+        yield Finding(node, f"内置主题 {topic} 需要属性 {needs} (the built-in topic {topic} needs the camunda:property "
+                            f"{needs}, e.g. {needs}=reminder)")
 
 
 def decision_is_not_java(ctx: Context, node: etree._Element) -> Iterator[Finding]:

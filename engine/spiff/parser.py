@@ -63,10 +63,12 @@ class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser)
 class _ThrowEventParser(CamundaIntermediateThrowEventParser):  # untyped library's class
     """A message throw event sends its message as Camunda 7 has it send one: through its
     implementation, here an external task (a worker of its topic sends it). SpiffWorkflow would
-    evaluate a payload expression that Camunda models do not have, and fail at every start."""
+    evaluate a payload expression that Camunda models do not have, and fail at every start. A signal
+    throw waits the same way for wuye's own worker, which broadcasts it to the other instances
+    (SpiffWorkflow would only let the thrower's own workflow catch it)."""
 
     def create_task(self) -> Any:
-        if self.xpath("./bpmn:messageEventDefinition"):
+        if self.xpath("./bpmn:messageEventDefinition") or self.xpath("./bpmn:signalEventDefinition"):
             return ManualTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
         return super().create_task()
 

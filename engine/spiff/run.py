@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.spiff.boundary import fire_error_boundary
 from engine.spiff.clock import current_now
 from engine.spiff.limits import check_step_budget
 from engine.spiff.state import ProcessSpec, StateRefused, dump_workflow, load_workflow
@@ -182,6 +183,13 @@ class Run:
             if isinstance(e.__cause__, WorkflowException) and "not waiting" in str(e.__cause__):
                 raise NotWaiting(str(e.__cause__)) from None
             raise
+
+    def throw_error(self, task_id: str, boundary_id: str, payload: dict[str, Any]) -> None:
+        """A worker's BPMN error for external task ``task_id``, caught by its error boundary event
+        ``boundary_id`` (engine/spiff/boundary.py); TaskNotReady when that cannot be."""
+        self._ready_user_task(task_id)
+        if not fire_error_boundary(self.wf, task_id, boundary_id, payload):
+            raise TaskNotReady(task_id)
 
     def _ready_user_task(self, task_id: str) -> SpiffTask:
         try:

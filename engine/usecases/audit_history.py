@@ -26,6 +26,7 @@ TYPE_NAMES = {
     "instance_completed": "流程结束", "instance_cancelled": "流程取消", "instance_error": "流程出错",
     "migrated": "迁移版本", "incident": "异常", "incident_resolved": "异常解除",
     "external_task_created": "外部任务", "external_task_completed": "外部任务完成",
+    "external_task_bpmn_error": "外部任务业务错误", "signal_received": "收到信号",
 }
 # the filters the history page offers: a name and the event types it shows
 FILTERS = {

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import SHANGHAI, Clock
+from engine.deploy.event_meta import BUILTIN_PREFIX
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import SYSTEM, Actor
@@ -23,9 +24,21 @@ from engine.usecases.runner import reads, writes
 from storage.models import ExternalTask
 from storage.uow import UnitOfWork
 
-__all__ = ["EXTERNAL_CHANNEL", "complete_external_task", "extend_lock", "fetch_and_lock", "fetchable_count",
-           "grant_topics", "handle_failure",
-           "list_incidents", "resolve_incident", "set_retries", "unlock_external_task"]
+__all__ = [
+    "EXTERNAL_CHANNEL",
+    "complete_external_task",
+    "extend_lock",
+    "fetch_and_lock",
+    "fetchable_count",
+    "grant_topics",
+    "handle_failure",
+    "list_incidents",
+    "record_failure",
+    "report_bpmn_error",
+    "resolve_incident",
+    "set_retries",
+    "unlock_external_task",
+]
 
 WORKERS = "worker"
 MAX_TASKS = 100
@@ -187,18 +200,68 @@ def handle_failure(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
     row = _held(uow, actor, clock, task_id, worker_id)
     left = _int(retries, "retries", 0, 1_000_000)
     wait = _int(retry_timeout if retry_timeout is not None else 0, "retryTimeout", 0, MAX_LOCK_MS)
-    now = clock.now()
-    row.retries, row.worker_id, row.locked_by, row.lock_expires_at = left, None, None, None
-    row.error_message = _text(error_message, "errorMessage", required=False, limit=500) or None
-    row.error_details = _text(error_details, "errorDetails", required=False, limit=100_000) or None
-    row.not_before = now + timedelta(milliseconds=wait) if wait else None
-    uow.events.append(type="external_task_failed", actor=actor.name, at=now, instance_id=row.instance_id,
-                      task_id=row.id, data={"name": row.activity_id, "topic": row.topic, "retries": left,
-                                            "error": row.error_message, "retry_timeout_ms": wait})
-    if left == 0:
-        uow.events.append(type="incident_opened", actor=actor.name, at=now, instance_id=row.instance_id,
+    record_failure(uow, row, by=actor.name, now=clock.now(), retries=left, wait_ms=wait,
+                   message=_text(error_message, "errorMessage", required=False, limit=500) or None,
+                   details=_text(error_details, "errorDetails", required=False, limit=100_000) or None)
+
+
+def record_failure(uow: UnitOfWork, row: ExternalTask, *, by: str, now: datetime, retries: int, wait_ms: int,
+                   message: str | None, details: str | None = None) -> None:
+    """A failed attempt (a worker's, or wuye's own worker's for a built-in topic): the lock is
+    released, the task comes back after ``wait_ms``, and at 0 retries it is an incident."""
+    row.retries, row.worker_id, row.locked_by, row.lock_expires_at = retries, None, None, None
+    row.error_message, row.error_details = message, details
+    row.not_before = now + timedelta(milliseconds=wait_ms) if wait_ms else None
+    uow.events.append(type="external_task_failed", actor=by, at=now, instance_id=row.instance_id,
+                      task_id=row.id, data={"name": row.activity_id, "topic": row.topic, "retries": retries,
+                                            "error": row.error_message, "retry_timeout_ms": wait_ms})
+    if retries == 0:
+        uow.events.append(type="incident_opened", actor=by, at=now, instance_id=row.instance_id,
                           task_id=row.id, data={"name": row.activity_id, "topic": row.topic,
                                                 "error": row.error_message})
+
+
+@writes
+def report_bpmn_error(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, worker_id: Any,
+                      error_code: Any, error_message: Any = None, variables: Any = None) -> dict[str, Any]:
+    """``POST /engine-rest/external-task/{id}/bpmnError``: the work cannot be done for a business
+    reason the model foresees. An error boundary event on the task that catches ``error_code`` (or
+    every code) takes the path it leads to, with ``variables`` (and the code and message in its
+    camunda:errorCodeVariable / errorMessageVariable); with none, the task is an incident an admin
+    sees. Either way an ``external_task_bpmn_error`` event says what the worker reported."""
+    row = uow.external_tasks.get(str(task_id))
+    if row is not None:          # the instance first, then the task: the order every step locks in
+        runtime.get_instance(uow, row.instance_id, for_update=True)
+    row = _held(uow, actor, clock, task_id, worker_id)
+    code = _text(error_code, "errorCode")
+    message = _text(error_message, "errorMessage", required=False, limit=500) or None
+    values = from_typed(variables)
+    instance = runtime.get_instance(uow, row.instance_id, for_update=True)
+    boundary, caught = _error_boundary(instance.definition.meta["elements"], row.activity_id, code)
+    now = clock.now()
+    uow.events.append(type="external_task_bpmn_error", actor=actor.name, at=now, instance_id=row.instance_id,
+                      task_id=row.id, data={"name": row.activity_id, "topic": row.topic, "code": code,
+                                            "message": message, "caught_by": boundary, "variables": values})
+    if boundary is None:
+        record_failure(uow, row, by=actor.name, now=now, retries=0, wait_ms=0,
+                       message=f"BPMN 错误 {code} 无边界事件捕获 (no error boundary event catches it)"
+                               + (f": {message}" if message else ""))
+        return {"caught_by": None, "incident": True}
+    payload = {**values, **{var: value for var, value in ((caught.get("code_variable"), code),
+                                                          (caught.get("message_variable"), message)) if var}}
+    throw = row.id
+    runtime.step(uow, instance, actor, clock, lambda r: r.throw_error(throw, boundary, payload), acted_task=throw,
+                 submitted=payload)
+    return {"caught_by": boundary, "incident": False}
+
+
+def _error_boundary(elements: dict[str, Any], activity: str, code: str) -> tuple[str | None, dict[str, Any]]:
+    """The error boundary event on ``activity`` that catches ``code``: one naming the code before
+    one that catches every code."""
+    found = sorted((el["error"].get("code") is None, ident) for ident, el in elements.items()
+                   if el.get("attached_to") == activity and isinstance(el.get("error"), dict)
+                   and el["error"].get("code") in (None, code))
+    return (found[0][1], elements[found[0][1]]["error"]) if found else (None, {})
 
 
 @writes
@@ -271,6 +334,10 @@ def grant_topics(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, topi
         raise BadInput(f"{name} 不是 worker 组的用户 (topics are given to users of the worker group)",
                        fields={"name": {"key": "user.groups"}})
     clean = [t.strip() for t in topics if t.strip()]
+    builtin = [t for t in clean if t.startswith(BUILTIN_PREFIX)]
+    if builtin:
+        raise BadInput(f"主题 {builtin[0]} 由 wuye 自己处理 (topics under {BUILTIN_PREFIX} are wuye's own built-in "
+                       "topics: no worker outside fetches them)", fields={"topics": {"key": "form.data"}})
     uow.external_tasks.grant(user, clean)
     uow.events.append(type="worker_topics_granted", actor=actor.name, at=clock.now(),
                       data={"name": name, "topics": clean})

@@ -1,6 +1,9 @@
 """deliver_message: a BPMN message (e.g. payment_received) to a waiting instance; correlate_message:
 the same, to the one running instance its correlation key names (engine/deploy/correlation.py);
-deliver_thrown_messages: the built-in worker that does the same for messages one instance throws."""
+deliver_thrown_message: the built-in worker's work for a message one instance throws;
+broadcast_signal: a BPMN signal to every instance waiting for it, from the API or thrown by a
+process (broadcast_thrown_signal, the built-in worker's work). The built-in worker itself is
+engine/usecases/builtin_topics.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +18,11 @@ from engine.spiff import NotWaiting
 from engine.spiff.expressions import evaluate
 from engine.step import runtime
 from engine.step.calendar import calendar_for
+from engine.usecases.external_tasks import record_failure
 from engine.usecases.results import task_json
-from engine.usecases.runner import handle, reads, transactions, writes
-from storage.uow import Database, UnitOfWork
+from engine.usecases.runner import writes
+from storage.models import ExternalTask
+from storage.uow import UnitOfWork
 
 
 @writes
@@ -110,17 +115,9 @@ def _values(expressions: list[str], names: dict[str, Any], functions: dict[str, 
 MESSAGES_WORKER = "wuye-messages"      # the built-in worker's name in the histories
 
 
-def _correlated_topics(uow: UnitOfWork) -> list[str]:
+def correlated_topics(uow: UnitOfWork) -> list[str]:
+    """The messages a deployed process correlates by key: a throw of one is wuye's own work."""
     return sorted({n for d in uow.definitions.latest_all("bpmn") for n in (d.meta.get("correlations") or {})})
-
-
-@reads
-def thrown_messages(uow: UnitOfWork, *, actor: Actor, clock: Clock, limit: int = 50) -> list[str]:
-    """The open throws (external tasks of message throw and message end events) whose message a
-    deployed process correlates by key: the work of ``deliver_thrown_message``, oldest first."""
-    topics = _correlated_topics(uow)
-    return [r.id for r in uow.external_tasks.fetchable(topics, clock.now(), limit, skip_locked=False, lock=False)] \
-        if topics else []
 
 
 @writes
@@ -133,9 +130,8 @@ def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
     setting its retries). Both instances are locked at the start, the lower id first, so two throws
     crossing between the same two instances on two servers wait for each other instead of deadlocking.
     None: a worker outside wuye holds the throw, or it is done."""
-    now = clock.now()
     found = uow.external_tasks.get(str(task_id))
-    if found is None or found.state != "open" or found.topic not in _correlated_topics(uow):
+    if found is None or found.state != "open" or found.topic not in correlated_topics(uow):
         return None
     payload = dict(found.variables or {})              # the thrower's data as the throw left it
     try:
@@ -147,51 +143,28 @@ def deliver_thrown_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
     for instance_id in sorted({found.instance_id, target or found.instance_id}):
         runtime.get_instance(uow, instance_id, for_update=True)
     row = uow.external_tasks.locked(found.id)
-    if row is None or row.state != "open" or (row.lock_expires_at is not None and row.lock_expires_at > now) \
-            or (row.retries is not None and row.retries <= 0):
+    if not free_for_builtin_worker(row, clock):
         return None
+    assert row is not None
     if target is None:
-        row.retries, row.error_message = 0, (refused or "")[:500]
-        for kind, extra in (("external_task_failed", {"retries": 0, "retry_timeout_ms": 0}), ("incident_opened", {})):
-            uow.events.append(type=kind, actor=MESSAGES_WORKER, at=now, instance_id=row.instance_id, task_id=row.id,
-                              data={"name": row.activity_id, "topic": row.topic, "error": row.error_message, **extra})
+        record_failure(uow, row, by=MESSAGES_WORKER, now=clock.now(), retries=0, wait_ms=0,
+                       message=(refused or "")[:500])
         return {"instance": row.instance_id, "message": row.topic, "incident": row.error_message}
     deliver_message(uow, actor=SYSTEM, clock=clock, instance_id=target, name=row.topic, data=payload)
-    sender = runtime.get_instance(uow, row.instance_id, for_update=True)
-    throw = row.id
-
-    def complete(run: Any) -> None:
-        run.complete(throw, {})
-    runtime.step(uow, sender, SYSTEM, clock, complete, acted_task=throw, submitted={"delivered_to": target})
+    _complete_throw(uow, clock, row, {"delivered_to": target})
     return {"instance": row.instance_id, "message": row.topic, "delivered_to": target}
-
-
-@transactions
-def deliver_thrown_messages(db: Database, *, clock: Clock, limit: int = 50) -> list[dict[str, Any]]:
-    """``deliver_thrown_message`` for each open throw, each in a transaction of its own (the timer
-    loop's sweep calls this; ``wuye messages`` does it once). A throw another server is delivering
-    at the same moment is left to it."""
-    throws = handle(db, thrown_messages, actor=SYSTEM, clock=clock, limit=limit)
-    out = []
-    for task_id in throws:
-        try:
-            done = handle(db, deliver_thrown_message, actor=SYSTEM, clock=clock, task_id=task_id)
-        except Conflict:
-            continue
-        if done is not None:
-            out.append(done)
-    return out
 
 
 # -- signals -----------------------------------------------------------------------------------------
 
 @writes
 def broadcast_signal(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
-                     data: dict[str, Any] | None) -> dict[str, Any]:
+                     data: dict[str, Any] | None, thrown_by: int | None = None) -> dict[str, Any]:
     """A BPMN signal (``POST /engine-rest/signal`` in Camunda): every running instance waiting for
     it at a signal catch or boundary event catches it, with ``data`` under the signal's name, each
     recorded in its own history (signal_received). The sender must be a supervisor or work in each
-    process that waits for it (a process it may not signal is a refusal, never a silent skip)."""
+    process that waits for it (a process it may not signal is a refusal, never a silent skip).
+    ``thrown_by``: the instance whose signal throw this is (recorded with each catch)."""
     if data is not None and not isinstance(data, dict):
         raise BadInput("data 必须是 JSON 对象 (data must be a JSON object)", fields={"data": {"key": "form.data"}})
     waiting = {d.key: d for d in uow.definitions.latest_all("bpmn") if name in (d.meta.get("signals") or [])}
@@ -210,7 +183,8 @@ def broadcast_signal(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
         if instance.status != "running" or not _waits_for_signal(instance.waiting, name):
             continue
         uow.events.append(type="signal_received", actor=actor.name, at=clock.now(), instance_id=instance.id,
-                          data={"name": name, "data": payload})
+                          data={"name": name, "data": payload,
+                                **({"thrown_by": thrown_by} if thrown_by is not None else {})})
         try:
             runtime.step(uow, instance, actor, clock, lambda r: r.send_signal(name, payload))
         except NotWaiting:
@@ -221,3 +195,51 @@ def broadcast_signal(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str,
 
 def _waits_for_signal(waiting: list[dict[str, Any]] | None, name: str) -> bool:
     return any(w.get("kind") == "signal" and w.get("name") == name for w in waiting or [])
+
+
+SIGNALS_WORKER = "wuye-signals"        # the built-in worker's name for signal throws
+
+
+def broadcast_thrown_signal(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
+    """The built-in worker's work for a signal throw (or signal end event) of one instance: the
+    signal goes, as ``broadcast_signal`` sends it from the API, to every running instance waiting
+    for it (none is fine: a signal nobody waits for is lost, as BPMN has it), and the throw
+    completes. The thrower and every receiver are locked first, lowest id first, so two servers
+    broadcasting crossing signals wait for each other instead of deadlocking. None: not open."""
+    found = uow.external_tasks.get(str(task_id))
+    if found is None or found.state != "open":
+        return None
+    sender = runtime.get_instance(uow, found.instance_id)
+    name = str(sender.definition.meta["elements"].get(found.activity_id, {}).get("signal") or found.activity_id)
+    waiting = [d.key for d in uow.definitions.latest_all("bpmn") if name in (d.meta.get("signals") or [])]
+    receivers = [i.id for i in uow.instances.running_of(waiting) if _waits_for_signal(i.waiting, name)] \
+        if waiting else []
+    for instance_id in sorted({found.instance_id, *receivers}):
+        runtime.get_instance(uow, instance_id, for_update=True)
+    row = uow.external_tasks.locked(found.id)
+    if not free_for_builtin_worker(row, clock):
+        return None
+    assert row is not None
+    try:
+        caught = broadcast_signal(uow, actor=SYSTEM, clock=clock, name=name, data={},
+                                  thrown_by=row.instance_id)["instances"]
+    except NotFound:
+        caught = []
+    _complete_throw(uow, clock, row, {"signal": name, "delivered_to": caught})
+    return {"instance": row.instance_id, "signal": name, "delivered_to": caught}
+
+
+def free_for_builtin_worker(row: ExternalTask | None, clock: Clock) -> bool:
+    """Open, held by no live lock, not an incident: the built-in worker may do it."""
+    return row is not None and row.state == "open" and not (
+        row.lock_expires_at is not None and row.lock_expires_at > clock.now()) and not (
+        row.retries is not None and row.retries <= 0)
+
+
+def _complete_throw(uow: UnitOfWork, clock: Clock, row: ExternalTask, submitted: dict[str, Any]) -> None:
+    sender = runtime.get_instance(uow, row.instance_id, for_update=True)
+    throw = row.id
+
+    def complete(run: Any) -> None:
+        run.complete(throw, {})
+    runtime.step(uow, sender, SYSTEM, clock, complete, acted_task=throw, submitted=submitted)

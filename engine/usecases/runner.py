@@ -41,6 +41,11 @@ KIND = "__wuye_use_case__"
 CONFLICT = "别人刚刚修改了同一个流程实例，请刷新后重试 (someone else changed it first; reload and retry)"
 
 
+class ChangedFirst(Conflict):
+    """Another transaction changed the same rows first (a storage conflict, e.g. the instance's
+    version moved under us): the caller may retry or leave the work to whoever did it."""
+
+
 class UnknownActor(NotPermitted):
     """The user a call is made as does not exist or was deactivated (e.g. since their session
     began): the web signs such a session out; the CLI exits 3 like any refusal."""
@@ -122,7 +127,7 @@ def handle(db: Database, use_case: Callable[..., Any], *, actor: Actor | str | C
                 uow.commit()
             return result
     except ConcurrentUpdate:
-        raise Conflict(CONFLICT) from None
+        raise ChangedFirst(CONFLICT) from None
 
 
 # -- commit signals for the timer loop ------------------------------------------------------------------

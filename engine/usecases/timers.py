@@ -16,18 +16,17 @@ later. The first success after incidents writes ``incident_resolved``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from engine.clock import Clock, instant, to_iso
-from engine.rules.permissions import TIMER
+from engine.clock import Clock, to_iso
+from engine.rules.permissions import TIMER, Actor
 from engine.step import runtime
-from engine.usecases.runner import transactions
+from engine.usecases.runner import ChangedFirst, handle, reads, transactions, writes
 from storage.models import Instance
-from storage.uow import ConcurrentUpdate, Database, UnitOfWork
+from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +37,12 @@ MAX_BACKOFF = timedelta(hours=1)
 def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict[str, Any]]:
     """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
     and any incidents. Each instance needs a transaction of its own."""
-    uows = db.uow
-    with uows(readonly=True) as uow:           # nothing due (the usual case): one index probe, no write lock
-        if not uow.instances.due_ids(clock.now(), 1):
-            return []
+    if not handle(db, anything_due, actor=TIMER, clock=clock):   # the usual case: one index probe, no write lock
+        return []
     out: list[dict[str, Any]] = []
     handled = 0
     while limit is None or handled < limit:
-        result = _fire_next(uows, clock)
+        result = _fire_next(db, clock)
         if result is None:
             break
         handled += 1
@@ -53,54 +50,71 @@ def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> 
     return out
 
 
+@reads
+def anything_due(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> bool:
+    return bool(uow.instances.due_ids(clock.now(), 1))
+
+
 def backoff(retries: int) -> timedelta:
     """How long to wait before the next attempt after ``retries`` failures in a row."""
     return min(timedelta(minutes=2 ** min(max(retries, 1) - 1, 10)), MAX_BACKOFF)
 
 
-def _fire_next(uows: Callable[..., UnitOfWork], clock: Clock) -> list[dict[str, Any]] | None:
+class _StepCrashed(Exception):
+    """The step of ``instance_id`` raised something unexpected: its transaction is thrown away whole
+    (the runner rolls it back) and the incident is recorded in a new one."""
+
+    def __init__(self, instance_id: int, message: str):
+        super().__init__(message)
+        self.instance_id, self.message = instance_id, message
+
+
+def _fire_next(db: Database, clock: Clock) -> list[dict[str, Any]] | None:
     """Claim the earliest due instance and fire it; None when no unclaimed instance is due."""
-    clock = instant(clock)                      # the instance's transaction happens at one time
-    with uows() as uow:
-        now = clock.now()
-        instance = uow.instances.claim_due(now)
-        if instance is None:
-            return None
-        instance_id, open_incident = instance.id, instance.error
-        try:
-            events = runtime.step(uow, instance, TIMER, clock, lambda r: None)
-        except runtime.ProcessFailed as failure:
-            # runtime.step writes nothing before the process has run, so the session is clean:
-            # record the incident in this same transaction, under the same row lock.
-            result = [_incident(uow, instance, now, failure.message)]
-            uow.commit()
-            return result
-        except DBAPIError:
-            raise                               # the database, not the instance: the caller retries
-        except Exception as e:
-            log.exception("timer step of instance %s failed", instance_id)
-            failure_text = f"{type(e).__name__}: {e}"
-        else:
-            fired = [{"instance": instance_id, "process": instance.process_id, "timer": e.data.get("name"),
-                      "title": e.data.get("title"), "task": e.task_id, "at": to_iso(e.at)}
-                     for e in events if e.type == "timer_fired"]
-            if instance.next_timer_at is not None and instance.next_timer_at < now:
-                # a timer the column says is due did not fire: keep what happened, but back off
-                # instead of claiming the same instance again and again
-                result = [*fired, _incident(uow, instance, now, "计时器到期但未触发 (a timer was due but did "
-                                            f"not fire: due {to_iso(instance.next_timer_at)})")]
-            else:
-                if open_incident:
-                    uow.events.append(type="incident_resolved", actor=TIMER.name, at=now, instance_id=instance_id,
-                                      data={"error": open_incident, "retries": instance.retries})
-                instance.retries = 0
-                result = fired
-            try:
-                uow.commit()
-            except ConcurrentUpdate:            # cannot happen under the row lock; never fire twice
-                return []
-            return result
-    return _incident_after_crash(uows, instance_id, clock, failure_text)
+    result: list[dict[str, Any]] | None
+    try:
+        result = handle(db, fire_next_due, actor=TIMER, clock=clock)
+    except ChangedFirst:                        # cannot happen under the row lock; never fire twice
+        result = []
+    except _StepCrashed as crash:
+        result = handle(db, record_crash, actor=TIMER, clock=clock, instance_id=crash.instance_id,
+                        message=crash.message)
+    return result
+
+
+@writes
+def fire_next_due(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict[str, Any]] | None:
+    """The earliest due instance, claimed (row-locked, skipping those another sweeper holds) and
+    stepped: what fired, or the incident its failure left. None when nothing unclaimed is due."""
+    now = clock.now()
+    instance = uow.instances.claim_due(now)
+    if instance is None:
+        return None
+    instance_id, open_incident = instance.id, instance.error
+    try:
+        events = runtime.step(uow, instance, actor, clock, lambda r: None)
+    except runtime.ProcessFailed as failure:
+        # runtime.step writes nothing before the process has run, so the session is clean:
+        # record the incident in this same transaction, under the same row lock.
+        return [_incident(uow, instance, now, failure.message)]
+    except DBAPIError:
+        raise                                   # the database, not the instance: the caller retries
+    except Exception as e:
+        log.exception("timer step of instance %s failed", instance_id)
+        raise _StepCrashed(instance_id, f"{type(e).__name__}: {e}") from e
+    fired = [{"instance": instance_id, "process": instance.process_id, "timer": e.data.get("name"),
+              "title": e.data.get("title"), "task": e.task_id, "at": to_iso(e.at)}
+             for e in events if e.type == "timer_fired"]
+    if instance.next_timer_at is not None and instance.next_timer_at < now:
+        # a timer the column says is due did not fire: keep what happened, but back off instead of
+        # claiming the same instance again and again
+        return [*fired, _incident(uow, instance, now, "计时器到期但未触发 (a timer was due but did "
+                                  f"not fire: due {to_iso(instance.next_timer_at)})")]
+    if open_incident:
+        uow.events.append(type="incident_resolved", actor=actor.name, at=now, instance_id=instance_id,
+                          data={"error": open_incident, "retries": instance.retries})
+    instance.retries = 0
+    return fired
 
 
 def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) -> dict[str, Any]:
@@ -118,15 +132,13 @@ def _incident(uow: UnitOfWork, instance: Instance, now: datetime, message: str) 
     return {"instance": instance.id, "incident": message, "retries": instance.retries, "retry_at": to_iso(retry_at)}
 
 
-def _incident_after_crash(uows: Callable[..., UnitOfWork], instance_id: int, clock: Clock,
-                          message: str) -> list[dict[str, Any]]:
-    """The step raised something unexpected, so its transaction was thrown away whole; record the
-    incident in a new one, unless another sweeper has taken or fired the instance meanwhile."""
-    with uows() as uow:
-        now = clock.now()
-        instance = uow.instances.get(instance_id, for_update=True, skip_locked=True)
-        if instance is None or instance.next_timer_at is None or instance.next_timer_at >= now:
-            return []
-        result = _incident(uow, instance, now, message)
-        uow.commit()
-        return [result]
+@writes
+def record_crash(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int,
+                 message: str) -> list[dict[str, Any]]:
+    """The incident of a step that crashed, unless another sweeper has taken or fired the instance
+    meanwhile."""
+    now = clock.now()
+    instance = uow.instances.get(instance_id, for_update=True, skip_locked=True)
+    if instance is None or instance.next_timer_at is None or instance.next_timer_at >= now:
+        return []
+    return [_incident(uow, instance, now, message)]

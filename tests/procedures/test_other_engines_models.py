@@ -261,6 +261,24 @@ def test_a_pinned_callee_version_is_the_one_called(wuye, tmp_path):
     assert r.code == 2 and "没有已部署的版本 7" in r.err
 
 
+@pytest.mark.once
+def test_a_pinned_or_deployment_bound_caller_keeps_its_callee_when_a_new_callee_is_deployed(wuye, tmp_path):
+    source = (INTEROP / "caller.bpmn").read_text(encoding="utf-8")
+    for binding in ('camunda:calledElementBinding="version" camunda:calledElementVersion="1"',
+                    'camunda:calledElementBinding="deployment"'):
+        bound = source.replace('calledElement="callee_visit"', f'calledElement="callee_visit" {binding}')
+        (tmp_path / "caller.bpmn").write_text(bound, encoding="utf-8")
+        out = wuye("deploy", str(tmp_path / "caller.bpmn"), str(INTEROP / "callee.bpmn"))    # caller first
+        assert out.code == 0, out.err
+    v2 = (INTEROP / "callee.bpmn").read_text(encoding="utf-8").replace('name="管家回访"', 'name="管家回访 v2"')
+    (tmp_path / "callee.bpmn").write_text(v2, encoding="utf-8")
+    out = {d["id"]: d for d in wuye("deploy", str(tmp_path / "callee.bpmn")).json["deployed"]}
+    assert out["callee_visit"]["version"] == 2 and "caller" not in out       # the caller is not rebuilt
+    started = wuye("start", "caller", "--as", "front_desk").json
+    assert [t["title"] for t in started["ready"]] == ["管家回访"]             # still the callee it was deployed with
+    assert wuye("complete", started["ready"][0]["id"], "--as", "butler").json["status"] == "completed"
+
+
 def test_priority_and_output_order_tables_rank_by_their_output_values(wuye):
     deployed(wuye, "priority.dmn", "priority_call.bpmn")
     for data, level, teams in (({"kind": "water", "floor": 25}, "urgent", ["security", "engineering", "cleaning"]),

@@ -151,3 +151,34 @@ def test_a_supervisor_finds_the_unassigned_task_in_the_inbox_and_assigns_it(clie
     assert "电话回访业主" in page and "待分派" in page and 'id="filter-unassigned"' in page
     form = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'data-testid="assign-form"' in form
+
+
+def test_a_bpmn_error_takes_the_error_boundary_path_in_camundas_route(client, token, web_db, clock):
+    handle(web_db, deploy, actor=SYSTEM, clock=clock,
+           files=[("bpmn_error.bpmn", (INTEROP / "bpmn_error.bpmn").read_bytes())])
+    handle(web_db, grant_topics, actor=SYSTEM, clock=clock, name="worker", topics=["charge"])
+    started = client.post("/api/instances", json={"process": "bpmn_error", "data": {}}, headers=token("finance"))
+    assert started.status_code == 201, started.get_json()
+    worker = token("worker")
+    fetch = {"workerId": "w1", "maxTasks": 1, "topics": [{"topicName": "charge", "lockDuration": 10000}]}
+    (task,) = client.post("/engine-rest/external-task/fetchAndLock", json=fetch, headers=worker).get_json()
+    missing = client.post(f"/engine-rest/external-task/{task['id']}/bpmnError", headers=worker, json={"workerId": "w1"})
+    assert missing.status_code == 422 and "errorCode" in missing.get_json()["fields"]
+    caught = client.post(f"/engine-rest/external-task/{task['id']}/bpmnError", headers=worker,
+                         json={"workerId": "w1", "errorCode": "NO_CREDIT", "errorMessage": "余额不足",
+                               "variables": {"balance": {"value": 3, "type": "Integer"}}})
+    assert caught.status_code == 204
+    shown = client.get(f"/api/instances/{started.get_json()['instance']}", headers=token("admin")).get_json()
+    assert [t["name"] for t in shown["ready"]] == ["call_owner"] and shown["data"]["refusal_reason"] == "余额不足"
+
+
+def test_a_task_of_a_builtin_topic_shows_on_the_instance_page_as_the_systems_own(client, auth, web_db, clock):
+    handle(web_db, deploy, actor=SYSTEM, clock=clock,
+           files=[("signal_throw.bpmn", (INTEROP / "signal_throw.bpmn").read_bytes())])
+    from engine.usecases.start_instance import start_instance
+    from engine.usecases.tasks import complete_task
+    started = handle(web_db, start_instance, actor="engineering", clock=clock, process_id="signal_throw", data={})
+    handle(web_db, complete_task, actor="engineering", clock=clock, task_id=started["ready"][0]["id"], data={})
+    auth.login_as("engineering")
+    page = client.get(f"/instances/{started['instance']}").get_data(as_text=True)
+    assert "通知已恢复供水" in page and "由系统自动处理" in page and "等待外部程序处理" not in page
