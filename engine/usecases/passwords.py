@@ -8,16 +8,14 @@ generation (returned here), so a cookie copied before the change, a second brows
 are refused from their next request on."""
 from __future__ import annotations
 
-import math
-
 from werkzeug.security import generate_password_hash
 
 from engine.clock import Clock
 from engine.errors import BadInput, Conflict, FieldError
 from engine.rules.permissions import Actor
 from engine.usecases.runner import transactions
-from engine.usecases.sessions import LoginLimits, TooManyLogins
-from engine.usecases.users import check_password, password_record
+from engine.usecases.sessions import LoginLimits, counted_attempt
+from engine.usecases.users import check_password
 from storage.uow import Database
 
 MIN_LENGTH = 8
@@ -55,7 +53,7 @@ def new_password_problems(name: str, current: str, new: str, repeat: str) -> dic
 def change_own_password(db: Database, *, actor: Actor, clock: Clock, current: str, new: str, repeat: str,
                         limits: LoginLimits, address: str = "", via: str = "web") -> int:
     """The session generation the asking session carries from now on; BadInput naming the field,
-    or TooManyLogins (the current password unchecked) past the sign-in limit.
+    or TooManyLogins (engine.usecases.sessions; the current password unchecked) past the sign-in limit.
 
     Like signing in, no transaction is open while a password is hashed: a read (the limit, the
     stored hash), the attempt counted under the same keys as a sign-in of this name from this
@@ -65,17 +63,7 @@ def change_own_password(db: Database, *, actor: Actor, clock: Clock, current: st
     if problems:
         raise BadInput("新密码不符合要求 (the new password was refused)", fields=problems)
     now = clock.now()
-    user_key, address_key = limits.keys(actor.name, address)
-    keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
-    with db.uow(readonly=True) as uow:
-        until = uow.logins.blocked(keys, now, limits.window)
-        record = password_record(uow, name=actor.name)
-    if until is None:
-        with db.uow() as uow:
-            until = uow.logins.count(keys, now, limits.window)
-            uow.commit()
-    if until is not None:
-        raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
+    record, (user_key, address_key) = counted_attempt(db, name=actor.name, address=address, now=now, limits=limits)
     if check_password(record, current) is None:
         raise BadInput("当前密码不对 (the current password is wrong)",
                        fields={"current": _field("当前密码不对", "the current password is wrong")})

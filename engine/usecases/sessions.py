@@ -8,14 +8,14 @@ import math
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from engine.clock import Clock, to_iso
 from engine.environment import positive_int
 from engine.errors import NotPermitted, WuyeError
 from engine.rules.permissions import Actor
 from engine.usecases.runner import reads, transactions, writes
-from engine.usecases.users import check_password, password_record
+from engine.usecases.users import PasswordRecord, check_password, password_record
 from storage.models import ApiToken
 from storage.uow import Database, UnitOfWork
 
@@ -83,9 +83,12 @@ def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, ad
         _checking.release()
 
 
-def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
-            limits: LoginLimits) -> Actor | None:
-    now, address = clock.now(), address or ""
+def counted_attempt(db: Database, *, name: str, address: str, now: datetime,
+                    limits: LoginLimits) -> tuple[PasswordRecord, tuple[str, str]]:
+    """A password check of ``name`` from ``address`` about to be made, counted under the sign-in
+    limit first (TooManyLogins, nothing checked, past it): the stored hash to check against and
+    the (name and address, address) keys a right password forgives. Two short transactions and no
+    hash: a read, then the count."""
     user_key, address_key = limits.keys(name, address)
     keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
     with db.uow(readonly=True) as uow:         # most of an attack is refused here, by a plain read
@@ -97,6 +100,13 @@ def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, a
             uow.commit()
     if until is not None:
         raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
+    return record, (user_key, address_key)
+
+
+def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
+            limits: LoginLimits) -> Actor | None:
+    now, address = clock.now(), address or ""
+    record, (user_key, address_key) = counted_attempt(db, name=name, address=address, now=now, limits=limits)
     actor = check_password(record, password)
     if actor is not None:
         with db.uow() as uow:
