@@ -252,11 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         db = connect()
         result = run(args, db, clock)
     except WuyeError as e:
+        rows = ""
         if isinstance(e, rule_tables.RuleTableRefused):    # every row's problems, for scripts too
             print(json.dumps({"error": e.message, "problems": [p.to_json() for p in e.problems]},
                              ensure_ascii=False, indent=2))
-        print(f"wuye: {e.message}{_field_details(e.fields)}{problem_lines(getattr(e, 'problems', []))}",
-              file=sys.stderr)
+            rows = problem_lines(e.problems)
+        print(f"wuye: {e.message}{_field_details(e.fields)}{rows}", file=sys.stderr)
         return e.exit_code
     except (OperationalError, ProgrammingError) as e:
         text = str(e.orig) if getattr(e, "orig", None) else str(e)
