@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli.parser import build_parser
+from cli.rule_files import problem_lines, rule_file
 from engine import inputs
 from engine.clock import Clock, FixedClock, SystemClock
 from engine.errors import BadInput, FieldError, WuyeError
@@ -33,6 +34,7 @@ from engine.usecases import (
     migrate,
     replay,
     reports,
+    rule_tables,
     seals,
     start_instance,
     tasks,
@@ -132,6 +134,9 @@ COMMANDS: dict[str, Command] = {
                                                                       "comment": a.comment}),
     "calendar show": Command(calendar.show_calendar, lambda a: {"year": a.year}),
     "calendar check": Command(calendar.calendar_check),
+    "rules list": Command(rule_tables.list_rule_tables),
+    "rules show": Command(rule_tables.show_rule_table, lambda a: {"table": a.table, "version": a.version}),
+    "rules deploy": Command(rule_tables.deploy_rule_table, lambda a: _rule_deploy(a)),
     "report kpi": Command(reports.kpis, lambda a: {"month": a.month}),
     "report violations": Command(reports.violations_report, lambda a: {"month": a.month}),
 }
@@ -173,6 +178,11 @@ def _read(path: str) -> tuple[str, bytes]:
         return p.name, p.read_bytes()
     except OSError as e:
         raise BadInput(f"{path}: 无法读取 (cannot read: {e.strerror})") from None
+
+
+def _rule_deploy(args: argparse.Namespace) -> dict[str, Any]:
+    settings, rows = rule_file(args.table, args.file, _text(args.file))
+    return {"table": args.table, "rows": rows, "comment": args.comment, "settings": settings}
 
 
 def _one_instance(args: argparse.Namespace) -> int:
@@ -243,7 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         db = connect()
         result = run(args, db, clock)
     except WuyeError as e:
-        print(f"wuye: {e.message}{_field_details(e.fields)}", file=sys.stderr)
+        rows = ""
+        if isinstance(e, rule_tables.RuleTableRefused):    # every row's problems, for scripts too
+            print(json.dumps({"error": e.message, "problems": [p.to_json() for p in e.problems]},
+                             ensure_ascii=False, indent=2))
+            rows = problem_lines(e.problems)
+        print(f"wuye: {e.message}{_field_details(e.fields)}{rows}", file=sys.stderr)
         return e.exit_code
     except (OperationalError, ProgrammingError) as e:
         text = str(e.orig) if getattr(e, "orig", None) else str(e)

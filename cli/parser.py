@@ -19,6 +19,10 @@ def _version(text: str) -> int:
     return int(text)
 
 
+def _version_or_seed(text: str) -> int:
+    return 0 if text == "0" else _version(text)
+
+
 def _year(text: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) == 4):
         raise argparse.ArgumentTypeError(f"not a year: {text!r}")
@@ -170,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     cc = csub.add_parser("check", parents=[common], help="exit 1 unless every day of the next 60 has official data")
     for calendar_parser in (ci, cs, cc):
         as_user(calendar_parser, required=False)
+    sp = cmd("rules", "the rule tables (penalties, move-in desks, case library) as versioned data")
+    rsub = sp.add_subparsers(dest="sub", required=True)
+    rl = rsub.add_parser("list", parents=[common], help="every rule table with its latest version")
+    rs = rsub.add_parser("show", parents=[common], help="one version's rows (the latest unless --version)")
+    rs.add_argument("table", metavar="TABLE")
+    rs.add_argument("--version", type=_version_or_seed, default=None, metavar="V", help="0: the seed file")
+    rd = rsub.add_parser("deploy", parents=[common], help="check every row of FILE and deploy it as a new version")
+    rd.add_argument("table", metavar="TABLE")
+    rd.add_argument("file", metavar="FILE", help="JSON: the seed file's shape, or what `rules show` printed")
+    rd.add_argument("--comment", required=True, metavar="C")
+    for rules_parser in (rl, rs, rd):
+        as_user(rules_parser)
     sp = cmd("serve", "the web app with the timer loop")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=5000)

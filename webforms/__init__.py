@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = RowId
     from webforms import (
+        account,
         api,
         api_definitions,
         api_rules,
@@ -79,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
+    for module in (auth, account, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
                    api_rules, dmn, calendar):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))

@@ -70,15 +70,21 @@ def _load_user(user_id: str) -> WebUser | None:
     return WebUser(name, int(generation))
 
 
+def login_limits() -> LoginLimits:
+    """The sign-in rate limit of this app (its config), shared by the login page, POST /api/login
+    and the password-change page's check of the current password."""
+    config = current_app.config
+    return LoginLimits(per_user=int(config["LOGIN_MAX_FAILURES"]),
+                       per_address=int(config["LOGIN_MAX_ADDRESS_FAILURES"]),
+                       window=timedelta(seconds=int(config["LOGIN_FAILURE_WINDOW"])))
+
+
 def attempt_login(name: str, password: str, *, via: str) -> Actor:
     """The actor for a right password; TooManyAttempts / LoginRefused otherwise. The limits are the
     app's LOGIN_MAX_FAILURES (per user name and address), LOGIN_MAX_ADDRESS_FAILURES (per address)
     and LOGIN_FAILURE_WINDOW (seconds); the counts are kept in the database (engine.usecases.sessions)."""
-    config = current_app.config
-    limits = LoginLimits(per_user=int(config["LOGIN_MAX_FAILURES"]),
-                         per_address=int(config["LOGIN_MAX_ADDRESS_FAILURES"]),
-                         window=timedelta(seconds=int(config["LOGIN_FAILURE_WINDOW"])))
-    actor = call(log_in, name=name, password=password, via=via, address=request.remote_addr or "", limits=limits)
+    actor = call(log_in, name=name, password=password, via=via, address=request.remote_addr or "",
+                 limits=login_limits())
     if actor is None:
         raise LoginRefused("用户名或密码错误 (wrong user name or password)")
     return actor

@@ -54,17 +54,20 @@ class ParsedProcess:
 
 def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *, known_groups: Collection[str],
                     function_names: Collection[str], callees: Collection[SourceFile] = (),
-                    unchecked_dmn: Collection[SourceFile] = ()) -> list[ParsedProcess]:
+                    unchecked_dmn: Collection[SourceFile] = (),
+                    penalty_rows: Collection[str] | None = None) -> list[ParsedProcess]:
     """Validate and parse every executable process of ``bpmn_files`` (DMN tables from ``dmn_files``;
     ``callees``: deployed files whose processes call activities of these call, not deployed again;
-    ``unchecked_dmn``: those of ``dmn_files`` stored before, checked then: only used here).
+    ``unchecked_dmn``: those of ``dmn_files`` stored before, checked then: only used here;
+    ``penalty_rows``: the penalty table's deadline ids, which every ``deadline`` property must name).
     Raises BadInput with every problem; SpiffWorkflow sees only files that passed every rule."""
     problems = Problems()
     runnable: dict[str, etree._Element] = {}
     for src in [*bpmn_files, *callees]:
         tree = copy.deepcopy(src.root)      # the rules make it runnable; the source stays as sent
         make_runnable(tree)
-        findings = list(bpmn_findings(tree, known_groups=known_groups, function_names=function_names))
+        findings = list(bpmn_findings(tree, known_groups=known_groups, function_names=function_names,
+                                      penalty_rows=penalty_rows))
         if src not in callees:              # a callee deployed before: only its rewrites matter here
             problems.extend(src.name, findings)
         drop_correlations(tree)             # correlated by wuye, by key (engine/deploy/correlation.py)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from lxml import etree
 
-from engine.deploy import correlation, expressions, forms, people, structure, timers
+from engine.deploy import correlation, expressions, forms, paths, people, structure, timers
 from engine.deploy.meta import BPMN_NS, lane_of
 from engine.deploy.problems import Context, Finding, Rule
 
@@ -31,7 +31,9 @@ _EXTERNAL: tuple[Rule, ...] = (structure.service_is_external,)
 FILE_RULES: tuple[Rule, ...] = (structure.has_an_executable_process, correlation.correlations_run_in_the_sandbox)
 # BPMN element (local name) -> its rules, in the order their findings are listed.
 ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
-    "process": (people.starter_groups_are_known, forms.data_labels_are_complete, forms.case_summary_is_valid),
+    "process": (people.starter_groups_are_known, forms.data_labels_are_complete, forms.case_summary_is_valid,
+                paths.every_path_reaches_an_end),
+    **{c: (paths.every_path_reaches_an_end,) for c in paths.CONTAINERS if c != "process"},
     "lane": (people.lane_is_a_known_group,),
     "userTask": _PERSON + _FORM,
     "manualTask": _PERSON,
@@ -53,14 +55,17 @@ ELEMENT_RULES: Mapping[str, tuple[Rule, ...]] = {
     "sequenceFlow": (structure.flow_connects_two_elements,),
 }
 # Every BPMN element of a runnable process, after its own rules.
-EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable,)
+EVERY_ELEMENT: tuple[Rule, ...] = (structure.listeners_are_runnable, paths.flow_leads_on,
+                                   paths.deadline_names_a_penalty_row)
 
 
-def bpmn_findings(tree: etree._Element, *, known_groups: Collection[str],
-                  function_names: Collection[str]) -> Iterator[Finding]:
+def bpmn_findings(tree: etree._Element, *, known_groups: Collection[str], function_names: Collection[str],
+                  penalty_rows: Collection[str] | None = None) -> Iterator[Finding]:
     """Every problem of one BPMN file. ``tree`` is the copy SpiffWorkflow will parse: the expression
-    rules leave it runnable (ISO timer literals quoted, JUEL translated)."""
-    base = Context(frozenset(known_groups), frozenset(function_names))
+    rules leave it runnable (ISO timer literals quoted, JUEL translated). ``penalty_rows``: the
+    deadline ids of the penalty table in force (None: deadlines are not checked against it)."""
+    base = Context(frozenset(known_groups), frozenset(function_names),
+                   penalty_rows=None if penalty_rows is None else frozenset(penalty_rows))
     for rule in FILE_RULES:
         yield from rule(base, tree)
     for process in structure.runnable_processes(tree):

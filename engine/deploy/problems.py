@@ -28,11 +28,12 @@ class Finding(NamedTuple):
 @dataclass(frozen=True)
 class Context:
     """What a rule may consult besides the element: the groups that exist, the functions expressions
-    may call (engine/rules/functions.py; the sandbox's safe builtins come on top), and the lanes of
-    the process being checked (flow node id -> lane id)."""
+    may call (engine/rules/functions.py; the sandbox's safe builtins come on top), the lanes of
+    the process being checked (flow node id -> lane id), and the rows of the penalty table in force."""
     known_groups: frozenset[str]
     function_names: frozenset[str]
     lanes: Mapping[str, str | None] = field(default_factory=dict)
+    penalty_rows: frozenset[str] | None = None     # the penalty table's deadline ids; None: not checked
 
 
 Rule = Callable[[Context, etree._Element], Iterator[Finding]]

@@ -12,6 +12,7 @@ from engine.deploy.sources import SourceFile, decision_ids, load_source
 from engine.errors import BadInput
 from engine.rules.functions import expression_functions
 from engine.rules.permissions import SYSTEM, Actor, may_deploy
+from engine.step.rule_tables import rule_tables
 from engine.step.runtime import CALENDAR
 from engine.usecases.runner import writes
 from storage.models import Definition
@@ -63,7 +64,8 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
     replaced = {_dmn_key(s) for s in new_dmn}
     callees = resolve_callees(bpmn, lambda process_id, version: _stored_process(uow, process_id, version))
     processes = parse_processes(bpmn, list(dmn_by_key.values()), known_groups=known_groups, function_names=functions,
-                                callees=callees, unchecked_dmn=[s for k, s in dmn_by_key.items() if k not in replaced])
+                                callees=callees, unchecked_dmn=[s for k, s in dmn_by_key.items() if k not in replaced],
+                                penalty_rows=set(rule_tables(uow).penalties()))
     now = clock.now()
     result: list[DeployedVersion] = []
     for src in new_dmn:

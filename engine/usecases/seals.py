@@ -8,7 +8,6 @@ events, so a cut tail or a re-hashed stretch is named, and a seal itself cannot 
 the key. The timer loop seals every ``SEAL_EVERY`` when the log grew (`wuye audit seal` by hand)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from engine.audit.note import (
     verifier_key,
 )
 from engine.clock import Clock, to_iso
+from engine.environment import positive_number
 from engine.errors import BadInput
 from engine.rules.permissions import SYSTEM, Actor, may_audit
 from engine.usecases.runner import writes
@@ -31,7 +31,7 @@ from storage.models import ChainSeal
 from storage.uow import UnitOfWork
 
 SEAL_ORIGIN = f"{ORIGIN}/chain-head"        # a seal's note names another log than a checkpoint's
-SEAL_EVERY = timedelta(seconds=float(os.environ.get("WUYE_SEAL_SECONDS", "300")))
+SEAL_EVERY = timedelta(seconds=positive_number("WUYE_SEAL_SECONDS", 300))
 
 
 @writes

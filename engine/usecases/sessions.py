@@ -83,9 +83,13 @@ def log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, ad
         _checking.release()
 
 
-def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
-            limits: LoginLimits) -> Actor | None:
-    now, address = clock.now(), address or ""
+def counted_attempt(db: Database, *, name: str, address: str, clock: Clock,
+                    limits: LoginLimits) -> tuple[PasswordRecord, tuple[str, str]]:
+    """A password check of ``name`` from ``address`` about to be made, counted under the sign-in
+    limit first (TooManyLogins, nothing checked, past it): the stored hash to check against and
+    the (name and address, address) keys a right password forgives. Two short transactions and no
+    hash: a read, then the count."""
+    now = clock.now()
     user_key, address_key = limits.keys(name, address)
     keys = [(user_key, limits.per_user), (address_key, limits.per_address)]
     # most of an attack is refused by the plain read
@@ -94,6 +98,13 @@ def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, a
         until = handle(db, _count_attempt, actor=None, clock=clock, keys=keys, limits=limits)
     if until is not None:
         raise TooManyLogins(max(1, math.ceil((until - now).total_seconds())))
+    return record, (user_key, address_key)
+
+
+def _log_in(db: Database, *, clock: Clock, name: str, password: str, via: str, address: str | None,
+            limits: LoginLimits) -> Actor | None:
+    address = address or ""
+    record, (user_key, address_key) = counted_attempt(db, name=name, address=address, clock=clock, limits=limits)
     actor = check_password(record, password)
     if actor is not None:
         handle(db, _logged_in, actor=actor, clock=clock, keys=(user_key, address_key), via=via, address=address)

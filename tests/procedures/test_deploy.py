@@ -180,6 +180,21 @@ REFUSALS = {
     "data label without a variable": (
         [('isExecutable="true">', 'isExecutable="true">' + PROCESS_LABELS.format('name="label:" value="金额"'))],
         '<camunda:property name="label:"', "probe", "label"),
+    # the modeler's lint rule pack, refused by the server too (engine/deploy/paths.py)
+    "a step with no way on": (
+        [('targetRef="end_b"/>', 'targetRef="stuck"/>'), ("<!--extra-->", '<bpmn:task id="stuck"/>')],
+        '<bpmn:task id="stuck"', "stuck", "the path stops here"),
+    "a loop with no way out": (
+        [('targetRef="end_b"/>', 'targetRef="spin"/>'),
+         ("<!--extra-->", '<bpmn:task id="spin"/><bpmn:sequenceFlow id="f_spin" sourceRef="spin" targetRef="spin"/>')],
+        '<bpmn:task id="spin"', "spin", "no path from here reaches an end event"),
+    "deadline of no penalty row": (
+        [("<!--extra-->", '<bpmn:boundaryEvent id="late" attachedToRef="fill" cancelActivity="false">'
+                          '<bpmn:extensionElements><camunda:properties><camunda:property name="deadline" value="Z9"/>'
+                          '</camunda:properties></bpmn:extensionElements><bpmn:timerEventDefinition>'
+                          '<bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+                          '</bpmn:boundaryEvent>')],
+        '<bpmn:boundaryEvent id="late"', "late", "deadline Z9 names no row of the penalty table"),
     "data label without a name to show": (
         [('isExecutable="true">', 'isExecutable="true">' + PROCESS_LABELS.format('name="label:total" value=" "'))],
         '<camunda:property name="label:total"', "probe", "label"),

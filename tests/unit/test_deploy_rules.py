@@ -8,7 +8,7 @@ import inspect
 import pytest
 from lxml import etree
 
-from engine.deploy import checks, correlation, expressions, forms, people, structure, timers
+from engine.deploy import checks, correlation, expressions, forms, paths, people, structure, timers
 from engine.deploy.build import parse_processes
 from engine.deploy.decision_tables import decision_table_problems
 from engine.deploy.meta import lane_of, process_meta
@@ -21,7 +21,8 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 GROUPS = frozenset({"front_desk", "engineering"})
 FUNCTIONS = frozenset({"add_working_hours", "now"})
-CTX = Context(GROUPS, FUNCTIONS)
+PENALTY_ROWS = frozenset({"C1"})
+CTX = Context(GROUPS, FUNCTIONS, penalty_rows=PENALTY_ROWS)
 
 
 def diagram(body: str, process_attrs: str = 'isExecutable="true"', lane_refs: str = "fill") -> etree._Element:
@@ -36,7 +37,8 @@ def diagram(body: str, process_attrs: str = 'isExecutable="true"', lane_refs: st
 
 def lines(tree: etree._Element) -> list[str]:
     problems = Problems()
-    problems.extend("t.bpmn", checks.bpmn_findings(tree, known_groups=GROUPS, function_names=FUNCTIONS))
+    problems.extend("t.bpmn", checks.bpmn_findings(tree, known_groups=GROUPS, function_names=FUNCTIONS,
+                                                   penalty_rows=PENALTY_ROWS))
     return problems.lines
 
 
@@ -106,6 +108,20 @@ MISTAKES = [
                                    '<bpmn:conditionExpression>${execution.getVariable("a")}</bpmn:conditionExpression>'
                                    '</bpmn:sequenceFlow>', expressions.condition_runs_in_the_sandbox,
      "'${execution.getVariable(\"a\")}'"),
+    ("a step that stops", '<bpmn:task id="y"/><bpmn:sequenceFlow id="f1" sourceRef="y" targetRef="x"/>'
+                          '<bpmn:task id="x"/>', paths.flow_leads_on, "the path stops here"),
+    ("a loop with no way out", '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/><bpmn:endEvent id="e"/>'
+                               '<bpmn:task id="x"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+                               '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e"/>'
+                               '<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="x"/>'
+                               '<bpmn:sequenceFlow id="f4" sourceRef="x" targetRef="x"/>',
+     paths.every_path_reaches_an_end, "x: 从这里走不到任何结束事件"),
+    ("deadline of no penalty row", '<bpmn:boundaryEvent id="x" attachedToRef="fill"><bpmn:extensionElements>'
+                                   '<camunda:properties><camunda:property name="deadline" value="Z9"/>'
+                                   '</camunda:properties></bpmn:extensionElements><bpmn:timerEventDefinition>'
+                                   '<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+                                   '</bpmn:boundaryEvent>', paths.deadline_names_a_penalty_row,
+     "时限编号 Z9 不在扣罚表中"),
     ("groovy script without a script", '<bpmn:scriptTask id="x" scriptFormat="groovy"/>', expressions.script_is_python,
      "groovy"),
     ("script task without a script", '<bpmn:scriptTask id="x"><bpmn:script> </bpmn:script></bpmn:scriptTask>',
@@ -144,7 +160,8 @@ def said_by(rule: Rule, tree: etree._Element) -> list[str]:
         tags = {tag for tag, rules in checks.ELEMENT_RULES.items() if rule in rules}
         nodes = [n for n in tree.iter() if isinstance(n.tag, str)
                  and (rule in checks.EVERY_ELEMENT or etree.QName(n).localname in tags)]
-    ctx = Context(GROUPS, FUNCTIONS, lane_of(found(tree.find(f"{{{BPMN}}}process"), "the diagram's process")))
+    ctx = Context(GROUPS, FUNCTIONS, lane_of(found(tree.find(f"{{{BPMN}}}process"), "the diagram's process")),
+                  PENALTY_ROWS)
     return [finding.message for n in nodes for finding in rule(ctx, n)]
 
 
@@ -208,6 +225,7 @@ def test_a_clean_diagram_passes_every_rule():
             '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="fill">'
             '<bpmn:conditionExpression>${amount &gt; 1 &amp;&amp; '
             '!done}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:endEvent id="done"/><bpmn:sequenceFlow id="f2" sourceRef="fill" targetRef="done"/>'
             '<bpmn:boundaryEvent id="late" attachedToRef="fill"><bpmn:timerEventDefinition><bpmn:timeDate>'
             'add_working_hours(now(), 8)</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>')
     assert lines(diagram(body)) == []
@@ -230,7 +248,7 @@ def test_a_refusal_lists_every_problem_in_the_order_of_the_file():
                    '</bpmn:conditionExpression></bpmn:sequenceFlow>')
     found(tree.find(f".//{{{BPMN}}}lane"), "the diagram's lane").set("id", "plumbers")
     reported = lines(tree)
-    assert [ln.split(": ")[1] for ln in reported] == ["plumbers", "a", "b", "c"]
+    assert [ln.split(": ")[1] for ln in reported] == ["plumbers", "a", "b", "b", "c"]   # b: Java, and no way on
     assert [int(ln.split(":")[1]) for ln in reported] == sorted(int(ln.split(":")[1]) for ln in reported)
 
 
@@ -246,7 +264,8 @@ def test_a_pool_that_never_runs_is_not_checked_but_a_called_one_is():
 def test_every_rule_of_the_rule_modules_is_in_the_table():
     """A rule is a function (ctx, element); one that is written but not listed would never run."""
     listed = {*checks.FILE_RULES, *checks.EVERY_ELEMENT, *(r for rs in checks.ELEMENT_RULES.values() for r in rs)}
-    written = {f for m in (people, forms, structure, timers, expressions, correlation) for name in m.__all__
+    written = {f for m in (people, forms, structure, timers, expressions, correlation, paths)
+               for name in m.__all__
                if callable(f := getattr(m, name)) and inspect.isfunction(f)
                and list(inspect.signature(f).parameters)[:1] == ["ctx"] and len(inspect.signature(f).parameters) == 2}
     assert written == listed
@@ -314,7 +333,8 @@ def test_a_decision_table_that_runs_passes():
 def test_what_spiffworkflow_refuses_is_reported_at_the_element_it_names():
     """A missing decision table is only found by SpiffWorkflow's parser (engine/spiff/parser.py)."""
     text = etree.tostring(diagram('<bpmn:startEvent id="s"/>\n<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="b"/>\n'
-                                  '<bpmn:businessRuleTask id="b" camunda:decisionRef="nowhere"/>'))
+                                  '<bpmn:businessRuleTask id="b" camunda:decisionRef="nowhere"/>\n'
+                                  '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="e"/>'))
     src = load_source("t.bpmn", text)
     with pytest.raises(BadInput) as refused:
         parse_processes([src], [], known_groups=GROUPS, function_names=FUNCTIONS)

@@ -2,7 +2,6 @@
 from engine.rules.passwords import check_password_hash, generate_password_hash
 
 
-
 def test_a_hash_verifies_its_password_and_no_other() -> None:
     stored = generate_password_hash("王丽2026")
     assert stored.startswith("scrypt:32768:8:1$")

@@ -91,7 +91,9 @@ for (const [name, factory] of Object.entries(wuyeRules)) cache[`rule:bpmnlint-pl
 
 // a fork-join gateway runs here (the deployed procedures use them): a hint, not a refusal
 const rules = { ...recommended.rules, 'no-gateway-join-fork': 'warn', 'label-required': 'warn' };
-for (const name of Object.keys(wuyeRules)) rules[`wuye/${name}`] = 'error';
+// wuye's pack: each error is one the server's deploy refuses too (engine/deploy/), on the same element;
+// a task nobody is named for deploys with a warning there, so it is a warning here
+for (const name of Object.keys(wuyeRules)) rules[`wuye/${name}`] = name === 'user-task-someone' ? 'warn' : 'error';
 
 export default {
   config: { rules },

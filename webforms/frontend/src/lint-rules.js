@@ -49,16 +49,28 @@ function rule(check) {
   return function () { return { check }; };
 }
 
-// every user task resolves to a group: its lane, or candidate groups, or an assignee; and the group exists
-export const userTaskGroup = rule((node, reporter) => {
-  if (!is(node, 'bpmn:UserTask')) return;
+function groupsOf(node) {
   const process = processOf(node);
   const lane = process ? lanesOf(process).get(node.id) : undefined;
   const groups = (node.candidateGroups || '').split(',').map((g) => g.trim()).filter(Boolean);
+  return { lane, groups };
+}
+
+// a user task with no lane, no candidate groups and no assignee deploys (the server warns, as
+// engine/deploy/people.py person_task_has_someone does): it waits in the 待分派 queue for a supervisor
+export const userTaskSomeone = rule((node, reporter) => {
+  if (!is(node, 'bpmn:UserTask')) return;
+  const { lane, groups } = groupsOf(node);
   if (!lane && !groups.length && !node.assignee) {
-    reporter.report(node.id, '用户任务没有处理组：请放进泳道，或填写候选组/处理人');
-    return;
+    reporter.report(node.id, '用户任务不在任何泳道中，将进入“待分派”队列，由主管分派：请放进泳道，或填写候选组/处理人');
   }
+});
+
+// every group a user task names (its lane, its candidate groups) exists (the server refuses the
+// deploy otherwise: people.lane_is_a_known_group, people.candidate_groups_are_known)
+export const userTaskGroup = rule((node, reporter) => {
+  if (!is(node, 'bpmn:UserTask')) return;
+  const { lane, groups } = groupsOf(node);
   for (const g of [lane, ...groups].filter(Boolean)) {
     if (context.groups.size && !context.groups.has(g)) {
       reporter.report(node.id, `没有这个用户组：${g}`);
@@ -96,11 +108,13 @@ export const timerParses = rule((node, reporter) => {
   }
 });
 
-// every deadline property names a row of the penalty table
+// every deadline property names a row of the penalty table, unless the element states its own
+// penalty amount (the server: engine/deploy/paths.py deadline_names_a_penalty_row)
 export const deadlinePenalty = rule((node, reporter) => {
   if (!is(node, 'bpmn:FlowNode')) return;
-  const deadline = properties(node).deadline;
-  if (deadline && context.penalties.size && !context.penalties.has(deadline)) {
+  const props = properties(node);
+  const deadline = (props.deadline || '').trim();
+  if (deadline && !(props.penalty || '').trim() && context.penalties.size && !context.penalties.has(deadline)) {
     reporter.report(node.id, `时限编号 ${deadline} 不在扣罚表中`);
   }
 });
@@ -151,6 +165,7 @@ export const reachesEnd = rule((node, reporter) => {
 
 export const wuyeRules = {
   'user-task-group': userTaskGroup,
+  'user-task-someone': userTaskSomeone,
   'timer-parses': timerParses,
   'deadline-penalty': deadlinePenalty,
   'no-dangling-flow': noDanglingFlow,
