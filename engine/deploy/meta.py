@@ -66,6 +66,7 @@ class ProcessMetaJson(TypedDict):
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
     signals: NotRequired[list[str]]             # the names of the signals it waits for (a catch or boundary event)
+    schedule: NotRequired[Any]                  # its timer start event's schedule (engine/deploy/schedule.py)
 
 
 # the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)

@@ -26,6 +26,7 @@ from engine.clock import Clock, instant, to_iso
 from engine.rules.permissions import TIMER
 from engine.step import runtime
 from engine.usecases.runner import transactions
+from engine.usecases.scheduled_starts import start_scheduled
 from storage.models import Instance
 from storage.uow import ConcurrentUpdate, Database, UnitOfWork
 
@@ -37,12 +38,13 @@ MAX_BACKOFF = timedelta(hours=1)
 @transactions
 def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict[str, Any]]:
     """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
-    and any incidents. Each instance needs a transaction of its own."""
+    and any incidents. Each instance needs a transaction of its own. The schedules due (timer start
+    events: engine/usecases/scheduled_starts.py) start their instances first."""
     uows = db.uow
+    out: list[dict[str, Any]] = start_scheduled(db, clock=clock, limit=limit)   # timer start events first
     with uows(readonly=True) as uow:           # nothing due (the usual case): one index probe, no write lock
         if not uow.instances.due_ids(clock.now(), 1):
-            return []
-    out: list[dict[str, Any]] = []
+            return out
     handled = 0
     while limit is None or handled < limit:
         result = _fire_next(uows, clock)
