@@ -33,13 +33,13 @@ from engine.rules.permissions import TIMER
 from engine.rules.schedule import Schedule, parse_schedule
 from engine.step.calendar import calendar_for
 from engine.step.runtime import TIMERS_CHANNEL
-from engine.usecases.runner import transactions, writes
+from engine.usecases.runner import reads, transactions, writes
 from engine.usecases.start_instance import begin_instance
 from storage.models import Definition, ProcessSchedule, ScheduledStart
 from storage.uow import Database, UnitOfWork
 
-__all__ = ["BATCH", "MAX_CATCH_UP", "adopt_schedule", "next_start", "schedule_of", "start_for_moment",
-           "start_scheduled"]
+__all__ = ["BATCH", "MAX_CATCH_UP", "adopt_schedule", "list_schedules", "next_start", "schedule_of",
+           "start_for_moment", "start_scheduled"]
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +185,17 @@ def start_for_moment(uow: UnitOfWork, *, clock: Clock, process_id: str, data: di
     assert definition is not None
     instance, _ = begin_instance(uow, definition, TIMER, clock, dict(data))
     return {"instance": instance.id}
+
+
+@reads
+def list_schedules(uow: UnitOfWork, *, clock: Clock) -> dict[str, dict[str, Any]]:
+    """Every process's schedule (the timer loop's view, no actor): its rule, the version holding it,
+    the next start, and the moments started so far with their instances."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in uow.schedules.all():
+        definition = uow.definitions.get(row.definition_id)
+        out[row.process_id] = {"version": definition.version if definition else None, "kind": row.kind,
+                               "text": row.text, "catch_up": row.catch_up, "next_start": next_start(row),
+                               "starts": [{"due_at": to_iso(s.due_at), "instance": s.instance_id, "skipped": s.skipped}
+                                          for s in uow.schedules.starts(row.process_id)]}
+    return out

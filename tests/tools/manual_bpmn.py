@@ -677,7 +677,7 @@ VISIT_COUNT = ("if visit_way == 'phone' and (not phone_consent or (phone_visits 
 def owner_visit() -> dict:
     node("start", "start", "每月初制定走访计划", "butler", 0, 0,
          "M0 管家走访 3.1.2：每月初，亲情管家制定走访计划，审批后执行（计划启动：每月1日09:00）。",
-         timer=("timeCycle", 'every_month(1, "09:00", "2026-12-01")'))
+         timer=("timeCycle", 'every_month(1, "09:00")'))
     node("opened", "script", "记录计划期限", "butler", 1, 0, "OV1：计划在启动后第3个工作日17:30前报批（默认）。",
          script="month_opened_at = now()\nplan_due = add_working_days(now(), 3)")
     flow("start", "opened")
