@@ -18,13 +18,15 @@ from typing import TypedDict
 from lxml import etree
 
 from engine.deploy.meta import BPMN_NS, NS, PROPERTIES
-from engine.deploy.problems import Finding
+from engine.deploy.problems import Context, Finding
 from engine.deploy.structure import runnable_processes
+from engine.deploy.timers import timer_is_not_cron, timer_is_not_empty
 from engine.rules.schedule import CATCH_UP, ScheduleInvalid, parse_schedule
 
 __all__ = ["ScheduleJson", "take_start_timers"]
 
 CATCH_UP_PROPERTY = "catchUp"
+_NO_CONTEXT = Context(frozenset(), frozenset())      # the timer rules read nothing of it
 
 
 class ScheduleJson(TypedDict):
@@ -70,6 +72,10 @@ def _schedule(process: etree._Element, start: etree._Element, definition: etree.
         return None
     node = timers[0]
     kind, text = etree.QName(node).localname, (node.text or "").strip()
+    said = [*timer_is_not_empty(_NO_CONTEXT, node), *timer_is_not_cron(_NO_CONTEXT, node)]   # as any timer
+    if said:
+        findings.extend(said)
+        return None
     try:
         parse_schedule(kind, text)
     except ScheduleInvalid as e:
