@@ -19,29 +19,23 @@ from engine.usecases.scheduled_starts import list_schedules
 from engine.usecases.timers import fire_due_timers
 from storage.models import Event, Instance
 from tests.integration.loops import wait_until
-from tests.support import act, database, deploy_files
+from tests.support import BPMN_DIR, act, database, deploy_files
 
 T0 = parse_instant("2031-03-03T08:00:00+08:00")          # a Monday
 HOUR = timedelta(hours=1)
 
 
+MODEL = (BPMN_DIR / "timers" / "scheduled_check.bpmn").read_text(encoding="utf-8")
+
+
 def scheduled_bpmn(pid: str, timer: str, catch_up: str | None = None, kind: str = "timeCycle",
                    label: str = "计划检查") -> tuple[str, bytes]:
+    """tests/bpmn/timers/scheduled_check.bpmn as process ``pid`` with this timer (on line 7)."""
     props = (f'<bpmn:extensionElements><camunda:properties><camunda:property name="catchUp" value="{catch_up}"/>'
              "</camunda:properties></bpmn:extensionElements>") if catch_up else ""
-    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs_{pid}" targetNamespace="http://wuye.example/test">
-  <bpmn:process id="{pid}" name="{label}" isExecutable="true">
-    {props}
-    <bpmn:laneSet id="lanes"><bpmn:lane id="quality_officer" name="品质"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>check</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start" name="计划启动"><bpmn:outgoing>f1</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="td"><bpmn:{kind}>{timer}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:startEvent>
-    <bpmn:userTask id="check" name="检查"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="done"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+    xml = (MODEL.replace('id="defs_scheduled_check"', f'id="defs_{pid}"').replace('id="scheduled_check"', f'id="{pid}"')
+           .replace('name="每周检查" isExecutable="true">', f'name="{label}" isExecutable="true">{props}')
+           .replace('<bpmn:timeCycle>every_week(1, "09:00")</bpmn:timeCycle>', f"<bpmn:{kind}>{timer}</bpmn:{kind}>"))
     return f"{pid}.bpmn", xml.encode()
 
 

@@ -16,8 +16,10 @@ DEPLOYED = parse_instant("2026-12-01T00:00:00+08:00")
 def series(kind: str, text: str, n: int, after: str = "2026-12-01T00:00:00+08:00") -> list[str]:
     rule, t, out = parse_schedule(kind, text), parse_instant(after), []
     for _ in range(n):
-        t = rule.next_after(t, DEPLOYED, CALENDAR)
-        out.append(to_iso(t)[:16])
+        nxt = rule.next_after(t, DEPLOYED, CALENDAR)
+        assert nxt is not None
+        out.append(to_iso(nxt)[:16])
+        t = nxt
     return out
 
 
@@ -34,7 +36,7 @@ def test_a_month_from_the_31st_is_the_month_s_last_day_and_back_to_the_31st():
 def test_a_cycle_of_n_repetitions_runs_out_and_a_cycle_without_start_counts_from_the_deploy():
     rule = parse_schedule("timeCycle", "R2/2026-12-02T09:00:00+08:00/P1D")
     second = rule.next_after(parse_instant("2026-12-02T09:00:00+08:00"), DEPLOYED, CALENDAR)
-    assert rule.next_after(second, DEPLOYED, CALENDAR) is None
+    assert second is not None and rule.next_after(second, DEPLOYED, CALENDAR) is None
     assert series("timeCycle", "R/PT6H", 2) == ["2026-12-01T06:00", "2026-12-01T12:00"]
 
 
