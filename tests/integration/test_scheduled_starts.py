@@ -47,7 +47,8 @@ def moments(db, pid: str) -> list[str]:
     return [s["due_at"] for s in act(db, list_schedules, as_=None, at=FixedClock(T0))[pid]["starts"]]
 
 
-def test_one_instance_per_due_moment_and_after_downtime_each_or_one_as_the_process_says(db):
+def test_one_instance_per_due_moment_and_after_downtime_each_or_one_as_the_process_says(sqlite_db):
+    db = sqlite_db
     deploy_files(db, scheduled_bpmn("hourly_each", "R/2031-03-03T09:00:00+08:00/PT1H"),
                  scheduled_bpmn("hourly_one", "R/2031-03-03T09:00:00+08:00/PT1H", catch_up="one"), at=FixedClock(T0))
     first = parse_instant("2031-03-03T09:00:00+08:00")
@@ -82,7 +83,8 @@ def test_a_long_downtime_catches_up_in_bounded_time_and_says_how_many_it_skipped
     assert started["skipped"] == 366 * 24 * 60 and started["due_at"] == "2032-03-03T09:00:00+08:00"
 
 
-def test_a_new_version_takes_over_the_schedule_where_the_old_one_left_it(db):
+def test_a_new_version_takes_over_the_schedule_where_the_old_one_left_it(sqlite_db):
+    db = sqlite_db
     deploy_files(db, scheduled_bpmn("quarterly", 'every_quarter(25, "09:00")'), at=FixedClock(T0))
     assert act(db, process_versions, as_="process_owner", process_id="quarterly")["next_start"] == \
         "2031-03-25T09:00:00+08:00"
