@@ -5,8 +5,11 @@ through the engine's own use cases, then the KPIs of procedures.md and the soak 
 
 How it runs. A FixedClock starts at the first of the month and only moves forward, in steps
 (``--step`` minutes, default 15) and to the exact time of each planned action; at every step and
-before every action the timer sweep (``fire_due_timers``) runs, as the worker would. Cases start at
-random times spread over the month (each process's policy says when in the day and the month).
+before every action the timer sweep (``fire_due_timers``) runs, as the worker would: it also starts
+the scheduled processes at each due moment of their timer start events (the report's ``scheduled``
+lists the moments started). Cases start at random times spread over the month (each process's
+policy says when in the day and the month; a scheduled process's cases are started by hand, ahead of
+its schedule, as a desk may).
 Whenever a task becomes ready, the demo user named after its lane (or its assignee) plans to claim
 it a little later and to complete it later still, answering its form through the process's policy
 (bench/policies). The delay is drawn against the task's own due time: with probability ``on_time``
@@ -48,6 +51,7 @@ from engine.usecases.instances import show_instance
 from engine.usecases.messages import deliver_message
 from engine.usecases.reports import kpis, month_bounds
 from engine.usecases.runner import Database, connect, handle
+from engine.usecases.scheduled_starts import list_schedules
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task
 from engine.usecases.timers import fire_due_timers
@@ -83,7 +87,7 @@ class Simulation:
         self.planned_tasks: set[str] = set()
         self.refused: list[dict] = []
         self.counts = {"started": 0, "claimed": 0, "completed": 0, "superseded": 0, "messages": 0,
-                       "messages_not_waiting": 0, "timers_fired": 0, "steps": 0}
+                       "messages_not_waiting": 0, "timers_fired": 0, "scheduled_starts": 0, "steps": 0}
         self.policies: dict[str, Policy] = {}
         self.startable: dict[str, dict] = {}         # process id -> its start form and start groups
         self.deploy_failures: dict[str, str] = {}
@@ -137,6 +141,7 @@ class Simulation:
         self.counts["steps"] += 1
         fired = handle(self.db, fire_due_timers, actor=None, clock=self.clock)
         self.counts["timers_fired"] += sum(1 for f in fired if f.get("timer"))
+        self.counts["scheduled_starts"] += sum(1 for f in fired if f.get("scheduled_start"))
         for instance in {f["instance"] for f in fired}:
             self._plan_ready(self._ready_of(instance))
         for f in fired:
@@ -244,6 +249,7 @@ class Simulation:
                 "clock": {"from": to_iso(self.start), "to": to_iso(self.clock.now()),
                           "step_minutes": self.step.total_seconds() / 60},
                 "activity": self.counts,
+                "scheduled": handle(self.db, list_schedules, actor=None, clock=self.clock),
                 "kpis": handle(self.db, kpis, actor=SYSTEM, clock=self.clock, month=self.month),
                 "invariants": check_invariants(self.db, clock=self.clock, refused=self.refused),
                 "seconds": round(seconds, 1)}

@@ -21,6 +21,9 @@ may have become due sooner than that:
 A burst of wake-ups (a thousand instances started) collapses into one sweep: the event is cleared
 before each sweep, and anything committed during it sets it again.
 
+**Scheduled starts** (timer start events) are swept first, each schedule claimed the same way
+(engine/usecases/scheduled_starts.py): one new instance per due moment, across every loop.
+
 **Exactly once:** engine.usecases.timers claims each due instance with ``FOR UPDATE SKIP LOCKED``
 in a transaction of its own, so any number of loops (threads, `wuye worker` processes, web servers)
 may run against one database. A failing instance becomes an incident with backoff; the loop goes on.
@@ -96,7 +99,7 @@ class TimerLoop:
         self.max_sleep = max_sleep if max_sleep is not None else (MAX_SLEEP_POSTGRES if self.postgres
                                                                   else MAX_SLEEP_SQLITE)
         self.name = name
-        self.sweeps = self.sleeps = self.fired = self.incidents = 0
+        self.sweeps = self.sleeps = self.fired = self.incidents = self.started = 0
         self.next_due: datetime | None = None
         self.ready = threading.Event()       # running, and (PostgreSQL) listening
         self._wake = threading.Event()
@@ -160,8 +163,8 @@ class TimerLoop:
                 _loops.discard(self)
             if listener is not None:
                 listener.join(5)
-            log.info("%s: timer loop stopped after %d sweeps: fired %d timers, %d incidents",
-                     self.name, self.sweeps, self.fired, self.incidents)
+            log.info("%s: timer loop stopped after %d sweeps: fired %d timers, %d incidents, started %d "
+                     "scheduled instances", self.name, self.sweeps, self.fired, self.incidents, self.started)
 
     def sweep(self) -> list[dict[str, Any]]:
         """Fire everything due now, in batches, then do the built-in topics (messages instances threw,
@@ -176,10 +179,13 @@ class TimerLoop:
         if not self._stopping.is_set():
             results.extend(handle(self.db, serve_builtin_topics, actor=None, clock=self.clock))
         incidents = sum(1 for r in results if "incident" in r)
-        self.fired += len(results) - incidents
+        started = sum(1 for r in results if r.get("scheduled_start"))
+        self.started += started
+        self.fired += len(results) - incidents - started
         self.incidents += incidents
         if results:
-            log.info("%s: fired %d timers, %d incidents", self.name, len(results) - incidents, incidents)
+            log.info("%s: fired %d timers, started %d scheduled instances, %d incidents", self.name,
+                     len(results) - incidents - started, started, incidents)
         for r in results:
             log.debug("%s: %s", self.name, r)
         return results

@@ -29,6 +29,7 @@ from storage.repositories import (
     ViolationRepository,
 )
 from storage.rule_tables import RuleTableRepository
+from storage.schedules import ScheduleRepository
 from storage.seals import DerivedRows, SealRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
@@ -98,6 +99,7 @@ class UnitOfWork:
         self.register = RegisterRepository(s)
         self.rule_tables = RuleTableRepository(s)
         self.calendar = CalendarRepository(s)
+        self.schedules = ScheduleRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

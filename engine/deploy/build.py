@@ -22,6 +22,7 @@ from engine.deploy.decision_tables import decision_table_problems
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, ProcessMetaJson, process_meta
 from engine.deploy.problems import Problems
 from engine.deploy.runnable import make_runnable
+from engine.deploy.schedule import ScheduleJson, take_start_timers
 from engine.deploy.sources import SourceFile, decision_ids
 from engine.deploy.structure import executable_processes
 from engine.spiff.parser import SpecParser
@@ -63,11 +64,14 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
     Raises BadInput with every problem; SpiffWorkflow sees only files that passed every rule."""
     problems = Problems()
     runnable: dict[str, etree._Element] = {}
+    schedules: dict[str, ScheduleJson] = {}
     for src in [*bpmn_files, *callees]:
         tree = copy.deepcopy(src.root)      # the rules make it runnable; the source stays as sent
         make_runnable(tree)
-        findings = list(bpmn_findings(tree, known_groups=known_groups, function_names=function_names,
-                                      penalty_rows=penalty_rows))
+        file_schedules, findings = take_start_timers(tree)     # started by the timer loop, not waited for
+        schedules.update(file_schedules)
+        findings += bpmn_findings(tree, known_groups=known_groups, function_names=function_names,
+                                  penalty_rows=penalty_rows)
         if src not in callees:              # a callee deployed before: only its rewrites matter here
             problems.extend(src.name, findings)
         drop_correlations(tree)             # correlated by wuye, by key (engine/deploy/correlation.py)
@@ -103,6 +107,8 @@ def parse_processes(bpmn_files: list[SourceFile], dmn_files: list[SourceFile], *
             meta["correlations"] = message_correlations(src.root)
             meta["calls"] = {c.process_id: c.version for c in calls_of(proc)
                              if isinstance(c, Call) and (c.version is not None or c.follows_latest)}
+            if pid in schedules:
+                meta["schedule"] = schedules[pid]
             called = _with_callees(meta, proc, processes)
             out.append(ParsedProcess(pid, proc.get("name") or pid, src, spec, meta,
                                      {d: dmn_hashes.get(d, "") for d in sorted(d for d in used if d)},

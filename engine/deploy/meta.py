@@ -69,6 +69,7 @@ class ProcessMetaJson(TypedDict):
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
                                                 # (a "deployment" binding is not listed: never rebuilt)
     signals: NotRequired[list[str]]             # the names of the signals it waits for (a catch or boundary event)
+    schedule: NotRequired[Any]                  # its timer start event's schedule (engine/deploy/schedule.py)
 
 
 # the BPMN elements a worker outside wuye does (engine/usecases/external_tasks.py)

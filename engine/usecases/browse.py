@@ -57,9 +57,10 @@ def inbox_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, ask_all: bool = F
 
 @reads
 def next_timer_due(uow: UnitOfWork, *, clock: Clock) -> datetime | None:
-    """The earliest due time of any instance's timer (one index probe), None when none waits."""
-    due: datetime | None = uow.instances.next_timer_at()
-    return due
+    """The earliest due time of any instance's timer or any scheduled start (two index probes), None
+    when none waits."""
+    dues = [d for d in (uow.instances.next_timer_at(), uow.schedules.next_due()) if d is not None]
+    return min(dues) if dues else None
 
 
 @reads

@@ -17,6 +17,7 @@ from engine.errors import BadInput, NotFound
 from engine.rules.permissions import Actor, may_model
 from engine.usecases import deploy as deploying
 from engine.usecases.runner import reads, writes
+from engine.usecases.scheduled_starts import next_start
 from storage.models import Definition
 from storage.uow import UnitOfWork
 
@@ -50,8 +51,10 @@ def _kind_of(uow: UnitOfWork, process_id: str) -> str:
 def _versions_json(uow: UnitOfWork, kind: str, key: str) -> dict[str, Any]:
     versions = uow.definitions.versions(kind, key)
     running = uow.definitions.running_counts(kind, key)
+    schedule = uow.schedules.get(key) if kind == "bpmn" else None
     return {"id": key, "kind": kind, "name": versions[-1].name, "latest": versions[-1].version,
-            "versions": [_version_json(d, running) for d in versions]}
+            "versions": [_version_json(d, running) for d in versions],
+            "next_start": next_start(schedule)}       # a timer start event's next moment, else None
 
 
 @reads

@@ -15,6 +15,7 @@ from engine.rules.permissions import SYSTEM, Actor, may_deploy
 from engine.step.rule_tables import rule_tables
 from engine.step.runtime import CALENDAR
 from engine.usecases.runner import writes
+from engine.usecases.scheduled_starts import adopt_schedule
 from storage.models import Definition
 from storage.uow import UnitOfWork
 
@@ -75,9 +76,12 @@ def deploy(uow: UnitOfWork, *, actor: Actor, clock: Clock, files: list[tuple[str
                              meta={"decisions": decision_ids(src)}, comment=comment))
     for p in processes:
         meta = {**p.meta, "decisions": p.decisions}
-        result.append(_store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
-                             source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta,
-                             comment=comment))
+        stored = _store(uow, actor, now, kind="bpmn", key=p.process_id, name=p.name, file_name=p.file.name,
+                        source=p.file.data, content_hash=p.content_hash, spec=p.spec, meta=meta, comment=comment)
+        result.append(stored)
+        latest = uow.definitions.latest("bpmn", p.process_id) if stored["new"] else None
+        if latest is not None:
+            adopt_schedule(uow, latest, now)        # the version in force holds the process's schedule
     warnings = sorted({w for p in processes for w in p.warnings})
     # the use cases' JSON result, as the CLI and the web app pass it on ("warnings": what deployed
     # but deserves a look, e.g. a task nobody is named for, which waits for a supervisor)

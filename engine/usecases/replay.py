@@ -21,6 +21,7 @@ from engine.errors import NotFound, WuyeError
 from engine.rules.permissions import SYSTEM, TIMER, Actor, may_audit
 from engine.usecases.messages import deliver_message
 from engine.usecases.runner import Database, handle, transactions
+from engine.usecases.scheduled_starts import start_for_moment
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import assign_task, claim_task, complete_task, unclaim_task
 from engine.usecases.timers import fire_due_timers
@@ -112,7 +113,11 @@ def _feed(scratch: _Replayed, event: EventRow, recorded: list[EventRow]) -> None
     """Give the scratch database the recorded input ``event`` (at its time, as its actor)."""
     clock = FixedClock(event.at)
     data = event.data or {}
-    if event.type == "instance_started":
+    if event.type == "instance_started" and event.actor == TIMER.name:       # a scheduled start
+        started = handle(scratch.db, start_for_moment, actor=None, clock=clock, process_id=data["process"],
+                         data=data.get("data") or {})
+        scratch.instance = started["instance"]
+    elif event.type == "instance_started":
         started = handle(scratch.db, start_instance, actor=_as(event.actor), clock=clock,
                          process_id=data["process"], data=data.get("data") or {})
         scratch.instance = started["instance"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.clock import Clock
+from engine.clock import Clock, to_iso
 from engine.errors import BadInput, FieldError, NotFound
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_start
@@ -13,7 +13,7 @@ from engine.step import runtime
 from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
-from storage.models import Instance
+from storage.models import Definition, Instance
 from storage.uow import UnitOfWork
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -30,22 +30,31 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     fields = [FormField.from_json(f) for f in meta.get("start_form", [])]
     values = validate_submission(fields, data, now=clock.now()) if fields else _free_data(data)
     overridden = check_against_register(uow, actor, meta, values, override_room=override_room)
-    now = clock.now()
-    instance = uow.instances.add(Instance(
-        definition_id=definition.id, definition=definition, process_id=process_id, status="running", state="",
-        serializer_version="", next_timer_at=None, room=str(values.get("room") or "")[:64] or None,
-        started_by=actor.name, started_at=now, updated_at=now, retries=0))
-    uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
-                      data={"process": process_id, "version": definition.version, "data": values})
-    if overridden:
-        uow.events.append(type="register_override", actor=actor.name, at=now, instance_id=instance.id,
-                          data={"room": overridden, "why": "room not in the register, accepted by a supervisor"})
-    run = runtime.start_run(instance, values, clock, uow)
-    result = runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
+    if meta.get("schedule"):        # started by hand ahead of its schedule: the moment it is for is now
+        values.setdefault("scheduled_for", to_iso(clock.now()))
+    instance, result = begin_instance(uow, definition, actor, clock, values, overridden=overridden)
     calendar = calendar_for(uow)
     ready = [task_json(t, meta, calendar) for t in result.ready]
     return {"instance": instance.id, "process": process_id, "version": definition.version,
             "status": instance.status, "ready": ready}
+
+
+def begin_instance(uow: UnitOfWork, definition: Definition, actor: Actor, clock: Clock, values: dict[str, Any], *,
+                   overridden: str | None = None) -> tuple[Instance, runtime.StepResult]:
+    """The new instance of ``definition`` with ``values`` (checked), its ``instance_started`` event and
+    its first step: the one way in for a person's start and the timer loop's scheduled start."""
+    now = clock.now()
+    instance = uow.instances.add(Instance(
+        definition_id=definition.id, definition=definition, process_id=definition.key, status="running", state="",
+        serializer_version="", next_timer_at=None, room=str(values.get("room") or "")[:64] or None,
+        started_by=actor.name, started_at=now, updated_at=now, retries=0))
+    uow.events.append(type="instance_started", actor=actor.name, at=now, instance_id=instance.id,
+                      data={"process": definition.key, "version": definition.version, "data": values})
+    if overridden:
+        uow.events.append(type="register_override", actor=actor.name, at=now, instance_id=instance.id,
+                          data={"room": overridden, "why": "room not in the register, accepted by a supervisor"})
+    run = runtime.start_run(instance, values, clock, uow)
+    return instance, runtime.step(uow, instance, actor, clock, lambda r: None, run=run, catch_up=False)
 
 
 def _free_data(data: object) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from engine.clock import Clock, to_iso
 from engine.rules.permissions import TIMER, Actor
 from engine.step import runtime
 from engine.usecases.runner import ChangedFirst, handle, reads, transactions, writes
+from engine.usecases.scheduled_starts import start_scheduled
 from storage.models import Instance
 from storage.uow import Database, UnitOfWork
 
@@ -36,10 +37,11 @@ MAX_BACKOFF = timedelta(hours=1)
 @transactions
 def fire_due_timers(db: Database, *, clock: Clock, limit: int | None = None) -> list[dict[str, Any]]:
     """Fire every timer due at the clock's time (at most ``limit`` instances); returns what fired,
-    and any incidents. Each instance needs a transaction of its own."""
+    and any incidents. Each instance needs a transaction of its own. The schedules due (timer start
+    events: engine/usecases/scheduled_starts.py) start their instances first."""
+    out: list[dict[str, Any]] = start_scheduled(db, clock=clock, limit=limit)   # timer start events first
     if not handle(db, anything_due, actor=TIMER, clock=clock):   # the usual case: one index probe, no write lock
-        return []
-    out: list[dict[str, Any]] = []
+        return out
     handled = 0
     while limit is None or handled < limit:
         result = _fire_next(db, clock)

@@ -9,6 +9,7 @@ from storage.models.external import ExternalTask, WorkerTopic
 from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
 from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
 from storage.models.register import Room, RoomPerson
+from storage.models.schedule import ProcessSchedule, ScheduledStart
 from storage.models.settings import Setting
 
 __all__ = [
@@ -29,8 +30,10 @@ __all__ = [
     "Letter",
     "LoginAttempt",
     "MerkleNode",
+    "ProcessSchedule",
     "Room",
     "RoomPerson",
+    "ScheduledStart",
     "Setting",
     "Task",
     "TaskCandidate",

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, ViewportSize, expect
 
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.runner import Database, connect, handle
@@ -32,8 +32,8 @@ CHROMIUM = os.environ.get("WUYE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 START = "2026-11-20T09:00:00+08:00"              # a Friday morning, working time
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 812}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 SCREENSHOTS = Path(os.environ.get("WUYE_SCREENSHOTS", ROOT / "build" / "screenshots"))
 
 

@@ -92,7 +92,7 @@ def _open_first(app, instance: int, name: str) -> str:
 
 def test_the_scheduled_procedures_and_the_tennis_court_on_a_desktop_and_a_phone(browser, browser_context_args,
                                                                                 live_app):
-    """Tennis from its start form; the three scheduled procedures started (as the timer loop will),
+    """Tennis from its start form; the three scheduled procedures started by hand (ahead of their schedule),
     their timers fired by moving the clock to 25 December (this runs after every other browser test
     that reads the clock), their first task forms and record pages."""
     from engine.usecases.start_instance import start_instance

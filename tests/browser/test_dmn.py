@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.usecases.definitions import list_definitions
-from tests.browser.conftest import SCREENSHOTS, LiveApp, Watch, serving
+from tests.browser.conftest import DESKTOP, SCREENSHOTS, LiveApp, Watch, serving
 from tests.browser.test_modeler import PHONE_SIZE, login, shot
 
 TABLE = "repair_warranty_definitions"
@@ -46,6 +46,12 @@ def test_a_process_owner_edits_checks_tries_and_deploys_the_warranty_table(page:
     before = versions(owner_app)
     login(page, owner_app, "process_owner")
     page.goto(owner_app.url + "/modeler/")
+    # a scheduled process shows when it starts next (issue 12), at desk and phone size
+    expect(page.get_by_test_id("next-start-hot_water_billing")).to_have_text("按计划自动发起，下次：2026-12-25 09:00")
+    shot(page, "modeler-next-start-desk")
+    page.set_viewport_size(PHONE_SIZE)
+    shot(page, "modeler-next-start-phone")
+    page.set_viewport_size(DESKTOP)
     page.get_by_test_id(f"open-{TABLE}").click()
     expect(page.get_by_test_id("dmn-editor")).to_have_attribute("data-ready", "true", timeout=20_000)
     expect(page.get_by_test_id("dmn-check-ok")).to_be_visible()

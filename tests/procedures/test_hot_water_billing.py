@@ -21,8 +21,7 @@ def walk(sqlite_db) -> Walk:
 
 
 def opened(walk: Walk) -> int:
-    i = walk.start("hot_water_billing", {}, user="butler")
-    walk.set(FIRST + SECOND)
+    [i] = walk.scheduled(FIRST + SECOND)
     return i
 
 
@@ -35,15 +34,30 @@ def test_the_model_deploys_with_a_quarterly_timer_start_event(walk, sqlite_db):
 
 
 def test_the_reading_opens_on_the_25th_and_not_a_second_before(walk):
-    i = walk.start("hot_water_billing", {}, user="butler")
-    assert walk.timer_due(i, "start") == FIRST
-    walk.set(FIRST - SECOND)
-    assert walk.ready(i) == {}
-    fired = walk.set(FIRST + SECOND)
-    assert [f["timer"] for f in fired] == ["start"]
+    assert walk.next_start("hot_water_billing") == FIRST
+    assert walk.scheduled(FIRST - SECOND) == []
+    [i] = walk.scheduled(FIRST + SECOND)
     assert set(walk.ready(i)) == {"read_meters"} and walk.ready(i)["read_meters"]["lane"] == "butler"
-    assert walk.show(i)["data"]["reading_due"] == "2026-12-30T23:59:59+08:00"
-    assert walk.timer_due(i, "start") == parse_instant("2027-03-25T09:00:00+08:00")     # the next quarter
+    data = walk.show(i)["data"]
+    assert data["reading_due"] == "2026-12-30T23:59:59+08:00" and data["scheduled_for"] == "2026-12-25T09:00:00+08:00"
+    assert walk.next_start("hot_water_billing") == parse_instant("2027-03-25T09:00:00+08:00")    # the next quarter
+    assert walk.show(i)["waiting"] == [w for w in walk.show(i)["waiting"] if w.get("name") != "start"]
+
+
+def test_each_quarter_opens_one_reading_on_the_25th_without_drifting(walk):
+    opened(walk)
+    quarters = ["2027-03-25", "2027-06-25", "2027-09-25", "2027-12-25"]
+    for day in quarters:
+        assert walk.next_start("hot_water_billing") == parse_instant(f"{day}T09:00:00+08:00")
+        assert len(walk.scheduled(parse_instant(f"{day}T09:00:00+08:00") + SECOND)) == 1
+        assert walk.scheduled(parse_instant(f"{day}T18:00:00+08:00")) == []       # once per moment
+
+
+def test_after_downtime_each_missed_quarter_gets_its_reading(walk):
+    opened(walk)
+    started = walk.scheduled("2027-10-01T08:00:00+08:00")     # down from January to October
+    assert [walk.show(i)["data"]["scheduled_for"][:10] for i in started] == ["2027-03-25", "2027-06-25", "2027-09-25"]
+    assert walk.next_start("hot_water_billing") == parse_instant("2027-12-25T09:00:00+08:00")
 
 
 def test_the_ledger_gives_each_households_usage_and_amount_then_notices_and_payments(walk):
@@ -56,8 +70,8 @@ def test_the_ledger_gives_each_households_usage_and_amount_then_notices_and_paym
     walk.work(i, "issue_notices", {"notice_way": "written"})
     walk.work(i, "record_payments", {"paid_households": 1, "paid_amount": 262.5, "unpaid_note": "李四出差，电话已通知"})
     shown = walk.show(i)
-    assert shown["status"] == "running"     # the instance waits for next quarter's start (one instance per
-    assert shown["ready"] == [] and shown["violations"] == []   # due moment is the timer loop's work)
+    assert shown["status"] == "completed"   # next quarter's reading is an instance of its own
+    assert shown["ready"] == [] and shown["violations"] == []
 
 
 @pytest.mark.parametrize(("ledger", "problem"), [

@@ -24,13 +24,12 @@ def walk(sqlite_db) -> Walk:
 
 
 def opened(walk: Walk) -> int:
-    i = walk.start("owner_visit", {}, user="butler")
-    walk.set(FIRST + SECOND)
+    [i] = walk.scheduled(FIRST + SECOND)
     return i
 
 
-def approved(walk: Walk, consent: bool = True) -> int:
-    i = opened(walk)
+def approved(walk: Walk, consent: bool = True, by_hand: bool = False) -> int:
+    i = walk.start("owner_visit", {}, user="butler") if by_hand else opened(walk)
     walk.work(i, "plan", PLAN)
     walk.work(i, "approve", {"plan_approved": True, "phone_consent": consent})
     return i
@@ -44,10 +43,9 @@ def test_the_model_deploys_with_a_monthly_timer_start(walk, sqlite_db):
 
 
 def test_the_plan_opens_on_the_first_of_the_month(walk):
-    i = walk.start("owner_visit", {}, user="butler")
-    walk.set(FIRST - SECOND)
-    assert walk.ready(i) == {}
-    walk.set(FIRST + SECOND)
+    assert walk.scheduled(FIRST - SECOND) == []
+    [i] = walk.scheduled(FIRST + SECOND)
+    assert walk.next_start("owner_visit") == parse_instant("2027-01-01T09:00:00+08:00")
     assert set(walk.ready(i)) == {"plan"}
     assert walk.show(i)["data"]["plan_due"] == "2026-12-04T17:30:00+08:00"      # the 3rd working day after
 
@@ -87,7 +85,7 @@ def test_visits_are_counted_phone_ones_only_with_consent_and_within_10_percent(w
     walk.work(i, "visit", {**DOOR, "more_visits": False})
     data = walk.show(i)["data"]
     assert (data["visits"], data["phone_visits"], data["not_counted"]) == (8, 4, 1)
-    j = approved(walk, consent=False)
+    j = approved(walk, consent=False, by_hand=True)        # a second plan this month, started by the butler
     walk.work(j, "visit", {**DOOR, "visit_way": "phone", "more_visits": False})
     assert walk.show(j)["data"]["visits"] == 0 and walk.show(j)["data"]["not_counted"] == 1
 

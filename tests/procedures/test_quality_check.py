@@ -24,8 +24,7 @@ def walk(sqlite_db) -> Walk:
 
 
 def opened(walk: Walk, at=FIRST) -> int:
-    i = walk.start("quality_check", {}, user="quality_officer")
-    walk.set(at + SECOND)
+    [i] = walk.scheduled(at + SECOND)
     return i
 
 
@@ -38,19 +37,26 @@ def test_the_model_deploys_with_a_daily_timer_start_and_the_officer_lane(walk, s
 
 
 def test_the_daily_check_opens_at_09_00_and_a_clean_check_closes(walk):
-    i = walk.start("quality_check", {}, user="quality_officer")
-    walk.set(FIRST - SECOND)
-    assert walk.ready(i) == {}
-    walk.set(FIRST + SECOND)
+    assert walk.scheduled(FIRST - SECOND) == []
+    [i] = walk.scheduled(FIRST + SECOND)
     assert set(walk.ready(i)) == {"inspect"} and walk.show(i)["data"]["weekly_joint"] is False
-    assert walk.timer_due(i, "start") == FIRST + timedelta(days=1)
+    assert walk.next_start("quality_check") == FIRST + timedelta(days=1)
     walk.work(i, "inspect", CLEAN)
     assert walk.ready(i) == {} and walk.violations(i) == []
+    assert walk.show(i)["status"] == "completed"        # the next day's check is an instance of its own
+
+
+def test_after_downtime_one_check_opens_for_all_the_days_missed(walk):
+    opened(walk)
+    [i] = walk.scheduled("2026-11-09T10:00:00+08:00")     # down Thursday to Monday: catchUp=one
+    assert walk.show(i)["data"]["scheduled_for"] == "2026-11-09T09:00:00+08:00"
+    assert walk.show(i)["data"]["weekly_joint"] is True
+    assert walk.next_start("quality_check") == parse_instant("2026-11-10T09:00:00+08:00")
 
 
 def test_monday_is_the_joint_check_the_manager_confirms(walk, sqlite_db):
     source = (PROCESSES / "quality_check.bpmn").read_text(encoding="utf-8")
-    monday_first = source.replace("R/2026-11-04T09:00:00+08:00/P1D", "R/2026-11-09T09:00:00+08:00/P1D")
+    monday_first = source.replace('every_day("09:00", "2026-11-04")', 'every_week(1, "09:00")')
     assert monday_first != source
     deploy_files(sqlite_db, ("quality_check.bpmn", monday_first.encode()), at=walk.clock)   # first on a Monday
     i = opened(walk, parse_instant("2026-11-09T09:00:00+08:00"))

@@ -21,6 +21,10 @@ from tests.support import PROCESSES as FOLDER
 
 PROCESSES = sorted(p.stem for p in FOLDER.glob("*.bpmn"))
 MONTH = "2026-11"
+# every due moment of November of each timer start event (deployed at 1 November 00:00), started once
+SCHEDULED = {"quality_check": [f"2026-11-{day:02d}T09:00:00+08:00" for day in range(4, 31)],   # daily from the 4th
+             "owner_visit": ["2026-11-01T09:00:00+08:00"], "hot_water_billing": []}          # the 25th of Dec
+EXTRA = sum(len(moments) for moments in SCHEDULED.values())
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +50,25 @@ def test_every_process_in_the_folder_is_simulated_and_the_soak_invariants_hold(m
     invariants = report["invariants"]
     assert invariants["ok"], json.dumps(invariants, ensure_ascii=False)[:2000]
     assert invariants["audit"]["ok"] and invariants["audit"]["events"] > 0
-    assert invariants["instances"] == 20 * len(PROCESSES)
+    assert invariants["instances"] == 20 * len(PROCESSES) + EXTRA
     for process, counts in report["kpis"]["status"].items():
-        assert sum(counts.values()) == 20, process
+        assert sum(counts.values()) == 20 + len(SCHEDULED.get(process, [])), process
         assert "error" not in counts
     activity = report["activity"]
     assert activity["started"] == 20 * len(PROCESSES) and activity["completed"] > 5 * activity["started"]
+    assert activity["scheduled_starts"] == EXTRA
     assert activity["timers_fired"] > 0 and activity["messages"] > 0
+
+
+@pytest.mark.once
+@pytest.mark.xdist_group("month_run")
+def test_each_scheduled_start_fires_exactly_once_per_due_moment_of_the_month(month_run):
+    scheduled = month_run[1]["scheduled"]
+    assert {p: [s["due_at"] for s in v["starts"]] for p, v in scheduled.items()} == SCHEDULED
+    instances = [s["instance"] for v in scheduled.values() for s in v["starts"]]
+    assert len(set(instances)) == EXTRA and None not in instances          # one instance of its own each
+    assert scheduled["hot_water_billing"]["next_start"] == "2026-12-25T09:00:00+08:00"
+    assert scheduled["quality_check"]["next_start"] == "2026-12-01T09:00:00+08:00"
 
 
 @pytest.mark.once
@@ -168,7 +184,7 @@ def _replayed_month(db) -> dict[str, list[dict]]:
     from engine.usecases.replay import replay_instance
     with db.uow(readonly=True) as uow:
         rows = sorted((i.id, i.process_id) for i in uow.instances.search(limit=1_000_000))
-    assert len(rows) == 20 * len(PROCESSES)
+    assert len(rows) == 20 * len(PROCESSES) + EXTRA
     chosen: dict[str, list[int]] = {}
     for instance_id, process in rows:
         if process == "fee_collection" or len(chosen.get(process, [])) < SAMPLE:

@@ -3,7 +3,8 @@ test moves (the driver the tests of the procedures of procedures.md §7 share).
 
 ``Walk(db, "reception.bpmn")`` deploys the file; ``start`` starts an instance as a starter group's
 demo user; ``work`` has the task's lane user claim and complete it, checking first that the task is in
-that user's inbox; ``set`` moves the clock and runs the timer sweep, as the worker does."""
+that user's inbox; ``set`` moves the clock and runs the timer sweep, as the worker does (``scheduled``: and says which
+instances it started on a timer start event's schedule)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 
 from engine.clock import parse_instant
 from engine.rules.permissions import SYSTEM
+from engine.usecases.definitions import process_versions
 from engine.usecases.instances import show_instance
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import claim_task, complete_task, list_tasks
@@ -36,6 +38,15 @@ class Walk:
         """Move the clock to ``when`` and run the timer sweep."""
         self.clock.set(parse_instant(when) if isinstance(when, str) else when)
         return act(self.db, fire_due_timers, as_=None, at=self.clock)
+
+    def scheduled(self, when: str | datetime) -> list[int]:
+        """Move the clock to ``when``; the instances the timer sweep started on schedule meanwhile."""
+        return [int(f["instance"]) for f in self.set(when) if f.get("scheduled_start")]
+
+    def next_start(self, process: str) -> datetime | None:
+        """When the process owner sees the process start next (``wuye versions``' next_start)."""
+        found = self.call(process_versions, "process_owner", process_id=process)["next_start"]
+        return parse_instant(found) if found else None
 
     def show(self, instance: int) -> dict:
         return self.call(show_instance, None, instance_id=instance)

@@ -496,7 +496,7 @@ def hot_water_billing() -> dict:
     node("start", "start", "每季末月25日抄表", "butler", 0, 0,
          "M0 热水经营管理规程 3.1.3：管家负责通知业主每季末月25日至30日对业主家热水表进行抄表"
          "（计划启动：3、6、9、12月25日09:00）。",
-         timer=("timeCycle", "R/2026-12-25T09:00:00+08:00/P3M"))
+         timer=("timeCycle", 'every_quarter(25, "09:00", "2026-12-25")'))
     node("opened", "script", "记录抄表期限", "butler", 1, 0,
          "抄表期限：本月30日23:59:59（25日起第5天当天结束），HW1 由此计算。",
          script="reading_due = end_of_day(add_days(now(), 5))")
@@ -547,7 +547,7 @@ def hot_water_billing() -> dict:
             "doc": "M0 热水经营管理规程 3.1.3–3.1.4；procedures.md §7。计划启动：每季末月25日09:00（定时启动事件）。"
                    "期限：HW1 30日前抄完。热水故障报修按《业主报修》（R1 15分钟到场、R2 当日回访）办理。"
                    "记录：《热水续费通知书》（每户一页的打印页）。",
-            "record": "热水续费通知书",
+            "record": "热水续费通知书", "properties": {"catchUp": "each"},
             "labels": {"reading_due": "抄表期限", "ledger": "用水台帐", "total_usage": "总用量（吨）",
                        "households": "户数", "total_amount": "应缴合计（元）"}}
 
@@ -565,10 +565,10 @@ def quality_check() -> dict:
     node("start", "start", "每日品质检查", "quality_officer", 0, 0,
          "M0 品质检查 3.1：品质管理员每天至少进行抽检一次（计划启动：每天09:00）；"
          "3.3：每周品质管理负责人会同管理中心经理"
-         "组织一次合成品质检查（定在每周一）。", timer=("timeCycle", "R/2026-11-04T09:00:00+08:00/P1D"))
+         "组织一次合成品质检查（定在每周一）。", timer=("timeCycle", 'every_day("09:00", "2026-11-04")'))
     node("opened", "script", "确定检查类型", "quality_officer", 1, 0,
          "周一为合成品质检查（2026-11-02 为周一，按7天推算），其余为日常抽检；QC1 当日完成由此起算。",
-         script="check_opened_at = now()\nweekly_joint = days_between('2026-11-02', now()) % 7 == 0")
+         script="check_opened_at = now()\nweekly_joint = days_between('2026-11-02', scheduled_for) % 7 == 0")
     flow("start", "opened")
     node("inspect", "user", "品质检查（填写《品质检查记录表》）", "quality_officer", 2, 0,
          "M0 品质检查 4.1–4.8：检查管理区域公共卫生、秩序维护、"
@@ -651,7 +651,7 @@ def quality_check() -> dict:
             "doc": "M0 品质检查相关规程 3.1–4.8；procedures.md §7。计划启动：每天09:00（每周一为合成品质检查）。"
                    "期限：QC1 当日完成检查，QC2 整改通知单期限。"
                    "记录：《品质检查记录表》《品质检查整改通知单》（打印页）。",
-            "record": "品质检查记录表",
+            "record": "品质检查记录表", "properties": {"catchUp": "one"},
             "labels": {"check_opened_at": "检查开始时间", "reinspections": "复查不合格次数"}}
 
 
@@ -677,7 +677,7 @@ VISIT_COUNT = ("if visit_way == 'phone' and (not phone_consent or (phone_visits 
 def owner_visit() -> dict:
     node("start", "start", "每月初制定走访计划", "butler", 0, 0,
          "M0 管家走访 3.1.2：每月初，亲情管家制定走访计划，审批后执行（计划启动：每月1日09:00）。",
-         timer=("timeCycle", "R/2026-12-01T09:00:00+08:00/P1M"))
+         timer=("timeCycle", 'every_month(1, "09:00")'))
     node("opened", "script", "记录计划期限", "butler", 1, 0, "OV1：计划在启动后第3个工作日17:30前报批（默认）。",
          script="month_opened_at = now()\nplan_due = add_working_days(now(), 3)")
     flow("start", "opened")
@@ -787,7 +787,7 @@ def owner_visit() -> dict:
                    "电话走访须主管同意且不超过10%。期限：OV1 计划报批（启动后第3个工作日，"
                    "默认），OV2 汇总3日内书面回复。"
                    "记录：《业主走访工作计划》《业主走访记录》《走访意见反馈书》（打印页）。",
-            "record": "业主走访记录",
+            "record": "业主走访记录", "properties": {"catchUp": "one"},
             "labels": {"weekly_target": "每周应走访户数", "monthly_target": "本月应走访户数",
                        "plan_due": "计划报批期限",
                        "not_counted": "不计入的电话走访", "summarized_at": "汇总时间", "target_met": "完成走访比例",
@@ -809,6 +809,8 @@ def render(model: Callable[[], dict]) -> tuple[str, str]:
     lay = grid.Layout()
     body = grid.process_xml(lane_set=f"{pid}_lanes")
     props = (f'<camunda:properties><camunda:property name="record" value={quoteattr(m["record"])}/>'
+             + "".join(f'<camunda:property name="{k}" value={quoteattr(v)}/>'
+                       for k, v in m.get("properties", {}).items())
              + "".join(f'<camunda:property name="label:{k}" value={quoteattr(v)}/>' for k, v in m["labels"].items())
              + "</camunda:properties>")
     body = body.replace(f"<bpmn:extensionElements>{grid._props({f'label:{k}': v for k, v in m['labels'].items()})}"

@@ -109,3 +109,16 @@ def test_a_cookie_session_post_needs_the_csrf_header(client, auth):
     resp = client.post("/api/definitions", json={"xml": V2, "file": "leave_request.bpmn"},
                        headers={"X-CSRFToken": token})
     assert resp.status_code == 201
+
+
+def test_a_scheduled_process_shows_its_next_start_to_the_process_owner(client, owner, auth):
+    xml = (BPMN_DIR / "timers" / "scheduled_check.bpmn").read_bytes()
+    resp = client.post("/api/definitions?file=scheduled_check.bpmn", data=xml,
+                       headers={**owner, "Content-Type": "application/xml"})
+    assert resp.status_code == 201, resp.get_json()
+    listed = {d["id"]: d for d in client.get("/api/definitions", headers=owner).get_json()["definitions"]}
+    assert listed["scheduled_check"]["next_start"] == "2026-11-23T09:00:00+08:00"     # Monday after Friday
+    assert listed["visit_request"]["next_start"] is None and "versions" in listed["visit_request"]
+    auth.login_as("process_owner")
+    page = client.get("/modeler/").get_data(as_text=True)
+    assert 'data-testid="next-start-scheduled_check"' in page and "下次：2026-11-23 09:00" in page

@@ -106,11 +106,11 @@ def test_the_hot_water_notices_are_one_per_household_of_the_ledger(client, auth,
 
     from engine.usecases.timers import fire_due_timers
     _deploy(steps, "hot_water_billing.bpmn")
-    started = steps.call(start_instance, "butler", process_id="hot_water_billing", data={})
+    started = steps.call(start_instance, "butler", process_id="hot_water_billing", data={})   # ahead, by hand
     auth.login_as("butler")
     assert "本季尚未抄表" in _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
     clock.advance(timedelta(days=35, seconds=1))                # 2026-12-25 09:00:01, the reading opens
-    fire_due_timers(steps.db, clock=clock)
+    started = next(f for f in fire_due_timers(steps.db, clock=clock) if f.get("scheduled_start"))
     opened = steps.call(show_instance, "butler", instance_id=started["instance"])
     _work(steps, opened, "read_meters", "butler", {"unit_price": 25.0, "owners_notified": True,
                                                    "meter_ledger": "3-2-1102 张三 120.5 131\n5-1-0801 李四 88 95.5"})
@@ -125,9 +125,8 @@ def test_the_quality_record_carries_the_rectification_notice_when_there_are_find
 
     from engine.usecases.timers import fire_due_timers
     _deploy(steps, "quality_check.bpmn")
-    started = steps.call(start_instance, "quality_officer", process_id="quality_check", data={})
-    clock.advance(timedelta(seconds=1))     # the start date (2026-11-04) has passed: the sweep opens the check
-    fire_due_timers(steps.db, clock=clock)
+    clock.advance(timedelta(days=1, seconds=1))     # just past the next 09:00: the sweep opens that day's check
+    started = next(f for f in fire_due_timers(steps.db, clock=clock) if f.get("scheduled_start"))
     opened = steps.call(show_instance, "quality_officer", instance_id=started["instance"])
     inspect = [t for t in opened["ready"] if t["name"] == "inspect"]
     _work(steps, {"ready": inspect[-1:]}, "inspect", "quality_officer",
@@ -143,9 +142,8 @@ def test_the_visit_record_lists_every_visit_of_the_month(client, auth, steps, cl
 
     from engine.usecases.timers import fire_due_timers
     _deploy(steps, "owner_visit.bpmn")
-    started = steps.call(start_instance, "butler", process_id="owner_visit", data={})
     clock.advance(timedelta(days=11, seconds=1))                # 2026-12-01 09:00:01: the month's plan opens
-    fire_due_timers(steps.db, clock=clock)
+    started = next(f for f in fire_due_timers(steps.db, clock=clock) if f.get("scheduled_start"))
     done = steps.call(show_instance, "butler", instance_id=started["instance"])
     done = _work(steps, done, "plan", "butler", {"moved_in_households": 20, "planned_visits": 8,
                                                  "phone_visits_planned": 0, "plan_text": "周末登门"})
