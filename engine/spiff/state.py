@@ -62,32 +62,33 @@ class _TaskConverter(TaskConverter):  # the untyped library's class, subclassed
     parent's data, which changes in place."""
 
     def to_dict(self, task: Task) -> Json:
-        if not task.has_state(TaskState.FINISHED_MASK):
-            return self._unfinished(task)
-        key = (task.state, task.last_state_change, task._parent, len(task._children))
+        return self._kept(task, key) if (key := _stable_key(task)) is not None else self._made(task)
+
+    def _made(self, task: Task) -> Json:
+        made: Json = super().to_dict(task)
+        return made
+
+    def _kept(self, task: Task, key: tuple[Any, ...]) -> Json:
         kept = task.__dict__.get("_wuye_stored")
         if kept is not None and kept[0] == key:
-            made: Json = kept[1]
-            return made
-        made = super().to_dict(task)
+            found: Json = kept[1]
+            return found
+        made = self._made(task)
         task._wuye_stored = (key, made)
         return made
 
-    def _unfinished(self, task: Task) -> Json:
-        parent = task.parent
-        if (parent is None or not task.has_state(_PREDICTED) or not parent.has_state(_PREDICTED)
-                or task.data or task.internal_data or parent.data):
-            fresh: Json = super().to_dict(task)
-            return fresh
-        key = (task.state, task.last_state_change, task._parent, tuple(task._children), task.triggered,
-               parent.state, parent.last_state_change)
-        kept = task.__dict__.get("_wuye_stored")
-        if kept is not None and kept[0] == key:
-            made: Json = kept[1]
-            return made
-        made = super().to_dict(task)
-        task._wuye_stored = (key, made)
-        return made
+
+def _stable_key(task: Task) -> tuple[Any, ...] | None:
+    """What a task's stored form is made of, when that is all it is made of (see _TaskConverter);
+    None for a task whose form must be made anew."""
+    if task.has_state(TaskState.FINISHED_MASK):
+        return (task.state, task.last_state_change, task._parent, len(task._children))
+    parent = task.parent
+    if (parent is None or not task.has_state(_PREDICTED) or not parent.has_state(_PREDICTED)
+            or task.data or task.internal_data or parent.data):
+        return None
+    return (task.state, task.last_state_change, task._parent, tuple(task._children), task.triggered,
+            parent.state, parent.last_state_change)
 
 
 _PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
