@@ -10,16 +10,23 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import CalendarChange, CalendarDay, CalendarYear, Instance, Task
+from storage.prepared import Prepared
 
 
 class CalendarRepository:
+    _VERSION = Prepared(select(func.max(CalendarChange.version)))
+
     def __init__(self, session: Session):
         self.s = session
+        self._version: int | None = None     # read once per transaction (a step asks twice or more)
 
     def version(self) -> int:
-        """The newest change's version; 0 while the table was never filled."""
-        found: int | None = self.s.scalar(select(func.max(CalendarChange.version)))
-        return found or 0
+        """The newest change's version; 0 while the table was never filled. Read once per unit of
+        work (what this transaction changes itself, ``replace_years``, is counted)."""
+        if self._version is None:
+            rows = self._VERSION.rows(self.s, {})
+            self._version = int(rows[0][0] or 0) if rows else 0
+        return self._version
 
     def years(self) -> list[CalendarYear]:
         return list(self.s.scalars(select(CalendarYear).order_by(CalendarYear.year)))
@@ -51,6 +58,7 @@ class CalendarRepository:
                                 years=years, days=len(rows))
         self.s.add(change)
         self.s.flush()
+        self._version = None
         return change
 
     def open_deadlines(self) -> list[tuple[datetime, datetime]]:

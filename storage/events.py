@@ -32,18 +32,18 @@ class EventRepository:
         self._unwritten: list[dict[str, Any]] = []
 
     def append(self, *, type: str, actor: str, at: datetime, instance_id: int | None = None,
-               task_id: str | None = None, data: dict[str, Any] | None = None) -> Event:
-        """The next event of the chain (written by ``write``; the object returned is not in the session)."""
+               task_id: str | None = None, data: dict[str, Any] | None = None) -> EventRow:
+        """The next event of the chain (written by ``write``), as a plain row: an ORM ``Event`` costs
+        more to make than hashing the event, and nothing puts these in a session."""
         last_seq, prev_hash = self._lock_head()
         data = data or {}
         seq = last_seq + 1
         digest = event_hash(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at,
                             task_id=task_id, data=data, prev_hash=prev_hash)
-        row = {"seq": seq, "instance_id": instance_id, "type": type, "actor": actor, "at": at, "task_id": task_id,
-               "data": data, "prev_hash": prev_hash, "hash": digest}
-        self._unwritten.append(row)
+        event = EventRow(seq, instance_id, type, actor, at, task_id, data, prev_hash, digest)
+        self._unwritten.append(event._asdict())
         self._head = (seq, digest)
-        return Event(**row)
+        return event
 
     def write(self) -> None:
         """Write the events appended since the last write, and move the head to the last of them."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, delete, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, insert, inspect, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -56,10 +56,14 @@ assert [c.name for c in _TASKS.c] == _COLUMNS, "TaskRow must have Task's columns
 
 
 class StepRowRepository:
-    _OPEN = Prepared(select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "ready")
+    # the state as a literal in the SQL, not a bound value: SQLite prepares a statement again on each
+    # run when a bound value is compared with a column a partial index's WHERE names (ix_task_ready_queue)
+    _OPEN = Prepared(select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                          _TASKS.c.state == literal_column("'ready'"))
                      .order_by(_TASKS.c.created_at, _TASKS.c.id))
     _COMPLETED = Prepared(select(_TASKS.c.completed_at, _TASKS.c.completed_by, _TASKS.c.created_at)
-                          .where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "completed"))
+                          .where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                 _TASKS.c.state == literal_column("'completed'")))
     _INSERT_TASK = Prepared(insert(_TASKS))
     _INSERT_CANDIDATE = Prepared(insert(_CANDIDATES))
     _CLOSE = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
@@ -127,9 +131,11 @@ class StepRowRepository:
 
     SAVED = ("status", "state", "serializer_version", "next_timer_at", "updated_at", "ended_at", "error", "room",
              "data", "waiting", "diagram")
-    _SAVE = Prepared(update(_INSTANCES)
-                     .where(_INSTANCES.c.id == bindparam("w_id"), _INSTANCES.c.version == bindparam("w_version"))
-                     .values(version=bindparam("v_version"), **{k: bindparam(f"v_{k}") for k in SAVED}))
+    # Columns an index names: set only when their value changes (most steps change none of them), so
+    # the database need not rewrite those index entries (SQLite rewrites an index whose column the
+    # UPDATE sets, whatever the value). One statement per set of columns written, built once.
+    INDEXED = ("status", "next_timer_at", "room")
+    _SAVES: ClassVar[dict[tuple[str, ...], Prepared]] = {}
 
     def save_instance(self, instance: Instance, values: dict[str, Any]) -> None:
         """Write ``values`` (every column of SAVED) to the instance's row if it is still at the
@@ -138,13 +144,24 @@ class StepRowRepository:
         if inspect(instance).pending:
             self.s.flush()
         new_version = instance.version + 1
+        written = tuple(k for k in self.SAVED if k not in self.INDEXED or values[k] != getattr(instance, k))
         params = {"w_id": instance.id, "w_version": instance.version, "v_version": new_version,
-                  **{f"v_{k}": values[k] for k in self.SAVED}}
-        if self._SAVE.execute(self.s, params) != 1:
+                  **{f"v_{k}": values[k] for k in written}}
+        if self._save(written).execute(self.s, params) != 1:
             raise ConcurrentUpdate(f"instance {instance.id} changed since version {instance.version}")
         for key in self.SAVED:
             set_committed_value(instance, key, values[key])
         set_committed_value(instance, "version", new_version)
+
+    @classmethod
+    def _save(cls, columns: tuple[str, ...]) -> Prepared:
+        found = cls._SAVES.get(columns)
+        if found is None:
+            found = cls._SAVES[columns] = Prepared(
+                update(_INSTANCES)
+                .where(_INSTANCES.c.id == bindparam("w_id"), _INSTANCES.c.version == bindparam("w_version"))
+                .values(version=bindparam("v_version"), **{k: bindparam(f"v_{k}") for k in columns}))
+        return found
 
     def _expire(self, task_ids: Iterable[str]) -> None:
         for task_id in task_ids:

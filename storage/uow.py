@@ -6,6 +6,7 @@ timer earlier): only if it commits are the channel's listeners told (see storage
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy import text
@@ -77,30 +78,91 @@ class UnitOfWork:
         return self._factory.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self._session = s = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
+        self._session = (self._factory.read_sessions if self.readonly else self._factory.write_sessions)()
         self._signals = set()
         self._after_commit = []
         self._committed = []
-        self.definitions = DefinitionRepository(s)
-        self.instances = InstanceRepository(s)
-        self.tasks = TaskRepository(s)
-        self.events = EventRepository(s)
-        self.violations = ViolationRepository(s)
-        self.letters = LetterRepository(s)
-        self.users = UserRepository(s)
-        self.merkle = MerkleRepository(s)
-        self.checkpoints = CheckpointRepository(s)
-        self.seals = SealRepository(s)
-        self.derived = DerivedRows(s)
-        self.settings = SettingsRepository(s)
-        self.logins = LoginAttemptRepository(s)
-        self.step_rows = StepRowRepository(s)
-        self.external_tasks = ExternalTaskRepository(s)
-        self.register = RegisterRepository(s)
-        self.rule_tables = RuleTableRepository(s)
-        self.calendar = CalendarRepository(s)
-        self.schedules = ScheduleRepository(s)
+        for name in _REPOSITORIES:      # made on first use (a step needs a few of the twenty)
+            self.__dict__.pop(name, None)
         return self
+
+    # -- the repositories, each made once per transaction when first asked for --------------------
+
+    @cached_property
+    def definitions(self) -> DefinitionRepository:
+        return DefinitionRepository(self.session)
+
+    @cached_property
+    def instances(self) -> InstanceRepository:
+        return InstanceRepository(self.session)
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        return TaskRepository(self.session)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.session)
+
+    @cached_property
+    def violations(self) -> ViolationRepository:
+        return ViolationRepository(self.session)
+
+    @cached_property
+    def letters(self) -> LetterRepository:
+        return LetterRepository(self.session)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.session)
+
+    @cached_property
+    def merkle(self) -> MerkleRepository:
+        return MerkleRepository(self.session)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointRepository:
+        return CheckpointRepository(self.session)
+
+    @cached_property
+    def seals(self) -> SealRepository:
+        return SealRepository(self.session)
+
+    @cached_property
+    def derived(self) -> DerivedRows:
+        return DerivedRows(self.session)
+
+    @cached_property
+    def settings(self) -> SettingsRepository:
+        return SettingsRepository(self.session)
+
+    @cached_property
+    def logins(self) -> LoginAttemptRepository:
+        return LoginAttemptRepository(self.session)
+
+    @cached_property
+    def step_rows(self) -> StepRowRepository:
+        return StepRowRepository(self.session)
+
+    @cached_property
+    def external_tasks(self) -> ExternalTaskRepository:
+        return ExternalTaskRepository(self.session)
+
+    @cached_property
+    def register(self) -> RegisterRepository:
+        return RegisterRepository(self.session)
+
+    @cached_property
+    def rule_tables(self) -> RuleTableRepository:
+        return RuleTableRepository(self.session)
+
+    @cached_property
+    def calendar(self) -> CalendarRepository:
+        return CalendarRepository(self.session)
+
+    @cached_property
+    def schedules(self) -> ScheduleRepository:
+        return ScheduleRepository(self.session)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -151,6 +213,11 @@ class UnitOfWork:
             signal_listeners(signals)
         self._committed += self._after_commit
         self._after_commit = []
+
+
+_REPOSITORIES = ("definitions", "instances", "tasks", "events", "violations", "letters", "users", "merkle",
+                 "checkpoints", "seals", "derived", "settings", "logins", "step_rows", "external_tasks", "register",
+                 "rule_tables", "calendar", "schedules")
 
 
 class Database:

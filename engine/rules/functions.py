@@ -17,7 +17,6 @@ included; with no such day (Feb 29) it ends on Feb 28.
 """
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -124,15 +123,17 @@ _R = TypeVar("_R")
 
 
 def _range_checked(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Turn date overflow (results past year 9999) into the ValueError callers expect."""
+    """Turn date overflow (results past year 9999) into the ValueError callers expect. (The name and
+    doc are copied by hand: ``functools.wraps`` of the ~20 functions cost most of building them, and
+    a step builds them for its script engine.)"""
 
-    @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return func(*args, **kwargs)
         except OverflowError:
             raise ValueError(f"{func.__name__}: result is out of the supported date range") from None
 
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = func.__name__, func.__qualname__, func.__doc__
     return wrapper
 
 

@@ -53,20 +53,45 @@ class _TaskConverter(TaskConverter):  # the untyped library's class, subclassed
     is kept on the task and reused while what it is made of stays the same (state, when the state
     last changed, parent and children: compaction re-roots the tree, a loop adds children). Unfinished
     tasks (ready, waiting: their data and a timer's internal data change in place) are made anew
-    each time. A workflow loaded from stored state starts with none kept."""
+    each time. A workflow loaded from stored state starts with none kept.
+
+    The same holds for a predicted task (future, likely, maybe: the path ahead, most of a long
+    process's tree) under a predicted parent while neither holds any data: its stored form is then
+    made only of what the key below names (its delta against the parent's empty data is empty), and
+    is kept too. A predicted task under a running one is made anew: its delta is taken against the
+    parent's data, which changes in place."""
 
     def to_dict(self, task: Task) -> Json:
-        if not task.has_state(TaskState.FINISHED_MASK):
-            fresh: Json = super().to_dict(task)
-            return fresh
-        key = (task.state, task.last_state_change, task._parent, len(task._children))
+        return self._kept(task, key) if (key := _stable_key(task)) is not None else self._made(task)
+
+    def _made(self, task: Task) -> Json:
+        made: Json = super().to_dict(task)
+        return made
+
+    def _kept(self, task: Task, key: tuple[Any, ...]) -> Json:
         kept = task.__dict__.get("_wuye_stored")
         if kept is not None and kept[0] == key:
-            made: Json = kept[1]
-            return made
-        made = super().to_dict(task)
+            found: Json = kept[1]
+            return found
+        made = self._made(task)
         task._wuye_stored = (key, made)
         return made
+
+
+def _stable_key(task: Task) -> tuple[Any, ...] | None:
+    """What a task's stored form is made of, when that is all it is made of (see _TaskConverter);
+    None for a task whose form must be made anew."""
+    if task.has_state(TaskState.FINISHED_MASK):
+        return (task.state, task.last_state_change, task._parent, len(task._children))
+    parent = task.parent
+    if (parent is None or not task.has_state(_PREDICTED) or not parent.has_state(_PREDICTED)
+            or task.data or task.internal_data or parent.data):
+        return None
+    return (task.state, task.last_state_change, task._parent, tuple(task._children), task.triggered,
+            parent.state, parent.last_state_change)
+
+
+_PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
 
 
 _CONFIG = {**CAMUNDA_CONFIG, PassThroughTask: BpmnTaskSpecConverter, BpmnWorkflow: _StateConverter,

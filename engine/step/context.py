@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.rules.permissions import Actor
 from engine.spiff import Change, Run, TimerView
-from storage.models import Event, Instance
+from storage.events import EventRow
+from storage.models import Instance
 from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
@@ -26,7 +27,7 @@ class StepContext:
     acted_task: str | None = None        # the user task the actor completed, if any
     submitted: dict[str, Any] | None = None
     acted_row: TaskRow | None = None        # its row, once the completion is recorded
-    written: list[Event] = field(default_factory=list)
+    written: list[EventRow] = field(default_factory=list)
     ready: list[TaskRow] = field(default_factory=list)   # the ready rows after the step
 
     @property

@@ -33,7 +33,8 @@ from engine.step.calendar import DEFAULT_CALENDAR, calendar_for
 from engine.step.context import StepContext
 from engine.step.rule_tables import rule_tables
 from engine.step.state import TIMERS_CHANNEL
-from storage.models import Event, Instance
+from storage.events import EventRow
+from storage.models import Instance
 from storage.step_rows import TaskRow
 from storage.uow import UnitOfWork
 
@@ -50,10 +51,10 @@ class ProcessFailed(WuyeError):
     http_status = 422
 
 
-class StepResult(list[Event]):
+class StepResult(list[EventRow]):
     """The events a step wrote (a list, oldest first), and the instance's ready task rows after it."""
 
-    def __init__(self, events: list[Event], ready: list[TaskRow]):
+    def __init__(self, events: list[EventRow], ready: list[TaskRow]):
         super().__init__(events)
         self.ready = ready
 
@@ -151,7 +152,7 @@ def step(uow: UnitOfWork, instance: Instance, actor: Actor, clock: Clock, action
     late, before the sweep came round, must not cancel its own deadline unrecorded (and a task an
     interrupting deadline took away is not completed: TaskNotReady). ``catch_up=False`` is for a
     workflow that was only just created."""
-    written: list[Event] = []
+    written: list[EventRow] = []
     if run is None:
         refuse_going_back(uow, instance, clock)
     try:
