@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage.attachments import AttachmentRepository
 from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
@@ -30,6 +31,7 @@ from storage.repositories import (
 )
 from storage.rule_tables import RuleTableRepository
 from storage.seals import DerivedRows, SealRepository
+from storage.search import SearchRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
@@ -98,6 +100,8 @@ class UnitOfWork:
         self.register = RegisterRepository(s)
         self.rule_tables = RuleTableRepository(s)
         self.calendar = CalendarRepository(s)
+        self.search = SearchRepository(s)
+        self.attachments = AttachmentRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -10,6 +10,7 @@ from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
+from engine.step.search import index_missing
 from engine.usecases.calendar import seed_calendar
 from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
@@ -49,13 +50,21 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
     with db.uow() as uow:
         rule_tables = seed_rule_tables(uow, clock=clock, folder=processes_dir)
         uow.commit()
+    while True:       # instances made before the desk's search (migration 0021) get their search text
+        with db.uow() as uow:
+            indexed = index_missing(uow)
+            uow.commit()
+        if not indexed:
+            break
     users = []
     if demo:
         with db.uow() as uow:
             for gid in [*GROUPS, "demo"]:
                 if uow.users.get(gid) is None:
                     groups = list(GROUPS) if gid == "demo" else [gid]
-                    added = add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid)
+                    person, phone = DEMO_PEOPLE.get(gid, (gid, ""))
+                    added = add_user(uow, actor=SYSTEM, clock=clock, name=gid, groups=groups, password=gid,
+                                     display_name=person, phone=phone)
                     users.append(added["name"])
             uow.commit()
     instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
@@ -64,6 +73,20 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
 
 
 SIMULATION = "simulation"
+# The demo users' real names and work phones (issue 11: pages show 王丽, not ``dispatcher``).
+DEMO_PEOPLE: dict[str, tuple[str, str]] = {
+    "front_desk": ("李静", "13900000101"), "dispatcher": ("王丽", "13900000102"),
+    "dispatch_supervisor": ("赵强", "13900000103"), "butler": ("陈芳", "13900000104"),
+    "cs_supervisor": ("刘洋", "13900000105"), "cs_manager": ("周敏", "13900000106"),
+    "dept_supervisor": ("吴刚", "13900000107"), "engineering": ("张伟", "13900000108"),
+    "security": ("孙磊", "13900000109"), "cleaning": ("黄秀英", "13900000110"),
+    "finance": ("林娜", "13900000111"), "inspector": ("郑浩", "13900000112"),
+    "archivist": ("何静", "13900000113"), "developer_cs": ("高峰", "13900000114"),
+    "developer_engineering": ("马超", "13900000115"), "legal": ("罗律师", "13900000116"),
+    "quality": ("梁审计", "13900000117"), "quality_officer": ("宋洁", "13900000118"),
+    "process_owner": ("谢明", "13900000119"), "admin": ("韩冰", "13900000120"),
+    "demo": ("演示用户", "13900000199"),
+}
 
 
 @reads
