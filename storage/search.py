@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Integer, Select, Text, and_, column, exists, func, or_, select, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from storage.models import Instance, InstanceSearch, Room, RoomPerson, Task
 from storage.models.desk import FTS_TABLE
@@ -41,22 +41,28 @@ class SearchRepository:
         return list(self.s.scalars(q))
 
     def _matching(self, words: Sequence[str]) -> Select[tuple[int]]:
+        """The ids of the instances whose text holds every word. On SQLite the FTS5 trigram index
+        answers the words of three characters or more (it finds nothing for shorter ones), and the
+        shorter ones are tested on those rows' text (or on every row's when no word is longer)."""
+        ids = select(InstanceSearch.instance_id)
         if self.s.get_bind().dialect.name == "sqlite":
-            conditions = [_FTS.c.body.like(like_pattern(w), escape="\\") for w in words]
-            return select(_FTS.c.rowid.label("id")).where(and_(*conditions))
-        conditions = [InstanceSearch.body.ilike(like_pattern(w), escape="\\") for w in words]
-        return select(InstanceSearch.instance_id.label("id")).where(and_(*conditions))
+            long = [w for w in words if len(w) >= 3]
+            if long:
+                fts = select(_FTS.c.rowid).where(and_(*[_FTS.c.body.like(like_pattern(w), escape="\\") for w in long]))
+                ids = ids.where(InstanceSearch.instance_id.in_(fts))
+            short = [w for w in words if len(w) < 3]
+            return ids.where(*[InstanceSearch.body.like(like_pattern(w), escape="\\") for w in short])
+        return ids.where(*[InstanceSearch.body.ilike(like_pattern(w), escape="\\") for w in words])
 
     def instances(self, words: Sequence[str], *, process_ids: Sequence[str] | None = None, status: str | None = None,
                   room: str | None = None,
                   started_from: datetime | None = None, started_before: datetime | None = None,
-                  overdue_at: datetime | None = None, limit: int = 50) -> list[Instance]:
+                  overdue_at: datetime | None = None, limit: int = 50, with_data: bool = False) -> list[Instance]:
         """Newest first: the instances whose text holds every word, among ``process_ids`` (None: any),
         with the status, started in the period, or with a ready task past its due time at ``overdue_at``."""
-        q = select(Instance)
-        if words:
-            found = self._matching(words).subquery()
-            q = q.join(found, Instance.id == found.c.id)
+        q = select(Instance).options(undefer(Instance.data)) if with_data else select(Instance)
+        if words:        # IN (…), not a join: SQLite would walk every instance probing the text index
+            q = q.where(Instance.id.in_(self._matching(words)))
         if process_ids is not None:
             q = q.where(Instance.process_id.in_(list(process_ids)))
         if status:

@@ -19,6 +19,7 @@ from engine.rules.search_text import PHONE_DIGITS, terms
 from engine.step.search import labels_of
 from engine.usecases.results import instance_summary
 from engine.usecases.runner import reads
+from storage.models import Instance
 from storage.uow import UnitOfWork
 
 STATUSES = ("running", "completed", "cancelled", "error")
@@ -51,23 +52,27 @@ def _start_of(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=SHANGHAI)
 
 
-def find_instances(uow: UnitOfWork, actor: Actor, clock: Clock, *, q: str | None = None, process: str | None = None,
-                   status: str | None = None, room: str | None = None, started_from: str | None = None,
-                   started_to: str | None = None, overdue: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+def find_instances(uow: UnitOfWork, actor: Actor, clock: Clock, **filters: Any) -> list[dict[str, Any]]:
     """Newest first. ``process``: a process id, or part of its name (物业费 finds 物业费催缴);
     instances of processes the actor may not view are left out, not refused."""
+    return [instance_summary(i) for i in _found(uow, actor, clock, **filters)]
+
+
+def _found(uow: UnitOfWork, actor: Actor, clock: Clock, *, q: str | None = None, process: str | None = None,
+           status: str | None = None, room: str | None = None, started_from: str | None = None,
+           started_to: str | None = None, overdue: bool = False, limit: int = 50,
+           with_data: bool = False) -> list[Instance]:
     viewable = _viewable(uow, actor)
     ids = list(viewable)
     if process:
         ids = [k for k, name in viewable.items() if process in (k, name) or process in name]
     words = terms(q or "")
     first, last = _day(started_from, "from"), _day(started_to, "to")
-    rows = uow.search.instances(words, process_ids=ids, status=status if status in STATUSES else None,
+    return uow.search.instances(words, process_ids=ids, status=status if status in STATUSES else None,
                                 room=(room or "").strip() or None,
                                 started_from=_start_of(first) if first else None,
                                 started_before=_start_of(last + timedelta(days=1)) if last else None,
-                                overdue_at=clock.now() if overdue else None, limit=limit)
-    return [instance_summary(i) for i in rows]
+                                overdue_at=clock.now() if overdue else None, limit=limit, with_data=with_data)
 
 
 @reads
@@ -85,10 +90,8 @@ def search(uow: UnitOfWork, *, actor: Actor, clock: Clock, q: str) -> dict[str, 
         for p in room.people:
             results.append({"kind": "owner", "room": room.code, "building": room.building, "person_kind": p.kind,
                             "name": p.name, "phones": [mask_phone(x) for x in p.phones.split(",") if x]})
-    for found in find_instances(uow, actor, clock, q=q, limit=LIMIT):
-        inst = uow.instances.get(found["instance"])
-        assert inst is not None
+    for inst in _found(uow, actor, clock, q=q, limit=LIMIT, with_data=True):
         meta = inst.definition.meta
         card = case_card(meta.get("case"), inst.data or {}, labels_of(meta), full=False)
-        results.append({"kind": "instance", **found, "who": card["who"], "what": card["what"]})
+        results.append({"kind": "instance", **instance_summary(inst), "who": card["who"], "what": card["what"]})
     return {"q": q, "terms": words, "results": results}
