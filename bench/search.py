@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from engine.clock import FixedClock, parse_instant
 from engine.rules.search_text import search_body
 from engine.step.search import labels_of
@@ -84,7 +86,7 @@ def populate(db: Database, n: int) -> list[dict[str, Any]]:
         conn = uow.session.connection()
         for table, rows in ((Instance, instances), (InstanceSearch, bodies), (Room, rooms), (RoomPerson, people)):
             for i in range(0, len(rows), 5000):
-                conn.execute(table.__table__.insert(), rows[i:i + 5000])
+                conn.execute(insert(table), rows[i:i + 5000])
         uow.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, Select, Text, and_, column, exists, func, or_, select, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,6 +19,9 @@ from storage.models.desk import FTS_TABLE
 
 # SQLite's FTS5 trigram table over instance_search.body (made by migration 0021, not a model)
 _FTS = table(FTS_TABLE, column("rowid", Integer), column("body", Text))
+
+
+RECENT = 5000         # the newest instances read straight before the index is asked (see instances)
 
 
 def like_pattern(word: str) -> str:
@@ -40,7 +44,7 @@ class SearchRepository:
              .order_by(Instance.id).limit(limit))
         return list(self.s.scalars(q))
 
-    def _matching(self, words: Sequence[str]) -> Select[tuple[int]]:
+    def _matching(self, words: Sequence[str]) -> Select[Any]:
         """The ids of the instances whose text holds every word. On SQLite the FTS5 trigram index
         answers the words of three characters or more (it finds nothing for shorter ones), and the
         shorter ones are tested on those rows' text (or on every row's when no word is longer)."""
@@ -57,12 +61,34 @@ class SearchRepository:
     def instances(self, words: Sequence[str], *, process_ids: Sequence[str] | None = None, status: str | None = None,
                   room: str | None = None,
                   started_from: datetime | None = None, started_before: datetime | None = None,
-                  overdue_at: datetime | None = None, limit: int = 50, with_data: bool = False) -> list[Instance]:
+                  overdue_at: datetime | None = None, limit: int = 50, with_data: bool = False,
+                  recent: int = RECENT) -> list[Instance]:
         """Newest first: the instances whose text holds every word, among ``process_ids`` (None: any),
-        with the status, started in the period, or with a ready task past its due time at ``overdue_at``."""
+        with the status, started in the period, or with a ready task past its due time at ``overdue_at``.
+
+        Two passes: the newest ``recent`` instances' text is read straight (what the desk looks for is
+        mostly recent, and a common word fills the page there at once, where an index would hand
+        over every match in the database to be sorted); only when they do not fill the page does the
+        text index look through everything."""
         q = select(Instance).options(undefer(Instance.data)) if with_data else select(Instance)
-        if words:        # IN (…), not a join: SQLite would walk every instance probing the text index
+        if words:
+            newest = self.s.scalar(select(func.max(InstanceSearch.instance_id))) or 0
+            first = self._filtered(q.join(InstanceSearch, InstanceSearch.instance_id == Instance.id).where(
+                InstanceSearch.instance_id > newest - recent,
+                *[InstanceSearch.body.ilike(like_pattern(w), escape="\\") for w in words]),
+                process_ids, status, room, started_from, started_before, overdue_at)
+            found = list(self.s.scalars(first.order_by(Instance.id.desc()).limit(limit)))
+            if len(found) == limit or newest <= recent:
+                return found
+            # IN (…), not a join: SQLite would walk every instance probing the text index
             q = q.where(Instance.id.in_(self._matching(words)))
+        q = self._filtered(q, process_ids, status, room, started_from, started_before, overdue_at)
+        return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
+
+    @staticmethod
+    def _filtered(q: Select[Any], process_ids: Sequence[str] | None, status: str | None, room: str | None,
+                  started_from: datetime | None, started_before: datetime | None,
+                  overdue_at: datetime | None) -> Select[Any]:
         if process_ids is not None:
             q = q.where(Instance.process_id.in_(list(process_ids)))
         if status:
@@ -76,7 +102,7 @@ class SearchRepository:
         if overdue_at is not None:
             q = q.where(exists().where(Task.instance_id == Instance.id, Task.state == "ready",
                                        Task.due_at.is_not(None), Task.due_at < overdue_at))
-        return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
+        return q
 
     def rooms(self, words: Sequence[str], *, limit: int = 20) -> list[Room]:
         """Rooms whose code, or one of whose people's name or phones, holds every word."""

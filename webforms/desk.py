@@ -2,6 +2,8 @@
 phone's camera, open one), and a payment recorded from the instance page."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -43,7 +45,8 @@ def upload(task_id: str) -> ResponseReturnValue:
     try:
         done = act(add_attachment, task_id=task_id, name=name, content=content)
     except BadInput as e:
-        flash(f"附件未上传：{e.fields.get('file', {}).get('message') or e.message}", "error")
+        field = e.fields.get("file")
+        flash(f"附件未上传：{field['message'] if field and 'message' in field else e.message}", "error")
         return redirect(request.form.get("next") or url_for("forms.task", task_id=task_id)), 303
     flash(f"已上传附件 {done['name']}", "success")
     return redirect(request.form.get("next") or url_for("forms.task", task_id=task_id), 303)
@@ -56,7 +59,7 @@ def attachment(attachment_id: int, thumb: bool) -> ResponseReturnValue:
     return file_response(read(get_attachment, attachment_id=attachment_id, thumbnail=thumb))
 
 
-def file_response(found: dict[str, object]) -> Response:
+def file_response(found: dict[str, Any]) -> Response:
     content_type = str(found["served_type"])
     disposition = "inline" if content_type.startswith("image/") else "attachment"
     response = Response(found["content"], mimetype=content_type, headers=FILE_HEADERS)

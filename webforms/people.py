@@ -3,6 +3,9 @@ sign in (add one, change one, reset a password: every session of theirs ends); a
 letterhead for the fee letters (settings)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -16,13 +19,13 @@ from webforms.calls import act, show
 bp = Blueprint("people", __name__)
 
 
-def _posted() -> dict[str, object]:
+def _posted() -> dict[str, Any]:
     f = request.form
     return {"display_name": f.get("display_name", "").strip(), "phone": f.get("phone", "").strip(),
             "groups": f.getlist("groups")}
 
 
-def _page(errors: dict[str, object] | None = None, posted: dict[str, object] | None = None,
+def _page(errors: Mapping[str, object] | None = None, posted: Mapping[str, object] | None = None,
           editing: str | None = None, status: int = 200) -> ResponseReturnValue:
     found = show(list_users)
     return render_template("people.html", **found, errors=errors or {}, posted=posted or {}, editing=editing), status
@@ -39,7 +42,7 @@ def index() -> ResponseReturnValue:
 def add() -> ResponseReturnValue:
     posted = {**_posted(), "name": request.form.get("name", "").strip()}
     password = request.form.get("password", "")
-    errors = read_person(str(posted["display_name"]), str(posted["phone"]), list(posted["groups"]))  # type: ignore[arg-type]
+    errors = read_person(posted["display_name"], posted["phone"], posted["groups"])
     try:
         if errors:
             raise BadInput("有错误", fields=errors)

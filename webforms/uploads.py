@@ -13,8 +13,8 @@ UPLOAD_BODY_LIMIT = 2 * MAX_BYTES
 
 
 class WuyeRequest(Request):
-    @property  # type: ignore[override]
-    def max_content_length(self) -> int | None:
+    @property  # type: ignore[misc]
+    def max_content_length(self) -> int | None:  # type: ignore[override]
         if self.method == "POST" and self.path.rstrip("/").endswith("/attachments"):
             return UPLOAD_BODY_LIMIT
         limit: int | None = super().max_content_length

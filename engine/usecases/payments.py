@@ -98,11 +98,12 @@ def _move_in_payment(uow: UnitOfWork, actor: Actor, clock: Clock, instance_id: i
     task = next((t for t in uow.tasks.for_instance(instance_id, ["ready"]) if t.name == "collect_fees"), None)
     if task is None:
         raise NotFound(f"实例 {instance_id} 现在不在收取入住费用这一步 (not at collect_fees)")
-    due = (task.values or {}).get("fees_due")
-    short = isinstance(due, (int, float)) and record["amount"] < float(due)
-    if short and not confirm_short:
-        gap = float(due) - record["amount"]
-        message = (f"实收 {yuan(record['amount'])} 少于应缴 {yuan(float(due))}（少 {yuan(gap)}）。"
+    raw_due = (task.values or {}).get("fees_due")
+    due = float(raw_due) if isinstance(raw_due, (int, float)) and not isinstance(raw_due, bool) else None
+    short = due is not None and record["amount"] < due
+    if due is not None and short and not confirm_short:
+        gap = due - record["amount"]
+        message = (f"实收 {yuan(record['amount'])} 少于应缴 {yuan(due)}（少 {yuan(gap)}）。"
                    "请核对；确属业主少缴，请勾选“确认少缴”后再提交")
         raise BadInput(f"{message} (short of the fees due: confirm with {CONFIRM_SHORT})",
                        fields={"amount": _error("payment.short", message)})
@@ -110,8 +111,8 @@ def _move_in_payment(uow: UnitOfWork, actor: Actor, clock: Clock, instance_id: i
                          data={"amount_received": record["amount"], "payment_method": MOVE_IN_METHOD[record["channel"]],
                                "receipt_no": record["receipt_no"]})
     flagged = dict(record)
-    if short:
-        flagged.update(short=round(float(due) - record["amount"], 2), fees_due=float(due))
+    if due is not None and short:
+        flagged.update(short=round(due - record["amount"], 2), fees_due=due)
     uow.events.append(type="payment_recorded", actor=actor.name, at=clock.now(), instance_id=instance_id,
                       task_id=task.id, data=flagged)
     return {**done, "payment": flagged}

@@ -29,12 +29,14 @@ CASES = [("漏水", [2, 0]), ("天花板发霉", [0]), ("5678", [0]), ("3-2-11",
 
 
 def test_each_word_is_found_as_a_substring_newest_first(indexed):
-    """Two-character words too, which the trigram indexes cannot answer alone (SQLite: none found)."""
+    """Two-character words too, which the trigram indexes cannot answer alone (SQLite: none found);
+    read straight from the newest rows' text and through the index (``recent=0``) alike."""
     db, ids = indexed
     with db.uow(readonly=True) as uow:
         for q, expected in CASES:
-            found = [i.id for i in uow.search.instances(q.split(), process_ids=["visit_request"])]
-            assert found == [ids[k] for k in expected], q
+            for recent in (5000, 1, 0):
+                found = [i.id for i in uow.search.instances(q.split(), process_ids=["visit_request"], recent=recent)]
+                assert found == [ids[k] for k in expected], (q, recent)
 
 
 def test_the_search_use_case_answers_by_kind_and_a_room_filter_narrows_it(indexed):

@@ -81,7 +81,8 @@ def _events(db, kind: str) -> list[dict]:
 # -- search ---------------------------------------------------------------------------------------------
 
 def test_the_search_finds_owners_and_cases_by_the_last_four_digits_of_a_phone_masked(client, token, steps):
-    assert client.post("/api/register/import", data=REGISTER.encode(), headers=token("cs_supervisor")).status_code == 200
+    imported = client.post("/api/register/import", data=REGISTER.encode(), headers=token("cs_supervisor"))
+    assert imported.status_code == 200
     started = _complaint(steps)
     found = client.get("/api/search?q=5678", headers=token("front_desk")).get_json()
     kinds = [(r["kind"], r.get("room")) for r in found["results"]]
@@ -164,7 +165,8 @@ def test_a_photo_is_stored_without_gps_keeps_its_time_and_its_hash_is_in_the_aud
     exif = Image.open(io.BytesIO(stored.data)).getexif()
     assert not exif.get_ifd(ExifTags.IFD.GPSInfo) and ExifTags.Base.Make not in exif
     assert exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] == "2026:11:20 09:14:03"
-    thumb = Image.open(io.BytesIO(client.get(f"/api/attachments/{body['id']}?thumb=1", headers=token("dispatcher")).data))
+    small = client.get(f"/api/attachments/{body['id']}?thumb=1", headers=token("dispatcher"))
+    thumb = Image.open(io.BytesIO(small.data))
     assert max(thumb.size) == 320
     [event] = _events(web_db, "attachment_added")
     assert event["data"]["sha256"] == body["sha256"] and event["instance_id"] == task["instance"]
@@ -287,9 +289,9 @@ def test_the_complaint_record_prints_and_the_letterhead_is_an_admin_setting(clie
     assert "投诉处理单" in page and "楼上卫生间漏水" in page
     bad = client.post("/settings", data={"csrf_token": csrf_token(client, "/settings"), "name": ""})
     assert bad.status_code == 422 and 'data-testid="setting-error-name"' in bad.get_data(as_text=True)
-    saved = client.post("/settings", data={"csrf_token": csrf_token(client, "/settings"), "name": "深圳某物业服务有限公司",
-                                           "address": "深南大道 1 号", "phone": "0755-88888888",
-                                           "payment_channels": "前台现金、POS；微信、支付宝"})
+    saved = client.post("/settings", data={"csrf_token": csrf_token(client, "/settings"),
+                                           "name": "深圳某物业服务有限公司", "address": "深南大道 1 号",
+                                           "phone": "0755-88888888", "payment_channels": "前台现金、POS；微信、支付宝"})
     assert saved.status_code == 302
     from datetime import date
     from decimal import Decimal
