@@ -47,15 +47,6 @@ def web_db(desk_seed, tmp_path):
     database.dispose()
 
 
-@pytest.fixture
-def token(client):
-    def login(user: str) -> dict:
-        resp = client.post("/api/login", json={"username": user, "password": user})
-        assert resp.status_code == 200, resp.get_json()
-        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
-    return login
-
-
 def _complaint(steps, **data) -> dict:
     return steps.call(start_instance, "front_desk", process_id="complaint", data={**COMPLAINT, **data})
 
