@@ -86,12 +86,13 @@ def test_the_search_finds_owners_and_cases_by_the_last_four_digits_of_a_phone_ma
     assert "13812345678" not in str(found)
 
 
-@pytest.mark.parametrize("q", ["漏水", "天花板发霉", "卫生间 发霉", "3-2-11", "张三"])
-def test_the_search_finds_a_complaint_by_chinese_words_of_any_length_and_part_of_the_room(client, token, steps, q):
+def test_the_search_finds_a_complaint_by_chinese_words_of_any_length_and_part_of_the_room(client, token, steps):
     started = _complaint(steps)
     _complaint(steps, content="电梯异响", room="7-1-101", complainant="李四", phone="13900000000")
-    found = client.get("/api/search", query_string={"q": q}, headers=token("front_desk")).get_json()
-    assert [r["instance"] for r in found["results"] if r["kind"] == "instance"] == [started["instance"]]
+    auth = token("front_desk")
+    for q in ("漏水", "天花板发霉", "卫生间 发霉", "3-2-11", "张三"):
+        found = client.get("/api/search", query_string={"q": q}, headers=auth).get_json()
+        assert [r["instance"] for r in found["results"] if r["kind"] == "instance"] == [started["instance"]], q
 
 
 def test_a_search_of_three_digits_is_refused_beside_the_box(client, token, auth):
