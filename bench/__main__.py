@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-SUITES = ("engine", "timers", "inbox", "load", "api", "audit", "siege", "external_tasks")
+SUITES = ("engine", "timers", "inbox", "load", "api", "audit", "siege", "external_tasks", "search")
 
 
 def main() -> int:

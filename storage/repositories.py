@@ -183,6 +183,11 @@ class InstanceRepository:
         return list(self.s.scalars(q.order_by(Instance.id.desc()).limit(limit)))
 
 
+    def with_data(self, instance_ids: Iterable[int]) -> list[Instance]:
+        """These instances with their data projection loaded."""
+        q = select(Instance).options(undefer(Instance.data)).where(Instance.id.in_(list(instance_ids)))
+        return list(self.s.scalars(q.order_by(Instance.id)))
+
     def running_of(self, process_ids: Iterable[str], limit: int = 10_000) -> list[Instance]:
         """Running instances of these processes, with their data and waiting projections (message
         correlation, signals)."""

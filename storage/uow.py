@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from storage.attachments import AttachmentRepository
 from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
@@ -32,6 +33,7 @@ from storage.repositories import (
 from storage.rule_tables import RuleTableRepository
 from storage.schedules import ScheduleRepository
 from storage.seals import DerivedRows, SealRepository
+from storage.search import SearchRepository
 from storage.settings import SettingsRepository
 from storage.signals import signal_listeners
 from storage.step_rows import StepRowRepository
@@ -164,6 +166,14 @@ class UnitOfWork:
     def schedules(self) -> ScheduleRepository:
         return ScheduleRepository(self.session)
 
+    @cached_property
+    def search(self) -> SearchRepository:
+        return SearchRepository(self.session)
+
+    @cached_property
+    def attachments(self) -> AttachmentRepository:
+        return AttachmentRepository(self.session)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
@@ -217,7 +227,7 @@ class UnitOfWork:
 
 _REPOSITORIES = ("definitions", "instances", "tasks", "events", "violations", "letters", "users", "merkle",
                  "checkpoints", "seals", "derived", "settings", "logins", "step_rows", "external_tasks", "register",
-                 "rule_tables", "calendar", "schedules")
+                 "rule_tables", "calendar", "schedules", "search", "attachments")
 
 
 class Database:

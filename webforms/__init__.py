@@ -47,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     trust none)."""
     config = dict(config or {})
     app = Flask(__name__, instance_relative_config=True, instance_path=config.get("INSTANCE_PATH"))
+    from webforms.uploads import WuyeRequest
+    app.request_class = WuyeRequest          # an attachment's upload may be larger than other bodies
     app.config.update(_DEFAULTS)
     app.config.update(config)
     app.config["SECRET_KEY"] = (app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
@@ -59,10 +61,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account,
         api,
         api_definitions,
+        api_desk,
         api_rules,
         auth,
         calendar,
         calls,
+        desk,
         dmn,
         engine_rest,
         errors,
@@ -70,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         forms,
         inbox,
         instances,
+        people,
         records,
         register,
         rules,
@@ -81,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, account, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, dmn, calendar):
+                   api_rules, dmn, calendar, desk, api_desk, people):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

@@ -6,19 +6,21 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 
 from engine.clock import SHANGHAI, parse_instant
 from engine.rules.groups import GROUPS
 from engine.rules.permissions import can_audit, can_read_history
-from webforms.calls import calendar_warning, current_actor, navigation_counts, simulation, wuye
+from engine.usecases.people import people_names
+from webforms.calls import calendar_warning, current_actor, navigation_counts, read, simulation, wuye
 from webforms.forms import widget
 
 DUE_SOON_MINUTES = 60
 
 STATUS = {"running": "进行中", "completed": "已完成", "cancelled": "已取消", "error": "出错", "ready": "待办"}
-EVENTS = {"instance_started": "发起流程", "task_ready": "新任务", "task_completed": "完成任务",
+EVENTS = {"attachment_added": "上传附件", "payment_recorded": "录入缴费", "user_changed": "修改用户",
+          "instance_started": "发起流程", "task_ready": "新任务", "task_completed": "完成任务",
           "task_cancelled": "任务取消", "task_claimed": "认领任务", "task_unclaimed": "退回任务",
           "task_assigned": "分派任务", "timer_fired": "到了期限", "message_received": "收到消息",
           "message_delivered": "发送消息", "violation": "违规记录", "instance_completed": "流程结束",
@@ -105,7 +107,30 @@ def input_datetime_or_raw(value: object) -> str:
         return str(value)
 
 
+def money(value: object) -> str:
+    """¥3,580.50"""
+    try:
+        return f"¥{float(value):,.2f}"          # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def real_name(name: object) -> str:
+    """王丽 for ``dispatcher`` (the user name itself when it has no real name, or is no user's)."""
+    names = g.get("people_names")
+    if names is None:
+        names = g.people_names = read(people_names) if current_user.is_authenticated else {}
+    return str(names.get(str(name)) or name or "")
+
+
+def person(name: object) -> str:
+    """王丽（dispatcher）: the real name with the user name; the user name alone when it has none."""
+    shown = real_name(name)
+    return f"{shown}（{name}）" if name and shown != name else str(name or "")
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, person=person, real_name=real_name)
     app.jinja_env.filters.update(widget=widget, input_datetime_or_raw=input_datetime_or_raw,
                                  plain_number=lambda x: int(x) if float(x).is_integer() else x,
                                  options_map=lambda opts: {o["id"]: o["name"] for o in (opts or [])})

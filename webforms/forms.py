@@ -93,4 +93,7 @@ def start(process_id: str) -> ResponseReturnValue:
         if mine:
             return redirect(url_for("forms.task", task_id=mine[0]["id"]))
         return redirect(url_for("instances.show", instance_id=started["instance"]))
+    room_field = process["register"]["room"]
+    if room_field and request.args.get("room"):       # from the search: the room the owner was found in
+        defaults[room_field] = request.args["room"].strip()[:64]
     return render_template("start.html", process=process, fields=fields, errors={}, error=None, shown=defaults)

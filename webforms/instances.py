@@ -3,18 +3,22 @@ data, tasks, deadlines, violations, events and the diagram with what is done, ac
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from engine import inputs
+from engine.clock import SHANGHAI
+from engine.errors import BadInput
 from engine.rules.payments import CONFIRM
 from engine.usecases.browse import STATUSES, instances_page
 from engine.usecases.instance_overview import instance_diagram_source, instance_overview
 from engine.usecases.letters import get_letter
 from engine.usecases.messages import deliver_message
-from webforms.calls import act, read, show
+from engine.usecases.payments import CHANNELS
+from webforms.calls import act, read, show, wuye
 from webforms.records import RECORDS
 
 bp = Blueprint("instances", __name__)
@@ -24,18 +28,29 @@ bp = Blueprint("instances", __name__)
 @login_required
 def index() -> ResponseReturnValue:
     a = request.args
-    found = show(instances_page, process_id=a.get("process"), status=a.get("status"), room=a.get("room"))
+    try:
+        found = show(instances_page, process_id=a.get("process"), status=a.get("status"), room=a.get("room"),
+                     q=a.get("q"), started_from=a.get("from"), started_to=a.get("to"), overdue=a.get("overdue") == "1")
+        errors = {}
+    except BadInput as e:
+        found, errors = show(instances_page), e.fields
     return render_template("instances.html", instances=found["instances"], processes=found["processes"], args=a,
-                           statuses=STATUSES)
+                           statuses=STATUSES, errors=errors), 422 if errors else 200
 
 
 @bp.route("/instances/<int:instance_id>", endpoint="show")
 @login_required
 def instance(instance_id: int) -> ResponseReturnValue:
+    return render_instance(instance_id)
+
+
+def render_instance(instance_id: int, payment: dict[str, Any] | None = None) -> str:
+    """The instance page; ``payment``: a refused payment form (what was typed, each field's reason)."""
     overview = show(instance_overview, instance_id=instance_id)
     markers = json.dumps(overview["diagram"], ensure_ascii=False)
     return render_template("instance.html", i=overview, markers=markers, letters=overview["letters"],
-                           record=RECORDS.get(overview["process"]))
+                           record=RECORDS.get(overview["process"]), payment=payment or {"posted": {}, "errors": {}},
+                           channels=CHANNELS, today=wuye().clock.now().astimezone(SHANGHAI).date().isoformat())
 
 
 # The letter exactly as issued (its own HTML and print styles); no script may run in it.

@@ -27,6 +27,9 @@ RECORDS: dict[str, tuple[str, str]] = {
     "hot_water_billing": ("热水续费通知书", "地王/客服记录-12"),
     "quality_check": ("品质检查记录表", "地王/客服记录-10"),
     "owner_visit": ("业主走访记录", "地王/客服记录-07/08/09"),
+    "complaint": ("投诉处理单", "M3 第2篇 投诉处理"),
+    "repair": ("派工单 / 维修单", "M3 第2篇 报修"),
+    "move_in": ("业主入住办理单", "M0 入住"),
 }
 
 

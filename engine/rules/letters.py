@@ -137,9 +137,11 @@ def _rate(rate: Decimal) -> str:
 _env.filters.update(cn_date=_cn_date, yuan=_yuan, rate=_rate)
 
 
-def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapping[str, object]) -> str:
+def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapping[str, object],
+           company: Mapping[str, str] | None = None) -> str:
     """The printable HTML of one letter; ``data`` supplies optional extras (law firm, lawyer,
-    the sender's name)."""
+    the sender's name); ``company`` the letterhead (engine/usecases/letterhead.py): name, address,
+    phone, payment channels, each printed when set, and the seal area."""
     spec = KINDS.get(kind)
     if spec is None:
         raise LetterFailed(f"未知的函件类型 (unknown letter kind) {kind!r}; known: {', '.join(KINDS)}")
@@ -147,7 +149,8 @@ def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapp
         return _env.get_template(f"{kind}.html").render(
             letter=spec, debt=debt, number=number, issued_on=issued_on,
             reply_by=issued_on + timedelta(days=spec.reply_days),
-            sender=str(data.get("sender") or "物业服务中心"),
+            sender=str(data.get("sender") or (company or {}).get("name") or "物业服务中心"),
+            company=dict(company or {}),
             law_firm=str(data.get("law_firm") or ""), lawyer=str(data.get("lawyer") or ""))
     except TemplateError as e:
         raise LetterFailed(f"函件模板出错 (the letter template failed): {e}") from e

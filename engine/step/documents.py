@@ -29,6 +29,11 @@ def issue_letters(ctx: StepContext) -> None:
                  number=letter.number, sha256=letter.sha256, letter=letter.id)
 
 
+def letterhead(uow: UnitOfWork) -> dict[str, str]:
+    """The company's name, address, phone and payment channels as set now (engine/usecases/letterhead.py)."""
+    return {k: uow.settings.get(f"company.{k}") or "" for k in ("name", "address", "phone", "payment_channels")}
+
+
 def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict[str, Any], issued_by: str, now: datetime,
           task_id: str | None) -> Letter:
     """Number, render and store one letter. Numbers are sequential per kind and year (Shanghai);
@@ -40,7 +45,7 @@ def issue(uow: UnitOfWork, *, instance_id: int, kind: str, data: dict[str, Any],
     debt = arrears_of(data, today)
     seq = uow.letters.next_seq(kind, today.year)
     number = f"{spec.prefix}-{today.year}-{seq:06d}"
-    html = render(kind, debt, number=number, issued_on=today, data=data)
+    html = render(kind, debt, number=number, issued_on=today, data=data, company=letterhead(uow))
     return uow.letters.add(Letter(instance_id=instance_id, task_id=task_id, kind=kind, number=number,
                                   year=today.year, seq=seq, issued_at=now, issued_by=issued_by, html=html,
                                   sha256=digest(html)))

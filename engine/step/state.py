@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.spiff import SERIALIZER_VERSION
 from engine.step import projection
 from engine.step.context import StepContext
+from engine.step.search import index_instance
 
 # Signalled on commit when a step moves an instance's next timer earlier (cli/timer_loop.py listens).
 TIMERS_CHANNEL = "wuye_timers"
@@ -27,5 +28,6 @@ def save(ctx: StepContext) -> None:
         "next_timer_at": next_timer_at, "updated_at": ctx.now, "ended_at": ended_at, "error": None, "room": room,
         "data": projection.jsonable(data), "waiting": projection.waiting_of(run, ctx.elements),
         "diagram": run.element_states()})
+    index_instance(ctx.uow, instance, instance.data or {})
     if next_timer_at is not None and (previous_due is None or next_timer_at < previous_due):
         ctx.uow.signal_on_commit(TIMERS_CHANNEL)    # a timer loop may be sleeping past this new due time

@@ -12,7 +12,8 @@ from typing import Any
 from engine.clock import SHANGHAI, Clock
 from engine.rules.permissions import Actor, may_read_history
 from engine.step import runtime
-from engine.usecases.instance_overview import DONE_EVENTS, data_labels_of
+from engine.step.search import labels_of as data_labels_of
+from engine.usecases.instance_overview import DONE_EVENTS
 from engine.usecases.results import event_json, instance_summary, violation_json
 from engine.usecases.runner import reads
 from storage.models import Event

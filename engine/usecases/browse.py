@@ -15,12 +15,11 @@ from engine.rules.groups import GROUPS
 from engine.rules.permissions import Actor, may_start, may_view, may_watch_calendar
 from engine.usecases.calendar import calendar_coverage
 from engine.usecases.case_view import case_cards
-from engine.usecases.results import instance_summary
 from engine.usecases.runner import kind_of, reads
+from engine.usecases.search import STATUSES as STATUSES  # re-exported: the pages offer these
+from engine.usecases.search import find_instances
 from engine.usecases.tasks import task_page
 from storage.uow import UnitOfWork
-
-STATUSES = ("running", "completed", "cancelled", "error")
 
 
 @dataclass(frozen=True)
@@ -79,26 +78,10 @@ def startable_processes(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[
 
 @reads
 def search_instances(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: str | None = None,
-                     status: str | None = None, room: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first; instances of processes the actor may not view are left out, not refused."""
-    if status and status not in STATUSES:
-        status = None
-    rows = uow.instances.search(process_id=process_id or None, status=status, room=(room or "").strip() or None,
-                                limit=limit * 4)
-    out, allowed = [], {}
-    for inst in rows:
-        key = inst.definition_id
-        if key not in allowed:
-            try:
-                may_view(actor, inst.definition.meta)
-                allowed[key] = True
-            except NotPermitted:
-                allowed[key] = False
-        if allowed[key]:
-            out.append(instance_summary(inst))
-        if len(out) >= limit:
-            break
-    return out
+                     **filters: Any) -> list[dict[str, Any]]:
+    """Newest first; instances of processes the actor may not view are left out, not refused
+    (engine/usecases/search.py: ``q``, ``room``, ``status``, ``started_from``/``started_to``, ``overdue``)."""
+    return find_instances(uow, actor, clock, process=process_id, **filters)
 
 
 @reads

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.rules.case import case_card, step_notes
 from engine.rules.permissions import Actor
-from engine.usecases.instance_overview import data_labels_of
+from engine.step.search import labels_of as data_labels_of
 from storage.models import Instance, Task
 from storage.uow import UnitOfWork
 

@@ -17,6 +17,7 @@ from engine.clock import Clock
 from engine.rules.letters import letter_json
 from engine.rules.permissions import SYSTEM, Actor, may_read_history
 from engine.step import runtime
+from engine.usecases.attachments import attachments_of
 from engine.usecases.audit_history import instance_history
 from engine.usecases.checkpoints import make_checkpoint
 from engine.usecases.runner import writes
@@ -55,6 +56,7 @@ def evidence(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id: int) -
     payments = [e for e in events if e["type"] == "message_delivered" and e["data"].get("name") in PAYMENT_MESSAGES]
     key = verifier_key(signing_key(key_path(uow.database_file)).public_key())
     return {"instance": h, "letters": letters, "payments": payments, "violations": h["violations"],
+            "attachments": attachments_of(uow, instance_id),
             "proof": {"checkpoint": note, "size": size, "root": root.hex(), "made_at": made_at, "verifier_key": key,
                       "events": proofs, "all_verified": all(p["verified"] for p in proofs)},
             "generated_at": clock.now().isoformat(), "generated_by": actor.name}

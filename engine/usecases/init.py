@@ -10,6 +10,7 @@ from engine.errors import BadInput
 from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM, Actor
+from engine.step.search import index_missing
 from engine.usecases.calendar import seed_calendar
 from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
@@ -36,6 +37,9 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
         sources = [(p.name, p.read_bytes()) for p in files]
         deployed = handle(db, deploy, actor=SYSTEM, clock=clock, files=sources)["deployed"]
     rule_tables = handle(db, _rule_tables, actor=SYSTEM, clock=clock, folder=processes_dir)
+    # instances made before the desk's search (migration 0021) get their search text, a batch at a time
+    while handle(db, _index_missing, actor=SYSTEM, clock=clock):
+        pass
     users = handle(db, _demo_users, actor=SYSTEM, clock=clock) if demo else []
     instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "rule_tables": rule_tables,
@@ -63,17 +67,38 @@ def _rule_tables(uow: UnitOfWork, *, actor: Actor, clock: Clock, folder: Path | 
 
 
 @writes
+def _index_missing(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> int:
+    return index_missing(uow)
+
+
+@writes
 def _demo_users(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[str]:
     """A user for each group, named after it (password = name), and ``demo`` in every group."""
     users = []
     for gid in [*GROUPS, "demo"]:
         if uow.users.get(gid) is None:
             groups = list(GROUPS) if gid == "demo" else [gid]
-            users.append(add_user(uow, actor=actor, clock=clock, name=gid, groups=groups, password=gid)["name"])
+            person, phone = DEMO_PEOPLE.get(gid, (gid, ""))
+            users.append(add_user(uow, actor=actor, clock=clock, name=gid, groups=groups, password=gid,
+                                  display_name=person, phone=phone)["name"])
     return users
 
 
 SIMULATION = "simulation"
+# The demo users' real names and work phones (issue 11: pages show 王丽, not ``dispatcher``).
+DEMO_PEOPLE: dict[str, tuple[str, str]] = {
+    "front_desk": ("李静", "13900000101"), "dispatcher": ("王丽", "13900000102"),
+    "dispatch_supervisor": ("赵强", "13900000103"), "butler": ("陈芳", "13900000104"),
+    "cs_supervisor": ("刘洋", "13900000105"), "cs_manager": ("周敏", "13900000106"),
+    "dept_supervisor": ("吴刚", "13900000107"), "engineering": ("张伟", "13900000108"),
+    "security": ("孙磊", "13900000109"), "cleaning": ("黄秀英", "13900000110"),
+    "finance": ("林娜", "13900000111"), "inspector": ("郑浩", "13900000112"),
+    "archivist": ("何静", "13900000113"), "developer_cs": ("高峰", "13900000114"),
+    "developer_engineering": ("马超", "13900000115"), "legal": ("罗律师", "13900000116"),
+    "quality": ("梁审计", "13900000117"), "quality_officer": ("宋洁", "13900000118"),
+    "process_owner": ("谢明", "13900000119"), "admin": ("韩冰", "13900000120"),
+    "demo": ("演示用户", "13900000199"),
+}
 
 
 @reads

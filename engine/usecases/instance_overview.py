@@ -7,24 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import Clock
-from engine.rules.fields import DataLabel, data_labels
 from engine.rules.permissions import Actor
 from engine.step import runtime
+from engine.step.search import labels_of as data_labels_of  # the one map of data labels (re-exported)
+from engine.usecases.attachments import attachments_of
 from engine.usecases.case_access import may_view_case
 from engine.usecases.instances import instance_json, projected
 from engine.usecases.results import event_json
 from engine.usecases.runner import reads
 from storage.uow import UnitOfWork
-
-
-def data_labels_of(meta: dict[str, Any]) -> dict[str, DataLabel]:
-    """The definition's one map of data labels (deploy puts it in the meta). A version deployed before
-    the map existed has only its forms: the same map is built from them, without process labels."""
-    if "labels" in meta:
-        labels: dict[str, DataLabel] = meta["labels"]
-        return labels
-    forms = [meta.get("start_form", [])] + [el.get("form", []) for el in meta.get("elements", {}).values()]
-    return data_labels(forms, {})
 
 
 @reads
@@ -38,7 +29,19 @@ def instance_overview(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_i
             "lanes": meta.get("lanes", {}),
             "elements": {k: {"name": v.get("name"), "type": v.get("type")}
                          for k, v in meta.get("elements", {}).items()},
-            "diagram": _diagram_states(now.diagram, events)}
+            "diagram": _diagram_states(now.diagram, events), "attachments": attachments_of(uow, instance.id),
+            "payments": payments_recorded(events)}
+
+
+def payments_recorded(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The payments finance recorded from the page or the API (engine/usecases/payments.py), oldest first."""
+    out = []
+    for e in events:
+        record = e["data"] if e["type"] == "payment_recorded" else (e["data"].get("data") or {}) \
+            if e["type"] == "message_delivered" else {}
+        if "channel_name" in record and "receipt_no" in record:
+            out.append({**record, "actor": e["actor"], "at": e["at"]})
+    return out
 
 
 def _diagram_states(live: dict[str, str], events: list[dict[str, Any]]) -> dict[str, str]:

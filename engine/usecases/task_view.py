@@ -17,6 +17,7 @@ from engine.rules.permissions import Actor, may_work_on
 from engine.step import runtime
 from engine.step.calendar import calendar_for
 from engine.step.rule_tables import rule_tables
+from engine.usecases.attachments import attachments_of
 from engine.usecases.case_access import may_view_case
 from engine.usecases.case_view import case_of
 from engine.usecases.guides import guide_for_data
@@ -54,7 +55,7 @@ def show_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str) -> d
             "may_assign": ready and actor.is_supervisor,
             "assignable": _assignable(uow, groups) if ready and actor.is_supervisor else [],
             "guide": guide_for_data(now.data, rule_tables(uow).case_library()),
-            "case": case_of(uow, actor, instance, now.data)}
+            "case": case_of(uow, actor, instance, now.data), "attachments": attachments_of(uow, instance.id)}
 
 
 def _assignable(uow: UnitOfWork, groups: set[str]) -> list[dict[str, str]]:

@@ -26,7 +26,7 @@ def ensure_groups(uow: UnitOfWork) -> None:
 
 @writes
 def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: list[str],
-             password: str | None, display_name: str = "") -> dict[str, Any]:
+             password: str | None, display_name: str = "", phone: str = "") -> dict[str, Any]:
     """Returns the user; ``password`` is included only when it was generated here."""
     if not _USERNAME.match(name or ""):
         raise BadInput(f"用户名无效 (user name must be 2-64 letters, digits, _ . -): {name!r}",
@@ -42,7 +42,10 @@ def add_user(uow: UnitOfWork, *, actor: Actor, clock: Clock, name: str, groups: 
         password = secrets.token_urlsafe(12)
     if len(password) < 4:
         raise BadInput("密码至少 4 个字符 (password too short)", fields={"password": {"key": "user.password"}})
-    user = uow.users.add(User(name=name, display_name=display_name or name,
+    if phone and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
+        raise BadInput(f"电话号码只能包含数字 (phone: digits only): {phone!r}",
+                       fields={"phone": {"key": "user.phone", "message": "电话号码只能包含数字"}})
+    user = uow.users.add(User(name=name, display_name=(display_name or "").strip() or name, phone=phone,
                               password_hash=generate_password_hash(password), active=True, created_at=clock.now()))
     user.groups = [group for g in dict.fromkeys(groups) if (group := uow.users.group(g)) is not None]
     uow.events.append(type="user_added", actor=actor.name, at=clock.now(), data={"name": name, "groups": groups})

@@ -5,6 +5,7 @@ Every table is imported here so that ``Base.metadata`` holds them all."""
 from storage.models.audit import AuditCheckpoint, ChainHead, ChainSeal, Event, MerkleNode
 from storage.models.base import Base, BigId, UtcDateTime
 from storage.models.calendar import CalendarChange, CalendarDay, CalendarYear
+from storage.models.desk import Attachment, InstanceSearch
 from storage.models.external import ExternalTask, WorkerTopic
 from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
 from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
@@ -14,6 +15,7 @@ from storage.models.settings import Setting
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditCheckpoint",
     "Base",
     "BigId",
@@ -27,6 +29,7 @@ __all__ = [
     "ExternalTask",
     "Group",
     "Instance",
+    "InstanceSearch",
     "Letter",
     "LoginAttempt",
     "MerkleNode",

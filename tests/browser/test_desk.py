@@ -1,8 +1,10 @@
 """A morning at the service desk in the browser (Debian's Chromium), at desk (1280×800) and phone
 (390×844) size: the supervisor imports the owner register from a sheet (preview, then import), the
-front desk starts a repair with the room looked up and the owner, phone and handover date filled in
-from the register, and the case is on the task page and the inbox card (phone masked on the card, a
-tel: link on the task for those who handle it). Screenshots under build/screenshots/desk/.
+front desk finds an owner by the last four digits of the phone, starts a repair with the room looked
+up and the owner, phone and handover date filled in from the register, and attaches a photo; the
+case is on the task page and the inbox card (phone masked on the card, a tel: link on the task for
+those who handle it); finance records a payment on a fee case from its page. Screenshots under
+build/screenshots/desk/.
 
 These tests run on their own server and database: once the register holds rooms, every start form
 checks its room against it, which the other browser tests' rooms would not pass."""
@@ -93,8 +95,12 @@ def test_the_supervisor_previews_a_sheet_sees_each_bad_row_and_then_imports_the_
     shoot(web, "02-register-list")
 
 
-def test_the_front_desk_starts_a_repair_with_the_room_filled_from_the_register(screen, desk_app):
+def test_the_front_desk_finds_the_owner_by_the_phone_starts_a_repair_attaches_a_photo_and_finance_records_a_fee(
+        screen, desk_app, tmp_path):
+    from PIL import Image
+
     from engine.usecases.register import import_register
+    from engine.usecases.start_instance import start_instance
     desk_app.call(import_register, "cs_supervisor", content=SHEET.encode())     # as the supervisor left it
     web = screen("desk")
     web.login("front_desk")
@@ -102,9 +108,16 @@ def test_the_front_desk_starts_a_repair_with_the_room_filled_from_the_register(s
     web.field("room").fill("21-9-999")
     web.page.get_by_test_id("room-lookup-button").click()
     expect(web.page.get_by_test_id("room-lookup-result")).to_contain_text("登记册中没有房号")
-    web.field("room").fill("21-2-1102")
-    web.page.get_by_test_id("room-lookup-button").click()
+    # an owner calls: the last four digits of the phone in the search box find them
+    web.page.get_by_test_id("nav-search").fill("5678")
+    web.page.get_by_test_id("nav-search").press("Enter")
+    owner = web.page.locator('[data-testid="owner-result"][data-room="21-2-1102"]')
+    expect(owner).to_contain_text("周丽华")
+    expect(owner).to_contain_text("138****5678")
+    shoot(web, "03a-search-by-phone")
+    owner.get_by_test_id("start-repair").click()
     expect(web.page.get_by_test_id("room-lookup-result")).to_contain_text("周丽华")
+    expect(web.field("room")).to_have_value("21-2-1102")
     expect(web.field("reporter")).to_have_value("周丽华")
     expect(web.field("phone")).to_have_value("13812345678")
     expect(web.field("delivered_on")).to_have_value("2024-06-30")
@@ -117,7 +130,34 @@ def test_the_front_desk_starts_a_repair_with_the_room_filled_from_the_register(s
     expect(case).to_contain_text("周丽华")
     expect(case).to_contain_text("卫生间天花板渗水")
     expect(case.get_by_test_id("case-tel")).to_have_attribute("href", "tel:13812345678")
+    # the photo of the ceiling, from the phone's camera (a file here)
+    photo = tmp_path / "天花板.jpg"
+    Image.new("RGB", (1600, 1200), (200, 190, 170)).save(photo, "JPEG")
+    web.page.get_by_test_id("upload-file").set_input_files(str(photo))
+    web.page.get_by_test_id("upload-submit").click()
+    expect(web.page.get_by_test_id("flash")).to_contain_text("已上传附件 天花板.jpg")
+    thumb = web.page.get_by_test_id("attachment").locator("img")
+    expect(thumb).to_have_count(1)
+    assert web.page.evaluate("el => el.naturalWidth", thumb.element_handle()) == 320
     shoot(web, "04-task-with-case")
+    # finance records a payment on a fee case, from its page: no JSON
+    fee = desk_app.call(start_instance, "finance", process_id="fee_collection", data={
+        "owner": "吴建国", "room": "21-2-1103", "period": "2026年度", "amount_due": 3580.5, "due_date": "2026-11-30"})
+    cashier = screen("phone")
+    cashier.login("finance")
+    cashier.go(f"/instances/{fee['instance']}")
+    form = cashier.page.get_by_test_id("payment-form")
+    form.locator("summary").click()
+    cashier.page.get_by_test_id("pay-amount").fill("3580.5")
+    cashier.page.get_by_test_id("pay-channel").select_option(label="微信")
+    cashier.page.get_by_test_id("record-payment").click()
+    expect(cashier.page.get_by_test_id("pay-receipt-error")).to_contain_text("收据编号")     # kept what was typed
+    expect(cashier.page.get_by_test_id("pay-amount")).to_have_value("3580.5")
+    cashier.page.get_by_test_id("pay-receipt").fill("WX-20261120-0001")
+    shoot(cashier, "05a-payment-form-phone")
+    cashier.page.get_by_test_id("record-payment").click()
+    expect(cashier.page.get_by_test_id("payment")).to_contain_text("¥3,580.50 · 微信 · 收据 WX-20261120-0001")
+    shoot(cashier, "05b-payment-recorded-phone")
 
 
 def test_on_a_phone_the_card_masks_the_number_and_the_task_offers_a_call_button(screen, desk_app):

@@ -91,6 +91,16 @@ def auth(client):
     return AuthActions(client)
 
 
+@pytest.fixture
+def token(client):
+    """``token("finance")``: the Authorization header of a fresh API token of that demo user."""
+    def login(user: str) -> dict:
+        resp = client.post("/api/login", json={"username": user, "password": user})
+        assert resp.status_code == 200, resp.get_json()
+        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
+    return login
+
+
 class Steps:
     """Drive visit_request through the engine's use cases (not the pages) to set up a scene."""
 

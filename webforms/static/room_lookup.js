@@ -56,6 +56,7 @@
 
     button.addEventListener("click", function () { lookup(); });
     input.addEventListener("change", function () { lookup(); });
+    if (input.value.trim()) { lookup(); }        // opened from the search with the owner's room
   }
 
   document.addEventListener("DOMContentLoaded", function () {
