@@ -90,9 +90,12 @@ class EventRepository:
         found: datetime | None = self.s.scalar(select(Event.at).order_by(Event.seq).limit(1))
         return found
 
+    _HASH_OF = Prepared(select(_EVENTS.c.hash).where(_EVENTS.c.seq == bindparam("seq")))
+
     def hash_of(self, seq: int) -> str | None:
         self.write()
-        found: str | None = self.s.scalar(select(Event.hash).where(Event.seq == seq))
+        rows = self._HASH_OF.rows(self.s, {"seq": seq})
+        found: str | None = rows[0][0] if rows else None
         return found
 
     def for_instance(self, instance_id: int) -> list[Event]:
