@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = RowId
     from webforms import (
         api,
+        api_audit,
         api_definitions,
         api_rules,
         auth,
@@ -80,7 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, dmn, calendar):
+                   api_rules, api_audit, dmn, calendar):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
