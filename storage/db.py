@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.chain import stored_json
+
 DEFAULT_SQLITE = "sqlite:///instance/wuye.sqlite3"
 
 
@@ -26,6 +28,7 @@ def database_url(url: str | None = None) -> str:
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     url = database_url(url)
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", stored_json)     # canonical: the audit hashes event data as stored
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

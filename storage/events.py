@@ -2,16 +2,17 @@
 reads them back, for one instance or, streamed as plain rows, all of them (the audit)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.chain import GENESIS, event_hash
+from storage.chain import GENESIS, event_hash, stored_bodies
 from storage.models import Base, ChainHead, Event
-from storage.prepared import Prepared
+from storage.prepared import Prepared, driver_of
 
 
 class EventRepository:
@@ -89,9 +90,12 @@ class EventRepository:
         found: datetime | None = self.s.scalar(select(Event.at).order_by(Event.seq).limit(1))
         return found
 
+    _HASH_OF = Prepared(select(_EVENTS.c.hash).where(_EVENTS.c.seq == bindparam("seq")))
+
     def hash_of(self, seq: int) -> str | None:
         self.write()
-        found: str | None = self.s.scalar(select(Event.hash).where(Event.seq == seq))
+        rows = self._HASH_OF.rows(self.s, {"seq": seq})
+        found: str | None = rows[0][0] if rows else None
         return found
 
     def for_instance(self, instance_id: int) -> list[Event]:
@@ -112,6 +116,99 @@ class EventRepository:
             for row in rows:
                 yield EventRow(*row)
             after = rows[-1][0]
+
+    PAGE_ROWS = 20_000
+
+    def pages(self) -> Iterator[EventPage]:
+        """Every event in seq order, in pages of ``PAGE_ROWS``, as the audit checks them
+        (``EventPage``). Read on the driver's cursor with the page bounds written in as integers, and
+        the data as its stored text, undecoded: SQLAlchemy's row and type processing, and decoding and
+        re-encoding the JSON, cost several times the hashing of a million events."""
+        self.write()
+        dialect, driver = driver_of(self.s)
+        sqlite = dialect.name == "sqlite"
+        sql = _page_sql(sqlite)
+        after = -1
+        collecting = gc.isenabled()
+        gc.disable()         # a page is 20,000 rows of tuples, none of them cyclic: no collector runs over them
+        try:
+            while True:
+                cursor = driver.cursor()
+                try:
+                    cursor.execute(sql.format(after=int(after), limit=int(self.PAGE_ROWS)))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+                if not rows:
+                    return
+                yield EventPage.of(after, rows if sqlite else [_as_sqlite(row) for row in rows])
+                after = rows[-1][0]
+        finally:
+            if collecting:
+                gc.enable()
+
+    def between(self, after: int, upto: int) -> list[EventRow | Unreadable]:
+        """The events ``after`` < seq <= ``upto``, as ``all`` gives them; one whose stored time or
+        data cannot be read as one (an edit) as ``Unreadable``."""
+        self.write()
+        try:
+            return [EventRow(*row) for row in self._RANGE.rows(self.s, {"after": after, "upto": upto})]
+        except ValueError:          # not JSON, not a time: read them one by one to name it
+            seqs = self.s.scalars(select(Event.seq).where(Event.seq > after, Event.seq <= upto).order_by(Event.seq))
+            out: list[EventRow | Unreadable] = []
+            for seq in list(seqs):
+                try:
+                    out += [EventRow(*row) for row in self._RANGE.rows(self.s, {"after": seq - 1, "upto": seq})]
+                except ValueError as e:
+                    out.append(Unreadable(seq, str(e)[:200]))
+            return out
+
+    _RANGE = Prepared(select(_EVENTS).where(_EVENTS.c.seq > bindparam("after"), _EVENTS.c.seq <= bindparam("upto"))
+                      .order_by(_EVENTS.c.seq))
+
+
+def _page_sql(sqlite: bool) -> str:
+    """SQLite hands each text over as its bytes (``CAST(… AS BLOB)``, no decoding); PostgreSQL as text."""
+    column = "CAST({} AS BLOB)" if sqlite else "CAST({} AS TEXT)"
+    names = ("type", "actor", "at", "task_id", "data", "prev_hash")
+    return (f"SELECT seq, instance_id, {', '.join(column.format(n) if n != 'at' or sqlite else n for n in names)}, "
+            "hash FROM events WHERE seq > {after} ORDER BY seq LIMIT {limit}")
+
+
+def _as_sqlite(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A PostgreSQL row as SQLite gives it: the time as UTC text, every text as UTF-8 bytes."""
+    seq, instance_id, type_, actor, at, task_id, data, prev, digest = row
+    if isinstance(at, datetime) and at.tzinfo is not None:
+        at = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return (seq, instance_id, *(v.encode("utf-8") if isinstance(v, str) else v
+                                for v in (type_, actor, at, task_id, data, prev)), digest)
+
+
+class EventPage(NamedTuple):
+    """A page of the log, column by column, for the audit. ``times`` are the stored UTC times as
+    UTF-8 text 'YYYY-MM-DD HH:MM:SS.ffffff' (fixed width: they sort as the times do), ``prevs`` the
+    stored prev_hash as UTF-8; ``bodies`` the bytes each event's hash covers, built around its stored
+    data (storage/chain.py ``stored_bodies``), or None when some event of the page is not in the
+    stored shape: the audit then reads the page as ``EventRow``s and checks it event by event."""
+    after: int
+    seqs: tuple[int, ...]
+    instances: tuple[int | None, ...]
+    times: tuple[bytes, ...]
+    prevs: tuple[bytes, ...]
+    hashes: tuple[str, ...]
+    bodies: list[bytes] | None
+
+    @classmethod
+    def of(cls, after: int, rows: list[tuple[Any, ...]]) -> EventPage:
+        seqs, instances, types, actors, times, tasks, data, prevs, hashes = zip(*rows, strict=True)
+        bodies = stored_bodies(seqs, instances, types, actors, times, tasks, data, prevs)
+        return cls(after, seqs, instances, times, prevs, hashes, bodies)
+
+
+class Unreadable(NamedTuple):
+    """A stored event whose time or data is not one (``between``)."""
+    seq: int
+    reason: str
 
 
 class EventRow(NamedTuple):

@@ -28,7 +28,7 @@ class Prepared:
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, session: Session) -> tuple[_Compiled, Any]:
-        dialect, driver = _driver(session)
+        dialect, driver = driver_of(session)
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
@@ -67,7 +67,7 @@ class Prepared:
         return [compiled.result(row) for row in fetched]
 
 
-def _driver(session: Session) -> tuple[Dialect, Any]:
+def driver_of(session: Session) -> tuple[Dialect, Any]:
     """The dialect and the driver's connection of the session's transaction (begun if it has not
     begun), kept in the session for as long as that transaction lasts: asking the session for its
     connection each time costs more than many a statement."""

@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webforms import (
         account,
         api,
+        api_audit,
         api_definitions,
         api_desk,
         api_rules,
@@ -86,7 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, account, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, dmn, calendar, desk, api_desk, people):
+                   api_rules, api_audit, dmn, calendar, desk, api_desk, people):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -25,13 +26,22 @@ def _month() -> str:
 @login_required
 def index() -> ResponseReturnValue:
     table = show(report_table, month=_month())
-    people = table["violations"]["by_responsible"]
-    deadlines = table["kpis"]["violations"]["by_deadline"]
-    charts = {"people": (json.dumps(list(people), ensure_ascii=False),
-                         json.dumps([p["amount"] for p in people.values()])),
-              "deadlines": (json.dumps(list(deadlines), ensure_ascii=False),
-                            json.dumps([d["count"] for d in deadlines.values()]))}
+    k, v = table["kpis"], table["violations"]
+    c = k["complaints"]
+    series = {"people": (v["by_responsible"], "amount"), "deadlines": (k["violations"]["by_deadline"], "count"),
+              "departments": (v["by_department"], "amount"), "categories": (c["by_category"], "count"),
+              "complaint_departments": (c["by_department"], "count"), "buildings": (c["by_building"], "count"),
+              "routes": (k["repairs"]["by_route"], "count"),
+              "collection": (k["collection_rate"]["by_period"], "value")}
+    charts = {name: _chart(rows, key) for name, (rows, key) in series.items()}
+    charts["overdue"] = (json.dumps(list(k["overdue_now"]["by_lane"]), ensure_ascii=False),
+                         json.dumps(list(k["overdue_now"]["by_lane"].values())))
     return render_template("reports.html", t=table, charts=charts)
+
+
+def _chart(rows: dict[str, dict[str, Any]], key: str) -> tuple[str, str]:
+    """A chart's labels and values, as the canvas's data attributes (static/…/reports.js draws them)."""
+    return (json.dumps(list(rows), ensure_ascii=False), json.dumps([r.get(key) or 0 for r in rows.values()]))
 
 
 @bp.route("/reports/<month>.<any(csv, xlsx):fmt>")

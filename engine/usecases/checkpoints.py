@@ -117,6 +117,7 @@ def inclusion_proof(uow: UnitOfWork, *, actor: Actor, clock: Clock, seq: int,
     if not 1 <= seq <= size:
         raise NotFound(f"没有第 {seq} 条事件 (no event {seq} in the first {size})")
     event_hash = _event_hash(uow, seq)
+    uow.merkle.prefetch(seq - 1, size)
     proof = uow.merkle.inclusion_proof(seq - 1, size)
     root = uow.merkle.root(size)
     return {"seq": seq, "size": size, "event_hash": event_hash, "root": root.hex(),

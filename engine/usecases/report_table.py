@@ -37,4 +37,21 @@ def report_table(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str) -> 
         rows.append(["违规（按时限）", f"{deadline}（{d['process']}）", d["count"], "", f"罚款 ¥{d['amount']:.0f}"])
     for person, p in v["by_responsible"].items():
         rows.append(["违规（按责任人）", person, p["count"], "", f"罚款 ¥{p['amount']:.0f}"])
+    for department, d in v["by_department"].items():
+        rows.append(["违规（按部门）", department, d["count"], "", f"罚款 ¥{d['amount']:.0f}"])
+    rows.append(["业主逾期", "缴费期限届满（不计入员工违规）", len(v["owner_lateness"]), "", ""])
+    c = k["complaints"]
+    for group, label in (("by_type", "投诉（按性质）"), ("by_category", "投诉（按类别）"),
+                         ("by_department", "投诉（按责任部门）"), ("by_building", "投诉（按楼栋）")):
+        for key, e in c[group].items():
+            rows.append([label, key, e["count"], "", f"已结 {e['closed']}，按时 {e['within_deadlines']}"])
+    hours = c["handling_hours"]
+    rows.append(["投诉处理时长", "平均（小时）", hours["average"], "", f"已结 {hours['closed']} 件"])
+    rows.append(["投诉处理时长", "90% 分位（小时）", hours["p90"], "", ""])
+    for route, e in k["repairs"]["by_route"].items():
+        rows.append(["报修（按保修责任）", route, e["count"], "", f"已结 {e['closed']}"])
+    overdue = k["overdue_now"]
+    rows.append(["当前逾期任务", "合计", overdue["count"], "", overdue["at"][:16]])
+    for lane, n in overdue["by_lane"].items():
+        rows.append(["当前逾期任务", lane, n, "", ""])
     return {"month": month, "header": HEADER, "rows": rows, "kpis": k, "violations": v}

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from engine.clock import SHANGHAI, Clock, parse_instant
 from engine.errors import BadInput
 from engine.rules.permissions import SYSTEM, Actor, may_audit
+from engine.usecases import report_breakdowns as breakdowns
 from engine.usecases.audit import verify_audit
 from engine.usecases.results import violation_json
 from engine.usecases.runner import reads
@@ -112,6 +113,9 @@ def kpis(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str,
                                             and t.completed_at <= first_due[t.id]), len(with_due)),
                          "completed_with_due": len(with_due),
                          "completed": sum(1 for t in tasks if t.state == "completed")},
+        "complaints": breakdowns.complaints(s, instances, violated),
+        "repairs": breakdowns.repairs_by_route(s, instances),
+        "overdue_now": breakdowns.overdue_now(s, clock.now()),
     }
 
 
@@ -195,7 +199,8 @@ def violations_report(uow: UnitOfWork, *, actor: Actor, clock: Clock, month: str
     by_responsible = {name: {**e, "deadlines": dict(sorted(e["deadlines"].items()))}
                       for name, e in sorted(people.items(), key=lambda kv: (-kv[1]["amount"], kv[0]))}
     return {"month": month, "count": len(rows), "amount": round(sum(float(v.amount) for v in rows), 2),
-            "by_responsible": by_responsible, "violations": [violation_json(v) for v in rows],
+            "by_responsible": by_responsible, "by_department": breakdowns.by_department(_session(uow), rows),
+            "violations": [violation_json(v) for v in rows],
             "owner_lateness": [violation_json(v) for v in recorded if v.responsible_kind == "owner"]}
 
 

@@ -47,8 +47,8 @@ def _walk(web: Web, shoot, tmp_path) -> None:
     cards.first.get_by_role("link").click()
     expect(page.get_by_test_id("history-title")).to_contain_text("的历史")
     violations = page.get_by_test_id("history-violations")
-    expect(violations).to_contain_text("责任人")
-    expect(violations).to_contain_text("¥")
+    # which deadline, who held the work (real name and user name), and the penalty
+    expect(violations.locator("li").first).to_contain_text(re.compile(r"C\d+ .* · 责任人 \S+（\S+） · 罚款 ¥\d+"))
     expect(page.locator('[data-testid="history-events"] tr[data-type="violation"]').first).to_be_visible()
     expect(page.get_by_test_id("history-events")).to_contain_text("2026-11-20")
     shoot("a2-history-instance")
@@ -87,7 +87,9 @@ def _walk(web: Web, shoot, tmp_path) -> None:
         page.locator("#download-xlsx").click()
     sheet = load_workbook(io.BytesIO(Path(got.value.path()).read_bytes())).active
     assert next(sheet.iter_rows(values_only=True)) == ("部分", "项目", "数值", "目标", "说明")
-    assert any(row[0] == "违规（按责任人）" for row in sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))
+    assert any(row[0] == "违规（按责任人）" for row in rows) and any(row[0] == "违规（按部门）" for row in rows)
+    assert any(row[0] == "投诉（按楼栋）" and row[1] == "3" for row in rows)           # 3-2-1102's building
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -320,12 +320,17 @@ def test_report_kpi_and_violations_for_a_month(cli):
     assert k["within_deadlines_by_process"]["visit_request"] == {"value": 0.0, "closed_within_deadlines": 0, "all": 2}
     assert k["violations"]["by_deadline"] == {"T1": {"count": 1, "amount": 30.0, "process": "visit_request"}}
     assert k["complaint_timeliness"]["value"] is None and k["complaint_timeliness"]["target"] == 0.9
+    assert k["complaints"]["count"] == 0 and k["complaints"]["handling_hours"] == {"closed": 0, "average": None,
+                                                                                    "p90": None}
+    assert k["repairs"] == {"count": 0, "by_route": {}}
+    assert k["overdue_now"]["count"] == sum(k["overdue_now"]["by_process"].values())
 
     report = cli("report", "violations", "--month", "2026-11", "--as", "quality")
     assert report.code == 0, report.err
     v = report.json
     assert (v["count"], v["amount"]) == (1, 30.0)
     assert v["by_responsible"] == {"engineering": {"kind": "group", "count": 1, "amount": 30.0, "deadlines": {"T1": 1}}}
+    assert v["by_department"] == {"engineering": {"count": 1, "amount": 30.0, "people": {}}}
     assert v["violations"][0]["instance"] == late["instance"] and v["violations"][0]["deadline"] == "T1"
     assert cli("report", "violations", "--month", "2026-10").json["count"] == 0
     assert cli("report", "kpi", "--month", "2026-10").json["status"] == {}

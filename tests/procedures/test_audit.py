@@ -4,6 +4,7 @@ attacker with database access would: plain SQL on the events table, bypassing th
 The tampering tests check a history recorded once, with no step of their own: they run once."""
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +88,46 @@ def test_editing_any_field_of_an_event_names_that_event(chain, column):
              "at": row.at + timedelta(seconds=1), "task_id": "00000000-0000-0000-0000-000000000000",
              "instance_id": 999}[column]
     _sql(db, update(Event).where(Event.seq == k).values({column: value}))
+    assert _broken(w) == k
+
+
+def _raw(db, sql: str, **params) -> None:
+    """Plain SQL on the stored text, as an attacker (or an older version of wuye) wrote it."""
+    with db.engine.begin() as conn:
+        assert conn.exec_driver_sql(sql, tuple(params.values())).rowcount >= 1
+
+
+@pytest.mark.once
+def test_a_log_whose_data_was_stored_in_another_form_still_verifies_to_the_same_head(chain):
+    """Data kept as json.dumps wrote it before (spaces, \\u escapes) and a time without its fraction
+    mean the same values: the audit decodes what it cannot hash as stored, and accepts it."""
+    db, w, seqs = chain
+    head = _hash(db, seqs[-1])
+    with db.engine.begin() as conn:
+        for seq, data in conn.execute(select(Event.seq, Event.data)).all():
+            conn.exec_driver_sql("UPDATE events SET data = ? WHERE seq = ?", (json.dumps(data), seq))
+        conn.exec_driver_sql("UPDATE events SET at = substr(at, 1, 19) WHERE seq = ? AND at LIKE '%.000000'",
+                             (seqs[2],))
+    assert w("audit", "verify").json == {"ok": True, "events": len(seqs), "head": head}
+
+
+@pytest.mark.once
+@pytest.mark.parametrize("edit", [
+    "UPDATE events SET data = data || ',\"instance\":1' WHERE seq = ?",            # text after the data
+    "UPDATE events SET data = ' ' || data WHERE seq = ?",                          # same value, other text…
+    "UPDATE events SET instance_id = instance_id + 0.5 WHERE seq = ?",             # a number that is no id
+    "UPDATE events SET instance_id = CAST(instance_id AS TEXT) || ',' WHERE seq = ?",
+    "UPDATE events SET actor = actor || '\",\"x' WHERE seq = ?",                   # a quote in a string
+    "UPDATE events SET at = replace(at, ' ', 'T') || '\"' WHERE seq = ?",         # a time that is no time
+])
+def test_editing_the_stored_text_names_that_event(chain, edit):
+    db, w, seqs = chain
+    with db.engine.connect() as conn:      # an event of the instance, in the middle of the log
+        k = conn.scalar(select(Event.seq).where(Event.instance_id.is_not(None), Event.seq >= seqs[len(seqs) // 2])
+                        .order_by(Event.seq))
+    if "' ' ||" in edit:                       # …and another value: still found
+        _raw(db, "UPDATE events SET data = replace(data, '\"', '\"x') WHERE seq = ?", seq=k)
+    _raw(db, edit, seq=k)
     assert _broken(w) == k
 
 

@@ -109,3 +109,27 @@ def test_evidence_without_a_csrf_token_is_refused(client, auth, steps):
     instance, _ = steps.to_repair()
     auth.login_as("quality")
     assert client.post(f"/history/{instance}/evidence.pdf").status_code == 400
+
+
+def test_the_auditors_json_routes_answer_quality_and_refuse_the_desk(client, auth, steps, web_db, clock):
+    """GET /api/history/<id>, GET /api/audit/verify and POST /api/instances/<id>/replay, with a Bearer
+    token: quality gets them; the desk a 403 for those and GET /api/instances/<id>/evidence."""
+    late = _late_repair(steps, web_db, clock)
+
+    def bearer(user: str) -> dict:
+        token = client.post("/api/login", json={"username": user, "password": user}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    quality, desk = bearer("quality"), bearer("front_desk")
+    h = client.get(f"/api/history/{late}", headers=quality).get_json()
+    assert any(e.get("type") == "violation" for e in h["timeline"]), list(h)
+    verified = client.get("/api/audit/verify", headers=quality).get_json()
+    assert verified["ok"] is True and verified["events"] > 5
+    replayed = client.post(f"/api/instances/{late}/replay", headers=quality).get_json()
+    assert replayed["matches"] is True and replayed["instance"] == late
+    # the PDF itself is the page's (test_the_evidence_pack_is_a_pdf_whose_proof_checks_offline): WeasyPrint is slow
+    for method, url in [("get", f"/api/history/{late}"), ("get", "/api/audit/verify"),
+                        ("get", f"/api/instances/{late}/evidence"), ("post", f"/api/instances/{late}/replay")]:
+        resp = getattr(client, method)(url, headers=desk)
+        assert resp.status_code == 403 and resp.get_json()["error"], url
+    assert client.get("/api/audit/verify").status_code == 401

@@ -25,6 +25,10 @@ def test_the_month_page_charts_the_penalties_per_person(client, auth, steps, web
     people = re.search(r'data-chart="people"[^>]*data-labels="([^"]*)" data-values="([^"]*)"', page)
     assert people and "engineering" in people.group(1) and "30.0" in people.group(2)
     assert "T1（visit_request）" in page
+    departments = re.search(r'data-chart="departments"[^>]*data-labels="([^"]*)" data-values="([^"]*)"', page)
+    assert departments and "engineering" in departments.group(1) and "30.0" in departments.group(2)
+    for chart in ("categories", "buildings", "routes", "collection", "overdue"):
+        assert f'data-chart="{chart}"' in page
 
 
 def test_the_month_downloads_as_csv_and_excel_with_the_same_rows(client, auth, steps, web_db, clock):
@@ -39,6 +43,8 @@ def test_the_month_downloads_as_csv_and_excel_with_the_same_rows(client, auth, s
     rows = [tuple(c.value for c in r) for r in sheet.iter_rows()]
     assert rows[0] == ("部分", "项目", "数值", "目标", "说明")
     assert ("违规（按责任人）", "engineering", 1, None, "罚款 ¥30") in rows
+    assert ("违规（按部门）", "engineering", 1, None, "罚款 ¥30") in rows and "违规（按部门）,engineering,1,,罚款 ¥30" in text
+    assert any(r[0] == "当前逾期任务" for r in rows) and any(r[0] == "投诉处理时长" for r in rows)
 
 
 def test_a_bad_month_is_refused(client, auth):
