@@ -33,10 +33,13 @@ class SearchRepository:
         self.s = session
 
     def put(self, instance_id: int, body: str) -> None:
-        """The instance's searchable text is ``body`` from now on (insert or replace, one statement)."""
+        """The instance's searchable text is ``body`` from now on (insert or replace, one statement).
+        An unchanged text is not written again: most steps change no searchable value, and a rewrite
+        would redo the text index's entries (FTS5's triggers, the trigram GIN index) for nothing."""
         insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
         stmt = insert(InstanceSearch).values(instance_id=instance_id, body=body)
-        self.s.execute(stmt.on_conflict_do_update(index_elements=["instance_id"], set_={"body": body}))
+        self.s.execute(stmt.on_conflict_do_update(index_elements=["instance_id"], set_={"body": stmt.excluded.body},
+                                                  where=InstanceSearch.body != stmt.excluded.body))
 
     def missing(self, limit: int = 1000) -> list[int]:
         """Instances without a search row yet (made before the search existed), oldest first."""

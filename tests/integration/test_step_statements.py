@@ -52,4 +52,9 @@ def test_a_completion_reads_the_calendar_once_and_rewrites_no_index_of_the_insta
     # still running, no timer, the same room: the indexed columns are not set, so not re-indexed
     assert not any(f" {column}=" in saved or f",{column}=" in saved for column in ("status", "next_timer_at", "room"))
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
-    assert len(statements) <= 16, "\n".join(statements)
+    # SQLite's trace also reports the statements its triggers and FTS5 run inside ours ("-- ..."):
+    # those are not round trips of the step. The search text (the desk's search) is one upsert of
+    # its own, which writes nothing when the text did not change.
+    ours = [s for s in statements if not s.startswith("--")]
+    assert len(ours) <= 17, "\n".join(ours)
+    assert not any("instance_search_fts" in s for s in statements)      # the unchanged text is not re-indexed
