@@ -24,6 +24,7 @@ from engine.rules.fields import (
     data_labels,
 )
 from engine.rules.register_file import start_lookup
+from engine.spiff.parser import signal_caught_by_its_own_process
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -213,11 +214,12 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
 
 
 def _event_meta(el: ElementJson, local: str, node: etree._Element) -> None:
-    """A signal throw is sent by wuye's own worker (built-in topic wuye.signal); an error boundary
+    """A signal throw is sent by wuye's own worker (built-in topic wuye.signal) unless its own process
+    catches it (then SpiffWorkflow throws it within the instance: engine/spiff/parser.py); an error boundary
     event records the code it catches (engine/deploy/event_meta.py)."""
     from engine.deploy.event_meta import SIGNAL_TOPIC, caught_error, thrown_signal  # (it imports this module)
     signal = thrown_signal(node) if local == "intermediateThrowEvent" else None
-    if signal is not None:
+    if signal is not None and not signal_caught_by_its_own_process(node):
         el["topic"], el["signal"] = SIGNAL_TOPIC, signal
     error = caught_error(node) if local == "boundaryEvent" else None
     if error is not None:

@@ -60,15 +60,37 @@ class _CamundaReceiveTaskParser(CamundaEventDefinitionParser, ReceiveTaskParser)
         return SendTaskParser.create_task(self)
 
 
+_BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def signal_caught_by_its_own_process(node: etree._Element) -> bool:
+    """Whether the signal a throw event throws is caught inside the same process (a catch or
+    boundary event on it): then SpiffWorkflow throws it at once within the instance, as the
+    complaint's 投诉处理完成 ends its own C7 watcher in the same step, and no worker is involved."""
+    definition = node.find(f"{{{_BPMN}}}signalEventDefinition")
+    process = next((a for a in node.iterancestors() if a.tag == f"{{{_BPMN}}}process"), None)
+    if definition is None or process is None:
+        return False
+    ref = definition.get("signalRef")
+    catching = {f"{{{_BPMN}}}intermediateCatchEvent", f"{{{_BPMN}}}boundaryEvent"}
+    for other in process.iter(f"{{{_BPMN}}}signalEventDefinition"):
+        owner = other.getparent()
+        if other.get("signalRef") == ref and owner is not None and owner is not node and str(owner.tag) in catching:
+            return True
+    return False
+
+
 class _ThrowEventParser(CamundaIntermediateThrowEventParser):  # untyped library's class
     """A message throw event sends its message as Camunda 7 has it send one: through its
     implementation, here an external task (a worker of its topic sends it). SpiffWorkflow would
     evaluate a payload expression that Camunda models do not have, and fail at every start. A signal
     throw waits the same way for wuye's own worker, which broadcasts it to the other instances
-    (SpiffWorkflow would only let the thrower's own workflow catch it)."""
+    (SpiffWorkflow would only let the thrower's own workflow catch it) — unless its own process
+    catches it, where SpiffWorkflow's own throw is what the model means."""
 
     def create_task(self) -> Any:
-        if self.xpath("./bpmn:messageEventDefinition") or self.xpath("./bpmn:signalEventDefinition"):
+        if self.xpath("./bpmn:messageEventDefinition") or (
+                self.xpath("./bpmn:signalEventDefinition") and not signal_caught_by_its_own_process(self.node)):
             return ManualTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
         return super().create_task()
 
