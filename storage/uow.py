@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
+from storage.duty import DutyRepository
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
 from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
@@ -98,6 +99,7 @@ class UnitOfWork:
         self.register = RegisterRepository(s)
         self.rule_tables = RuleTableRepository(s)
         self.calendar = CalendarRepository(s)
+        self.duty = DutyRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
