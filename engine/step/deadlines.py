@@ -87,8 +87,7 @@ def _named(ctx: StepContext, props: dict[str, Any]) -> tuple[str, str, str | Non
     if how.startswith("done_by:"):
         return payers.done_by(ctx, how.split(":", 1)[1])
     if how.startswith("var:"):
-        found = payers.variable_person(ctx, how.split(":", 1)[1])
-        return (*found, None) if found else None
+        return (*payers.variable_person(ctx, how.split(":", 1)[1]), None)
     return None
 
 

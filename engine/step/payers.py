@@ -41,10 +41,11 @@ def lead_of(ctx: StepContext, group: str | None, person: str | None, role: str) 
     return None
 
 
-def variable_person(ctx: StepContext, name: str) -> tuple[str, str] | None:
-    """The person a process variable names (the first receiver of a complaint, 第十二条)."""
+def variable_person(ctx: StepContext, name: str) -> tuple[str, str]:
+    """The person a process variable names (the first receiver of a complaint, 第十二条), else who
+    started the instance (who recorded it)."""
     value = ctx.run.data.get(name)
-    return (str(value), "user") if value else None
+    return (str(value), "user") if value else (ctx.instance.started_by, "user")
 
 
 def done_by(ctx: StepContext, task_name: str) -> tuple[str, str, str | None] | None:
