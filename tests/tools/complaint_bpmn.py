@@ -45,10 +45,11 @@ C6 = f"'R/' + add_hours({C5}, 24) + '/PT24H'"
 CHASE = "'R/P1D' if severity in ('important', 'major') else 'R/PT84H'"
 RESOLVED = "complaint_resolved"      # the signal that stops C7's escalation ladder
 # C7's payers when an escalation or the calming is not done in time (M1 第十一条 附则): 责任人 is who
-# holds the case, 责任主管 who holds the escalation, 责任部门负责人 the holder's department
+# holds the case, 责任主管 the supervisor of the holder's department (else who holds the escalation),
+# 责任部门负责人 its head (else the department), as the admin pages set them
 C7_PAYERS = {"responsible": "holder",
-             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call",
-             "co_payers": "责任主管=assignee,责任部门负责人=holder_lane", "once": "true"}
+             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call,audit_record",
+             "co_payers": "责任主管=supervisor/assignee,责任部门负责人=head/holder_lane", "once": "true"}
 ESCALATION_LIMIT = "add_hours(now(), 2)"     # (default) to follow up and calm the owner
 
 # the owner register's look-up at the start form, and the case every task page and inbox card shows
@@ -245,7 +246,7 @@ def c1_watch() -> None:
     node("c1_5min", "timer", "C1 5分钟", "dispatch_supervisor", 1, 1,
          "M1 第七条 附则：未在规定时间内调度相关部门进行投诉处理的，每次扣罚责任人30元（由持有本案者承担）。",
          timer=("timeDate", "add_minutes(later(received_at, now()), 5)"),
-         props={"deadline": "C1", "responsible": "holder", "holder_not": C7_PAYERS["holder_not"] + ",audit_record"})
+         props={"deadline": "C1", "responsible": "holder", "holder_not": C7_PAYERS["holder_not"]})
     node("c1_done", "signal_catch", "已调度", "dispatch_supervisor", 1, 0, "M1 第七条：已在五分钟内调度。",
          signal=DISPATCHED)
     node("c1_done_end", "end", "", "dispatch_supervisor", 2, 1)
