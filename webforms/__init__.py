@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         calendar,
         calls,
         dmn,
+        duty,
         engine_rest,
         errors,
         filters,
@@ -80,7 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, dmn, calendar):
+                   api_rules, dmn, calendar, duty):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
