@@ -85,7 +85,7 @@ def generic_value(f: Json, rng: random.Random, ctx: Ctx) -> Any:
     if kind == "enum":
         return rng.choice(f["options"])["id"]
     if kind == "boolean":
-        return rng.random() < 0.5
+        return True if f.get("confirmed") else rng.random() < 0.5
     if kind == "long":
         low = int(f["min"]) if f.get("min") is not None else 0
         high = int(f["max"]) if f.get("max") is not None else low + 10
@@ -94,6 +94,8 @@ def generic_value(f: Json, rng: random.Random, ctx: Ctx) -> Any:
         lowest = float(f["min"]) if f.get("min") is not None else 0.0
         highest = float(f["max"]) if f.get("max") is not None else lowest + 5000.0
         return round(rng.uniform(lowest, min(highest, lowest + 5000.0)), 2)
+    if kind == "date" and f.get("not_future"):
+        return to_iso(ctx["now"].replace(microsecond=0))     # a time that has happened: now, at the latest
     if kind == "date":
         return near(ctx["now"], rng)
     return text(rng, f.get("minlength"), f.get("maxlength"))

@@ -14,8 +14,15 @@ user task other than alerts and those the ``holder_not`` property lists (names, 
 ``*``: the escalation chain itself, side tasks such as progress feedback), by its assignee, else its
 lane. Where M1 names several payers (C7: 责任人, 责任主管, 责任部门负责人), the
 timer's ``co_payers`` property (``ROLE=WHO,…``) gives each role of the penalty table's ``also``
-list its own row: WHO is ``assignee`` (the guarded task's holder), ``holder``, ``holder_lane`` or
-a group id. ``once="true"`` charges the deadline once per instance, whichever timer fires first."""
+list its own row: WHO is ``assignee`` (the guarded task's holder), ``holder``, ``holder_lane``,
+``head`` / ``supervisor`` (of the responsible's department, set in the admin pages), a group id, or
+``a/b`` (the first found). ``once="true"`` charges the deadline once per instance, whichever timer
+fires first. ``responsible="done_by:TASK"`` names who completed TASK (the record an audit finds
+incomplete), ``responsible="var:NAME"`` the person a variable names (the first receiver, else the
+starter); ``per="VAR"`` multiplies the amount by a count the step recorded (30 yuan a missing item).
+
+A person pays, not a group (M1 第十七条): a charge that resolves to a group goes to its person on
+duty then, else its head, marked unclaimed (engine/step/payers.py)."""
 from __future__ import annotations
 
 from datetime import datetime
