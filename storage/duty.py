@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import DutyShift, GroupLead, Task, UserGroup, User
+from storage.models import DutyShift, GroupLead, Task, User, UserGroup
 
 
 class DutyRepository:
@@ -48,7 +48,11 @@ class DutyRepository:
         return row
 
     def remove_shift(self, shift_id: int) -> bool:
-        return bool(self.s.execute(delete(DutyShift).where(DutyShift.id == shift_id)).rowcount)
+        found = self.s.get(DutyShift, shift_id)
+        if found is None:
+            return False
+        self.s.execute(delete(DutyShift).where(DutyShift.id == shift_id))
+        return True
 
     def completed_by(self, instance_id: int, task_name: str) -> tuple[str | None, str | None] | None:
         """(who completed, its lane) the latest completed task ``task_name`` of the instance: who did

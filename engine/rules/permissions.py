@@ -130,7 +130,8 @@ def may_set_duty(actor: Actor) -> None:
     """Each group's head, supervisor and duty roster (whom a breach is charged to): administrators,
     the customer-service manager, and the command line's system actor."""
     if not (actor.groups & {"admin", "cs_manager"}) and actor is not SYSTEM:
-        raise NotPermitted(f"{actor.name} 不能设置负责人和当班表 (only administrators and the service manager set them)")
+        raise NotPermitted(f"{actor.name} 不能设置负责人和当班表 "
+                           f"(only administrators and the service manager set them)")
 
 
 def may_watch_calendar(actor: Actor) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock, parse_instant, to_iso
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, FieldError, NotFound
 from engine.rules.groups import GROUPS
 from engine.rules.permissions import SYSTEM, Actor, may_see_all_tasks, may_set_duty
 from engine.usecases.runner import reads, writes
@@ -36,7 +36,7 @@ def set_group_lead(uow: UnitOfWork, *, actor: Actor, clock: Clock, group: str, h
                    supervisor: str | None) -> dict[str, Any]:
     may_set_duty(actor)
     _group(group)
-    errors = {}
+    errors: dict[str, FieldError] = {}
     for key, name in (("head", head), ("supervisor", supervisor)):
         if name and uow.users.active_groups(name) is None:
             errors[key] = {"key": "duty.user", "message": f"没有此在职员工：{name}", "en": f"no active user {name}"}
@@ -53,7 +53,7 @@ def add_duty_shift(uow: UnitOfWork, *, actor: Actor, clock: Clock, group: str, u
                    ends_at: str) -> dict[str, Any]:
     may_set_duty(actor)
     _group(group)
-    errors: dict[str, dict[str, str]] = {}
+    errors: dict[str, FieldError] = {}
     groups = uow.users.active_groups(user or "")
     if groups is None:
         errors["user"] = {"key": "duty.user", "message": f"没有此在职员工：{user}", "en": f"no active user {user}"}
@@ -70,7 +70,8 @@ def add_duty_shift(uow: UnitOfWork, *, actor: Actor, clock: Clock, group: str, u
     except BadInput as e:
         errors.update(e.fields or {})
     if starts and ends and not starts < ends:
-        errors["ends_at"] = {"key": "duty.order", "message": "下班时间须晚于上班时间", "en": "the shift must end after it starts"}
+        errors["ends_at"] = {"key": "duty.order", "message": "下班时间须晚于上班时间",
+                             "en": "the shift must end after it starts"}
     elif starts and ends and (ends - starts).total_seconds() > MAX_SHIFT_HOURS * 3600:
         errors["ends_at"] = {"key": "duty.long", "message": "一个班次不能超过7天", "en": "a shift is at most 7 days"}
     if errors or starts is None or ends is None:

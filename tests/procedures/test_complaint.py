@@ -369,7 +369,8 @@ def test_c4_passing_while_the_butler_classifies_is_the_butlers_after_the_manager
     case.complete("intake", f"{FRIDAY}T09:03:00+08:00", receiver="小王")
     case.complete("classify", f"{FRIDAY}T11:10:00+08:00", complaint_type="valid", severity="major",
                   category="noise", responsible_dept="engineering")
-    assert sorted(case.violations()) == [("C1", "butler", 30.0), ("C2", "butler", 0.0)]  # C4 guards the department's task
+    # C4 guards the department's task
+    assert sorted(case.violations()) == [("C1", "butler", 30.0), ("C2", "butler", 0.0)]
     case.complete("major_decision", f"{FRIDAY}T11:30:00+08:00", manager_decision="先安抚")
     assert ("C4", "butler", 0.0) in case.violations()           # the butler held it at 11:00
 

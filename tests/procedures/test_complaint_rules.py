@@ -58,6 +58,7 @@ def test_c7_co_payers_are_the_departments_supervisor_and_head(desk):
         ("engineering", "user", 100.0), ("zhao_sup", "user", 50.0), ("liu_head", "user", 30.0)]
 
 
+@pytest.mark.once                  # no workflow step to reload: a refusal, or a start
 def test_the_duty_roster_refuses_beside_the_field_and_only_for_admins(desk):
     with pytest.raises(BadInput) as bad:
         act(desk.db, duty.add_duty_shift, group="engineering", user="chen", starts_at=f"{FRIDAY}T08:00",
@@ -77,6 +78,7 @@ def test_a_complaint_reported_after_the_day_it_was_received_charges_the_first_re
     assert [(w, a) for w, _k, a, _t in kinds(case, "C14")] == [("qian", 100.0), ("zhou_head", 50.0)]
 
 
+@pytest.mark.once                  # no workflow step to reload: a refusal, or a start
 def test_a_complaint_reported_the_same_day_costs_the_first_receiver_nothing(desk):
     case = desk.start(f"{FRIDAY}T00:00:00+08:00", first_receiver="qian")
     assert kinds(case, "C14") == []
@@ -95,6 +97,7 @@ def test_finished_at_in_the_future_or_before_receipt_is_refused_beside_the_field
     assert case.due("followup_c12") == "2026-11-23T09:00:00+08:00"        # C12 from the checked finished_at
 
 
+@pytest.mark.once                  # no workflow step to reload: a refusal, or a start
 def test_a_received_at_in_the_future_is_refused(desk):
     with pytest.raises(BadInput) as bad:
         desk.start("2026-11-21T09:00:00+08:00", at=ON)
@@ -124,7 +127,8 @@ def test_a_department_that_cannot_solve_it_sends_it_back_to_the_supervisor_with_
     assert case.task("supervisor_solution")["lane"] == "cs_supervisor"
     case.falls_due("supervisor_solution_c19", "2026-11-21T10:00:00+08:00")
     assert case.task("alert_c19")["lane"] == "cs_manager"
-    case.complete("supervisor_solution", "2026-11-21T11:00:00+08:00", solution="联系外部施工单位", responsible_dept="security")
+    case.complete("supervisor_solution", "2026-11-21T11:00:00+08:00", solution="联系外部施工单位",
+                  responsible_dept="security")
     assert "accept_security" in case.names()
 
 
@@ -133,7 +137,8 @@ def test_a_department_that_cannot_solve_it_sends_it_back_to_the_supervisor_with_
 def test_the_audit_charges_30_yuan_a_missing_item_to_who_recorded_it(desk):
     case = desk.start(ON)
     case.complete("intake", later(ON, minutes=1), as_="qian", receiver="前台小钱")
-    case.complete("audit_record", later(ON, hours=3), record_missing=2, audit_note="缺联系方式、接单人", audit_signed=True)
+    case.complete("audit_record", later(ON, hours=3), record_missing=2, audit_note="缺联系方式、接单人",
+                  audit_signed=True)
     assert [(w, a) for w, _k, a, _t in kinds(case, "C15")] == [("qian", 60.0)]
 
 

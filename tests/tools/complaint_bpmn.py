@@ -231,8 +231,6 @@ def c7_watch() -> None:
 
 
 DISPATCHED = "complaint_dispatched"   # the signal that ends C1's five minutes: the case has reached its handler
-# a time that happened during the case: not in the future, not before the complaint was received
-HAPPENED = {"max": "now", "min": "received_at"}
 
 
 def c1_watch() -> None:
@@ -279,7 +277,8 @@ def record_audit() -> None:
     signs. Each missing or inaccurate item costs who recorded it ¥30; an audit not done in time
     (by the end of the next day, **default**) costs the supervisor ¥50."""
     node("audit_record", "user", "审核投诉记录并签名", "dispatch_supervisor", 3, 1,
-         "M1 第五条：调度主管必须每天审核调度中心的投诉记录并签名：投诉人、投诉时间、投诉事项、联系方式、接单人是否齐全准确。",
+         "M1 第五条：调度主管必须每天审核调度中心的投诉记录并签名："
+         "投诉人、投诉时间、投诉事项、联系方式、接单人是否齐全准确。",
          form=[F("record_missing", "缺项或不准确的项数", "long", required=True, default="0", min=0, max=5),
                F("audit_note", "审核意见（缺哪几项）", maxlength=2000),
                F("audit_signed", "已审核签名", "boolean", required=True, default="false", confirmed=True)])
@@ -345,8 +344,8 @@ def build() -> None:
           "M0 4.3：属于公司服务质量问题的投诉，亲情管家应在二十分钟内转至责任部门（从分类任务到达管家起计）。", "C2")
     flow("classify_c2", "alert_c2")
     node("fork", "and", "", "butler", 4, 0, "类别规则（M4）与投诉处理并行。")
-    node("dispatched", "signal_throw", "已调度", "butler", 4.6, 0, "M1 第七条：投诉已调度至处理者，C1 的五分钟到此为止。",
-         signal=DISPATCHED)
+    node("dispatched", "signal_throw", "已调度", "butler", 4.6, 0,
+         "M1 第七条：投诉已调度至处理者，C1 的五分钟到此为止。", signal=DISPATCHED)
     flow("classify", "apply_rules")
     flow("apply_rules", "fork")
 
@@ -440,7 +439,7 @@ def build() -> None:
              "M1 第九、十条：接单后12小时内完成处理，有约定时间的以约定时间为准（楼道灯当日关单，M4）。"
              "完成当天将结果反馈调度中心（M1 第十三条）：实际完成时间如实填写。",
              form=[F("result", "处理结果（无法解决时写明原因）", required=True, maxlength=4000, long=True),
-                   F("finished_at", "实际完成时间", "date", required=True, default="now", **HAPPENED),
+                   F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at"),
                    F("cannot_solve", "本部门无法解决，退回客服主管制定方案", "boolean", default="false")])
         node(feedback, "user", f"进度反馈（{label}）", dept, 11, 1,
              "M1 第十条：12小时内未完成的，必须每24小时将处理情况和进度反馈至调度中心。",
@@ -504,7 +503,7 @@ def build() -> None:
     node("developer_solution", "user", "地产客服提交解决方案", "developer_cs", 10, 0,
          "M0 4.3：转至地产客服处理的投诉，提交处理方案不能超过一周时间。",
          form=[F("result", "解决方案及处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now", **HAPPENED)])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("developer_c10", "C10 7天", "developer_solution", "timeDuration", "P7D",
           "M0 4.3：提交处理方案不能超过一周。超时提醒客服主管。", "C10")
     timer("developer_chase", "催问", "developer_solution", "timeCycle", CHASE,
@@ -524,7 +523,7 @@ def build() -> None:
          "及时通报进程（M2 四(九)）。",
          form=[F("written_report", "书面报告内容", required=True, maxlength=4000),
                F("result", "处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now", **HAPPENED)])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("report_external_c3", "C3 首次回应", "report_external", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
     flow("gw_route", "report_external", "外部单位", id_="f_gw_route__report_external")
@@ -603,7 +602,7 @@ def build() -> None:
          "M2 四(十一)：业户对投诉处理意见不满，由客户服务主管了解前期处理的情况后及时处理。",
          form=[F("review", "前期处理情况", required=True, maxlength=2000),
                F("result", "处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now", **HAPPENED)])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
           "M1 第十条：接单后12小时内完成。到期记录（不扣罚），并开出进度反馈任务。", "C5", penalty="0")
     timer("handle_repeat_c6", "C6 每24小时", "handle_repeat", "timeCycle", "'R/' + add_hours(now(), 36) + '/PT24H'",
@@ -615,7 +614,8 @@ def build() -> None:
          "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；"
          "《投诉处理书》放入业主档案存档。",
          form=[F("owner_opinion", "业主意见", required=True, maxlength=2000),
-               F("archived", "《投诉处理书》已放入业主档案", "boolean", required=True, default="false", confirmed=True)])
+               F("archived", "《投诉处理书》已放入业主档案", "boolean", required=True, default="false",
+                 confirmed=True)])
     node("manager_review", "user", "客服经理审阅", "cs_manager", 29, 0,
          "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；审阅通过后存档。",
          form=[F("review_note", "审阅意见", required=True, maxlength=2000),
