@@ -133,6 +133,9 @@ class Policy:
                 if value is not SKIP:
                     out[f["id"]] = value
                 continue
+            if f.get("required_if") and out.get(f["required_if"]) is True:
+                out[f["id"]] = True if f["type"] == "boolean" else generic_value(f, rng, ctx)
+                continue                                # required once the field it names is 是
             if f.get("default") is not None and not f.get("required"):
                 continue                                # the form's own default is a valid answer
             if not f.get("required") and rng.random() >= self.optional_fill:

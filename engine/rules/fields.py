@@ -38,6 +38,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.future": ("不能晚于今天（{0}）：这是已经发生的日期", "Must not be in the future ({0})"),
     "form.confirmed": ("须确认（选“是”）后才能提交", "Must be confirmed (yes) to submit"),
     "form.before": ("不能早于本案的{0}", "Must not be before the case's {0}"),
+    "form.below": ("不能少于{0}", "Must not be less than {0}"),
+    "form.required_if": ("{0}时此项为必填（须确认）", "Required (to be confirmed) when {0}"),
     "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
     **inputs.MESSAGES,      # NUL, lone surrogates, too many digits: refused before any field converts
 }
@@ -80,6 +82,7 @@ class FieldJson(TypedDict):
     not_future: NotRequired[bool]                # date fields with `max` = `now`: a day that has happened
     after: NotRequired[str]                      # date fields with `min` = a variable: not before the case's time
     confirmed: NotRequired[bool]                 # boolean fields that must be 是 (the archive confirmed)
+    required_if: NotRequired[str]                # `required` = another field: required when that one is true
     properties: NotRequired[dict[str, str | None]]
 
 
@@ -113,6 +116,7 @@ class FormField:
     not_future: bool = False    # a date field constrained `max` = `now`: a handover date, never ahead
     after: str | None = None    # a date field constrained `min` = a variable (received_at): not before it
     confirmed: bool = False     # a boolean that must be true to submit (a step's check, not just a record)
+    required_if: str | None = None  # `required` = another field's id: required (a boolean: true) when that is true
     properties: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> FieldJson:
@@ -136,6 +140,8 @@ class FormField:
             out["after"] = self.after
         if self.confirmed:
             out["confirmed"] = True
+        if self.required_if:
+            out["required_if"] = self.required_if
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
@@ -147,7 +153,7 @@ class FormField:
                    default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
                    minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
                    not_past=d.get("not_past", False), not_future=d.get("not_future", False), after=d.get("after"),
-                   confirmed=d.get("confirmed", False),
+                   confirmed=d.get("confirmed", False), required_if=d.get("required_if"),
                    properties=d.get("properties") or {})
 
     def convert(self, value: object) -> FieldValue:
@@ -304,8 +310,6 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
                 _not_after(value, now)
             if f.confirmed and value is not True:
                 raise FieldInvalid("form.confirmed")
-            if f.after and isinstance(value, str) and case is not None:
-                _not_before_case(value, f.after, case)
             if value is None or (f.type == "string" and value == ""):
                 if f.required:
                     raise FieldInvalid("form.required")
@@ -313,10 +317,34 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
             out[f.id] = value
         except FieldInvalid as e:
             errors[f.id] = field_error(e.key, e.arg)
+    known = {**(case or {}), **current, **out}     # what another field's rule reads: this form, then the case
+    for f in fields:
+        if f.id in errors:
+            continue
+        try:
+            _cross_field(f, out.get(f.id), known, by_id)
+        except FieldInvalid as e:
+            errors[f.id] = field_error(e.key, e.arg)
     if errors:
         names = "、".join(by_id[k].label if k in by_id else k for k in errors)
         raise BadInput(f"表单有误：{names} (invalid form fields: {', '.join(errors)})", fields=errors)
     return out
+
+
+def _cross_field(f: FormField, value: object, known: Mapping[str, object], by_id: Mapping[str, FormField]) -> None:
+    """A rule naming another field or variable: a time not before the case's (``finished_at`` after
+    ``received_at``), a number not below another (the amount received against the fees due), a
+    field required (a boolean: confirmed) when another is true (an issue list when issues were found)."""
+    if f.after and isinstance(value, str) and f.type == "date":
+        _not_before_case(value, f.after, known)
+    if f.after and f.type in ("long", "double") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        ref = known.get(f.after)
+        if isinstance(ref, (int, float)) and not isinstance(ref, bool) and value < ref:
+            label = by_id[f.after].label if f.after in by_id else AFTER_LABELS.get(f.after, f.after)
+            raise FieldInvalid("form.below", f"{label}（{_num(ref)}）")
+    if f.required_if and known.get(f.required_if) is True and (value is None or value == "" or value is False):
+        label = by_id[f.required_if].label if f.required_if in by_id else f.required_if
+        raise FieldInvalid("form.required_if", f"“{label}”为是")
 
 
 def _not_before(value: str, now: datetime) -> None:
