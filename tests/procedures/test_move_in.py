@@ -459,8 +459,8 @@ def test_the_checks_of_the_procedure_are_required_not_just_recorded(move_in):
     with pytest.raises(BadInput) as bad:
         move_in.work(instance, "paperwork", {**PAPERWORK, "contract_copied": False, "id_copied": False,
                                              "move_in_file_filled": False, "convention_explained": False})
-    assert {k: v["key"] for k, v in bad.value.fields.items()} == {
-        k: "form.confirmed" for k in ("contract_copied", "id_copied", "move_in_file_filled", "convention_explained")}
+    four = ("contract_copied", "id_copied", "move_in_file_filled", "convention_explained")
+    assert {k: v["key"] for k, v in bad.value.fields.items()} == dict.fromkeys(four, "form.confirmed")
     move_in.work(instance, "paperwork", PAPERWORK)
     with pytest.raises(BadInput) as bad:
         move_in.work(instance, "collect_fees", {**FEES, "amount_received": 100})
