@@ -633,7 +633,7 @@ def test_c12_follow_up_within_3_days_charges_the_dispatch_supervisor(desk):
     case = desk.handled(f"{FRIDAY}T09:00:00+08:00")
     case.falls_due("followup_c12", "2026-11-23T11:00:00+08:00")
     assert case.task("alert_c12")["lane"] == "dispatch_supervisor"
-    assert case.violations() == [("C12", "dispatch_supervisor", 50.0)]
+    assert case.violations() == [("C12", "dispatch_supervisor", 50.0), ("C12", "butler", 30.0)]   # and who should call
 
 
 def test_c13_door_visit_on_the_agreed_time(desk):

@@ -579,8 +579,9 @@ def build() -> None:
                F("door_visit_at", "与业主约定的上门时间", "date", min="now"),
                F("followup_note", "回访记录", maxlength=2000)])
     timer("followup_c12", "C12 3天", "followup", "timeDate", "add_days(finished_at, 3)",
-          "M1 第十四条：三天内组织完成电话回访；超时提醒调度主管并记违规（附则：调度主管未组织扣罚50元）。", "C12",
-          responsible="dispatch_supervisor")
+          "M1 第十四条：三天内组织完成电话回访；超时提醒调度主管并记违规（附则：调度主管未组织扣罚50元；"
+          "调度中心未按规定完成电话回访的，扣罚责任人30元）。", "C12",
+          responsible="dispatch_supervisor", co_payers="调度中心责任人=assignee")
     alert("alert_c12", "电话回访超时（C12）", "dispatch_supervisor", 24, 0, "M1 第十四条：三天内未完成电话回访。")
     node("door_rule", "script", "集体投诉须上门", "butler", 24, 0, "M2 四(八)：集体投诉必须通过上门拜访方式回复业户。",
          script="door_visit_required = bool(door_visit_required) or collective")
