@@ -316,6 +316,11 @@ def build() -> None:
          groups="dispatcher,front_desk",
          form=[F("receiver", "接单人", required=True, maxlength=50), F("intake_note", "补充记录", maxlength=2000)])
     alert("alert_c1", "调度超时提醒（C1）", "dispatch_supervisor", 2, 0, "M1 第七条：未在五分钟内调度。调度主管跟进。")
+    for task, col in (("intake", 1), ("classify", 2)):    # C1's time shown on the two steps it spans
+        timer(f"{task}_c1_due", "C1 调度时限", task, "timeDate", "add_minutes(received_at, 5)",
+              "M1 第七条：首报五分钟内调度（登记与分类都在这五分钟内）；到期不另计违规，违规由 C1 计时记录。")
+        node(f"{task}_c1_due_end", "end", "", "dispatcher" if task == "intake" else "butler", col + 0.5, 1)
+        flow(f"{task}_c1_due", f"{task}_c1_due_end")
     flow("start", "intake")
     c7_watch()
     c1_watch()
