@@ -42,10 +42,12 @@ from bench.kpis import check_invariants
 from bench.policies import Policy, policy_for
 from engine.clock import SHANGHAI, FixedClock, to_iso
 from engine.errors import BadInput, Conflict, NotFound, WuyeError
+from engine.rules.groups import GROUPS
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM
 from engine.usecases.browse import startable_processes
 from engine.usecases.deploy import deploy
+from engine.usecases.duty import add_duty_shift, set_group_lead
 from engine.usecases.init import initialize
 from engine.usecases.instances import show_instance
 from engine.usecases.messages import deliver_message
@@ -110,6 +112,21 @@ class Simulation:
         self.policies = {p: policy_for(p) for p in chosen}
         self.startable = {p["process"]: p for p in handle(self.db, startable_processes, actor="demo", clock=self.clock)}
         return chosen
+
+    def duty_roster(self) -> None:
+        """Every group's demo user is on duty the whole month (weekly shifts) and heads it: a breach
+        on an unclaimed task is charged to a person, as M1 第十七条 has it, never to a group."""
+        for group in GROUPS:
+            try:                              # a group without its demo user (worker) keeps no roster
+                handle(self.db, set_group_lead, actor=SYSTEM, clock=self.clock, group=group, head=group,
+                       supervisor=None)
+            except BadInput:
+                continue
+            week = self.start - timedelta(days=1)
+            while week < self.end + timedelta(days=60):          # work late into the next months, too
+                handle(self.db, add_duty_shift, actor=SYSTEM, clock=self.clock, group=group, user=group,
+                       starts_at=to_iso(week), ends_at=to_iso(week + timedelta(days=7)))
+                week += timedelta(days=7)
 
     def plan_starts(self) -> None:
         span = self.end - self.start
@@ -263,6 +280,7 @@ def simulate(db: Database, *, month: str, cases: int, seed: int, on_time: float 
     sim = Simulation(db, month=month, cases=cases, seed=seed, on_time=on_time,
                      step=timedelta(minutes=step_minutes), processes=processes)
     sim.deploy_processes(processes_dir)
+    sim.duty_roster()
     sim.plan_starts()
     sim.run()
     return sim.report(_stopwatch() - began)

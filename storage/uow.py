@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from storage.attachments import AttachmentRepository
 from storage.calendar import CalendarRepository
 from storage.db import make_engine, session_factory
+from storage.duty import DutyRepository
 from storage.errors import ConcurrentUpdate as ConcurrentUpdate  # re-exported: callers catch it from here
 from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
@@ -174,6 +175,10 @@ class UnitOfWork:
     def attachments(self) -> AttachmentRepository:
         return AttachmentRepository(self.session)
 
+    @cached_property
+    def duty(self) -> DutyRepository:
+        return DutyRepository(self.session)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
@@ -227,7 +232,7 @@ class UnitOfWork:
 
 _REPOSITORIES = ("definitions", "instances", "tasks", "events", "violations", "letters", "users", "merkle",
                  "checkpoints", "seals", "derived", "settings", "logins", "step_rows", "external_tasks", "register",
-                 "rule_tables", "calendar", "schedules", "search", "attachments")
+                 "rule_tables", "calendar", "schedules", "search", "attachments", "duty")
 
 
 class Database:

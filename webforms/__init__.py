@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         calls,
         desk,
         dmn,
+        duty,
         engine_rest,
         errors,
         filters,
@@ -87,7 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, account, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, api_audit, dmn, calendar, desk, api_desk, people):
+                   api_rules, api_audit, dmn, calendar, desk, api_desk, people, duty):
         app.register_blueprint(module.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)

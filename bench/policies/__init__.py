@@ -85,7 +85,7 @@ def generic_value(f: Json, rng: random.Random, ctx: Ctx) -> Any:
     if kind == "enum":
         return rng.choice(f["options"])["id"]
     if kind == "boolean":
-        return rng.random() < 0.5
+        return True if f.get("confirmed") else rng.random() < 0.5
     if kind == "long":
         low = int(f["min"]) if f.get("min") is not None else 0
         high = int(f["max"]) if f.get("max") is not None else low + 10
@@ -94,6 +94,8 @@ def generic_value(f: Json, rng: random.Random, ctx: Ctx) -> Any:
         lowest = float(f["min"]) if f.get("min") is not None else 0.0
         highest = float(f["max"]) if f.get("max") is not None else lowest + 5000.0
         return round(rng.uniform(lowest, min(highest, lowest + 5000.0)), 2)
+    if kind == "date" and f.get("not_future"):
+        return to_iso(ctx["now"].replace(microsecond=0))     # a time that has happened: now, at the latest
     if kind == "date":
         return near(ctx["now"], rng)
     return text(rng, f.get("minlength"), f.get("maxlength"))
@@ -131,6 +133,9 @@ class Policy:
                 if value is not SKIP:
                     out[f["id"]] = value
                 continue
+            if f.get("required_if") and out.get(f["required_if"]) is True:
+                out[f["id"]] = True if f["type"] == "boolean" else generic_value(f, rng, ctx)
+                continue                                # required once the field it names is 是
             if f.get("default") is not None and not f.get("required"):
                 continue                                # the form's own default is a valid answer
             if not f.get("required") and rng.random() >= self.optional_fill:

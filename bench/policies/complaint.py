@@ -22,7 +22,8 @@ POLICY = Policy(
            "phone": lambda rng, ctx: phone(rng),
            "channel": pick({"phone": 6, "visit": 3, "letter": 0.5, "email": 0.3, "mailbox": 0.2,
                             "developer_transfer": 0.7, "other": 0.3}),
-           "content": lambda rng, ctx: text(rng), "received_at": SKIP, "households": _households},
+           "content": lambda rng, ctx: text(rng), "received_at": SKIP, "households": _households,
+           "first_receiver": SKIP},
     answers={
         "classify": {"complaint_type": pick({"valid": 72, "assist": 12, "invalid": 12, "collective": 4}),
                      "severity": pick({"general": 80, "important": 15, "major": 5}),
@@ -36,6 +37,9 @@ POLICY = Policy(
         "report_external": {"finished_at": _now},
         "followup": {"satisfied": chance(0.9), "door_visit_required": chance(0.08), "door_visit_at": SKIP},
         "door_visit": {"satisfied": chance(0.95)},
+        "audit_record": {"record_missing": lambda rng, ctx: rng.choices((0, 1, 2), (95, 4, 1))[0],
+                         "audit_signed": True},
+        "manager_review": {"reviewed": True},
         "close": {"archived": True},
     },
     start_hours=None,                    # the dispatch centre takes complaints round the clock

@@ -113,6 +113,10 @@ def read_field(ff: etree._Element) -> FormField:
             limits["not_past"] = True          # an appointment: not before the moment it is entered
         elif name == "max" and ftype == "date" and (config or "").strip() == "now":
             limits["not_future"] = True        # a day that has happened: not after the day it is entered
+        elif name == "min" and ftype in ("date", "long", "double") and IDENTIFIER.fullmatch((config or "").strip()):
+            limits["after"] = (config or "").strip()    # not before / below that field or variable
+        elif name == "required" and IDENTIFIER.fullmatch((config or "").strip()):
+            limits["required_if"] = (config or "").strip()    # required when that field is true
         elif name in ("min", "max"):
             limits[name] = _number(fid, name, config, float)
         else:

@@ -14,7 +14,7 @@ from engine.clock import SHANGHAI, parse_instant, to_iso
 from engine.errors import BadInput, FieldError
 
 FIELD_TYPES = ("string", "long", "double", "boolean", "date", "enum")
-CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max")
+CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max", "confirmed")
 
 # A field's value once converted (a date is kept as its ISO text); None is "not given".
 FieldValue = str | int | float | bool | None
@@ -36,6 +36,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.max": ("不能大于 {0}", "Must be at most {0}"),
     "form.past": ("约定时间不能早于现在（{0}），请填写之后的时间", "Must not be in the past ({0})"),
     "form.future": ("不能晚于今天（{0}）：这是已经发生的日期", "Must not be in the future ({0})"),
+    "form.confirmed": ("须确认（选“是”）后才能提交", "Must be confirmed (yes) to submit"),
+    "form.before": ("不能早于本案的{0}", "Must not be before the case's {0}"),
+    "form.below": ("不能少于{0}", "Must not be less than {0}"),
+    "form.required_if": ("{0}时此项为必填（须确认）", "Required (to be confirmed) when {0}"),
     "form.data": ("提交的数据必须是一个对象", "The submitted data must be an object"),
     **inputs.MESSAGES,      # NUL, lone surrogates, too many digits: refused before any field converts
 }
@@ -76,6 +80,9 @@ class FieldJson(TypedDict):
     max: NotRequired[float]
     not_past: NotRequired[bool]                  # date fields with `min` = `now`: an appointment
     not_future: NotRequired[bool]                # date fields with `max` = `now`: a day that has happened
+    after: NotRequired[str]                      # date fields with `min` = a variable: not before the case's time
+    confirmed: NotRequired[bool]                 # boolean fields that must be 是 (the archive confirmed)
+    required_if: NotRequired[str]                # `required` = another field: required when that one is true
     properties: NotRequired[dict[str, str | None]]
 
 
@@ -107,6 +114,9 @@ class FormField:
     max: float | None = None
     not_past: bool = False      # a date field constrained `min` = `now`: an appointment, never in the past
     not_future: bool = False    # a date field constrained `max` = `now`: a handover date, never ahead
+    after: str | None = None    # a date field constrained `min` = a variable (received_at): not before it
+    confirmed: bool = False     # a boolean that must be true to submit (a step's check, not just a record)
+    required_if: str | None = None  # `required` = another field's id: required (a boolean: true) when that is true
     properties: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> FieldJson:
@@ -126,6 +136,12 @@ class FormField:
             out["not_past"] = True
         if self.not_future:
             out["not_future"] = True
+        if self.after:
+            out["after"] = self.after
+        if self.confirmed:
+            out["confirmed"] = True
+        if self.required_if:
+            out["required_if"] = self.required_if
         if self.properties:
             out["properties"] = dict(self.properties)
         return out
@@ -136,7 +152,8 @@ class FormField:
                    required=d.get("required", False), readonly=d.get("readonly", False),
                    default=d.get("default"), options=tuple(Option(o["id"], o["name"]) for o in d.get("options", ())),
                    minlength=d.get("minlength"), maxlength=d.get("maxlength"), min=d.get("min"), max=d.get("max"),
-                   not_past=d.get("not_past", False), not_future=d.get("not_future", False),
+                   not_past=d.get("not_past", False), not_future=d.get("not_future", False), after=d.get("after"),
+                   confirmed=d.get("confirmed", False), required_if=d.get("required_if"),
                    properties=d.get("properties") or {})
 
     def convert(self, value: object) -> FieldValue:
@@ -252,8 +269,12 @@ NOW = "now"   # a date field's default that means "the time of submission" (e.g.
 
 
 def validate_submission(fields: list[FormField], data: object, current: Mapping[str, object] | None = None,
-                        now: datetime | None = None) -> dict[str, FieldValue]:
+                        now: datetime | None = None, case: Mapping[str, object] | None = None,
+                        ) -> dict[str, FieldValue]:
     """Check and convert a whole submission; raise BadInput naming every bad field at once.
+
+    ``case`` is the instance's data: a date constrained ``min`` = a variable (``finished_at`` not
+    before ``received_at``) is checked against it.
 
     Absent fields take their default; read-only fields keep the value they have (a different one is
     refused); fields the form does not declare are refused."""
@@ -287,6 +308,8 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
                 _not_before(value, now)
             if f.not_future and isinstance(value, str) and value != NOW and now is not None:
                 _not_after(value, now)
+            if f.confirmed and value is not True:
+                raise FieldInvalid("form.confirmed")
             if value is None or (f.type == "string" and value == ""):
                 if f.required:
                     raise FieldInvalid("form.required")
@@ -294,10 +317,34 @@ def validate_submission(fields: list[FormField], data: object, current: Mapping[
             out[f.id] = value
         except FieldInvalid as e:
             errors[f.id] = field_error(e.key, e.arg)
+    known = {**(case or {}), **current, **out}     # what another field's rule reads: this form, then the case
+    for f in fields:
+        if f.id in errors:
+            continue
+        try:
+            _cross_field(f, out.get(f.id), known, by_id)
+        except FieldInvalid as e:
+            errors[f.id] = field_error(e.key, e.arg)
     if errors:
         names = "、".join(by_id[k].label if k in by_id else k for k in errors)
         raise BadInput(f"表单有误：{names} (invalid form fields: {', '.join(errors)})", fields=errors)
     return out
+
+
+def _cross_field(f: FormField, value: object, known: Mapping[str, object], by_id: Mapping[str, FormField]) -> None:
+    """A rule naming another field or variable: a time not before the case's (``finished_at`` after
+    ``received_at``), a number not below another (the amount received against the fees due), a
+    field required (a boolean: confirmed) when another is true (an issue list when issues were found)."""
+    if f.after and isinstance(value, str) and f.type == "date":
+        _not_before_case(value, f.after, known)
+    if f.after and f.type in ("long", "double") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        ref = known.get(f.after)
+        if isinstance(ref, (int, float)) and not isinstance(ref, bool) and value < ref:
+            label = by_id[f.after].label if f.after in by_id else AFTER_LABELS.get(f.after, f.after)
+            raise FieldInvalid("form.below", f"{label}（{_num(ref)}）")
+    if f.required_if and known.get(f.required_if) is True and (value is None or value == "" or value is False):
+        label = by_id[f.required_if].label if f.required_if in by_id else f.required_if
+        raise FieldInvalid("form.required_if", f"“{label}”为是")
 
 
 def _not_before(value: str, now: datetime) -> None:
@@ -315,6 +362,25 @@ def _not_after(value: str, now: datetime) -> None:
     late = (date.fromisoformat(value) > today.date() if _DATE_ONLY.match(value) else parse_instant(value) > now)
     if late:
         raise FieldInvalid("form.future", today.strftime("%Y-%m-%d"))
+
+
+AFTER_LABELS = {"received_at": "受理时间", "reported_at": "报调度中心时间", "dispatched_at": "派工时间"}
+
+
+def _not_before_case(value: str, name: str, case: Mapping[str, object]) -> None:
+    """A time that happened during the case (finished_at): not before the case's ``name`` time."""
+    begun = case.get(name)
+    if not isinstance(begun, str) or not begun:
+        return
+    try:
+        start = parse_instant(begun)
+    except ValueError:
+        return
+    when = (datetime.combine(date.fromisoformat(value), time(23, 59, 59), SHANGHAI) if _DATE_ONLY.match(value)
+            else parse_instant(value))
+    if when < start:
+        label = AFTER_LABELS.get(name, name)
+        raise FieldInvalid("form.before", f"{label}（{start.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M')}）")
 
 
 LABEL_PROPERTY = "label:"

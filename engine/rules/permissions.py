@@ -126,6 +126,14 @@ def may_edit_calendar(actor: Actor) -> None:
         raise NotPermitted(f"{actor.name} 不是系统管理员，不能修改工作日历 (only administrators change the calendar)")
 
 
+def may_set_duty(actor: Actor) -> None:
+    """Each group's head, supervisor and duty roster (whom a breach is charged to): administrators,
+    the customer-service manager, and the command line's system actor."""
+    if not (actor.groups & {"admin", "cs_manager"}) and actor is not SYSTEM:
+        raise NotPermitted(f"{actor.name} 不能设置负责人和当班表 "
+                           f"(only administrators and the service manager set them)")
+
+
 def may_watch_calendar(actor: Actor) -> bool:
     """Who is warned when the calendar runs out of official data: administrators and supervisors."""
     return actor is SYSTEM or actor.is_supervisor or "admin" in actor.groups

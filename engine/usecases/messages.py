@@ -43,7 +43,7 @@ def deliver_message(uow: UnitOfWork, *, actor: Actor, clock: Clock, instance_id:
         # workflow (EventManager.update_collaboration does not look at the workflow's state).
         raise NotFound(f"实例 {instance.id} 已结束 (the instance has ended: {instance.status})")
     payload = dict(data or {})
-    payments.check_payment(name, payload, instance.data or {})
+    payments.check_payment(name, payload, instance.data or {}, clock.now())
     uow.events.append(type="message_delivered", actor=actor.name, at=clock.now(), instance_id=instance.id,
                       data={"name": name, "data": payload})
     try:

@@ -152,7 +152,8 @@ def complete_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
     may_work_on(actor, assignee=row.assignee, groups=_groups(row))
     meta = instance.definition.meta
     fields = [FormField.from_json(f) for f in meta["elements"].get(row.name, {}).get("form", [])]
-    values = validate_submission(fields, data, current=row.values or {}, now=clock.now())
+    case = (instance.data or {}) if any(f.after or f.required_if for f in fields) else None
+    values = validate_submission(fields, data, current=row.values or {}, now=clock.now(), case=case)
     result = runtime.step(uow, instance, actor, clock, lambda r: r.complete(row.id, values),
                           acted_task=row.id, submitted=values, open_rows=ready_rows)
     calendar = calendar_for(uow)

@@ -1,11 +1,12 @@
 """The relational schema, one module per part: definitions, instances and their projections;
-the audit log; people; external tasks; the register; the calendar; settings.
+the audit log; people and who answers for a group; external tasks; the register; the calendar; settings.
 
 Every table is imported here so that ``Base.metadata`` holds them all."""
 from storage.models.audit import AuditCheckpoint, ChainHead, ChainSeal, Event, MerkleNode
 from storage.models.base import Base, BigId, UtcDateTime
 from storage.models.calendar import CalendarChange, CalendarDay, CalendarYear
 from storage.models.desk import Attachment, InstanceSearch
+from storage.models.duty import DutyShift, GroupLead
 from storage.models.external import ExternalTask, WorkerTopic
 from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
 from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
@@ -25,9 +26,11 @@ __all__ = [
     "ChainHead",
     "ChainSeal",
     "Definition",
+    "DutyShift",
     "Event",
     "ExternalTask",
     "Group",
+    "GroupLead",
     "Instance",
     "InstanceSearch",
     "Letter",

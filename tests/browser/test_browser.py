@@ -51,6 +51,12 @@ def test_a_complaint_from_intake_to_close_by_four_people(web: Web):
     instance = record_complaint(web, room)
     web.logout()
 
+    web.login("dispatch_supervisor")                                       # M1 第五条: the record audited, signed
+    web.open_task("audit_record", room)
+    web.choose("audit_signed", True)
+    web.submit_task()
+    web.logout()
+
     web.app.clock.advance(timedelta(minutes=3))
     web.login("butler")
     web.open_task("classify", room)
@@ -84,9 +90,18 @@ def test_a_complaint_from_intake_to_close_by_four_people(web: Web):
     web.choose("satisfied", True)
     web.choose("door_visit_required", False)
     web.submit_task()
-    page.get_by_test_id("next-task").click()
+    web.logout()
+    web.login("cs_manager")                                                # M0 4.3: the manager reviews first
+    web.open_task("manager_review", room)
+    web.field("review_note").fill("处理及时，同意结案")
+    web.choose("reviewed", True)
+    web.submit_task()
+    web.logout()
+    web.login("butler")
+    web.open_task("close", room)
     expect(page.get_by_test_id("task-title")).to_have_text("结案归档")
     web.field("owner_opinion").fill("满意")
+    web.choose("archived", True)                                           # archived=false cannot close
     web.submit_task()
 
     page.get_by_test_id("instance-link").click()
@@ -95,7 +110,7 @@ def test_a_complaint_from_intake_to_close_by_four_people(web: Web):
     expect(page.get_by_test_id("instance-status")).to_have_text("已完成")
     expect(page.get_by_test_id("instance-data")).to_contain_text("已与装修户协商，晚八点后停工")
     completed = page.locator('[data-testid="events"] li[data-type="task_completed"]')
-    expect(completed).to_have_count(6)                # intake, classify, accept, handle, followup, close
+    expect(completed).to_have_count(8)    # intake, audit, classify, accept, handle, followup, review, close
     expect(page.get_by_test_id("violations")).to_have_count(0)
 
 

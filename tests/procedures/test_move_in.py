@@ -447,3 +447,29 @@ def test_mi2_a_repair_done_within_seven_days_records_nothing(move_in):
     move_in.set("2026-11-11T10:00:00+08:00")
     assert {v["deadline"] for v in move_in.show(instance)["violations"]} == {"MI1"}   # archive not built
     assert "inform_owner_delay" not in move_in.ready(instance)
+
+
+def test_the_checks_of_the_procedure_are_required_not_just_recorded(move_in):
+    """Issue 15: four paperwork confirmations false, ¥100 received against ¥3,260.50, issues found
+    with no list and no A-key record: each refused beside its field, nothing recorded."""
+    from engine.errors import BadInput
+    instance = move_in.start()
+    move_in.set("2026-11-03T10:00:00+08:00")
+    move_in.work(instance, "receive_owner", PRESENT)
+    with pytest.raises(BadInput) as bad:
+        move_in.work(instance, "paperwork", {**PAPERWORK, "contract_copied": False, "id_copied": False,
+                                             "move_in_file_filled": False, "convention_explained": False})
+    four = ("contract_copied", "id_copied", "move_in_file_filled", "convention_explained")
+    assert {k: v["key"] for k, v in bad.value.fields.items()} == dict.fromkeys(four, "form.confirmed")
+    move_in.work(instance, "paperwork", PAPERWORK)
+    with pytest.raises(BadInput) as bad:
+        move_in.work(instance, "collect_fees", {**FEES, "amount_received": 100})
+    assert bad.value.fields["amount_received"]["message"] == "不能少于应缴费用合计（元）（3260.5）"
+    move_in.work(instance, "collect_fees", FEES)
+    move_in.work(instance, "hand_keys", KEYS)
+    with pytest.raises(BadInput) as bad:
+        move_in.work(instance, "inspect_house", {"inspection_issues": True, "inspection_form_no": "YF-0003"})
+    assert set(bad.value.fields) == {"issue_list", "a_key_to_developer"}
+    assert "验房发现质量问题" in bad.value.fields["issue_list"]["message"]
+    assert set(move_in.ready(instance)) == {"inspect_house"}
+    move_in.work(instance, "inspect_house", ISSUES)

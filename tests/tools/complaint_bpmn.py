@@ -45,10 +45,11 @@ C6 = f"'R/' + add_hours({C5}, 24) + '/PT24H'"
 CHASE = "'R/P1D' if severity in ('important', 'major') else 'R/PT84H'"
 RESOLVED = "complaint_resolved"      # the signal that stops C7's escalation ladder
 # C7's payers when an escalation or the calming is not done in time (M1 第十一条 附则): 责任人 is who
-# holds the case, 责任主管 who holds the escalation, 责任部门负责人 the holder's department
+# holds the case, 责任主管 the supervisor of the holder's department (else who holds the escalation),
+# 责任部门负责人 its head (else the department), as the admin pages set them
 C7_PAYERS = {"responsible": "holder",
-             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call",
-             "co_payers": "责任主管=assignee,责任部门负责人=holder_lane", "once": "true"}
+             "holder_not": "escalate_*,feedback_*,chase_developer,elevator_*,smoke_call,audit_record",
+             "co_payers": "责任主管=supervisor/assignee,责任部门负责人=head/holder_lane", "once": "true"}
 ESCALATION_LIMIT = "add_hours(now(), 2)"     # (default) to follow up and calm the owner
 
 # the owner register's look-up at the start form, and the case every task page and inbox card shows
@@ -71,8 +72,9 @@ class F:
     options: list | None = None
     minlength: int | None = None
     maxlength: int | None = None
-    min: int | str | None = None     # "now" on a date: an appointment, not in the past
-    max: int | None = None
+    min: int | str | None = None     # "now" on a date: an appointment, not in the past; a variable: not before it
+    max: int | str | None = None     # "now" on a date: a time that has happened, not in the future
+    confirmed: bool = False  # a boolean that must be 是 to submit (the archive confirmed)
     long: bool = False      # a paragraph, not a word: the form shows a textarea (camunda:property widget)
     readonly: bool = False  # shown, not edited (a value an earlier step recorded)
 
@@ -88,6 +90,8 @@ class F:
             cons.append('<camunda:constraint name="required"/>')
         if self.readonly:
             cons.append('<camunda:constraint name="readonly"/>')
+        if self.confirmed:
+            cons.append('<camunda:constraint name="confirmed"/>')
         for name in ("minlength", "maxlength", "min", "max"):
             if getattr(self, name) is not None:
                 cons.append(f'<camunda:constraint name="{name}" config="{getattr(self, name)}"/>')
@@ -226,6 +230,75 @@ def c7_watch() -> None:
     flow("escalate_manager_c7", "c7_late_2_end")
 
 
+DISPATCHED = "complaint_dispatched"   # the signal that ends C1's five minutes: the case has reached its handler
+
+
+def c1_watch() -> None:
+    """C1 (M1 第七条 "首报五分钟内调度相关部门") runs from the report to the dispatch centre (the
+    later of ``received_at`` and the case's start: a complaint first received yesterday and reported
+    today is not the dispatcher's five minutes, but the first receiver's 第十二条) until the case has
+    reached whoever handles it (the classification routed it: the department's accept task, the
+    manager's decision, the butler's reply). Charged to who holds the case then: an unclaimed group
+    task goes to its person on duty."""
+    node("c1_watch", "event", "五分钟内调度？", "dispatch_supervisor", 0, 1, "M1 第七条：首报五分钟内调度相关部门。")
+    node("c1_5min", "timer", "C1 5分钟", "dispatch_supervisor", 1, 1,
+         "M1 第七条 附则：未在规定时间内调度相关部门进行投诉处理的，每次扣罚责任人30元（由持有本案者承担）。",
+         timer=("timeDate", "add_minutes(later(received_at, now()), 5)"),
+         props={"deadline": "C1", "responsible": "holder", "holder_not": C7_PAYERS["holder_not"]})
+    node("c1_done", "signal_catch", "已调度", "dispatch_supervisor", 1, 0, "M1 第七条：已在五分钟内调度。",
+         signal=DISPATCHED)
+    node("c1_done_end", "end", "", "dispatch_supervisor", 2, 1)
+    flow("start", "c1_watch")
+    flow("c1_watch", "c1_5min")
+    flow("c1_watch", "c1_done")
+    flow("c1_done", "c1_done_end")
+    flow("c1_5min", "alert_c1")
+
+
+def first_receiver_check() -> None:
+    """M1 第十二条 首问责任制: the first person who received the complaint reports it to the dispatch
+    centre the same day; a case reaching dispatch (starting) after the end of the day it was received
+    costs the first receiver ¥100 and their department head ¥50."""
+    node("gw_first", "xor", "当天报调度中心？", "front_desk", 0, 1,
+         "M1 第十二条：接到投诉的第一人应于当天反馈至调度中心。", default="f_gw_first__first_end")
+    node("first_late", "timer", "C14 首问当天", "front_desk", 1, 1,
+         "M1 第十二条 附则：未将投诉在当天反馈至调度中心的，扣罚责任人100元，责任人所在部门负责人50元。",
+         timer=("timeDate", "end_of_day(received_at)"),
+         props={"deadline": "C14", "responsible": "var:first_receiver", "co_payers": "责任人所在部门负责人=head"})
+    node("first_end", "end", "", "front_desk", 2, 1)
+    flow("start", "gw_first")
+    flow("gw_first", "first_late", "次日及以后", "days_between(received_at, now()) > 0")
+    flow("gw_first", "first_end", "当天", id_="f_gw_first__first_end")
+    flow("first_late", "first_end")
+
+
+def record_audit() -> None:
+    """M1 第五条: the dispatch supervisor audits the dispatch centre's complaint records every day and
+    signs. Each missing or inaccurate item costs who recorded it ¥30; an audit not done in time
+    (by the end of the next day, **default**) costs the supervisor ¥50."""
+    node("audit_record", "user", "审核投诉记录并签名", "dispatch_supervisor", 3, 1,
+         "M1 第五条：调度主管必须每天审核调度中心的投诉记录并签名："
+         "投诉人、投诉时间、投诉事项、联系方式、接单人是否齐全准确。",
+         form=[F("record_missing", "缺项或不准确的项数", "long", required=True, default="0", min=0, max=5),
+               F("audit_note", "审核意见（缺哪几项）", maxlength=2000),
+               F("audit_signed", "已审核签名", "boolean", required=True, default="false", confirmed=True)])
+    timer("audit_record_c16", "C16 审核时限", "audit_record", "timeDate", "end_of_next_day(now())",
+          "M1 第五条 附则：调度主管未按时审核投诉记录的，每次扣罚50元（当天的记录最迟次日审核，默认值）。", "C16")
+    node("gw_audit", "xor", "记录缺项？", "dispatch_supervisor", 4, 1, default="f_gw_audit__audit_end")
+    node("record_incomplete", "timer", "C15 记录缺项", "dispatch_supervisor", 5, 1,
+         "M1 第五条 附则：投诉记录缺项或记录不准确、不详细的，每项扣罚责任人30元（登记本案的当班人员）。",
+         timer=("timeDate", "received_at"),
+         props={"deadline": "C15", "responsible": "done_by:intake", "per": "record_missing", "unit": "项"})
+    node("audit_end", "end", "", "dispatch_supervisor", 6, 1)
+    node("audit_c16_end", "end", "", "dispatch_supervisor", 4, 0)
+    flow("intake", "audit_record")
+    flow("audit_record", "gw_audit")
+    flow("gw_audit", "record_incomplete", "有缺项", "record_missing > 0")
+    flow("gw_audit", "audit_end", "齐全", id_="f_gw_audit__audit_end")
+    flow("record_incomplete", "audit_end")
+    flow("audit_record_c16", "audit_c16_end")
+
+
 def build() -> None:
     node("start", "start", "受理投诉", "dispatcher", 0, 0,
          "投诉登记：投诉人、房号、联系方式、渠道、内容、受理时间、涉及户数（M1 第五条；M2 四(二)）。",
@@ -234,20 +307,26 @@ def build() -> None:
                F("phone", "联系电话", required=True, maxlength=32),
                F("channel", "投诉渠道", "enum", required=True, default="phone", options=CHANNELS),
                F("content", "投诉内容", required=True, minlength=2, maxlength=2000, long=True),
-               F("received_at", "受理时间", "date", required=True, default="now"),
+               F("received_at", "受理时间（首次接到投诉）", "date", required=True, default="now", max="now"),
+               F("first_receiver", "接到投诉的第一人（员工账号，空则为登记人）", maxlength=100),
                F("households", "涉及户数", "long", required=True, default="1", min=1)])
     node("intake", "user", "登记投诉并调度", "dispatcher", 1, 0,
          "当班人员详细、准确记录投诉人、投诉时间、投诉事项、联系方式及接单人（M1 第五条），按“四清楚一报告”"
          "（听清楚、问清楚、复清楚、记清楚，报告负责人，M4 篇3 8.4.1）办理，并在首报五分钟内调度（M1 第七条）。",
          groups="dispatcher,front_desk",
          form=[F("receiver", "接单人", required=True, maxlength=50), F("intake_note", "补充记录", maxlength=2000)])
-    timer("intake_c1", "C1 5分钟", "intake", "timeDate", "add_minutes(received_at, 5)",
-          "M1 第七条：接到投诉后五分钟内调度相关部门；超时提醒调度主管并记违规（附则：扣罚责任人30元）。", "C1")
     alert("alert_c1", "调度超时提醒（C1）", "dispatch_supervisor", 2, 0, "M1 第七条：未在五分钟内调度。调度主管跟进。")
+    for task, col in (("intake", 1), ("classify", 2)):    # C1's time shown on the two steps it spans
+        timer(f"{task}_c1_due", "C1 调度时限", task, "timeDate", "add_minutes(received_at, 5)",
+              "M1 第七条：首报五分钟内调度（登记与分类都在这五分钟内）；到期不另计违规，违规由 C1 计时记录。")
+        node(f"{task}_c1_due_end", "end", "", "dispatcher" if task == "intake" else "butler", col + 0.5, 1)
+        flow(f"{task}_c1_due", f"{task}_c1_due_end")
     flow("start", "intake")
     c7_watch()
+    c1_watch()
+    first_receiver_check()
+    record_audit()
     flow("intake", "classify")
-    flow("intake_c1", "alert_c1")
 
     node("classify", "user", "分类投诉", "butler", 2, 0,
          "亲情管家初步分析、落实责任（M0 4.3）：投诉类型（M2 四(一)定义）、严重程度、类别（M4 案例集）、责任部门。"
@@ -266,7 +345,12 @@ def build() -> None:
                 "written_complaint = channel in ('letter', 'email', 'mailbox')\n"
                 "developer_transfer = channel == 'developer_transfer'\n"
                 "repeat_count = 0")
+    timer("classify_c2", "C2 20分钟", "classify", "timeDuration", "PT20M",
+          "M0 4.3：属于公司服务质量问题的投诉，亲情管家应在二十分钟内转至责任部门（从分类任务到达管家起计）。", "C2")
+    flow("classify_c2", "alert_c2")
     node("fork", "and", "", "butler", 4, 0, "类别规则（M4）与投诉处理并行。")
+    node("dispatched", "signal_throw", "已调度", "butler", 4.6, 0,
+         "M1 第七条：投诉已调度至处理者，C1 的五分钟到此为止。", signal=DISPATCHED)
     flow("classify", "apply_rules")
     flow("apply_rules", "fork")
 
@@ -277,12 +361,12 @@ def build() -> None:
     node("elevator_record", "user", "记录被困时间与维保到达时间", "butler", 5, 1,
          "M4 电梯困人/滑梯 风险提示：客服管家注意采集客户被困时间、维保公司到达时间及业主受影响程度，"
          "避免日后发生纠纷。",
-         form=[F("trapped_at", "被困时间", "date", required=True),
-               F("maintenance_arrived_at", "维保单位到达时间", "date", required=True),
+         form=[F("trapped_at", "被困时间", "date", required=True, max="now"),
+               F("maintenance_arrived_at", "维保单位到达时间", "date", required=True, max="now"),
                F("impact", "业主受影响程度", maxlength=2000)])
     node("elevator_service", "user", "确认电梯恢复运行", "engineering", 6, 1,
          "M4 电梯报修未处理：维保单位做好围挡、张贴温馨提示；电梯恢复运行后确认。",
-         form=[F("restored_at", "恢复运行时间", "date", required=True, default="now")])
+         form=[F("restored_at", "恢复运行时间", "date", required=True, default="now", max="now")])
     timer("elevator_4h", "停梯4小时", "elevator_service", "timeDate", "add_hours(received_at, 4)",
           "M4 电梯报修未处理：如停梯超过4小时，则更新通知、再次明确进度。")
     node("elevator_notice", "user", "更新停梯通知", "butler", 7, 1,
@@ -311,7 +395,8 @@ def build() -> None:
     # by type
     node("gw_type", "xor", "投诉类型？", "butler", 5, 0, "M2 四(一)、M0 4.2.1 立刻做出行动3。",
          default="f_gw_type__merge_route")
-    flow("fork", "gw_type")
+    flow("fork", "dispatched")
+    flow("dispatched", "gw_type")
     node("collective_manager", "user", "集体投诉：经理决定", "cs_manager", 6, 0,
          "M2 四(五)1：集体投诉立即报告服务中心经理；经理了解情况，判断是否立即通报公司总经理和地产公司客户服务中心，"
          "与相关业户联系约定回复时间，直接组织处理，并填写《特别事件报告》。回复须上门拜访（M2 四(八)）。",
@@ -353,22 +438,33 @@ def build() -> None:
              "M2 四(四)1：投诉处理人应在2小时内与业户联系，约定回复时间。M0 4.3：责任部门回复整改完成期限。"
              "约定时间只填日期时按当日0点计，请填写具体时间。",
              form=[F("contact_note", "联系业主情况", required=True, maxlength=2000),
-                   F("agreed_reply_at", "与业主约定的回复时间", "date", min="now")])
+                   F("agreed_reply_at", "与业主约定的回复时间", "date", min="now"),
+                   F("refused", "拒绝接单（不服从调度，须说明原因）", "boolean", default="false")])
         node(handle, "user", f"处理投诉（{label}）", dept, 10, 0,
              "M1 第九、十条：接单后12小时内完成处理，有约定时间的以约定时间为准（楼道灯当日关单，M4）。"
              "完成当天将结果反馈调度中心（M1 第十三条）：实际完成时间如实填写。",
-             form=[F("result", "处理结果", required=True, maxlength=4000, long=True),
-                   F("finished_at", "实际完成时间", "date", required=True, default="now")])
+             form=[F("result", "处理结果（无法解决时写明原因）", required=True, maxlength=4000, long=True),
+                   F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at"),
+                   F("cannot_solve", "本部门无法解决，退回客服主管制定方案", "boolean", default="false")])
         node(feedback, "user", f"进度反馈（{label}）", dept, 11, 1,
              "M1 第十条：12小时内未完成的，必须每24小时将处理情况和进度反馈至调度中心。",
              form=[F("progress", "处理进度", required=True, maxlength=2000)])
         node(f"{feedback}_end", "end", "", dept, 12, 1)
         flow("gw_route", accept, label, f"responsible_dept == '{dept}'")
-        flow(accept, handle)
-        flow(handle, "merge_handled")
+        gw_accept, refused, gw_solved = f"gw_accept_{dept}", f"refused_{dept}", f"gw_solved_{dept}"
+        node(gw_accept, "xor", "接单？", dept, 10, 0, default=f"f_{gw_accept}__{handle}")
+        node(refused, "timer", "C17 不服从调度", dept, 10, 1,
+             "M1 第九条 附则：投诉处理人不服从调度安排的，每次扣罚责任人200元；投诉仍由本部门处理（重新派单）。",
+             timer=("timeDate", "received_at"), props={"deadline": "C17"})
+        node(gw_solved, "xor", "能否解决？", dept, 12, 0, default=f"f_{gw_solved}__merge_handled")
+        flow(accept, gw_accept)
+        flow(gw_accept, handle, "接单", id_=f"f_{gw_accept}__{handle}")
+        flow(gw_accept, refused, "拒绝", "refused")
+        flow(refused, "merge_route")
+        flow(handle, gw_solved)
+        flow(gw_solved, "merge_handled", id_=f"f_{gw_solved}__merge_handled")
+        flow(gw_solved, "supervisor_solution", cond="cannot_solve")
         flow(feedback, f"{feedback}_end")
-        timer(f"{accept}_c2", "C2 20分钟", accept, "timeDuration", "PT20M",
-              "M0 4.3：属于公司服务质量问题的投诉，亲情管家应在二十分钟内转至责任部门（责任部门接单）。", "C2")
         timer(f"{accept}_c3", "C3 首次回应", accept, "timeDate", C3,
               "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
         timer(f"{accept}_c4", "C4 2小时", accept, "timeDate", "add_hours(received_at, 2)",
@@ -379,10 +475,19 @@ def build() -> None:
         timer(f"{handle}_c6", "C6 每24小时", handle, "timeCycle", C6,
               "M1 第十条：未完成的每24小时须再反馈一次处理进度：开出进度反馈任务。")
         feedback_due(feedback)
-        for t, target in ((f"{accept}_c2", "alert_c2"), (f"{accept}_c3", "alert_c3"), (f"{accept}_c4", "alert_c4"),
+        for t, target in ((f"{accept}_c3", "alert_c3"), (f"{accept}_c4", "alert_c4"),
                           (f"{handle}_c5", feedback), (f"{handle}_c6", feedback),
                           (f"{feedback}_late", f"{feedback}_end")):
             flow(t, target)
+    node("supervisor_solution", "user", "制定解决方案（部门无法解决）", "cs_supervisor", 12, 1,
+         "M0 4.3：责任部门无法解决的投诉退回客服主管，由主管制定解决方案并重新安排处理部门。",
+         form=[F("solution", "解决方案", required=True, maxlength=4000, long=True),
+               F("responsible_dept", "处理部门", "enum", required=True, options=RESPONSIBLE)])
+    timer("supervisor_solution_c19", "C19 方案时限", "supervisor_solution", "timeDate", "add_hours(now(), 24)",
+          "M0 4.3：部门无法解决的投诉，客服主管24小时内（默认值）制定解决方案；超时提醒客服经理。", "C19")
+    alert("alert_c19", "解决方案超时（C19）", "cs_manager", 13, 1, "M0 4.3：客服主管未按时制定解决方案。")
+    flow("supervisor_solution", "merge_route")
+    flow("supervisor_solution_c19", "alert_c19")
     flow("invalid_c3", "alert_c3")
     flow("invalid_c4", "alert_c4")
     alert("alert_c2", "转责任部门超时（C2）", "cs_supervisor", 12, 0,
@@ -403,7 +508,7 @@ def build() -> None:
     node("developer_solution", "user", "地产客服提交解决方案", "developer_cs", 10, 0,
          "M0 4.3：转至地产客服处理的投诉，提交处理方案不能超过一周时间。",
          form=[F("result", "解决方案及处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now")])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("developer_c10", "C10 7天", "developer_solution", "timeDuration", "P7D",
           "M0 4.3：提交处理方案不能超过一周。超时提醒客服主管。", "C10")
     timer("developer_chase", "催问", "developer_solution", "timeCycle", CHASE,
@@ -423,7 +528,7 @@ def build() -> None:
          "及时通报进程（M2 四(九)）。",
          form=[F("written_report", "书面报告内容", required=True, maxlength=4000),
                F("result", "处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now")])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("report_external_c3", "C3 首次回应", "report_external", "timeDate", C3,
           "M0 4.1：工作时间内8小时、非工作时间24小时内对客户做出处理回应。", "C3")
     flow("gw_route", "report_external", "外部单位", id_="f_gw_route__report_external")
@@ -476,11 +581,12 @@ def build() -> None:
          groups="butler,dispatch_supervisor",
          form=[F("satisfied", "业主是否满意", "boolean", required=True),
                F("door_visit_required", "需要上门回访", "boolean", default="false"),
-               F("door_visit_at", "与业主约定的上门时间", "date"),
+               F("door_visit_at", "与业主约定的上门时间", "date", min="now"),
                F("followup_note", "回访记录", maxlength=2000)])
     timer("followup_c12", "C12 3天", "followup", "timeDate", "add_days(finished_at, 3)",
-          "M1 第十四条：三天内组织完成电话回访；超时提醒调度主管并记违规（附则：调度主管未组织扣罚50元）。", "C12",
-          responsible="dispatch_supervisor")
+          "M1 第十四条：三天内组织完成电话回访；超时提醒调度主管并记违规（附则：调度主管未组织扣罚50元；"
+          "调度中心未按规定完成电话回访的，扣罚责任人30元）。", "C12",
+          responsible="dispatch_supervisor", co_payers="调度中心责任人=assignee")
     alert("alert_c12", "电话回访超时（C12）", "dispatch_supervisor", 24, 0, "M1 第十四条：三天内未完成电话回访。")
     node("door_rule", "script", "集体投诉须上门", "butler", 24, 0, "M2 四(八)：集体投诉必须通过上门拜访方式回复业户。",
          script="door_visit_required = bool(door_visit_required) or collective")
@@ -502,7 +608,7 @@ def build() -> None:
          "M2 四(十一)：业户对投诉处理意见不满，由客户服务主管了解前期处理的情况后及时处理。",
          form=[F("review", "前期处理情况", required=True, maxlength=2000),
                F("result", "处理结果", required=True, maxlength=4000, long=True),
-               F("finished_at", "实际完成时间", "date", required=True, default="now")])
+               F("finished_at", "实际完成时间", "date", required=True, default="now", max="now", min="received_at")])
     timer("handle_repeat_c5", "C5 12小时", "handle_repeat", "timeDate", "add_hours(now(), 12)",
           "M1 第十条：接单后12小时内完成。到期记录（不扣罚），并开出进度反馈任务。", "C5", penalty="0")
     timer("handle_repeat_c6", "C6 每24小时", "handle_repeat", "timeCycle", "'R/' + add_hours(now(), 36) + '/PT24H'",
@@ -510,12 +616,17 @@ def build() -> None:
     node("feedback_repeat", "user", "进度反馈（重复投诉）", "cs_supervisor", 30, 1,
          "M1 第十条：每24小时反馈处理进度。", form=[F("progress", "处理进度", required=True, maxlength=2000)])
     node("feedback_repeat_end", "end", "", "cs_supervisor", 31, 1)
-    node("close", "user", "结案归档", "butler", 29, 1,
+    node("close", "user", "结案归档", "butler", 31, 1,
          "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；"
          "《投诉处理书》放入业主档案存档。",
          form=[F("owner_opinion", "业主意见", required=True, maxlength=2000),
-               F("archived", "已放入业主档案", "boolean", required=True, default="true")])
-    node("end", "end", "投诉结案", "butler", 30, 1)
+               F("archived", "《投诉处理书》已放入业主档案", "boolean", required=True, default="false",
+                 confirmed=True)])
+    node("manager_review", "user", "客服经理审阅", "cs_manager", 29, 0,
+         "M0 4.3：投诉最终处理结束后，亲情管家记录处理结果，业主签署意见，提交客服经理审阅；审阅通过后存档。",
+         form=[F("review_note", "审阅意见", required=True, maxlength=2000),
+               F("reviewed", "已审阅处理记录及业主意见", "boolean", required=True, default="false", confirmed=True)])
+    node("end", "end", "投诉结案", "butler", 32, 1)
     flow("merge_written", "followup")
     flow("followup", "door_rule")
     flow("followup_c12", "alert_c12")
@@ -525,7 +636,8 @@ def build() -> None:
     flow("door_visit", "merge_door")
     flow("door_visit_c13", "alert_c13")
     flow("merge_door", "gw_satisfied")
-    flow("gw_satisfied", "close", "满意", "satisfied")
+    flow("gw_satisfied", "manager_review", "满意", "satisfied")
+    flow("manager_review", "close")
     flow("gw_satisfied", "count_repeat", "不满意", id_="f_gw_satisfied__count_repeat")
     flow("count_repeat", "handle_repeat")
     flow("handle_repeat", "merge_handled")
@@ -537,11 +649,19 @@ def build() -> None:
     node("resolved_invalid", "signal_throw", "投诉答复完成", "cs_supervisor", 7, 0,
          "M1 第十一条：无效投诉已解释答复，C7 的逐级上报计时到此为止。", signal=RESOLVED)
     flow("explain_invalid", "resolved_invalid")
-    flow("resolved_invalid", "close")
+    flow("resolved_invalid", "manager_review")
     flow("close", "end")
     for n in nodes:      # the resolved signal takes column 14: what follows it moves one column on
         if n.col >= 14 and n.id != "resolved":
             n.col += 1
+    for n in nodes:      # a department's accept and handling gateways take columns 10 and 12
+        if n.id not in _PLACED and n.col >= 10:
+            n.col += 2 if n.col >= 11 else 1
+
+
+# placed in the final columns: the accept / handling gateways of each department and what they lead to
+_PLACED = {*(f"{k}_{d}" for k in ("gw_accept", "refused", "gw_solved") for d, _ in DEPARTMENTS),
+           "supervisor_solution", "alert_c19", "alert_c19_end"}
 
 
 # -- layout: a grid of lanes × rows × columns; flows run in empty gutters and channels ------------------
@@ -818,6 +938,7 @@ def render() -> str:
     <bpmn:participant id="p_complaint" name="客户投诉处理" processRef="complaint"/>
   </bpmn:collaboration>
   <bpmn:signal id="sig_{RESOLVED}" name="{RESOLVED}"/>
+  <bpmn:signal id="sig_{DISPATCHED}" name="{DISPATCHED}"/>
   <bpmn:process id="complaint" name="客户投诉处理" isExecutable="true" {STARTERS}>
     {process_xml()}
   </bpmn:process>

@@ -47,6 +47,11 @@ def test_a_complaint_goes_from_intake_to_close_through_the_pages(client, auth, c
     _submit(client, task_id, receiver="调度员小王")
     auth.logout()
 
+    auth.login_as("dispatch_supervisor")                           # M1 第五条: the record audited and signed
+    task_id, _ = _open_task(client, "audit_record")
+    _submit(client, task_id, record_missing="0", audit_signed="true")
+    auth.logout()
+
     auth.login_as("butler")
     task_id, page = _open_task(client, "classify")
     assert 'data-testid="case-guide"' not in page                  # no category yet
@@ -64,13 +69,19 @@ def test_a_complaint_goes_from_intake_to_close_through_the_pages(client, auth, c
     next_task = re.search(r'href="/tasks/([^"]+)" role="button" data-testid="next-task"', done)
     task_id = found(next_task, "the next-task button").group(1)
     clock.advance(timedelta(hours=4))
-    _submit(client, task_id, result="已与装修户协商，晚八点后停工", finished_at="2026-11-20T14:15")
+    _submit(client, task_id, result="已与装修户协商，晚八点后停工", finished_at="2026-11-20T13:00")  # not ahead
     auth.logout()
 
     auth.login_as("butler")
     task_id, _ = _open_task(client, "followup")
     clock.advance(timedelta(hours=20))
     _submit(client, task_id, satisfied="true", door_visit_required="false")
+    auth.logout()
+    auth.login_as("cs_manager")                                    # M0 4.3: the manager reviews before the archive
+    task_id, page = _open_task(client, "manager_review")
+    _submit(client, task_id, **_close_fields(page))
+    auth.logout()
+    auth.login_as("butler")
     task_id, page = _open_task(client, "close")
     _submit(client, task_id, **_close_fields(page))
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0024_scheduled_starts'
-down_revision = '0021_service_desk'
+down_revision = '0023_group_duty'
 branch_labels = None
 depends_on = None
 
