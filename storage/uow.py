@@ -20,6 +20,7 @@ from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
 from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
+from storage.notify import NotificationRepository
 from storage.register import RegisterRepository
 from storage.repositories import (
     DefinitionRepository,
@@ -98,6 +99,7 @@ class UnitOfWork:
         self.register = RegisterRepository(s)
         self.rule_tables = RuleTableRepository(s)
         self.calendar = CalendarRepository(s)
+        self.notifications = NotificationRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_definitions,
         api_rules,
         auth,
+        board,
         calendar,
         calls,
         dmn,
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         forms,
         inbox,
         instances,
+        notices,
         records,
         register,
         rules,
@@ -80,8 +82,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, dmn, calendar):
+                   api_rules, dmn, calendar, notices, board):
         app.register_blueprint(module.bp)
+    app.register_blueprint(notices.api)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or os.environ.get("WUYE_TRUSTED_PROXIES") or 0)
