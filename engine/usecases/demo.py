@@ -2,7 +2,8 @@
 complaints, each at its deadline on purpose — one **overdue** (the call came in 40 minutes ago and
 still waits for its intake, due within 5 minutes of receipt: the sweep records C1 and alerts the
 dispatch supervisor), one **due soon** (classified just now, waiting for engineering to accept it
-within 20 minutes), one **fresh** (handled, its follow-up call due in 3 days) — and the front desk's daily work of procedures.md §7 (a call waiting to be
+within 20 minutes), one **fresh** (handled, its follow-up call due in 3 days) —
+and the front desk's daily work of procedures.md §7 (a call waiting to be
 handed on, a spare key out until the end of the shift, a parcel waiting for its owner). Every step
 goes through the real use cases as the demo user whose lane it is in, so the history, deadlines
 and audit chain are exactly what real work leaves behind."""

@@ -85,16 +85,15 @@ def _notify_due(uow: UnitOfWork, now: datetime) -> int:
         groups = [g for g in t.candidate_groups.split(",") if g]
         users = [t.assignee] if t.assignee else outbox.members(uow, groups)
         body = outbox.describe(names.get(t.process_id, t.process_id), t.instance_id, t.room, t.due_at)
-        common = {"groups": groups, "body": body, "now": now, "instance_id": t.instance_id, "task_id": t.id}
         assert t.due_at is not None
-        if t.due_at > now:
-            if f"due_soon:{t.id}" not in soon_keys:
-                written += outbox.write(uow, kind="due_soon", key=f"due_soon:{t.id}", users=users,
-                                        title=f"30分钟内到期：{t.title}", marker=f"task:{t.id}", **common)
+        soon = t.due_at > now
+        if soon and f"due_soon:{t.id}" in soon_keys:
             continue
-        written += outbox.write(uow, kind="overdue", key=f"overdue:{t.id}", users=users, title=f"已超时：{t.title}",
-                                marker=f"task:{t.id}", **common)
-        if outbox.is_escalation(t.name):
+        kind = "due_soon" if soon else "overdue"
+        title = f"30分钟内到期：{t.title}" if soon else f"已超时：{t.title}"
+        written += outbox.write(uow, kind=kind, key=f"{kind}:{t.id}", users=users, groups=groups, title=title,
+                                body=body, now=now, instance_id=t.instance_id, task_id=t.id, marker=f"task:{t.id}")
+        if not soon and outbox.is_escalation(t.name):
             up = sorted({outbox.NEXT_LEVEL[g] for g in groups if g in outbox.NEXT_LEVEL})
             if up:
                 written += outbox.write(uow, kind="escalated", key=f"escalated_again:{t.id}",

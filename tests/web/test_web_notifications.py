@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 import socket
-from datetime import timedelta
 
 import pytest
 
-from engine.rules.permissions import SYSTEM
 from engine.usecases.notifications import deliver_notifications, notify_due_tasks
 from engine.usecases.notify_settings import save_channel, save_contact
 from engine.usecases.runner import handle
 from storage.models import Notification
+from tests.support import found
 from tests.tools.notify_receiver import receiving, sms_settings
 from tests.web.conftest import csrf_token
 
@@ -66,7 +65,7 @@ def test_a_new_task_reaches_its_group_in_the_app_and_by_sms_through_the_provider
 def test_a_failing_provider_never_blocks_the_step_and_is_retried_with_backoff(steps, receiver):
     configure_sms(steps, receiver)
     receiver.fail = 2
-    _, repair = steps.to_repair()                      # the step commits whatever the provider does
+    steps.to_repair()                                  # the step commits whatever the provider does
     assert "isv.BUSINESS_LIMIT_CONTROL" in deliver(steps)[0]["error"]
     assert deliver(steps) == []                        # not again before its retry (1 minute)
     steps.later(minutes=1, seconds=1)
@@ -106,7 +105,7 @@ def test_group_robots_get_their_json_and_email_goes_over_smtp(steps, receiver):
         def __init__(self):
             self.messages = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's hook name
+        async def handle_DATA(self, server, session, envelope):
             self.messages.append(envelope)
             return "250 OK"
 
@@ -164,7 +163,8 @@ def test_the_board_shows_every_groups_work_and_assigning_from_it_notifies_the_pe
     auth.login_as("cs_supervisor")
     page = client.get("/board").get_data(as_text=True)
     assert 'data-group="engineering"' in page and 'data-testid="board-soon-count">即将到期 1<' in page
-    options = re.search(rf'data-task-id="{repair["id"]}".*?<select[^>]*>(.*?)</select>', page, re.S).group(1)
+    row = rf'data-task-id="{repair["id"]}".*?<select[^>]*>(.*?)</select>'
+    options = found(re.search(row, page, re.S), "the task's row on the board").group(1)
     assert 'value="engineering"' in options and 'value="front_desk"' not in options     # its group's members
     resp = client.post(f"/tasks/{repair['id']}/assign", data={"csrf_token": csrf_token(client, "/board"),
                                                               "assignee": "engineering", "next": "/board"})
@@ -173,3 +173,4 @@ def test_the_board_shows_every_groups_work_and_assigning_from_it_notifies_the_pe
     auth.logout()
     auth.login_as("engineering")
     assert client.get("/board").status_code == 403
+
