@@ -6,9 +6,9 @@ from storage.models.audit import AuditCheckpoint, ChainHead, ChainSeal, Event, M
 from storage.models.base import Base, BigId, UtcDateTime
 from storage.models.calendar import CalendarChange, CalendarDay, CalendarYear
 from storage.models.external import ExternalTask, WorkerTopic
+from storage.models.notify import Notification, NotifyChannel, NotifyContact
 from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
 from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
-from storage.models.notify import Notification, NotifyChannel, NotifyContact
 from storage.models.register import Room, RoomPerson
 from storage.models.settings import Setting
 
