@@ -49,6 +49,7 @@ from engine.usecases.browse import next_timer_due
 from engine.usecases.builtin_topics import serve_builtin_topics
 from engine.usecases.checkpoints import checkpoint_if_due
 from engine.usecases.external_tasks import EXTERNAL_CHANNEL
+from engine.usecases.notifications import deliver_notifications, next_notice_due, notify_due_tasks
 from engine.usecases.runner import Database, handle, on_commits, on_timer_commits, timer_commits_elsewhere
 from engine.usecases.seals import seal_if_due
 from engine.usecases.timers import fire_due_timers
@@ -99,7 +100,7 @@ class TimerLoop:
         self.max_sleep = max_sleep if max_sleep is not None else (MAX_SLEEP_POSTGRES if self.postgres
                                                                   else MAX_SLEEP_SQLITE)
         self.name = name
-        self.sweeps = self.sleeps = self.fired = self.incidents = self.started = 0
+        self.sweeps = self.sleeps = self.fired = self.incidents = self.started = self.notices = 0
         self.next_due: datetime | None = None
         self.ready = threading.Event()       # running, and (PostgreSQL) listening
         self._wake = threading.Event()
@@ -178,6 +179,8 @@ class TimerLoop:
             results.extend(batch)
         if not self._stopping.is_set():
             results.extend(handle(self.db, serve_builtin_topics, actor=None, clock=self.clock))
+        if not self._stopping.is_set():
+            self.send_notices()
         incidents = sum(1 for r in results if "incident" in r)
         started = sum(1 for r in results if r.get("scheduled_start"))
         self.started += started
@@ -189,6 +192,18 @@ class TimerLoop:
         for r in results:
             log.debug("%s: %s", self.name, r)
         return results
+
+    def send_notices(self) -> list[dict[str, Any]]:
+        """The notices of tasks due soon or overdue, then the outbox: what is due to be sent now
+        (engine/usecases/notifications.py). A channel that fails is retried later; the loop goes on."""
+        handle(self.db, notify_due_tasks, actor=None, clock=self.clock)
+        sent: list[dict[str, Any]] = handle(self.db, deliver_notifications, actor=None, clock=self.clock)
+        self.notices += sum(1 for d in sent if "sent" in d)
+        for d in sent:
+            if "error" in d or "failed" in d:
+                log.warning("%s: notice %s over %s not sent: %s", self.name, d["id"], d["channel"],
+                            d.get("error") or d.get("failed"))
+        return sent
 
     def checkpoint(self) -> Path | None:
         """Every WUYE_CHECKPOINT_HOURS (24) of the clock, a signed checkpoint of the log, written
@@ -212,6 +227,9 @@ class TimerLoop:
     def plan(self) -> float:
         """Seconds to sleep: until just past the earliest next_timer_at (one index probe)."""
         self.next_due = handle(self.db, next_timer_due, actor=None, clock=self.clock)
+        notice_due = handle(self.db, next_notice_due, actor=None, clock=self.clock)
+        if notice_due is not None and (self.next_due is None or notice_due < self.next_due):
+            self.next_due = notice_due
         seconds = sleep_seconds(self.clock.now(), self.next_due, self.max_sleep)
         log.debug("%s: next timer %s; sleeping %.3f s", self.name,
                   to_iso(self.next_due) if self.next_due else "none", seconds)

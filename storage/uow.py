@@ -23,6 +23,7 @@ from storage.events import EventRepository
 from storage.external_tasks import ExternalTaskRepository
 from storage.logins import LoginAttemptRepository
 from storage.merkle import CheckpointRepository, MerkleRepository
+from storage.notify import NotificationRepository
 from storage.register import RegisterRepository
 from storage.repositories import (
     DefinitionRepository,
@@ -179,6 +180,10 @@ class UnitOfWork:
     def duty(self) -> DutyRepository:
         return DutyRepository(self.session)
 
+    @cached_property
+    def notifications(self) -> NotificationRepository:
+        return NotificationRepository(self.session)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
@@ -232,7 +237,7 @@ class UnitOfWork:
 
 _REPOSITORIES = ("definitions", "instances", "tasks", "events", "violations", "letters", "users", "merkle",
                  "checkpoints", "seals", "derived", "settings", "logins", "step_rows", "external_tasks", "register",
-                 "rule_tables", "calendar", "schedules", "search", "attachments", "duty")
+                 "rule_tables", "calendar", "schedules", "search", "attachments", "duty", "notifications")
 
 
 class Database:

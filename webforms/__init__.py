@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_desk,
         api_rules,
         auth,
+        board,
         calendar,
         calls,
         desk,
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         forms,
         inbox,
         instances,
+        notices,
         people,
         records,
         register,
@@ -88,8 +90,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     for module in (auth, account, inbox, forms, instances, records, register, api, engine_rest, api_definitions, rules,
-                   api_rules, api_audit, dmn, calendar, desk, api_desk, people, duty):
+                   api_rules, api_audit, dmn, calendar, desk, api_desk, people, duty, notices, board):
         app.register_blueprint(module.bp)
+    app.register_blueprint(notices.api)
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     _register_optional(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or os.environ.get("WUYE_TRUSTED_PROXIES") or 0)

@@ -3,6 +3,7 @@ names for statuses, events and groups, and the navigation counts every page show
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -82,8 +83,22 @@ def due_text(value: object) -> str:
     return f"已超时 {_span(left)}" if left < 0 else f"剩余 {_span(left)}"
 
 
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def is_money(entry: dict[str, Any]) -> bool:
+    """A variable whose label says it is counted in yuan (应缴金额（元）, 欠费余额（元）…)."""
+    label = str(entry.get("label") or "")
+    return "（元）" in label or "(元)" in label
+
+
+def yuan(value: float | int) -> str:
+    return f"¥{value:,.2f}"
+
+
 def shown_value(value: object, entry: dict[str, Any] | None = None) -> str:
-    """A data value as a person reads it: 是/否, an option's name, a local time."""
+    """A data value as a person reads it: 是/否, an option's name, a group's name, a local time (any
+    instant, whichever step wrote it), money as ¥3,580.50, a whole number without ``.0``."""
     entry = entry or {}
     if value is None or value == "":
         return "—"
@@ -91,8 +106,14 @@ def shown_value(value: object, entry: dict[str, Any] | None = None) -> str:
         return "是" if value else "否"
     if entry.get("options") and str(value) in entry["options"]:
         return entry["options"][str(value)]
-    if entry.get("type") == "date" and isinstance(value, str) and "T" in value:
-        return local_time(value)
+    if isinstance(value, str):
+        if _ISO_INSTANT.fullmatch(value.strip()):
+            return local_time(value)
+        return GROUPS.get(value, value) if value in GROUPS else value
+    if isinstance(value, (int, float)):
+        if is_money(entry):
+            return yuan(value)
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -135,7 +156,7 @@ def init_app(app: Flask) -> None:
                                  plain_number=lambda x: int(x) if float(x).is_integer() else x,
                                  options_map=lambda opts: {o["id"]: o["name"] for o in (opts or [])})
     app.jinja_env.filters.update(local_time=local_time, input_datetime=input_datetime, waited=waited,
-                                 due_state=due_state, due_text=due_text, shown_value=shown_value,
+                                 due_state=due_state, due_text=due_text, shown_value=shown_value, yuan=yuan,
                                  status_label=lambda s: STATUS.get(s, s), event_label=lambda t: EVENTS.get(t, t),
                                  group_name=lambda g: GROUPS.get(g, g) if g else "",
                                  priority_label=lambda p: PRIORITY.get(p or 0, ""))

@@ -12,6 +12,7 @@ from lxml import etree
 from engine.deploy.meta import CAMUNDA_NS, IDENTIFIER, NS, PROPERTIES, read_field
 from engine.deploy.problems import Context, Finding
 from engine.rules import case
+from engine.rules.field_checks import check_problems
 from engine.rules.fields import LABEL_PROPERTY
 from engine.rules.register_file import lookup_problems
 from engine.spiff.limits import SAFE_FUNCTIONS
@@ -68,3 +69,8 @@ def case_summary_is_valid(ctx: Context, process: etree._Element) -> Iterator[Fin
         yield Finding(node, f"案件摘要属性有误：{problem}")
     for problem in lookup_problems({k: v or "" for k, v in props.items()}):
         yield Finding(node, f"登记册属性有误：{problem}")
+    start = next(process.iterfind("bpmn:startEvent", NS), None)
+    start_fields = ({f.get("id") or "" for f in start.iterfind(".//camunda:formField", NS)}
+                    if start is not None else set())
+    for problem in check_problems({k: v or "" for k, v in props.items()}, start_fields):
+        yield Finding(node, f"开始表单检查属性有误：{problem}")

@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict
 from lxml import etree
 
 from engine.rules.case import CaseSpec, case_spec
+from engine.rules.field_checks import field_checks
 from engine.rules.fields import (
     CONSTRAINTS,
     FIELD_TYPES,
@@ -66,6 +67,7 @@ class ProcessMetaJson(TypedDict):
     labels: dict[str, DataLabel]                # variable -> what people read for it
     case: NotRequired[CaseSpec]                 # the case summary's variables (engine/rules/case.py)
     register: NotRequired[dict[str, Any]]       # the start form's room lookup (register_file.start_lookup)
+    checks: NotRequired[dict[str, str]]         # start-form field -> the function that must accept it
     correlations: NotRequired[dict[str, list[str]]]  # message name -> the expressions that key it
     calls: NotRequired[dict[str, int | None]]   # called process id -> pinned version, None: the latest
                                                 # (a "deployment" binding is not listed: never rebuilt)
@@ -214,6 +216,9 @@ def process_meta(tree: etree._Element, proc: etree._Element) -> ProcessMetaJson:
     signals = caught_signals(tree, proc)
     if signals:
         meta["signals"] = signals
+    checks = field_checks(process_properties)
+    if checks:
+        meta["checks"] = checks
     return meta
 
 

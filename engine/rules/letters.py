@@ -6,8 +6,9 @@ stored with their sha-256 and announced in the hash-chained event log — the pr
 催告'd). Rendering is Jinja2 with autoescape on: owner names and periods come
 from forms and must never become markup.
 
-Money is Decimal, rounded half-up to the fen; the late fee is arrears × daily rate × days overdue,
-with the days counted from the due date to the clock's date in Shanghai."""
+Money is Decimal, rounded half-up to the fen; the late fee is daily rate × each amount × the days
+it was owed past the due date: the balance up to the clock's date in Shanghai, each payment (the
+process's ``payments``) up to the day it was paid."""
 from __future__ import annotations
 
 import hashlib
@@ -71,6 +72,12 @@ class Arrears:
     def total(self) -> Decimal:
         return self.arrears + self.late_fee
 
+    @property
+    def period_fee(self) -> str:
+        """What the letter says is owed: "2026年1月–12月的物业服务费", but a period that already names
+        the fee ("2026年度物业服务费") is not doubled into "…物业服务费的物业服务费"."""
+        return self.period if self.period.rstrip().endswith("费") else f"{self.period}的物业服务费"
+
 
 def money(value: object, what: str) -> Decimal:
     try:
@@ -88,6 +95,21 @@ def late_fee(arrears: Decimal, rate: Decimal, due_date: date, as_of: date) -> tu
     if arrears <= 0:
         return days, Decimal("0.00")
     return days, (arrears * rate * days).quantize(FEN, ROUND_HALF_UP)
+
+
+def paid_late_fee(payments: object, rate: Decimal, due_date: date) -> Decimal:
+    """The late fee on the amounts already paid: each for the days it was owed past the due date
+    (``payments``: the process's ``[[amount, "YYYY-MM-DD"], …]``); a payment before the due date owes none."""
+    if not isinstance(payments, list):
+        return Decimal("0.00")
+    fee = Decimal("0")
+    for entry in payments:
+        try:
+            amount, paid_on = money(entry[0], "payments"), date.fromisoformat(str(entry[1])[:10])
+        except (TypeError, IndexError, ValueError):
+            raise LetterFailed(f"payments 的记录无效 (a payment record is not [amount, date]): {entry!r}") from None
+        fee += amount * rate * max((paid_on - due_date).days, 0)
+    return fee.quantize(FEN, ROUND_HALF_UP)
 
 
 def arrears_of(data: Mapping[str, object], as_of: date) -> Arrears:
@@ -108,6 +130,10 @@ def arrears_of(data: Mapping[str, object], as_of: date) -> Arrears:
     except InvalidOperation:
         raise LetterFailed(f"late_fee_rate 不是数字 (not a number): {rate_raw!r}") from None
     days, fee = late_fee(arrears, rate, due, as_of)
+    # each amount owes for the days it was actually owed: what is still owed up to today (above), what
+    # was paid late up to the day it was paid (instances from before payments were recorded with
+    # their dates have no ``payments``: only the balance is charged)
+    fee += paid_late_fee(data.get("payments"), rate, due)
     return Arrears(owner=str(data["owner"]), room=str(data["room"]), period=str(data["period"]),
                    amount_due=amount_due, arrears=arrears, paid=max(amount_due - arrears, Decimal("0.00")),
                    due_date=due, late_fee_rate=rate, as_of=as_of, days_overdue=days, late_fee=fee)

@@ -11,7 +11,8 @@ engine attached. Recording is a pipeline of stages with one job each, in this or
 4. ``documents.issue_letters`` — letters of the elements that completed;
 5. ``projection.open_ready`` / ``close_vanished`` — rows of the ready tasks;
 6. ``external.sync`` — rows of the external tasks (service and send tasks workers do);
-7. ``state.save`` — the instance's row: status, state, next timer, read projections.
+7. ``state.save`` — the instance's row: status, state, next timer, read projections;
+8. ``notices.tell`` — the outbox rows of the tasks made ready (new task, assigned, escalated).
 
 No stage changes the workflow: the action given to ``step`` is the only thing that does."""
 from __future__ import annotations
@@ -27,7 +28,7 @@ from engine.rules.permissions import TIMER, Actor
 from engine.spiff import ProcessSpec, Run, Snapshot, StepFailed, TaskNotReady, clock_context, load_spec
 from engine.spiff.limits import step_budget
 from engine.spiff.sandbox import sandbox_script_engine
-from engine.step import documents, external, history, projection, state
+from engine.step import documents, external, history, notices, projection, state
 from engine.step.cache import workflows
 from engine.step.calendar import DEFAULT_CALENDAR, calendar_for
 from engine.step.context import StepContext
@@ -201,4 +202,5 @@ def record(uow: UnitOfWork, instance: Instance, run: Run, before: Snapshot, acto
     projection.close_vanished(ctx)
     external.sync(ctx)
     state.save(ctx)
+    notices.tell(ctx)
     return ctx

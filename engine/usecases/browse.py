@@ -100,8 +100,11 @@ def instances_page(uow: UnitOfWork, *, actor: Actor, clock: Clock, **filters: An
 
 @reads
 def inbox_counts(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> dict[str, int]:
-    """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs."""
-    return uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
+    """How many ready tasks are in the actor's inbox, how many are overdue, how many are theirs;
+    and how many of their notifications are unread."""
+    counts = uow.tasks.inbox_counts(user=actor.name, groups=actor.working_groups, now=clock.now())
+    counts["notices"] = uow.notifications.unread(actor.name)
+    return counts
 
 
 @reads

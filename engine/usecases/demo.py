@@ -1,6 +1,9 @@
 """Demo work for `wuye init --demo`, so a first-time user opens an inbox with work in it: three
-complaints (one just recorded, one classified and waiting for engineering, one handled and waiting
-for its follow-up call), and the front desk's daily work of procedures.md §7 (a call waiting to be
+complaints, each at its deadline on purpose — one **overdue** (the call came in 40 minutes ago and
+still waits for its intake, due within 5 minutes of receipt: the sweep records C1 and alerts the
+dispatch supervisor), one **due soon** (classified just now, waiting for engineering to accept it
+within 20 minutes), one **fresh** (handled, its follow-up call due in 3 days) —
+and the front desk's daily work of procedures.md §7 (a call waiting to be
 handed on, a spare key out until the end of the shift, a parcel waiting for its owner). Every step
 goes through the real use cases as the demo user whose lane it is in, so the history, deadlines
 and audit chain are exactly what real work leaves behind."""
@@ -10,14 +13,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from engine.clock import Clock, to_iso
+from engine.clock import Clock, FixedClock, to_iso
 from engine.usecases.runner import Database, handle, transactions
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
 
+OVERDUE_BY = timedelta(minutes=40)     # how long ago the overdue case's call came in
+
 _OWNERS = [
     ({"complainant": "张先生", "room": "3-2-1102", "phone": "13800000001", "channel": "phone",
-      "content": "楼上装修噪音，晚上十点后仍在施工"}, "intake"),
+      "content": "楼上装修噪音，晚上十点后仍在施工"}, "intake"),       # first: its steps are the earliest
     ({"complainant": "李女士", "room": "5-1-0801", "phone": "13800000002", "channel": "visit",
       "content": "单元门禁刷卡无反应，老人进出不便"}, "classified"),
     ({"complainant": "王先生", "room": "7-3-0203", "phone": "13800000003", "channel": "phone",
@@ -33,8 +38,10 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
             return []
     made = []
     for start, stage in _OWNERS:
-        started = _as(db, clock, "dispatcher", start_instance, process_id="complaint",
-                      data={**start, "received_at": to_iso(clock.now())})
+        # the overdue case was recorded when its call came in, 40 minutes before the others
+        received = FixedClock(clock.now() - OVERDUE_BY) if stage == "intake" else clock
+        started = _as(db, received, "dispatcher", start_instance, process_id="complaint",
+                      data={**start, "received_at": to_iso(received.now())})
         made.append(started["instance"])
         if stage == "intake":
             continue

@@ -6,11 +6,14 @@ from typing import Any
 
 from engine.clock import Clock, to_iso
 from engine.errors import BadInput, FieldError, NotFound
+from engine.rules.field_checks import refused_fields
 from engine.rules.fields import FormField, validate_submission
+from engine.rules.functions import expression_functions
 from engine.rules.permissions import Actor, may_start
 from engine.rules.register_file import phone_problem, room_problem
 from engine.step import runtime
 from engine.step.calendar import calendar_for
+from engine.step.rule_tables import rule_tables
 from engine.usecases.results import task_json
 from engine.usecases.runner import writes
 from storage.models import Definition, Instance
@@ -30,6 +33,10 @@ def start_instance(uow: UnitOfWork, *, actor: Actor, clock: Clock, process_id: s
     fields = [FormField.from_json(f) for f in meta.get("start_form", [])]
     values = validate_submission(fields, data, now=clock.now()) if fields else _free_data(data)
     overridden = check_against_register(uow, actor, meta, values, override_room=override_room)
+    refused = refused_fields(meta.get("checks") or {}, values,
+                             expression_functions(clock, calendar_for(uow), rule_tables(uow).desks))
+    if refused:
+        raise BadInput("表单有误 (invalid fields): " + ", ".join(refused), fields=refused)
     if meta.get("schedule"):        # started by hand ahead of its schedule: the moment it is for is now
         values.setdefault("scheduled_for", to_iso(clock.now()))
     instance, result = begin_instance(uow, definition, actor, clock, values, overridden=overridden)

@@ -10,7 +10,7 @@ from engine.clock import Clock, parse_instant
 from engine.errors import BadInput, Conflict, NotFound, NotPermitted
 from engine.rules.fields import FormField, validate_submission
 from engine.rules.permissions import Actor, may_assign, may_see_all_tasks, may_work_on
-from engine.step import runtime
+from engine.step import notices, runtime
 from engine.step.calendar import calendar_for
 from engine.usecases.results import task_json
 from engine.usecases.runner import actor_for, reads, writes
@@ -213,4 +213,6 @@ def _set_assignee(uow: UnitOfWork, actor: Actor, clock: Clock, row: TaskRow, ins
     uow.step_rows.assign(row, user)
     uow.events.append(type=event_type, actor=actor.name, at=clock.now(), instance_id=instance.id,
                       task_id=row.id, data={"name": row.name, "assignee": user})
+    if event_type == "task_assigned" and user and user != actor.name:
+        notices.tell_assigned(uow, instance, row, user, clock.now())
     return task_json(row, instance.definition.meta, calendar_for(uow))

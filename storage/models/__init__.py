@@ -1,5 +1,6 @@
 """The relational schema, one module per part: definitions, instances and their projections;
-the audit log; people and who answers for a group; external tasks; the register; the calendar; settings.
+the audit log; people and who answers for a group; external tasks; the register; the calendar; settings;
+notifications.
 
 Every table is imported here so that ``Base.metadata`` holds them all."""
 from storage.models.audit import AuditCheckpoint, ChainHead, ChainSeal, Event, MerkleNode
@@ -8,6 +9,7 @@ from storage.models.calendar import CalendarChange, CalendarDay, CalendarYear
 from storage.models.desk import Attachment, InstanceSearch
 from storage.models.duty import DutyShift, GroupLead
 from storage.models.external import ExternalTask, WorkerTopic
+from storage.models.notify import Notification, NotifyChannel, NotifyContact
 from storage.models.people import ApiToken, Group, LoginAttempt, User, UserGroup
 from storage.models.process import Definition, Instance, Letter, Task, TaskCandidate, Violation
 from storage.models.register import Room, RoomPerson
@@ -36,6 +38,9 @@ __all__ = [
     "Letter",
     "LoginAttempt",
     "MerkleNode",
+    "Notification",
+    "NotifyChannel",
+    "NotifyContact",
     "ProcessSchedule",
     "Room",
     "RoomPerson",

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from engine.clock import parse_instant, to_iso
+from engine.errors import BadInput
 from engine.rules import case_library
 from engine.usecases import instances, start_instance, tasks, timers
 from tests.support import PROCESSES, act, attr, deploy_files, deployed_meta, found, initialized_sqlite
@@ -729,3 +730,21 @@ def test_a_broken_case_library_is_refused_with_the_entry_named(tmp_path, monkeyp
         case_library.guide_for("noise")
     monkeypatch.setenv("WUYE_CASE_LIBRARY", str(tmp_path / "missing.json"))
     assert case_library.guide_for("noise") is None
+
+
+# -- issue 11 defect 1: the agreed reply time and the progress feedbacks ----------------------------------
+
+def test_a_past_agreed_reply_time_is_refused_and_no_feedback_outlives_the_handling(desk):
+    case = desk.classified(f"{FRIDAY}T09:00:00+08:00")
+    with pytest.raises(BadInput) as refused:              # the appointment may not be in the past
+        case.complete("accept_engineering", f"{FRIDAY}T09:20:00+08:00", contact_note="已联系",
+                      agreed_reply_at=f"{FRIDAY}T08:00:00+08:00")
+    assert "agreed_reply_at" in refused.value.fields
+    case.complete("accept_engineering", f"{FRIDAY}T09:20:00+08:00", contact_note="已联系",
+                  agreed_reply_at=f"{FRIDAY}T10:00:00+08:00")
+    assert "handle_engineering_c5" in case.fire(f"{FRIDAY}T10:00:01+08:00")
+    assert [n for n in case.names() if n.startswith("feedback")] == ["feedback_engineering"]     # one, not two
+    case.complete("handle_engineering", f"{FRIDAY}T11:00:00+08:00", result="已修复",
+                  finished_at=f"{FRIDAY}T11:00:00+08:00")
+    assert case.names() == ["followup"]                   # the open feedback ended with the handling
+    assert case.fire("2026-11-22T12:00:00+08:00") == [] and case.violations() == [("C5", "engineering", 0.0)]

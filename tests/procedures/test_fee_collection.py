@@ -374,7 +374,9 @@ def test_a_partial_payment_is_what_the_next_letter_demands(fast):
     with Letters(fast, REMINDER_AT) as letters:
         html = letters.get(letter["number"])["html"]
     assert "<td class=\"num\">1,000.00</td>" in html and "<td class=\"num\">200.00</td>" in html   # owed / paid
-    assert "<td class=\"num\">0.30</td>" in html              # 1000 × 0.0003 × 1 day
+    # each amount for the days it was owed (issue 11 defect 5): the 1,000 still owed 1 day, and the
+    # 200 paid on 1 December, one day after the due date, 1 day too: (1000 + 200) × 0.0003 × 1
+    assert "<td class=\"num\">0.36</td>" in html
 
 
 def test_an_overpayment_is_a_question_and_bad_amounts_are_refused(fast):

@@ -123,11 +123,12 @@ class Boundary:
     id: str
     name: str
     on: str
-    timer: tuple
+    timer: tuple | None                 # (timeDate|timeDuration|timeCycle, expression); None: a signal's
     doc: str
     deadline: str | None = None
     props: dict = field(default_factory=dict)
     interrupting: bool = False          # cancels the task it is attached to
+    signal: str | None = None           # a signal boundary event: the signal's name
 
 
 @dataclass
@@ -154,6 +155,11 @@ def timer(id_, name, on, kind, expr, doc, deadline=None, interrupting=False, **p
     bounds.append(Boundary(id_, name, on, (kind, expr), doc, deadline, props, interrupting))
 
 
+def on_signal(id_, name, on, signal, doc):
+    """An interrupting boundary event that ends the task when the process throws ``signal``."""
+    bounds.append(Boundary(id_, name, on, None, doc, interrupting=True, signal=signal))
+
+
 def flow(src, tgt, name=None, cond=None, id_=None):
     flows.append(Flow(id_ or f"f_{src}__{tgt}", src, tgt, name, cond))
 
@@ -163,10 +169,14 @@ NOTE = F("note", "处理意见", long=True)
 
 def feedback_due(feedback: str) -> None:
     """M1 第十条 附则 fines a feedback that is missing, not a running clock: each progress feedback is
-    due 24 h after it opens (when the next one falls due); ¥50 when it is not in by then."""
+    due 24 h after it opens (when the next one falls due); ¥50 when it is not in by then. Once the
+    complaint is handled (the resolved signal), a feedback still open has nothing left to report: it
+    ends, so no 进度反馈 stays open beside the 电话回访 (issue 11 defect 1)."""
     timer(f"{feedback}_late", "C6 反馈时限", feedback, "timeDate", "add_hours(now(), 24)",
           "M1 第十条 附则：未在规定时间内完成投诉处理并反馈调度中心的，每次扣罚责任人50元"
           "（本次反馈未按时提交）。", "C6")
+    on_signal(f"{feedback}_done", "已处理完成", feedback, RESOLVED,
+              "M1 第十条：投诉处理完成后不再需要进度反馈，未提交的反馈任务随之结束。")
 
 
 def alert(id_, name, lane, col, row, doc):
@@ -477,7 +487,7 @@ def build() -> None:
         feedback_due(feedback)
         for t, target in ((f"{accept}_c3", "alert_c3"), (f"{accept}_c4", "alert_c4"),
                           (f"{handle}_c5", feedback), (f"{handle}_c6", feedback),
-                          (f"{feedback}_late", f"{feedback}_end")):
+                          (f"{feedback}_late", f"{feedback}_end"), (f"{feedback}_done", f"{feedback}_end")):
             flow(t, target)
     node("supervisor_solution", "user", "制定解决方案（部门无法解决）", "cs_supervisor", 12, 1,
          "M0 4.3：责任部门无法解决的投诉退回客服主管，由主管制定解决方案并重新安排处理部门。",
@@ -646,6 +656,7 @@ def build() -> None:
     flow("feedback_repeat", "feedback_repeat_end")
     feedback_due("feedback_repeat")
     flow("feedback_repeat_late", "feedback_repeat_end")
+    flow("feedback_repeat_done", "feedback_repeat_end")
     node("resolved_invalid", "signal_throw", "投诉答复完成", "cs_supervisor", 7, 0,
          "M1 第十一条：无效投诉已解释答复，C7 的逐级上报计时到此为止。", signal=RESOLVED)
     flow("explain_invalid", "resolved_invalid")
@@ -816,6 +827,13 @@ def _timer_def(tid: str, kind: str, expr: str) -> str:
             f"{escape(expr)}</bpmn:{kind}></bpmn:timerEventDefinition>")
 
 
+def _boundary_def(b: Boundary) -> str:
+    if b.signal:
+        return f'<bpmn:signalEventDefinition id="{b.id}_def" signalRef="sig_{b.signal}"/>'
+    assert b.timer is not None, f"boundary event {b.id} has neither a timer nor a signal"
+    return _timer_def(b.id, *b.timer)
+
+
 def process_xml(lane_set: str = "complaint_lanes") -> str:
     ins: dict[str, list[str]] = {}
     outs: dict[str, list[str]] = {}
@@ -871,7 +889,7 @@ def process_xml(lane_set: str = "complaint_lanes") -> str:
         ext = f"<bpmn:extensionElements>{_props(props)}</bpmn:extensionElements>" if props else ""
         cancel = "true" if b.interrupting else "false"
         lines.append(f'<bpmn:boundaryEvent id="{b.id}" name={quoteattr(b.name)} attachedToRef="{b.on}" '
-                     f'cancelActivity="{cancel}">{_doc(b.doc)}{ext}{io(b.id)}{_timer_def(b.id, *b.timer)}'
+                     f'cancelActivity="{cancel}">{_doc(b.doc)}{ext}{io(b.id)}{_boundary_def(b)}'
                      f"</bpmn:boundaryEvent>")
     for f in flows:
         attrs = f'id="{f.id}" sourceRef="{f.src}" targetRef="{f.tgt}"'

@@ -1,5 +1,6 @@
 """`wuye init --demo` leaves work in the inbox when the complaint process is deployed."""
 import shutil
+from datetime import timedelta
 
 from engine.clock import FixedClock, parse_instant
 from engine.usecases.init import initialize
@@ -17,8 +18,15 @@ def test_demo_init_starts_three_complaints_at_different_stages_once(tmp_path):
     try:
         first = handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=processes)
         assert len(first["demo_instances"]) == 3
-        ready = {t["name"] for t in handle(db, list_tasks, actor="demo", clock=clock, every_group=True)}
-        assert {"intake", "accept_engineering", "followup"} <= ready
+        tasks = handle(db, list_tasks, actor="demo", clock=clock, every_group=True)
+        assert {"intake", "accept_engineering", "followup"} <= {t["name"] for t in tasks}
+        # issue 11 defect 10: one overdue, one due soon, one fresh, on purpose (not one that happens
+        # to fall overdue five minutes after `init --demo`)
+        left = {t["room"]: parse_instant(t["due_at"]) - clock.now() for t in tasks
+                if t["name"] in ("intake", "accept_engineering", "followup")}
+        assert left["3-2-1102"] < timedelta(0)
+        assert timedelta(0) < left["5-1-0801"] <= timedelta(minutes=30)
+        assert left["7-3-0203"] > timedelta(days=1)
         again = handle(db, initialize, actor=None, clock=clock, demo=True, processes_dir=processes)
         assert again["demo_instances"] == []
     finally:

@@ -136,7 +136,12 @@ def test_a_variable_only_a_script_sets_shows_the_label_the_process_gives_it(clie
                                "amount_due": 1200, "due_date": "2026-11-30"})
     auth.login_as("finance")
     html = client.get(f"/instances/{started['instance']}").get_data(as_text=True)
-    assert re.search(r'data-key="balance">欠费余额（元）</dt>\s*<dd>1200.0</dd>', html)
-    assert re.search(r'data-key="paid_total">已缴金额合计（元）</dt>\s*<dd>0.0</dd>', html)
+    # money as ¥ (issue 11 defect 6: not 1200.0 and 0.0), every instant in local time, history with its year
+    assert re.search(r'data-key="balance">欠费余额（元）</dt>\s*<dd>¥1,200.00</dd>', html)
+    assert re.search(r'data-key="paid_total">已缴金额合计（元）</dt>\s*<dd>¥0.00</dd>', html)
+    data = found(re.search(r'data-testid="instance-data">(.*?)</dl>', html, re.S), "the data on the page").group(1)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", data)
+    events = found(re.search(r'data-testid="events">(.*?)</ol>', html, re.S), "the events on the page").group(1)
+    assert "2026-11-20 09:00" in events
     assert re.search(r'data-key="amount_due">应缴金额（元）</dt>', html)                  # form labels stay
     assert '<dt data-key="balance">balance</dt>' not in html

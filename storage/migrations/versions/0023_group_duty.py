@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0023_group_duty'
-down_revision = '0021_service_desk'
+down_revision = '0022_notifications'
 branch_labels = None
 depends_on = None
 
