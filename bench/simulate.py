@@ -172,8 +172,8 @@ class Simulation:
     def _plan_ready(self, tasks: list[dict]) -> None:
         now = self.clock.now()
         for task in tasks:
-            if task["id"] in self.planned_tasks:
-                continue
+            if task["id"] in self.planned_tasks or task["process"] not in self.policies:
+                continue                      # planned already, or of a process this run does not simulate
             self.planned_tasks.add(task["id"])
             user = task.get("assignee") or task.get("lane") or next(iter(task.get("candidate_groups") or []), None)
             if user is None:
@@ -233,7 +233,10 @@ class Simulation:
         def data() -> dict:
             return self._call(show_instance, None, instance_id=task["instance"])["data"]
 
-        answer = self.policies[task["process"]].answer(task, data, self.rng, self.clock.now())
+        policy = self.policies.get(task["process"])
+        if policy is None:                    # a process this run does not simulate (a scheduled start of it)
+            return
+        answer = policy.answer(task, data, self.rng, self.clock.now())
         try:
             out = self._call(complete_task, user, task_id=task["id"], data=answer)
         except (Conflict, NotFound):

@@ -21,11 +21,22 @@ def canonical(obj: object) -> str:
 
 
 def stored_json(obj: object) -> str:
-    """How the database keeps a JSON value (the engines' serializer, storage/db.py): the canonical
-    form, so an event's ``data`` text is the very bytes its hash covers and the audit hashes it as
-    stored, without decoding and encoding it again. No datetimes, as before: a value holding one
-    is refused at the write."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """How the database keeps a JSON value (the engines' serializer, storage/db.py): compact, UTF-8
+    kept, keys in the order they were given (a definition's lanes and fields are shown in their
+    order). An event's ``data`` is given with its keys sorted (``sorted_keys``), so its text is the
+    canonical form, the very bytes its hash covers, and the audit hashes it as stored without
+    decoding and encoding it again. No datetimes, as before: a value holding one is refused at the
+    write."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def sorted_keys(obj: Any) -> Any:
+    """``obj`` with every mapping's keys in sorted order (what ``canonical`` would write)."""
+    if isinstance(obj, dict):
+        return {k: sorted_keys(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [sorted_keys(v) for v in obj]
+    return obj
 
 
 def _default(value: object) -> str:

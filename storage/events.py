@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.chain import GENESIS, event_hash, stored_bodies
+from storage.chain import GENESIS, event_hash, sorted_keys, stored_bodies
 from storage.models import Base, ChainHead, Event
 from storage.prepared import Prepared, driver_of
 
@@ -37,7 +37,7 @@ class EventRepository:
         """The next event of the chain (written by ``write``), as a plain row: an ORM ``Event`` costs
         more to make than hashing the event, and nothing puts these in a session."""
         last_seq, prev_hash = self._lock_head()
-        data = data or {}
+        data = sorted_keys(data or {})            # stored as its canonical text (storage/chain.py)
         seq = last_seq + 1
         digest = event_hash(seq=seq, instance_id=instance_id, type=type, actor=actor, at=at,
                             task_id=task_id, data=data, prev_hash=prev_hash)

@@ -75,6 +75,7 @@ act = read     # the runner commits a @writes use case and never a @reads one: t
 def show(use_case: Callable[..., Any], **args: Any) -> Any:
     shown: Page = call(page, actor=asking(), show=use_case, **args)
     g.actor, g.nav_counts, g.calendar_check = shown.actor, shown.counts, shown.calendar
+    g.people_names = shown.names
     return shown.shown
 
 

@@ -176,7 +176,7 @@ def render(kind: str, debt: Arrears, *, number: str, issued_on: date, data: Mapp
             letter=spec, debt=debt, number=number, issued_on=issued_on,
             reply_by=issued_on + timedelta(days=spec.reply_days),
             sender=str(data.get("sender") or (company or {}).get("name") or "物业服务中心"),
-            company=dict(company or {}),
+            company={"name": "", "address": "", "phone": "", "payment_channels": "", **(company or {})},
             law_firm=str(data.get("law_firm") or ""), lawyer=str(data.get("lawyer") or ""))
     except TemplateError as e:
         raise LetterFailed(f"函件模板出错 (the letter template failed): {e}") from e

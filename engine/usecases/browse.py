@@ -31,6 +31,7 @@ class Page:
     shown: Any
     counts: dict[str, int]
     calendar: dict[str, Any] | None = None     # the 60-day calendar check, for those warned of it
+    names: dict[str, str] | None = None         # user name -> real name, for 王丽（dispatcher）
 
 
 @reads
@@ -40,7 +41,7 @@ def page(uow: UnitOfWork, *, actor: Actor, clock: Clock, show: Callable[..., Any
         raise TypeError(f"{show.__qualname__} is not a @reads use case")
     shown = show(uow, actor=actor, clock=clock, **args)
     warned = calendar_coverage(uow, clock) if may_watch_calendar(actor) else None
-    return Page(actor, shown, inbox_counts(uow, actor=actor, clock=clock), warned)
+    return Page(actor, shown, inbox_counts(uow, actor=actor, clock=clock), warned, uow.users.display_names())
 
 
 @reads

@@ -1,8 +1,8 @@
 """Demo work for `wuye init --demo`, so a first-time user opens an inbox with work in it: three
 complaints, each at its deadline on purpose — one **overdue** (the call came in 40 minutes ago and
 still waits for its intake, due within 5 minutes of receipt: the sweep records C1 and alerts the
-dispatch supervisor), one **due soon** (classified just now, waiting for engineering to accept it
-within 20 minutes), one **fresh** (handled, its follow-up call due in 3 days) —
+dispatch supervisor), one **due soon** (classified 100 minutes ago, waiting for engineering to accept it
+within the 20 minutes left of its 2 hours), one **fresh** (handled, its follow-up call due in 3 days) —
 and the front desk's daily work of procedures.md §7 (a call waiting to be
 handed on, a spare key out until the end of the shift, a parcel waiting for its owner). Every step
 goes through the real use cases as the demo user whose lane it is in, so the history, deadlines
@@ -19,6 +19,8 @@ from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
 
 OVERDUE_BY = timedelta(minutes=40)     # how long ago the overdue case's call came in
+DUE_SOON_AGO = timedelta(minutes=100)  # the due-soon case was classified this long ago: 20 minutes of
+                                       # engineering's 2 hours to accept it are left
 
 _OWNERS = [
     ({"complainant": "张先生", "room": "3-2-1102", "phone": "13800000001", "channel": "phone",
@@ -39,15 +41,16 @@ def seed_demo_complaints(db: Database, *, clock: Clock) -> list[int]:
     made = []
     for start, stage in _OWNERS:
         # the overdue case was recorded when its call came in, 40 minutes before the others
-        received = FixedClock(clock.now() - OVERDUE_BY) if stage == "intake" else clock
+        ago = {"intake": OVERDUE_BY, "classified": DUE_SOON_AGO}.get(stage)
+        received = FixedClock(clock.now() - ago) if ago else clock
         started = _as(db, received, "dispatcher", start_instance, process_id="complaint",
                       data={**start, "received_at": to_iso(received.now())})
         made.append(started["instance"])
         if stage == "intake":
             continue
-        ready = _as(db, clock, "dispatcher", complete_task, task_id=_task(started, "intake"),
+        ready = _as(db, received, "dispatcher", complete_task, task_id=_task(started, "intake"),
                     data={"receiver": "调度员小王"})
-        ready = _as(db, clock, "butler", complete_task, task_id=_task(ready, "classify"),
+        ready = _as(db, received, "butler", complete_task, task_id=_task(ready, "classify"),
                     data={"complaint_type": "valid", "severity": "general", "responsible_dept": "engineering",
                           "category": "access_control" if "门禁" in start["content"] else "corridor_light"})
         if stage == "classified":

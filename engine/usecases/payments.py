@@ -101,11 +101,13 @@ def _move_in_payment(uow: UnitOfWork, actor: Actor, clock: Clock, instance_id: i
     raw_due = (task.values or {}).get("fees_due")
     due = float(raw_due) if isinstance(raw_due, (int, float)) and not isinstance(raw_due, bool) else None
     short = due is not None and record["amount"] < due
-    if due is not None and short and not confirm_short:
+    if due is not None and short:
+        # the move-in check is required, not just recorded (issue 15): the fees are collected in full
+        # before the keys are handed over, so a short payment is refused, confirmed or not
         gap = due - record["amount"]
         message = (f"实收 {yuan(record['amount'])} 少于应缴 {yuan(due)}（少 {yuan(gap)}）。"
-                   "请核对；确属业主少缴，请勾选“确认少缴”后再提交")
-        raise BadInput(f"{message} (short of the fees due: confirm with {CONFIRM_SHORT})",
+                   "入住费用收齐后才能交付钥匙，请按应缴金额收取")
+        raise BadInput(f"{message} (short of the fees due: the fees are collected in full at move-in)",
                        fields={"amount": _error("payment.short", message)})
     done = complete_task(uow, actor=actor, clock=clock, task_id=task.id,
                          data={"amount_received": record["amount"], "payment_method": MOVE_IN_METHOD[record["channel"]],

@@ -122,7 +122,7 @@ REFUSALS = {
         [('<camunda:constraint name="min" config="0"/>', '<camunda:constraint name="pattern" config="\\d+"/>')],
         '<camunda:formField id="amount"', "amount", "pattern"),
     "constraint without a number": (
-        [('name="min" config="0"', 'name="min" config="zero"')],
+        [('name="min" config="0"', 'name="min" config="1,5"')],
         '<camunda:formField id="amount"', "amount", "min"),
     "bad default": (
         [('defaultValue="1"', 'defaultValue="one"')],
