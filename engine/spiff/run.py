@@ -36,6 +36,7 @@ from engine.spiff.timers import CYCLE_CATCH_UP
 SpiffTask = Any          # SpiffWorkflow.task.Task
 SpiffSpec = Any          # SpiffWorkflow.specs.base.TaskSpec
 ScriptEngine = Any       # SpiffWorkflow.bpmn.script_engine.PythonScriptEngine (ours: engine.spiff.sandbox)
+_OPEN = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)     # a branch that is under way
 # task id -> (its spec, its state, cycles left for a cycle timer): what ``changes_since`` compares
 Snapshot = dict[UUID, tuple[SpiffSpec, int, int | None]]
 
@@ -212,15 +213,22 @@ class Run:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The last task's data (the workflow's once completed), with the process variables. While
-        the path runs inside an embedded subprocess, its last task is the one that moved: the top
-        workflow's ``last_task`` stays at the subprocess's parent until the subprocess ends."""
+        """The instance's data as a person reads it: the workflow's once completed; while it runs,
+        the last task's merged with every open task's (ready, started, waiting), the most recently
+        changed last. Parallel branches (a deadline watcher, the daily audit beside the handling) each
+        hold their own copy of the data, so a branch finishing last must not hide what another set —
+        the complaint's category after 审核记录 was done beside it. While the path runs inside an
+        embedded subprocess, its last task is the one that moved: the top workflow's ``last_task``
+        stays at the subprocess's parent until the subprocess ends. With the process variables."""
         if self.wf.is_completed():
             data = dict(self.wf.data)
         else:
             running = [sp for sp in self.wf.subprocesses.values() if not sp.completed and sp.last_task is not None]
             last = max(running, key=lambda sp: sp.depth).last_task if running else self.wf.last_task
-            data = dict(last.data) if last is not None else {}
+            branches = [t for t in self._tasks() if t.state in _OPEN and t is not last]
+            data = {}
+            for task in sorted([*branches, *([last] if last is not None else [])], key=lambda t: t.last_state_change):
+                data.update(task.data)
         data.pop("data_objects", None)
         return {**data, **self.variables}
 
