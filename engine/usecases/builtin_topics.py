@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock, instant
-from engine.deploy.event_meta import LETTER_TOPIC, SIGNAL_TOPIC
+from engine.deploy.event_meta import LETTER_TOPIC, REPORT_TOPIC, SIGNAL_TOPIC
 from engine.errors import WuyeError
 from engine.rules.permissions import SYSTEM, Actor
 from engine.step import runtime
@@ -40,6 +40,7 @@ from engine.usecases.messages import (
     deliver_thrown_message,
     free_for_builtin_worker,
 )
+from engine.usecases.monthly_report import REPORTS_WORKER, make_report
 from engine.usecases.runner import ChangedFirst, handle, reads, transactions, writes
 from storage.uow import Database, UnitOfWork
 
@@ -91,6 +92,7 @@ BUILTIN_TOPICS: tuple[BuiltinTopic, ...] = (
                  lambda uow, clock, task_id: deliver_thrown_message(uow, actor=SYSTEM, clock=clock, task_id=task_id)),
     BuiltinTopic("signals", SIGNALS_WORKER, lambda uow: [SIGNAL_TOPIC], broadcast_thrown_signal),
     BuiltinTopic("letters", LETTERS_WORKER, lambda uow: [LETTER_TOPIC], _issue_letter),
+    BuiltinTopic("reports", REPORTS_WORKER, lambda uow: [REPORT_TOPIC], make_report),
 )
 
 
