@@ -12,8 +12,8 @@ from lxml import etree
 
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS
 
-__all__ = ["BUILTIN_PREFIX", "LETTER_TOPIC", "REPORT_TOPIC", "SERVICE_TOPICS", "SIGNAL_TOPIC", "CaughtError", "caught_error",
-           "thrown_signal"]
+__all__ = ["BUILTIN_PREFIX", "LETTER_TOPIC", "REPORT_TOPIC", "SERVICE_TOPICS", "SIGNAL_TOPIC", "CaughtError",
+           "caught_error", "thrown_signal"]
 
 BUILTIN_PREFIX = "wuye."
 SIGNAL_TOPIC = "wuye.signal"        # a signal throw or signal end event

@@ -47,7 +47,7 @@ REPORTS = {"complaints": complaint_figures}      # the ``report`` property's val
 
 def make_report(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
     """Complete the service task with the month's figures, in the caller's transaction."""
-    from engine.usecases.builtin_topics import BuiltinFailed    # the registry imports this module
+    from engine.usecases.builtin_topics import BuiltinFailed  # the registry imports this module
 
     found = uow.external_tasks.get(task_id)
     if found is None or found.state != "open":

@@ -5,9 +5,10 @@ an empty schema with the real database's users and that definition, deleted afte
 recorded inputs in their order and at their recorded times through a fixed clock: the start data,
 every claim, give-back, assignment and completion with its submitted data, every external task's
 completion with the data recorded (a built-in ``wuye.report``'s figures are fed back, not computed
-again), every message, and every timer sweep. Everything the engine derives — tasks offered, timers fired, violations with who pays and
-how much, letters, the instance's end — must come out as recorded; the first event that does not is
-named, expected against actual, and so is a final state that differs.
+again), every message, and every timer sweep. Everything the engine derives — tasks offered, timers
+fired, violations with who pays and how much, letters, the instance's end — must come out as
+recorded; the first event that does not is named, expected against actual, and so is a final state
+that differs.
 
 Nothing reaches the real database or the outside: letters are rendered into the scratch file only.
 Values that only the database assigns are not compared: task ids (mapped recorded → replayed by
@@ -146,8 +147,8 @@ def _feed(scratch: _Replayed, event: EventRow, recorded: list[EventRow]) -> None
         handle(scratch.db, fire_due_timers, actor=None, clock=clock)
 
 
-INPUTS = {"instance_started", "task_completed", "external_task_completed", "task_claimed", "task_unclaimed", "task_assigned",
-          "message_delivered", "timer_fired"}
+INPUTS = {"instance_started", "task_completed", "external_task_completed", "task_claimed", "task_unclaimed",
+          "task_assigned", "message_delivered", "timer_fired"}
 
 
 def _comparable(event: EventRow, ids: dict[str, str] | None = None) -> dict[str, Any]:
