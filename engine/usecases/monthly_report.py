@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import Clock
-from engine.deploy.event_meta import REPORT_TOPIC
 from engine.rules.permissions import SYSTEM
 from engine.step import runtime
-from engine.usecases.messages import free_for_builtin_worker
 from engine.usecases.reports import kpis
+from storage.models import Instance
 from storage.uow import UnitOfWork
 
 __all__ = ["REPORTS", "REPORTS_WORKER", "complaint_figures", "make_report"]
@@ -45,22 +44,9 @@ def complaint_figures(figures: dict[str, Any]) -> dict[str, Any]:
 REPORTS = {"complaints": complaint_figures}      # the ``report`` property's values
 
 
-def make_report(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
-    """Complete the service task with the month's figures, in the caller's transaction."""
-    from engine.usecases.builtin_topics import BuiltinFailed  # the registry imports this module
-
-    found = uow.external_tasks.get(task_id)
-    if found is None or found.state != "open":
-        return None
-    instance = runtime.get_instance(uow, found.instance_id, for_update=True)
-    row = uow.external_tasks.locked(task_id)
-    if not free_for_builtin_worker(row, clock):
-        return None
-    assert row is not None
-    kind = ((instance.definition.meta["elements"].get(row.activity_id) or {}).get("properties") or {}).get("report")
-    if kind not in REPORTS:
-        raise BuiltinFailed(f"{row.activity_id} 的 report 属性应为 {'|'.join(REPORTS)} (a {REPORT_TOPIC} task needs "
-                            f"the property report={'|'.join(REPORTS)}, got {kind!r})", retry=False)
+def make_report(uow: UnitOfWork, clock: Clock, instance: Instance, task_id: str, kind: str) -> None:
+    """Complete the service task with the month's figures, in the caller's transaction (the caller
+    holds the instance's lock: engine/usecases/builtin_topics.py)."""
     figures: dict[str, Any] = {}
 
     def complete(run: Any) -> None:
@@ -69,4 +55,3 @@ def make_report(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] |
         run.complete(task_id, figures)
 
     runtime.step(uow, instance, SYSTEM, clock, complete, acted_task=task_id, submitted=figures)
-    return {"instance": row.instance_id, "topic": REPORT_TOPIC, "report": kind}
