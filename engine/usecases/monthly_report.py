@@ -32,7 +32,7 @@ def complaint_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         "complaints_received": timely["all"],
         "complaints_on_time": timely["closed_within_deadlines"],
-        "complaint_timeliness": "本月无投诉" if rate is None else f"{rate * 100:.1f}%",
+        "complaint_timeliness": "当月无投诉" if rate is None else f"{rate * 100:.1f}%",
         "timeliness_met": bool(timely["met"]),
         "complaint_violations": sum(v["count"] for v in broken.values()),
         "complaint_penalties": round(sum(v["amount"] for v in broken.values()), 2),
