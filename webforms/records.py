@@ -1,8 +1,8 @@
 """The manuals' record forms as printable pages, filled from what an instance recorded (its data,
 its events, who completed which step and when, its violations), laid out as the paper form the
 manual names, with print styles: 《物业接待记录》, 《钥匙领用登记表》, 《物品寄存委托书》,
-《网球场订场记录》, 《品质检查记录表》 (with its 整改通知单), a month's 《业主走访记录》 (every visit)
-and a quarter's 《热水续费通知书》 (one per household).
+《网球场订场记录》, 《品质检查记录表》 (with its 整改通知单), a month's 《业主走访记录》 (every visit),
+a quarter's 《热水续费通知书》 (one per household) and a month's 《投诉处理情况月报表》.
 
 Why here and not a stored document like the collection letters: a record form is a view of the
 instance as it is now (it fills in as the work goes on), not a document issued once; the history
@@ -30,6 +30,7 @@ RECORDS: dict[str, tuple[str, str]] = {
     "complaint": ("投诉处理单", "M3 第2篇 投诉处理"),
     "repair": ("派工单 / 维修单", "M3 第2篇 报修"),
     "move_in": ("业主入住办理单", "M0 入住"),
+    "monthly_complaint_report": ("投诉处理情况月报表", "M1 第十六条"),
 }
 
 

@@ -12,14 +12,15 @@ from lxml import etree
 
 from engine.deploy.meta import BPMN_NS, CAMUNDA_NS, NS
 
-__all__ = ["BUILTIN_PREFIX", "LETTER_TOPIC", "SERVICE_TOPICS", "SIGNAL_TOPIC", "CaughtError", "caught_error",
-           "thrown_signal"]
+__all__ = ["BUILTIN_PREFIX", "LETTER_TOPIC", "REPORT_TOPIC", "SERVICE_TOPICS", "SIGNAL_TOPIC", "CaughtError",
+           "caught_error", "thrown_signal"]
 
 BUILTIN_PREFIX = "wuye."
 SIGNAL_TOPIC = "wuye.signal"        # a signal throw or signal end event
 LETTER_TOPIC = "wuye.letter"        # a service task that issues its ``letter`` property's letter
+REPORT_TOPIC = "wuye.report"        # a service task that computes its ``report`` property's monthly figures
 # the built-in topics a service or send task may name, and what it must carry for it
-SERVICE_TOPICS = {LETTER_TOPIC: "letter"}
+SERVICE_TOPICS = {LETTER_TOPIC: "letter", REPORT_TOPIC: "report"}
 
 
 class CaughtError(TypedDict):

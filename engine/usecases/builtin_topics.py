@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import Clock, instant
-from engine.deploy.event_meta import LETTER_TOPIC, SIGNAL_TOPIC
+from engine.deploy.event_meta import LETTER_TOPIC, REPORT_TOPIC, SIGNAL_TOPIC
 from engine.errors import WuyeError
 from engine.rules.permissions import SYSTEM, Actor
 from engine.step import runtime
@@ -40,7 +40,9 @@ from engine.usecases.messages import (
     deliver_thrown_message,
     free_for_builtin_worker,
 )
+from engine.usecases.monthly_report import REPORTS, REPORTS_WORKER, make_report
 from engine.usecases.runner import ChangedFirst, handle, reads, transactions, writes
+from storage.models import ExternalTask, Instance
 from storage.uow import Database, UnitOfWork
 
 __all__ = ["BUILTIN_TOPICS", "RETRIES", "BuiltinFailed", "BuiltinTopic", "serve_builtin_topics"]
@@ -66,9 +68,8 @@ class BuiltinTopic:
     work: Callable[[UnitOfWork, Clock, str], dict[str, Any] | None]   # one task; None: not ours now
 
 
-def _issue_letter(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
-    """Complete the service task: the step issues the letter its ``letter`` property names
-    (engine/step/documents.py), in the same transaction."""
+def _held(uow: UnitOfWork, clock: Clock, task_id: str, prop: str) -> tuple[Instance, ExternalTask, str] | None:
+    """The open service task under the instance's lock, with its property ``prop``; None: not ours now."""
     found = uow.external_tasks.get(task_id)
     if found is None or found.state != "open":
         return None
@@ -77,7 +78,17 @@ def _issue_letter(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any]
     if not free_for_builtin_worker(row, clock):
         return None
     assert row is not None
-    kind = ((instance.definition.meta["elements"].get(row.activity_id) or {}).get("properties") or {}).get("letter")
+    value = ((instance.definition.meta["elements"].get(row.activity_id) or {}).get("properties") or {}).get(prop)
+    return instance, row, str(value or "")
+
+
+def _issue_letter(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
+    """Complete the service task: the step issues the letter its ``letter`` property names
+    (engine/step/documents.py), in the same transaction."""
+    held = _held(uow, clock, task_id, "letter")
+    if held is None:
+        return None
+    instance, row, kind = held
     if not kind:
         raise BuiltinFailed(f"{row.activity_id} 没有 letter 属性 (a {LETTER_TOPIC} task needs the property "
                             "letter=reminder|demand|urgent|lawyer)", retry=False)
@@ -86,11 +97,25 @@ def _issue_letter(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any]
     return {"instance": row.instance_id, "topic": LETTER_TOPIC, "letter": kind}
 
 
+def _make_report(uow: UnitOfWork, clock: Clock, task_id: str) -> dict[str, Any] | None:
+    """Complete the service task with the figures its ``report`` property names."""
+    held = _held(uow, clock, task_id, "report")
+    if held is None:
+        return None
+    instance, row, kind = held
+    if kind not in REPORTS:
+        raise BuiltinFailed(f"{row.activity_id} 的 report 属性应为 {'|'.join(REPORTS)} (a {REPORT_TOPIC} task needs "
+                            f"the property report={'|'.join(REPORTS)}, got {kind!r})", retry=False)
+    make_report(uow, clock, instance, task_id, kind)
+    return {"instance": row.instance_id, "topic": REPORT_TOPIC, "report": kind}
+
+
 BUILTIN_TOPICS: tuple[BuiltinTopic, ...] = (
     BuiltinTopic("messages", MESSAGES_WORKER, correlated_topics,
                  lambda uow, clock, task_id: deliver_thrown_message(uow, actor=SYSTEM, clock=clock, task_id=task_id)),
     BuiltinTopic("signals", SIGNALS_WORKER, lambda uow: [SIGNAL_TOPIC], broadcast_thrown_signal),
     BuiltinTopic("letters", LETTERS_WORKER, lambda uow: [LETTER_TOPIC], _issue_letter),
+    BuiltinTopic("reports", REPORTS_WORKER, lambda uow: [REPORT_TOPIC], _make_report),
 )
 
 

@@ -192,6 +192,18 @@ def complete_external_task(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_
 
 
 @writes
+def complete_as_recorded(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str,
+                         data: dict[str, Any]) -> None:
+    """A re-execution's (engine/usecases/replay.py) feed of a recorded external-task completion: the
+    recorded data go in as they were (a built-in report is not computed again), no lock to hold."""
+    row = uow.external_tasks.get(str(task_id))
+    if row is None or row.state != "open":
+        raise NotFound(f"外部任务 {task_id} 不在等待完成 (external task {task_id} is not open)")
+    runtime.get_instance(uow, row.instance_id, for_update=True)
+    _complete(uow, actor, clock, row, dict(data))
+
+
+@writes
 def handle_failure(uow: UnitOfWork, *, actor: Actor, clock: Clock, task_id: str, worker_id: Any,
                    error_message: Any = None, error_details: Any = None, retries: Any = 0,
                    retry_timeout: Any = 0) -> None:

@@ -3,10 +3,12 @@
 The pinned definition version runs again on a fresh workflow in a scratch database (storage/scratch.py:
 an empty schema with the real database's users and that definition, deleted afterwards), fed the
 recorded inputs in their order and at their recorded times through a fixed clock: the start data,
-every claim, give-back, assignment and completion with its submitted data, every message, and every
-timer sweep. Everything the engine derives — tasks offered, timers fired, violations with who pays and
-how much, letters, the instance's end — must come out as recorded; the first event that does not is
-named, expected against actual, and so is a final state that differs.
+every claim, give-back, assignment and completion with its submitted data, every external task's
+completion with the data recorded (a built-in ``wuye.report``'s figures are fed back, not computed
+again), every message, and every timer sweep. Everything the engine derives — tasks offered, timers
+fired, violations with who pays and how much, letters, the instance's end — must come out as
+recorded; the first event that does not is named, expected against actual, and so is a final state
+that differs.
 
 Nothing reaches the real database or the outside: letters are rendered into the scratch file only.
 Values that only the database assigns are not compared: task ids (mapped recorded → replayed by
@@ -19,6 +21,7 @@ from typing import Any
 from engine.clock import Clock, FixedClock, to_iso
 from engine.errors import NotFound, WuyeError
 from engine.rules.permissions import SYSTEM, TIMER, Actor, may_audit
+from engine.usecases.external_tasks import complete_as_recorded
 from engine.usecases.messages import deliver_message
 from engine.usecases.runner import Database, handle, transactions
 from engine.usecases.scheduled_starts import start_for_moment
@@ -124,6 +127,9 @@ def _feed(scratch: _Replayed, event: EventRow, recorded: list[EventRow]) -> None
     elif event.type == "task_completed":
         handle(scratch.db, complete_task, actor=_as(event.actor), clock=clock,
                task_id=scratch.task(event.task_id, recorded), data=data.get("data") or {})
+    elif event.type == "external_task_completed":
+        handle(scratch.db, complete_as_recorded, actor=_as(event.actor), clock=clock,
+               task_id=scratch.task(event.task_id, recorded), data=data.get("data") or {})
     elif event.type in ("task_claimed", "task_unclaimed", "task_assigned"):
         task = scratch.task(event.task_id, recorded)
         if event.type == "task_claimed":
@@ -141,8 +147,8 @@ def _feed(scratch: _Replayed, event: EventRow, recorded: list[EventRow]) -> None
         handle(scratch.db, fire_due_timers, actor=None, clock=clock)
 
 
-INPUTS = {"instance_started", "task_completed", "task_claimed", "task_unclaimed", "task_assigned",
-          "message_delivered", "timer_fired"}
+INPUTS = {"instance_started", "task_completed", "external_task_completed", "task_claimed", "task_unclaimed",
+          "task_assigned", "message_delivered", "timer_fired"}
 
 
 def _comparable(event: EventRow, ids: dict[str, str] | None = None) -> dict[str, Any]:

@@ -23,7 +23,8 @@ PROCESSES = sorted(p.stem for p in FOLDER.glob("*.bpmn"))
 MONTH = "2026-11"
 # every due moment of November of each timer start event (deployed at 1 November 00:00), started once
 SCHEDULED = {"quality_check": [f"2026-11-{day:02d}T09:00:00+08:00" for day in range(4, 31)],   # daily from the 4th
-             "owner_visit": ["2026-11-01T09:00:00+08:00"], "hot_water_billing": []}          # the 25th of Dec
+             "owner_visit": ["2026-11-01T09:00:00+08:00"], "hot_water_billing": [],          # the 25th of Dec
+             "monthly_complaint_report": []}                                                 # the 20th of Dec
 EXTRA = sum(len(moments) for moments in SCHEDULED.values())
 
 

@@ -122,7 +122,8 @@ def test_a_supervisor_assigns_a_task_to_a_member_of_its_group(client, auth, step
                                                                  "next": f"/tasks/{repair['id']}"})
     assert refused.status_code == 302 and refused.headers["Location"] == f"/tasks/{repair['id']}"
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
-    assert "butler 不在此任务的处理组中，请从处理组成员中选择" in page and re.search(r"处理人 [^<（]*（engineering）", page)
+    assert "butler 不在此任务的处理组中，请从处理组成员中选择" in page
+    assert re.search(r"处理人 [^<（]*（engineering）", page)
 
 
 def test_the_supervisor_picks_from_the_groups_members_and_a_wrong_name_returns_to_the_task(client, auth, steps):

@@ -156,3 +156,19 @@ def test_the_visit_record_lists_every_visit_of_the_month(client, auth, steps, cl
     assert html.count('data-testid="record-visit"') == 2
     text = _text(html)
     assert "业主走访工作计划" in text and "3-2-1102" in text and "5-1-0801" in text and "登门走访" in text
+
+
+def test_the_monthly_complaint_report_shows_the_figures_and_the_sign_off(client, auth, steps, clock):
+    from engine.usecases.builtin_topics import serve_builtin_topics
+    _deploy(steps, "monthly_complaint_report.bpmn")
+    started = steps.call(start_instance, "cs_supervisor", process_id="monthly_complaint_report", data={})  # by hand
+    serve_builtin_topics(steps.db, clock=clock)             # wuye.report: last month's figures into the instance
+    opened = steps.call(show_instance, "cs_supervisor", instance_id=started["instance"])
+    _work(steps, opened, "sign_off", "cs_supervisor", {"review_opinion": "同意报送", "signed_off": True})
+    auth.login_as("cs_supervisor")
+    assert "打印《投诉处理情况月报表》" in client.get(f"/instances/{started['instance']}").get_data(as_text=True)
+    text = _text(client.get(f"/instances/{started['instance']}/record").get_data(as_text=True))
+    month = opened["data"]["report_month"]
+    assert f"调度中心 {month} 投诉处理情况" in text and "当月受理投诉（宗） 0" in text
+    assert "当月无投诉 " in text and "未达标" not in text
+    assert "同意报送" in text and "已签字报送" in text
