@@ -29,8 +29,13 @@ def attached_proof(pdf: bytes) -> dict[str, Any]:
     for match in _STREAM.finditer(pdf):
         raw = match.group(1)
         for body in (raw, _inflate(raw)):
-            if body and body.lstrip().startswith(b'{') and b'"checkpoint"' in body[:200]:
-                found: dict[str, Any] = json.loads(body)
+            if not body or not body.lstrip().startswith(b'{') or b'"checkpoint"' not in body:
+                continue
+            try:
+                found = json.loads(body)
+            except ValueError:
+                continue                 # another JSON-looking stream (wherever "checkpoint" stands in it)
+            if isinstance(found, dict) and "checkpoint" in found and "events" in found:
                 return found
     raise ValueError("no wuye-proof.json attached to this PDF")
 

@@ -147,6 +147,19 @@ def test_a_wrong_value_shows_its_error_beside_the_field_and_keeps_the_rest(web: 
     expect(page.get_by_test_id("task-title")).to_have_text("登记投诉并调度")
 
 
+# the innermost elements reaching past the right edge of the screen, to name in a failure
+_TOO_WIDE = """() => {
+  const w = document.documentElement.clientWidth;
+  const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+  const wide = [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > w + 1 && !clipped(e));
+  return wide.filter(e => !wide.some(o => o !== e && e.contains(o))).slice(0, 8).map(e =>
+    `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' +
+      e.className.trim().split(/\\s+/).join('.') : ''} (right ${Math.round(e.getBoundingClientRect().right)}px)`);
+}"""
+
+
 def test_the_diagram_marks_the_active_task(web: Web):
     page, room = web.page, "8-3-0803"
     web.login("dispatcher")
@@ -156,7 +169,12 @@ def test_the_diagram_marks_the_active_task(web: Web):
     expect(diagram).to_have_attribute("data-rendered", "true")
     active = diagram.locator('g.djs-element[data-element-id="classify"]')
     expect(active).to_have_class(re.compile(r"\bwuye-active\b"))
-    expect(diagram.locator("g.wuye-active")).to_have_count(1)
+    # intake forks into two parallel user tasks: the butler's classify and the dispatch supervisor's daily
+    # record audit (M1 第五条); exactly those two are marked active, nothing else (no timers, no done task)
+    expect(diagram.locator('g.djs-element[data-element-id="audit_record"]')).to_have_class(re.compile(r"\bwuye-active\b"))
+    expect(diagram.locator("g.wuye-active")).to_have_count(2)
+    marked = diagram.locator("g.wuye-active").evaluate_all("els => els.map(e => e.dataset.elementId).sort()")
+    assert marked == ["audit_record", "classify"], marked
     expect(diagram.locator('g.djs-element[data-element-id="intake"]')).to_have_class(re.compile(r"\bwuye-completed\b"))
     expect(diagram.locator('g.djs-element[data-element-id="start"]')).to_have_class(re.compile(r"\bwuye-completed\b"))
     expect(active.locator("text")).to_contain_text("分类投诉")               # the label is drawn
@@ -179,7 +197,8 @@ def test_a_phone_sized_screen_shows_the_inbox_and_completes_a_task(phone_web: We
 
     def no_sideways_scroll() -> None:
         width = page.evaluate("document.scrollingElement.scrollWidth")
-        assert width <= PHONE["width"] + 1, f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
+        assert width <= PHONE["width"] + 1, (f"{page.url} is {width}px wide on a {PHONE['width']}px screen: "
+                                             f"{page.evaluate(_TOO_WIDE)}")
 
     web.go("/inbox")
     cards = page.get_by_test_id("task-card")
@@ -271,7 +290,8 @@ class Shooter:
         page.evaluate("document.fonts.ready")          # the page itself is loaded: goto/click waited for it
         if self.size == "phone":
             width = page.evaluate("document.scrollingElement.scrollWidth")
-            assert width <= PHONE["width"] + 1, f"{name}: {width}px wide on a {PHONE['width']}px screen"
+            assert width <= PHONE["width"] + 1, (f"{name}: {width}px wide on a {PHONE['width']}px screen: "
+                                                 f"{page.evaluate(_TOO_WIDE)}")
         page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
         self.shot_names.append(name)
 

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cli.timer_loop import TimerLoop
+from engine.clock import parse_instant
 from engine.usecases.notify_settings import save_channel, save_contact
 from engine.usecases.start_instance import start_instance
 from engine.usecases.tasks import complete_task
@@ -65,8 +66,12 @@ def test_the_engineer_gets_an_sms_and_a_notice_and_the_board_shows_an_overdue_es
         "content": "卫生间天花板漏水", "received_at": "2026-11-20T09:00:00+08:00"})
     ready = app.call(complete_task, "dispatcher", task_id=started["ready"][0]["id"], data={"receiver": "调度员小王"})
     classify = next(t["id"] for t in ready["ready"] if t["name"] == "classify")
-    app.call(complete_task, "butler", task_id=classify, data={
+    classified = app.call(complete_task, "butler", task_id=classify, data={
         "complaint_type": "valid", "severity": "general", "category": "other", "responsible_dept": "engineering"})
+    accept = next(t for t in classified["ready"] if t["name"] == "accept_engineering")
+    assert accept["due_at"], accept                           # accepting has a deadline (C4: 2 h from the report)
+    due = parse_instant(accept["due_at"])
+    app.clock.advance(due - timedelta(minutes=20) - app.clock.now())  # the engineer has not accepted yet: 20 min left
     TimerLoop(app.db, app.clock).sweep()                      # the worker's round: the outbox is sent
     sms = [q for q in receiver.sms() if q["PhoneNumbers"] == "13800001234" and "9-1-0901" in q["TemplateParam"]]
     # the new task, and (accepting is due within 20 minutes) its due-soon reminder: each exactly once

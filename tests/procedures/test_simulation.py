@@ -211,7 +211,5 @@ def test_every_instance_of_the_simulated_month_replays_to_its_record_but_fee_col
 
 @pytest.mark.once
 @pytest.mark.xdist_group("month_run")
-@pytest.mark.xfail(strict=True, reason="known: a payment that starts fee collection's payment event subprocess "
-                                       "early records no message_received, and its replay does")
 def test_every_fee_collection_instance_replays_to_its_record(month_replayed):
     assert "fee_collection" not in month_replayed

@@ -16,21 +16,32 @@
     });
   }
 
-  // Show where the instance is now: every active task and waiting event, at 100 % when they fit
-  // the frame (centred), otherwise zoomed out just enough to show them all.
+  // Show where the instance is now: its active tasks (else its waiting events), at 100 % when they
+  // fit the frame (centred), otherwise zoomed out just enough to show them all — but never below a
+  // readable scale: when parallel branches lie too far apart (the complaint's daily audit beside its
+  // classification), the first of them in the diagram's reading order (top to bottom) is shown.
+  var READABLE = 0.5;
+  function bounds(shapes, pad) {
+    return { x0: Math.min.apply(null, shapes.map(function (e) { return e.x; })) - pad,
+             y0: Math.min.apply(null, shapes.map(function (e) { return e.y; })) - pad,
+             x1: Math.max.apply(null, shapes.map(function (e) { return e.x + e.width; })) + pad,
+             y1: Math.max.apply(null, shapes.map(function (e) { return e.y + e.height; })) + pad };
+  }
   function focusOn(canvas, registry, markers) {
-    var shapes = marked(registry, markers, "active").concat(marked(registry, markers, "waiting"))
-      .map(function (id) { return registry.get(id); });
+    var ids = marked(registry, markers, "active");
+    if (!ids.length) { ids = marked(registry, markers, "waiting"); }
+    var shapes = ids.map(function (id) { return registry.get(id); });
     if (!shapes.length) { canvas.zoom("fit-viewport"); return; }
-    var pad = 60;
-    var x0 = Math.min.apply(null, shapes.map(function (e) { return e.x; })) - pad;
-    var y0 = Math.min.apply(null, shapes.map(function (e) { return e.y; })) - pad;
-    var x1 = Math.max.apply(null, shapes.map(function (e) { return e.x + e.width; })) + pad;
-    var y1 = Math.max.apply(null, shapes.map(function (e) { return e.y + e.height; })) + pad;
-    var outer = canvas.viewbox().outer;
-    var scale = Math.min(1, outer.width / (x1 - x0), outer.height / (y1 - y0));
+    var outer = canvas.viewbox().outer, pad = 60;
+    var b = bounds(shapes, pad);
+    var scale = Math.min(1, outer.width / (b.x1 - b.x0), outer.height / (b.y1 - b.y0));
+    if (scale < READABLE) {
+      shapes.sort(function (a, c) { return a.y - c.y || a.x - c.x; });
+      b = bounds([shapes[0]], pad);
+      scale = Math.min(1, outer.width / (b.x1 - b.x0), outer.height / (b.y1 - b.y0));
+    }
     var w = outer.width / scale, h = outer.height / scale;
-    canvas.viewbox({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2, width: w, height: h });
+    canvas.viewbox({ x: (b.x0 + b.x1) / 2 - w / 2, y: (b.y0 + b.y1) / 2 - h / 2, width: w, height: h });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
