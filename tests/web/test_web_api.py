@@ -6,15 +6,6 @@ import pytest
 from tests.web.conftest import csrf_token
 
 
-@pytest.fixture
-def token(client):
-    def login(user: str) -> dict:
-        resp = client.post("/api/login", json={"username": user, "password": user})
-        assert resp.status_code == 200, resp.get_json()
-        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
-    return login
-
-
 def test_login_returns_a_token_and_stores_only_its_hash(client, web_db):
     from storage.models import ApiToken
     body = client.post("/api/login", json={"username": "butler", "password": "butler"}).get_json()

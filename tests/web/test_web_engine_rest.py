@@ -17,13 +17,6 @@ from tests.support import BPMN_DIR
 INTEROP = BPMN_DIR / "interop"
 
 
-@pytest.fixture
-def token(client):
-    def login(user: str) -> dict:
-        resp = client.post("/api/login", json={"username": user, "password": user})
-        assert resp.status_code == 200, resp.get_json()
-        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
-    return login
 
 
 @pytest.fixture

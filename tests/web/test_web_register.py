@@ -4,7 +4,6 @@ only for a start form (and that view recorded)."""
 import io
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from storage.models import Event, Room, RoomPerson
@@ -15,13 +14,6 @@ GOOD = HEADER + ("3-2-1102,3,2,张三,13812345678,2024-06-30,2024-08-01,89.5\n"
                  "5-1-301,5,1,王五,13755556666,2023-12-01,,120\n")
 
 
-@pytest.fixture
-def token(client):
-    def login(user: str) -> dict:
-        resp = client.post("/api/login", json={"username": user, "password": user})
-        assert resp.status_code == 200, resp.get_json()
-        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
-    return login
 
 
 def _count(db, model) -> int:
