@@ -23,7 +23,7 @@ from engine.errors import NotPermitted
 from engine.notify import channels as wire
 from engine.notify import outbox
 from engine.rules.permissions import Actor
-from engine.usecases.runner import reads, transactions, writes
+from engine.usecases.runner import handle, reads, transactions, writes
 from storage.models import Notification
 from storage.uow import Database, UnitOfWork
 
@@ -66,17 +66,21 @@ def notify_due_tasks(db: Database, *, clock: Clock) -> int:
     holder, else the task's groups; an escalation task that passes its own deadline also goes up
     to the next level (outbox.NEXT_LEVEL). Returns how many notices were written. Nothing owed
     (the usual case): one read, no write lock."""
-    now = clock.now()
-    with db.uow(readonly=True) as uow:
-        if not uow.notifications.tasks_due_by(now, now + outbox.DUE_SOON, 1):
-            return 0
-    with db.uow() as uow:
-        written = _notify_due(uow, now)
-        uow.commit()
+    if not handle(db, _anything_due, actor=None, clock=clock):
+        return 0
+    written: int = handle(db, _notify_due, actor=None, clock=clock)
     return written
 
 
-def _notify_due(uow: UnitOfWork, now: datetime) -> int:
+@reads
+def _anything_due(uow: UnitOfWork, *, clock: Clock) -> bool:
+    now = clock.now()
+    return bool(uow.notifications.tasks_due_by(now, now + outbox.DUE_SOON, 1))
+
+
+@writes
+def _notify_due(uow: UnitOfWork, *, clock: Clock) -> int:
+    now = clock.now()
     written = 0
     tasks = uow.notifications.tasks_due_by(now, now + outbox.DUE_SOON, SWEEP_BATCH)
     names = {d.key: d.name for d in uow.definitions.latest_all("bpmn")}
@@ -111,49 +115,64 @@ def next_notice_due(uow: UnitOfWork, *, clock: Clock) -> datetime | None:
 @transactions
 def deliver_notifications(db: Database, *, clock: Clock, limit: int = 20) -> list[dict[str, Any]]:
     """Send the outgoing notices due now (at most ``limit``); returns what happened to each."""
-    with db.uow(readonly=True) as uow:
-        ids = uow.notifications.due(clock.now(), limit)
+    ids = handle(db, _due_notices, actor=None, clock=clock, limit=limit)
     return [done for done in (_deliver_one(db, notice_id, clock) for notice_id in ids) if done]
 
 
+@reads
+def _due_notices(uow: UnitOfWork, *, clock: Clock, limit: int) -> list[int]:
+    return list(uow.notifications.due(clock.now(), limit))
+
+
 def _deliver_one(db: Database, notice_id: int, clock: Clock) -> dict[str, Any] | None:
-    with db.uow() as uow:                                        # (1) claim
-        now = clock.now()
-        n = uow.notifications.claim(notice_id, now)
-        if n is None:
-            return None                                          # sent or taken meanwhile
-        channel = uow.notifications.channel(n.channel)
-        n.attempts += 1
-        n.next_attempt_at = now + LEASE
-        attempts = n.attempts
-        if channel is None or not channel.enabled:
-            n.failed_at, n.error = now, "渠道已删除或停用 (the channel is gone or disabled)"
-            uow.commit()
-            return {"id": notice_id, "channel": n.channel, "failed": n.error}
-        kind, settings = channel.kind, dict(channel.settings)
-        mentions = tuple(c.phone for c in uow.notifications.contacts(
-            [n.recipient] if not n.recipient.startswith("group:") else []).values() if c.phone)
-        outgoing = wire.Outgoing(key=n.key, address=n.address, title=n.title, body=n.body, mentions=mentions)
-        uow.commit()
+    """Three short transactions, none open while the provider is asked: claim, send, mark."""
+    claimed = handle(db, _claim_notice, actor=None, clock=clock, notice_id=notice_id)        # (1) claim
+    if claimed is None or isinstance(claimed, dict):
+        return claimed                                           # taken meanwhile, or its channel is gone
+    kind, settings, outgoing, attempts, now = claimed
     error, provider_id = None, ""
     try:                                                         # (2) send, holding nothing
         provider_id = wire.send(kind, settings, outgoing, now)
     except wire.SendFailed as e:
         error = str(e)
-    with db.uow() as uow:                                        # (3) mark
-        n2 = uow.notifications.get(notice_id)
-        assert n2 is not None
-        now = clock.now()
-        if error is None:
-            n2.sent_at, n2.error = now, None
-        elif attempts >= MAX_ATTEMPTS:
-            n2.failed_at, n2.error = now, error
-        else:
-            n2.next_attempt_at, n2.error = now + retry_after(attempts), error
-        uow.commit()
-    out: dict[str, Any] = {"id": notice_id, "channel": n2.channel, "attempts": attempts}
+    channel_name: str = handle(db, _mark_notice, actor=None, clock=clock, notice_id=notice_id,   # (3) mark
+                               attempts=attempts, error=error)
+    out: dict[str, Any] = {"id": notice_id, "channel": channel_name, "attempts": attempts}
     out |= {"sent": provider_id} if error is None else {"error": error}
     return out
+
+
+@writes
+def _claim_notice(uow: UnitOfWork, *, clock: Clock, notice_id: int) -> Any:
+    """None (sent or taken meanwhile), the failure of a notice whose channel is gone, or what to send."""
+    now = clock.now()
+    n = uow.notifications.claim(notice_id, now)
+    if n is None:
+        return None
+    channel = uow.notifications.channel(n.channel)
+    n.attempts += 1
+    n.next_attempt_at = now + LEASE
+    if channel is None or not channel.enabled:
+        n.failed_at, n.error = now, "渠道已删除或停用 (the channel is gone or disabled)"
+        return {"id": notice_id, "channel": n.channel, "failed": n.error}
+    mentions = tuple(c.phone for c in uow.notifications.contacts(
+        [n.recipient] if not n.recipient.startswith("group:") else []).values() if c.phone)
+    outgoing = wire.Outgoing(key=n.key, address=n.address, title=n.title, body=n.body, mentions=mentions)
+    return channel.kind, dict(channel.settings), outgoing, n.attempts, now
+
+
+@writes
+def _mark_notice(uow: UnitOfWork, *, clock: Clock, notice_id: int, attempts: int, error: str | None) -> str:
+    n = uow.notifications.get(notice_id)
+    assert n is not None
+    now = clock.now()
+    if error is None:
+        n.sent_at, n.error = now, None
+    elif attempts >= MAX_ATTEMPTS:
+        n.failed_at, n.error = now, error
+    else:
+        n.next_attempt_at, n.error = now + retry_after(attempts), error
+    return str(n.channel)
 
 
 def may_configure(actor: Actor) -> None:
