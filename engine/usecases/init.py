@@ -8,6 +8,7 @@ from typing import Any
 from engine.clock import Clock, to_iso
 from engine.errors import BadInput
 from engine.rules.groups import GROUPS
+from engine.rules.passwords import generate_password_hash
 from engine.rules.penalties import PROCESSES_DIR
 from engine.rules.permissions import SYSTEM, Actor
 from engine.step.search import index_missing
@@ -16,7 +17,7 @@ from engine.usecases.demo import seed_demo_complaints, seed_demo_desk_work
 from engine.usecases.deploy import deploy
 from engine.usecases.rule_tables import seed_rule_tables
 from engine.usecases.runner import handle, reads, transactions, writes
-from engine.usecases.users import add_user, ensure_groups
+from engine.usecases.users import ensure_groups, new_user
 from storage import schema
 from storage.uow import Database, UnitOfWork
 
@@ -40,7 +41,7 @@ def initialize(db: Database, *, clock: Clock, demo: bool = False, processes_dir:
     # instances made before the desk's search (migration 0021) get their search text, a batch at a time
     while handle(db, _index_missing, actor=SYSTEM, clock=clock):
         pass
-    users = handle(db, _demo_users, actor=SYSTEM, clock=clock) if demo else []
+    users = _add_demo_users(db, clock) if demo else []
     instances = [*seed_demo_complaints(db, clock=clock), *seed_demo_desk_work(db, clock=clock)] if demo else []
     return {"schema": {"from": before, "to": after}, "deployed": deployed, "rule_tables": rule_tables,
             "demo_users": users, "demo_instances": instances, "simulation": simulation or None}
@@ -71,16 +72,29 @@ def _index_missing(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> int:
     return index_missing(uow)
 
 
+def _add_demo_users(db: Database, clock: Clock) -> list[str]:
+    """A user for each group, named after it (password = name), and ``demo`` in every group; the
+    missing ones read first and their passwords hashed with no transaction open."""
+    missing = handle(db, _missing_demo_users, actor=SYSTEM, clock=clock)
+    hashes = {gid: generate_password_hash(gid) for gid in missing}
+    return list(handle(db, _demo_users, actor=SYSTEM, clock=clock, hashes=hashes))
+
+
+@reads
+def _missing_demo_users(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[str]:
+    return [gid for gid in [*GROUPS, "demo"] if uow.users.get(gid) is None]
+
+
 @writes
-def _demo_users(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[str]:
-    """A user for each group, named after it (password = name), and ``demo`` in every group."""
+def _demo_users(uow: UnitOfWork, *, actor: Actor, clock: Clock, hashes: dict[str, str]) -> list[str]:
     users = []
-    for gid in [*GROUPS, "demo"]:
+    for gid, password_hash in hashes.items():
         if uow.users.get(gid) is None:
             groups = list(GROUPS) if gid == "demo" else [gid]
             person, phone = DEMO_PEOPLE.get(gid, (gid, ""))
-            users.append(add_user(uow, actor=actor, clock=clock, name=gid, groups=groups, password=gid,
-                                  display_name=person, phone=phone)["name"])
+            new_user(uow, actor=actor, clock=clock, name=gid, groups=groups, password_hash=password_hash,
+                     display_name=person, phone=phone)
+            users.append(gid)
     return users
 
 

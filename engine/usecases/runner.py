@@ -33,8 +33,8 @@ from storage.errors import ConcurrentUpdate
 from storage.signals import PostgresListener, add_commit_listener, remove_commit_listener
 from storage.uow import Database, UnitOfWork
 
-__all__ = ["Caller", "Database", "UnknownActor", "actor_for", "connect", "handle", "on_commits", "on_timer_commits",
-           "reads", "timer_commits_elsewhere", "transactions", "writes"]
+__all__ = ["Caller", "Crashed", "Database", "UnknownActor", "actor_for", "connect", "handle", "on_commits",
+           "on_timer_commits", "reads", "timer_commits_elsewhere", "transactions", "writes"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 KIND = "__wuye_use_case__"
@@ -44,6 +44,16 @@ CONFLICT = "别人刚刚修改了同一个流程实例，请刷新后重试 (som
 class ChangedFirst(Conflict):
     """Another transaction changed the same rows first (a storage conflict, e.g. the instance's
     version moved under us): the caller may retry or leave the work to whoever did it."""
+
+
+class Crashed(Exception):
+    """Background work (a timer's step, a scheduled start) raised something unexpected: the runner
+    rolls its transaction back whole, and the caller records the failure against ``subject`` (the
+    instance id, the process id) in a new one, so one failing item never stops the others."""
+
+    def __init__(self, subject: Any, error: Exception):
+        self.subject, self.message = subject, f"{type(error).__name__}: {error}"
+        super().__init__(self.message)
 
 
 class UnknownActor(NotPermitted):

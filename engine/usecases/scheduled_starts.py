@@ -32,7 +32,7 @@ from engine.rules.permissions import TIMER, Actor
 from engine.rules.schedule import Schedule, parse_schedule
 from engine.step.calendar import calendar_for
 from engine.step.runtime import TIMERS_CHANNEL
-from engine.usecases.runner import handle, reads, transactions, writes
+from engine.usecases.runner import Crashed, handle, reads, transactions, writes
 from engine.usecases.start_instance import begin_instance
 from storage.models import Definition, ProcessSchedule, ScheduledStart
 from storage.uow import Database, UnitOfWork
@@ -100,23 +100,14 @@ def start_scheduled(db: Database, *, clock: Clock, limit: int | None = None) -> 
     return out
 
 
-class _StartFailed(Exception):
-    """A process's scheduled start raised: its transaction is rolled back whole, and the failure is
-    recorded in a new one (one failing process never stops the others' schedules)."""
-
-    def __init__(self, process_id: str, message: str):
-        super().__init__(message)
-        self.process_id, self.message = process_id, message
-
-
 def _start_next(db: Database, clock: Clock) -> list[dict[str, Any]] | None:
     result: list[dict[str, Any]] | None
     try:
         result = handle(db, start_next_due, actor=TIMER, clock=clock)
     except IntegrityError:          # another sweeper started that moment first (the unique moment)
         result = []
-    except _StartFailed as failed:
-        result = [handle(db, record_start_failure, actor=TIMER, clock=clock, process_id=failed.process_id,
+    except Crashed as failed:
+        result = [handle(db, record_start_failure, actor=TIMER, clock=clock, process_id=failed.subject,
                          message=failed.message)]
     return result
 
@@ -134,7 +125,7 @@ def start_next_due(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict[
         raise                       # the database, not the process: the caller retries
     except Exception as e:
         log.exception("scheduled start of %s failed", row.process_id)
-        raise _StartFailed(row.process_id, f"{type(e).__name__}: {e}") from e
+        raise Crashed(row.process_id, e) from e
 
 
 def _moments(row: ProcessSchedule, rule: Schedule, now: datetime, calendar: BusinessCalendar) -> tuple[list[datetime],

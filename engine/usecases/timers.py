@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.clock import Clock, to_iso
 from engine.rules.permissions import TIMER, Actor
 from engine.step import runtime
-from engine.usecases.runner import ChangedFirst, handle, reads, transactions, writes
+from engine.usecases.runner import ChangedFirst, Crashed, handle, reads, transactions, writes
 from engine.usecases.scheduled_starts import start_scheduled
 from storage.models import Instance
 from storage.uow import Database, UnitOfWork
@@ -62,15 +62,6 @@ def backoff(retries: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(max(retries, 1) - 1, 10)), MAX_BACKOFF)
 
 
-class _StepCrashed(Exception):
-    """The step of ``instance_id`` raised something unexpected: its transaction is thrown away whole
-    (the runner rolls it back) and the incident is recorded in a new one."""
-
-    def __init__(self, instance_id: int, message: str):
-        super().__init__(message)
-        self.instance_id, self.message = instance_id, message
-
-
 def _fire_next(db: Database, clock: Clock) -> list[dict[str, Any]] | None:
     """Claim the earliest due instance and fire it; None when no unclaimed instance is due."""
     result: list[dict[str, Any]] | None
@@ -78,8 +69,8 @@ def _fire_next(db: Database, clock: Clock) -> list[dict[str, Any]] | None:
         result = handle(db, fire_next_due, actor=TIMER, clock=clock)
     except ChangedFirst:                        # cannot happen under the row lock; never fire twice
         result = []
-    except _StepCrashed as crash:
-        result = handle(db, record_crash, actor=TIMER, clock=clock, instance_id=crash.instance_id,
+    except Crashed as crash:
+        result = handle(db, record_crash, actor=TIMER, clock=clock, instance_id=crash.subject,
                         message=crash.message)
     return result
 
@@ -103,7 +94,7 @@ def fire_next_due(uow: UnitOfWork, *, actor: Actor, clock: Clock) -> list[dict[s
         raise                                   # the database, not the instance: the caller retries
     except Exception as e:
         log.exception("timer step of instance %s failed", instance_id)
-        raise _StepCrashed(instance_id, f"{type(e).__name__}: {e}") from e
+        raise Crashed(instance_id, e) from e
     fired = [{"instance": instance_id, "process": instance.process_id, "timer": e.data.get("name"),
               "title": e.data.get("title"), "task": e.task_id, "at": to_iso(e.at)}
              for e in events if e.type == "timer_fired"]
